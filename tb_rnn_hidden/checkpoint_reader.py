@@ -1,0 +1,220 @@
+"""Reads logged checkpoints through TensorBoard's data provider, with a bounded cache.
+
+A record never changes once written (one record per tag and step), so decoded
+blobs are cached by (experiment, run, tag, step, blob) and evicted least
+recently used once their bytes exceed the budget.
+"""
+
+import collections
+import threading
+
+import numpy as np
+from tensorboard import errors
+from tensorboard.data import provider
+
+from tb_rnn_hidden import checkpoint_codec
+from tb_rnn_hidden import metadata
+
+# Keep every checkpoint's blob references: read_blob_sequences needs a bound.
+_ALL_SAMPLES = 2**31 - 1
+DEFAULT_CACHE_BYTES = 1 << 30
+
+
+class CheckpointReader:
+    def __init__(self, data_provider, cache_bytes=DEFAULT_CACHE_BYTES):
+        self._data_provider = data_provider
+        self._cache_bytes = cache_bytes
+        self._cache = collections.OrderedDict()  # key -> (value, nbytes)
+        self._cached_bytes = 0
+        self._lock = threading.Lock()
+
+    def list_series(self, ctx, experiment_id):
+        """{run: {tag: {"steps", "wall_times", "description", "display_name"}}}.
+
+        A tag whose plugin data cannot be read is listed with an "error"
+        instead of failing the whole listing.
+        """
+        listing = self._data_provider.list_blob_sequences(
+            ctx, experiment_id=experiment_id, plugin_name=metadata.PLUGIN_NAME
+        )
+        sequences = self._data_provider.read_blob_sequences(
+            ctx,
+            experiment_id=experiment_id,
+            plugin_name=metadata.PLUGIN_NAME,
+            downsample=_ALL_SAMPLES,
+        )
+        result = {}
+        for run, tags in listing.items():
+            for tag, series in tags.items():
+                data = sequences.get(run, {}).get(tag, [])
+                entry = {
+                    "steps": [d.step for d in data],
+                    "wall_times": [d.wall_time for d in data],
+                    "description": series.description,
+                    "display_name": series.display_name,
+                }
+                try:
+                    entry["version"] = metadata.parse_plugin_metadata(series.plugin_content).get(
+                        "version", 0
+                    )
+                except ValueError as e:
+                    entry["error"] = str(e)
+                result.setdefault(run, {})[tag] = entry
+        return result
+
+    def _blob_keys(self, ctx, experiment_id, run, tag, step):
+        sequences = self._data_provider.read_blob_sequences(
+            ctx,
+            experiment_id=experiment_id,
+            plugin_name=metadata.PLUGIN_NAME,
+            downsample=_ALL_SAMPLES,
+            run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
+        )
+        data = sequences.get(run, {}).get(tag)
+        if data is None:
+            raise errors.NotFoundError("no hidden states for run %r, tag %r" % (run, tag))
+        for datum in data:
+            if datum.step == step:
+                if len(datum.values) != metadata.NUM_BLOBS:
+                    raise checkpoint_codec.RecordError(
+                        "record at step %d has %d blobs; expected %d"
+                        % (step, len(datum.values), metadata.NUM_BLOBS)
+                    )
+                return [ref.blob_key for ref in datum.values]
+        raise errors.NotFoundError(
+            "run %r, tag %r has no checkpoint at step %d (steps: %s)"
+            % (run, tag, step, [d.step for d in data])
+        )
+
+    def _cached(self, key, compute):
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key][0]
+        value = compute()
+        nbytes = _nbytes(value)
+        with self._lock:
+            if key not in self._cache and nbytes <= self._cache_bytes:
+                self._cache[key] = (value, nbytes)
+                self._cached_bytes += nbytes
+                while self._cached_bytes > self._cache_bytes:
+                    _, (_, evicted) = self._cache.popitem(last=False)
+                    self._cached_bytes -= evicted
+        return value
+
+    def checkpoint(self, ctx, experiment_id, run, tag, step):
+        """A `Checkpoint` for one (run, tag, step); NotFoundError if absent."""
+        keys = self._cached(
+            (experiment_id, run, tag, step, "keys"),
+            lambda: self._blob_keys(ctx, experiment_id, run, tag, step),
+        )
+        return Checkpoint(self, ctx, experiment_id, (run, tag, step), keys)
+
+
+class Checkpoint:
+    """Lazily decoded parts of one record; each blob is read at most once (cached)."""
+
+    def __init__(self, reader, ctx, experiment_id, ident, blob_keys):
+        self._reader = reader
+        self._ctx = ctx
+        self._key = (experiment_id,) + ident
+        self._blob_keys = blob_keys
+
+    def _part(self, name, compute):
+        return self._reader._cached(self._key + (name,), compute)
+
+    def _blob(self, index):
+        blob = self._reader._data_provider.read_blob(self._ctx, blob_key=self._blob_keys[index])
+        if not isinstance(blob, bytes):
+            raise checkpoint_codec.RecordError(
+                "blob %d is %s, not bytes: the record is not a string tensor"
+                % (index, type(blob).__name__)
+            )
+        return blob
+
+    @property
+    def header(self):
+        return self._part(
+            "header", lambda: checkpoint_codec.decode_header(self._blob(metadata.BLOB_HEADER))
+        )
+
+    def _decoded(self, name, index, decode):
+        return self._part(name, lambda: decode(self._blob(index), self.header))
+
+    @property
+    def lengths(self):
+        return self._decoded("lengths", metadata.BLOB_LENGTHS, checkpoint_codec.decode_lengths)
+
+    @property
+    def labels(self):
+        return self._decoded("labels", metadata.BLOB_LABELS, checkpoint_codec.decode_labels)
+
+    @property
+    def probabilities(self):
+        return self._decoded(
+            "probabilities", metadata.BLOB_PROBABILITIES, checkpoint_codec.decode_probabilities
+        )
+
+    @property
+    def states(self):
+        return self._decoded("states", metadata.BLOB_STATES, checkpoint_codec.decode_states)
+
+    @property
+    def vocabulary(self):
+        return self._decoded(
+            "vocabulary", metadata.BLOB_VOCABULARY, checkpoint_codec.decode_vocabulary
+        )
+
+    @property
+    def token_ids(self):
+        vocabulary = self.vocabulary
+        return self._part(
+            "token_ids",
+            lambda: checkpoint_codec.decode_token_ids(
+                self._blob(metadata.BLOB_TOKEN_IDS),
+                self.header,
+                len(vocabulary or ()),
+            ),
+        )
+
+    @property
+    def offsets(self):
+        """[N + 1] index of each sequence's first step in the step-major arrays."""
+        return np.concatenate([[0], np.cumsum(self.lengths, dtype=np.int64)])
+
+    @property
+    def final_probabilities(self):
+        """[N, C] the prediction at each sequence's last valid step, or None."""
+        if self.probabilities is None:
+            return None
+        return self.probabilities[self.offsets[1:] - 1]
+
+    @property
+    def distances(self):
+        """Euclidean distance between consecutive hidden states within each sequence.
+
+        [P - N] float32, sequence after sequence: transition t -> t+1 of
+        sequence i is at `offsets[i] - i + t`.
+        """
+        return self._part("distances", self._compute_distances)
+
+    def _compute_distances(self):
+        states = self.states
+        steps = np.linalg.norm(
+            np.diff(states.astype(np.float32, copy=False), axis=0), axis=1
+        ).astype(np.float32)
+        within = np.ones(len(steps), dtype=bool)
+        within[self.offsets[1:-1] - 1] = False  # last step of i -> first of i+1
+        return steps[within]
+
+
+def _nbytes(value):
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, (bytes, str)):
+        return len(value)
+    if isinstance(value, (list, tuple)):
+        return 64 + sum(_nbytes(v) for v in value)
+    if isinstance(value, dict):
+        return 256 + sum(_nbytes(v) for v in value.values())
+    return 64

@@ -1,0 +1,61 @@
+"""Plugin name, plugin-data versioning and the blob layout of one checkpoint record.
+
+Every record is a rank-1 `DT_STRING` tensor stored as a TensorBoard blob
+sequence (`DATA_CLASS_BLOB_SEQUENCE`), so the backend can read the small
+blobs (header, lengths, labels) of a checkpoint without touching the large
+hidden-state blob when the data provider supports per-blob reads.
+"""
+
+import json
+
+from tensorboard.compat.proto import summary_pb2
+
+PLUGIN_NAME = "rnn_hidden"
+
+# Version of the plugin data and of the record layout below. Readers refuse
+# records with a larger version instead of misreading them.
+PROTO_VERSION = 1
+
+# Index of each blob in a record.
+BLOB_HEADER = 0  # UTF-8 JSON: shapes, dtypes, class names, flags.
+BLOB_LENGTHS = 1  # little-endian int32 [N]: valid steps per sequence.
+BLOB_LABELS = 2  # little-endian int32 [N], or empty.
+BLOB_PROBABILITIES = 3  # little-endian float32 [P, C], or empty.
+BLOB_STATES = 4  # little-endian float16 or float32 [P, H].
+BLOB_VOCABULARY = 5  # UTF-8 JSON list of distinct tokens, or empty.
+BLOB_TOKEN_IDS = 6  # little-endian int32 [P] indices into the vocabulary, or empty.
+NUM_BLOBS = 7
+# P is the number of valid (non-padding) steps: sum(lengths). Steps are
+# stored sequence after sequence, padding removed.
+
+
+def create_summary_metadata(display_name=None, description=None):
+    """The `SummaryMetadata` written with the first record of a tag."""
+    content = json.dumps({"version": PROTO_VERSION}).encode("utf-8")
+    return summary_pb2.SummaryMetadata(
+        display_name=display_name or "",
+        summary_description=description or "",
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(
+            plugin_name=PLUGIN_NAME, content=content
+        ),
+        data_class=summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
+    )
+
+
+def parse_plugin_metadata(content):
+    """Returns the plugin data as a dict; raises ValueError if unreadable or too new."""
+    if not isinstance(content, bytes):
+        raise TypeError("Content type not bytes: %r" % type(content).__name__)
+    try:
+        parsed = json.loads(content.decode("utf-8")) if content else {}
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ValueError("plugin data is not JSON: %s" % e)
+    if not isinstance(parsed, dict):
+        raise ValueError("plugin data is not a JSON object: %r" % (parsed,))
+    version = parsed.get("version", 0)
+    if not isinstance(version, int) or version > PROTO_VERSION:
+        raise ValueError(
+            "plugin data has version %r; this tb-rnn-hidden reads versions up to %d "
+            "(upgrade tb-rnn-hidden)" % (version, PROTO_VERSION)
+        )
+    return parsed

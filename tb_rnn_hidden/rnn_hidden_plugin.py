@@ -1,0 +1,211 @@
+"""The TensorBoard plugin: HTTP routes serving logged hidden-state checkpoints.
+
+Reads only through `context.data_provider`. Every error a request can cause
+is answered as JSON `{"error": message}` with a 4xx/5xx code, never raised
+into TensorBoard. Large arrays are served as raw little-endian bytes.
+"""
+
+import functools
+import logging
+import os
+
+import numpy as np
+import werkzeug
+from tensorboard import errors
+from tensorboard import plugin_util
+from tensorboard.backend import http_util
+from tensorboard.plugins import base_plugin
+
+from tb_rnn_hidden import checkpoint_codec
+from tb_rnn_hidden import checkpoint_reader
+from tb_rnn_hidden import metadata
+
+logger = logging.getLogger(__name__)
+
+_STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
+_JSON = "application/json"
+_BINARY = "application/octet-stream"
+
+
+def _json_errors(route):
+    """Answers every failure of `route` as a JSON message with its status code."""
+
+    @functools.wraps(route)
+    def wrapper(self, request):
+        try:
+            return route(self, request)
+        except errors.PublicError as e:
+            code, message = e.http_code, str(e)
+        except checkpoint_codec.NewerRecordError as e:
+            code, message = 422, str(e)
+        except checkpoint_codec.RecordError as e:
+            code, message = 500, "corrupt hidden-state record: %s" % e
+        except Exception as e:  # Never take TensorBoard down; say what failed.
+            logger.exception("rnn_hidden: %s failed", request.path)
+            code, message = 500, "internal error in rnn_hidden: %s: %s" % (type(e).__name__, e)
+        return http_util.Respond(request, {"error": message}, _JSON, code=code)
+
+    return wrapper
+
+
+def _string_arg(request, name):
+    value = request.args.get(name)
+    if value is None:
+        raise errors.InvalidArgumentError("missing query parameter %r" % name)
+    return value
+
+
+def _int_arg(request, name):
+    value = _string_arg(request, name)
+    try:
+        return int(value)
+    except ValueError:
+        raise errors.InvalidArgumentError("query parameter %r is %r; expected an integer" % (name, value))
+
+
+def _binary(request, array, extra_headers=()):
+    """Raw little-endian bytes with the shape and dtype in headers."""
+    array = np.ascontiguousarray(array)
+    headers = [
+        ("X-Array-Shape", ",".join(str(d) for d in array.shape)),
+        ("X-Array-Dtype", array.dtype.name),
+    ]
+    return http_util.Respond(
+        request, array.tobytes(), _BINARY, headers=headers + list(extra_headers)
+    )
+
+
+class RnnHiddenPlugin(base_plugin.TBPlugin):
+    """Serves the hidden states, predictions and tokens of logged checkpoints."""
+
+    plugin_name = metadata.PLUGIN_NAME
+
+    def __init__(self, context):
+        self._data_provider = context.data_provider
+        self._reader = checkpoint_reader.CheckpointReader(context.data_provider)
+
+    def get_plugin_apps(self):
+        return {
+            "/index.js": self._serve_index_js,
+            "/tags": self._serve_tags,
+            "/sequences": self._serve_sequences,
+            "/tokens": self._serve_tokens,
+            "/probabilities": self._serve_probabilities,
+            "/states": self._serve_states,
+            "/distances": self._serve_distances,
+        }
+
+    def is_active(self):
+        return False  # `data_plugin_names` and `list_plugins` suffice.
+
+    def data_plugin_names(self):
+        return (metadata.PLUGIN_NAME,)
+
+    def frontend_metadata(self):
+        return base_plugin.FrontendMetadata(
+            es_module_path="/index.js", tab_name="RNN Hidden States"
+        )
+
+    @werkzeug.wrappers.Request.application
+    @_json_errors
+    def _serve_index_js(self, request):
+        path = os.path.join(_STATIC_DIR, "index.js")
+        if not os.path.exists(path):
+            raise errors.NotFoundError(
+                "the frontend bundle is missing: reinstall tb-rnn-hidden with "
+                "`pip install .` (which runs the npm build)"
+            )
+        with open(path, "rb") as f:
+            contents = f.read()
+        return http_util.Respond(request, contents, "text/javascript")
+
+    @werkzeug.wrappers.Request.application
+    @_json_errors
+    def _serve_tags(self, request):
+        ctx = plugin_util.context(request.environ)
+        experiment = plugin_util.experiment_id(request.environ)
+        return http_util.Respond(request, self._reader.list_series(ctx, experiment), _JSON)
+
+    def _checkpoint(self, request):
+        ctx = plugin_util.context(request.environ)
+        experiment = plugin_util.experiment_id(request.environ)
+        run = _string_arg(request, "run")
+        tag = _string_arg(request, "tag")
+        step = _int_arg(request, "step")
+        return self._reader.checkpoint(ctx, experiment, run, tag, step)
+
+    @werkzeug.wrappers.Request.application
+    @_json_errors
+    def _serve_sequences(self, request):
+        checkpoint = self._checkpoint(request)
+        header = checkpoint.header
+        lengths = checkpoint.lengths
+        labels = checkpoint.labels
+        final = checkpoint.final_probabilities
+        predictions = confidences = accuracy = None
+        if final is not None:
+            predictions = final.argmax(axis=1)
+            confidences = final.max(axis=1)
+            if labels is not None:
+                accuracy = float((predictions == labels).mean())
+        body = {
+            key: header[key]
+            for key in (
+                "version",
+                "num_sequences",
+                "max_length",
+                "state_size",
+                "num_steps",
+                "num_classes",
+                "class_names",
+                "states_dtype",
+                "has_tokens",
+                "has_labels",
+                "has_probabilities",
+            )
+        }
+        body.update(
+            lengths=lengths.tolist(),
+            labels=None if labels is None else labels.tolist(),
+            predictions=None if predictions is None else predictions.tolist(),
+            confidences=None if confidences is None else confidences.tolist(),
+            accuracy=accuracy,
+            vocabulary=checkpoint.vocabulary,
+        )
+        return http_util.Respond(request, body, _JSON)
+
+    @werkzeug.wrappers.Request.application
+    @_json_errors
+    def _serve_tokens(self, request):
+        checkpoint = self._checkpoint(request)
+        if not checkpoint.header["has_tokens"]:
+            raise errors.NotFoundError("this checkpoint was logged without tokens")
+        return _binary(request, checkpoint.token_ids)
+
+    @werkzeug.wrappers.Request.application
+    @_json_errors
+    def _serve_probabilities(self, request):
+        checkpoint = self._checkpoint(request)
+        if not checkpoint.header["has_probabilities"]:
+            raise errors.NotFoundError("this checkpoint was logged without probabilities")
+        return _binary(request, checkpoint.probabilities)
+
+    @werkzeug.wrappers.Request.application
+    @_json_errors
+    def _serve_states(self, request):
+        dtype = request.args.get("dtype")
+        if dtype not in (None, "float16", "float32"):
+            raise errors.InvalidArgumentError(
+                "query parameter 'dtype' is %r; expected 'float16' or 'float32'" % dtype
+            )
+        states = self._checkpoint(request).states
+        if dtype is not None:
+            states = states.astype(checkpoint_codec.STATES_DTYPES[dtype], copy=False)
+        return _binary(request, states)
+
+    @werkzeug.wrappers.Request.application
+    @_json_errors
+    def _serve_distances(self, request):
+        distances = self._checkpoint(request).distances
+        largest = float(distances.max()) if distances.size else 0.0
+        return _binary(request, distances, [("X-Max-Distance", repr(largest))])
