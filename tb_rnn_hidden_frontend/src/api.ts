@@ -1,0 +1,103 @@
+/**
+ * HTTP client for the plugin backend.
+ *
+ * All URLs are relative: the plugin runs in TensorBoard's entry iframe whose
+ * `<base href="plugin/rnn_hidden/">` resolves them to `/data/plugin/rnn_hidden/`,
+ * which keeps the frontend independent of TensorBoard's path prefix.
+ */
+
+/** One tag (RNN layer) of one run: the logged checkpoints. */
+export interface TagInfo {
+  steps: number[];
+  wall_times: number[];
+  description: string;
+  display_name: string;
+}
+
+/** `GET tags`: `{run: {tag: TagInfo}}`. */
+export type TagsResponse = Record<string, Record<string, TagInfo>>;
+
+/** `GET sequences?run=&tag=&step=`: per-sequence metadata of one checkpoint. */
+export interface SequencesResponse {
+  num_sequences: number;
+  max_length: number;
+  state_size: number;
+  num_classes: number;
+  class_names: string[] | null;
+  states_dtype: string;
+  has_tokens: boolean;
+  has_probabilities: boolean;
+  has_labels: boolean;
+  lengths: number[];
+  labels: number[] | null;
+  predictions: number[] | null;
+  confidences: number[] | null;
+  accuracy: number | null;
+}
+
+/** A failed request; `message` is the backend's `{"error": ...}` text when it sent one. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+type Params = Record<string, string | number>;
+
+/** Builds a relative URL such as `sequences?run=a&tag=b&step=3` (values are URL-encoded). */
+export function buildUrl(route: string, params?: Params): string {
+  if (!params) return route;
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) query.set(key, String(value));
+  return `${route}?${query.toString()}`;
+}
+
+function errorMessage(body: unknown): string | null {
+  if (typeof body === "object" && body !== null && "error" in body) {
+    const { error } = body as { error: unknown };
+    if (typeof error === "string" && error) return error;
+  }
+  return null;
+}
+
+async function getJson<T>(route: string, params?: Params, signal?: AbortSignal): Promise<T> {
+  const init: RequestInit = { headers: { Accept: "application/json" } };
+  if (signal) init.signal = signal;
+  let response: Response;
+  try {
+    response = await fetch(buildUrl(route, params), init);
+  } catch (err) {
+    if (err instanceof DOMException && err.name === "AbortError") throw err;
+    throw new ApiError(`Could not reach the TensorBoard server (${String(err)}).`, 0);
+  }
+  let body: unknown = undefined;
+  let parsed = true;
+  try {
+    body = await response.json();
+  } catch {
+    parsed = false;
+  }
+  if (!response.ok) {
+    const detail = errorMessage(body) ?? (`${response.status} ${response.statusText}`.trim());
+    throw new ApiError(detail, response.status);
+  }
+  if (!parsed) throw new ApiError(`Invalid JSON in the response to "${route}".`, response.status);
+  return body as T;
+}
+
+export function fetchTags(): Promise<TagsResponse> {
+  return getJson<TagsResponse>("tags");
+}
+
+export function fetchSequences(
+  run: string,
+  tag: string,
+  step: number,
+  signal?: AbortSignal,
+): Promise<SequencesResponse> {
+  return getJson<SequencesResponse>("sequences", { run, tag, step }, signal);
+}
