@@ -280,3 +280,48 @@ def test_non_string_tensor_under_our_plugin_name_is_a_clear_error(logdir):
     assert get_json(client, PREFIX + "/tags")["weird"]["floats"]["steps"] == [0]
     body = get_json(client, PREFIX + "/sequences" + query("weird", "floats", 0), 500)
     assert "not bytes" in body["error"]
+
+
+def test_tensorboard_event_file_writer_path(logdir):
+    """The documented TF-free path with TensorBoard's own EventFileWriter."""
+    import time
+
+    from tensorboard.compat.proto import event_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    data = make_checkpoint(seed=5)
+    event_writer = EventFileWriter(logdir + "/efw")
+    pb = summary.hidden_states_pb("lstm", **data)
+    event_writer.add_event(event_pb2.Event(wall_time=time.time(), step=8, summary=pb))
+    event_writer.close()
+    client = make_client(logdir)
+    assert get_json(client, PREFIX + "/tags")["efw"]["lstm"]["steps"] == [8]
+    assert_served_equals(client, "efw", "lstm", 8, data, "float16")
+
+
+def test_pytorch_summary_writer_path(logdir):
+    """The documented PyTorch path: SummaryWriter's file writer takes our Summary."""
+    torch = pytest.importorskip("torch", reason="PyTorch is the optional [torch] extra")
+    from torch.utils.tensorboard import SummaryWriter
+
+    data = make_checkpoint(seed=6)
+    torch_data = dict(
+        data,
+        states=torch.from_numpy(data["states"]).requires_grad_(),
+        probabilities=torch.from_numpy(data["probabilities"]),
+        lengths=torch.from_numpy(data["lengths"]),
+    )
+    torch_writer = SummaryWriter(logdir + "/torch")
+    for step in (0, 1):
+        pb = summary.hidden_states_pb("rnn/layer0", **torch_data)
+        torch_writer._get_file_writer().add_summary(pb, global_step=step)
+    torch_writer.close()
+    client = make_client(logdir)
+    assert get_json(client, PREFIX + "/tags")["torch"]["rnn/layer0"]["steps"] == [0, 1]
+    assert_served_equals(client, "torch", "rnn/layer0", 1, data, "float16")
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(pytest.main([__file__, "-q"]))

@@ -184,3 +184,9 @@ def test_invalid_input_raises_from_the_tf_op_too(tmp_path):
     with tf.summary.create_file_writer(str(tmp_path)).as_default():
         with pytest.raises(ValueError, match=r"`lengths\[1\]` is 0"):
             summary.hidden_states("t", step=0, **_with(lengths=[9, 0, 3, 3, 3, 3]))
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(pytest.main([__file__, "-q"]))
