@@ -1,0 +1,51 @@
+# The two set-up commands of README.md:
+#   make demo   train the quick-start model, log its hidden states, open TensorBoard
+#   make test   install everything (Python packages, frontend build, Chromium, Bazel) and run all tests
+#
+# Both create the virtual environment .venv/ on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The CPU build of TensorFlow: tests and demo need no GPU.
+TENSORFLOW ?= tensorflow-cpu==2.21.0
+# PyTorch for the PyTorch logging path (the CPU build, pinned so pip takes no CUDA build).
+TORCH ?= torch==2.13.0
+LOGDIR ?= demo_logs
+PORT ?= 6006
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: demo test install install-test chromium python-tests frontend-tests bazel-check clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+
+# `pip install .` runs the npm build of the frontend into the package (see setup.py).
+install: $(PY)
+	$(PY) -m pip install "$(TENSORFLOW)" .
+
+install-test: $(PY)
+	$(PY) -m pip install "$(TENSORFLOW)" "$(TORCH)" ".[test,torch]"
+
+demo: install
+	$(PY) demo/quickstart.py --logdir $(LOGDIR) --port $(PORT)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+python-tests: install-test chromium
+	$(PY) -m pytest tests -v -rs
+
+frontend-tests:
+	cd tb_rnn_hidden_frontend && npm ci && npm test
+
+bazel-check:
+	bash .ci/bazel_check.sh
+
+test: python-tests frontend-tests bazel-check
+
+clean:
+	rm -rf $(VENV) .setuptools-build *.egg-info tb_rnn_hidden/static tb_rnn_hidden_frontend/node_modules test-artifacts
