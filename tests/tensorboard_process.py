@@ -23,8 +23,12 @@ def http_get(url, timeout=30):
 
 
 @contextlib.contextmanager
-def running_tensorboard(logdir, *extra_args, timeout=120):
-    """Yields the base URL of a TensorBoard serving `logdir` once our plugin has data."""
+def running_tensorboard(logdir, *extra_args, timeout=120, wait_for_plugin_data=True):
+    """Yields the base URL of a TensorBoard serving `logdir` once our plugin has data.
+
+    With `wait_for_plugin_data=False`, once the plugin answers at all (for a
+    logdir without hidden-state data).
+    """
     log_path = os.path.join(os.path.dirname(logdir.rstrip("/")), "tensorboard.log")
     with open(log_path, "w+") as log:
         process = subprocess.Popen(
@@ -45,7 +49,7 @@ def running_tensorboard(logdir, *extra_args, timeout=120):
                 if match:
                     base = match.group(1)
                     status, _, body = http_get(base + "/data/plugin/rnn_hidden/tags")
-                    if status == 200 and json.loads(body):
+                    if status == 200 and (json.loads(body) or not wait_for_plugin_data):
                         break
                 time.sleep(0.5)
             else:

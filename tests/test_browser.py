@@ -1,0 +1,412 @@
+"""In a real browser: the plugin's tab in TensorBoard's own UI, against a real `tensorboard`.
+
+Drives the system Chromium (Debian's `chromium` package) with Playwright; CI
+installs it, and Playwright cannot download its own browsers here. Logs are
+written with the real summary path (`summary.hidden_states_pb` through
+`writer.HiddenStateWriter`) and served by a `tensorboard` process; the plugin
+frontend is the bundle `pip install` built into `tb_rnn_hidden/static/`.
+
+Screenshots of every state land in `test-artifacts/` at the repository root.
+"""
+
+import os
+import pathlib
+import time
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from conftest import make_checkpoint
+from tensorboard_process import running_tensorboard
+from tb_rnn_hidden import writer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ARTIFACTS = pathlib.Path(__file__).resolve().parent.parent / "test-artifacts"
+FRAME_URL = "plugin_entry.html?name=rnn_hidden"
+TAB_NAME = "RNN Hidden States"
+TIMEOUT_MS = 15_000
+
+MARKUP_RUN = "<img src=x onerror=alert(1)>"
+MARKUP_TAG = "<img src=y onerror=alert(2)>"
+CLASS_NAMES = ["neg", "<b>bold</b>", "pos"]
+GRU_DESCRIPTION = "Second layer, <b>bold</b> <img src=z onerror=alert(3)>"
+
+# (run, tag) -> {step: (sequences N, state size H)}. Every checkpoint has its own
+# N, so "N sequences" in the summary tells which checkpoint the page shows.
+LAYOUT = {
+    ("train", "lstm"): {0: (4, 5), 10: (6, 5), 20: (8, 5)},
+    ("train", "gru"): {0: (3, 7), 20: (5, 7)},
+    (MARKUP_RUN, MARKUP_TAG): {5: (7, 4)},
+}
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+def _checkpoint(run, tag, step):
+    n, h = LAYOUT[run, tag][step]
+    data = make_checkpoint(seed=step * 7 + h, n=n, h=h)
+    data["class_names"] = CLASS_NAMES
+    data["labels"][0] = 1  # "<b>bold</b>" is in every table
+    return data
+
+
+def _expected(data):
+    """The summary facts and table rows the frontend should show for `data`."""
+    lengths, labels, probabilities = data["lengths"], data["labels"], data["probabilities"]
+    n, t, h = data["states"].shape
+    final = probabilities[np.arange(n), lengths - 1].astype(np.float32)
+    predictions = final.argmax(axis=1)
+    confidences = final.max(axis=1)
+    accuracy = float((predictions == labels).mean())
+    facts = [
+        "%d sequences" % n,
+        "max length %d" % lengths.max(),
+        "%d units" % h,
+        "3 classes: " + ", ".join(CLASS_NAMES),
+        "accuracy %.1f%%" % (accuracy * 100),
+    ]
+    rows = [
+        [str(i), str(lengths[i]), CLASS_NAMES[labels[i]], CLASS_NAMES[predictions[i]],
+         "%.3f" % float(confidences[i])]
+        for i in range(n)
+    ]
+    wrong = [bool(labels[i] != predictions[i]) for i in range(n)]
+    return facts, rows, wrong
+
+
+class BrowserEvents:
+    """What a page reported: console errors, uncaught exceptions, dialogs, failed requests."""
+
+    def __init__(self, page):
+        self.console_errors = []
+        self.page_errors = []
+        self.dialogs = []
+        self.bad_responses = []
+        self._page = page
+        self._handlers = dict(
+            console=self._console, pageerror=self._page_error, dialog=self._dialog,
+            response=self._response,
+        )
+        for event, handler in self._handlers.items():
+            page.on(event, handler)
+
+    def detach(self):
+        for event, handler in self._handlers.items():
+            self._page.remove_listener(event, handler)
+
+    def _console(self, message):
+        if message.type == "error":
+            self.console_errors.append((message.text, message.location.get("url", "")))
+
+    def _page_error(self, error):
+        self.page_errors.append(str(error))
+
+    def _dialog(self, dialog):
+        self.dialogs.append((dialog.type, dialog.message))
+        dialog.dismiss()
+
+    def _response(self, response):
+        if response.status >= 400:
+            self.bad_responses.append((response.status, response.url))
+
+    def assert_clean(self, ignore_urls=()):
+        """No errors at all, except for requests to `ignore_urls` (each explained by the caller).
+
+        TensorBoard's own UI logs nothing at error level here (only a Three.js
+        "multiple instances" *warning*), so by default nothing is filtered out:
+        any console error, from TensorBoard or the plugin frame, fails.
+        """
+        assert [e for e in self.console_errors if e[1] not in ignore_urls] == []
+        assert self.page_errors == []
+        assert self.dialogs == []
+        assert [r for r in self.bad_responses if r[1] not in ignore_urls] == []
+
+
+def _require_chromium():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            "%s not found: these tests drive the system Chromium (Playwright cannot "
+            "download browsers here). Install it: apt-get install -y chromium" % CHROMIUM,
+            pytrace=False,
+        )
+
+
+def _screenshot(target, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    target.screenshot(path=str(ARTIFACTS / name))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _require_chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    """{(run, tag, step): arrays}, as written to the module's logdir."""
+    logdir = tmp_path_factory.mktemp("browser") / "logs"
+    written = {}
+    for run in sorted({run for run, _ in LAYOUT}):
+        with writer.HiddenStateWriter(str(logdir / run)) as w:
+            series = sorted(
+                (step, tag) for (r, tag), steps in LAYOUT.items() if r == run for step in steps
+            )
+            for step, tag in series:
+                data = _checkpoint(run, tag, step)
+                description = GRU_DESCRIPTION if tag == "gru" else None
+                w.add(tag, step=step, description=description, **data)
+                written[run, tag, step] = data
+    return str(logdir), written
+
+
+@pytest.fixture(scope="module")
+def tensorboard(checkpoints):
+    logdir, _ = checkpoints
+    with running_tensorboard(logdir) as base:
+        yield base
+
+
+class TensorBoardTab:
+    """One browser page on TensorBoard's UI with the plugin tab selected.
+
+    Shared by the tests of this module (one TensorBoard UI load, not one per
+    test); `events` collect what the page and its frames reported since it opened.
+    """
+
+    def __init__(self, browser, base):
+        self.base = base
+        self.page = browser.new_page(viewport={"width": 1280, "height": 800})
+        self.events = BrowserEvents(self.page)
+
+    def plugin_frame(self, fresh=False):
+        """The plugin's iframe once its app has rendered; `fresh`: as on first opening."""
+        if self.page.url == "about:blank":
+            self.page.goto(self.base + "/#rnn_hidden")
+        elif fresh:
+            self.page.reload()
+        deadline = time.time() + TIMEOUT_MS / 1000
+        while True:
+            frames = [f for f in self.page.frames if FRAME_URL in f.url]
+            if frames:
+                break
+            assert time.time() < deadline, "no frame %r in %s" % (
+                FRAME_URL, [f.url for f in self.page.frames])
+            self.page.wait_for_timeout(50)
+        (frame,) = frames
+        expect(frame.locator("#rnn-hidden-app")).to_be_attached()
+        expect(frame.locator("#run-select")).to_be_visible()
+        return frame
+
+    def iframe(self):
+        """The plugin's <iframe> element in TensorBoard's page."""
+        return self.page.locator("iframe[src*='%s']" % FRAME_URL)
+
+
+@pytest.fixture(scope="module")
+def tb(browser, tensorboard):
+    tab = TensorBoardTab(browser, tensorboard)
+    yield tab
+    tab.page.close()
+
+
+def _select(frame, run, tag=None):
+    frame.locator("#run-select").select_option(value=run)
+    if tag is not None:
+        frame.locator("#tag-select").select_option(value=tag)
+
+
+def _assert_shows(frame, data):
+    """The summary and table of checkpoint `data` (after waiting for it to load)."""
+    facts, rows, wrong = _expected(data)
+    summary_facts = frame.locator("#summary .fact")
+    expect(summary_facts.first).to_have_text(facts[0])  # waits for this checkpoint
+    expect(frame.locator("section.checkpoint")).not_to_have_attribute("aria-busy", "true")
+    expect(summary_facts).to_have_text(facts)
+    expect(frame.locator("#message")).to_be_hidden()
+
+    body_rows = frame.locator("#sequence-table tbody tr")
+    expect(body_rows).to_have_count(len(rows))
+    cells = body_rows.evaluate_all(
+        "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
+    )
+    assert cells == rows
+    indices = body_rows.evaluate_all("rows => rows.map(r => r.dataset.index)")
+    assert indices == [str(i) for i in range(len(rows))]
+    marked = body_rows.evaluate_all("rows => rows.map(r => r.classList.contains('wrong'))")
+    assert marked == wrong
+
+
+def test_system_chromium_is_installed():
+    _require_chromium()
+
+
+def test_plugin_tab_in_tensorboard_shows_the_latest_checkpoint(tb, checkpoints):
+    _, written = checkpoints
+    frame = tb.plugin_frame(fresh=True)  # the selection a user gets on opening the tab
+    page = tb.page
+
+    tab = page.get_by_role("tab", name=TAB_NAME)
+    expect(tab).to_be_visible()  # in the tab bar itself, not a "more" menu, at 1280 px
+    expect(tab).to_have_attribute("aria-selected", "true")
+    expect(page.locator('span.plugin-name[data-plugin-id="rnn_hidden"]')).to_have_text(TAB_NAME)
+    expect(tb.iframe()).to_be_visible()
+
+    runs = frame.locator("#run-select option")
+    expect(runs).to_have_text(sorted([MARKUP_RUN, "train"]))
+    # Opens on the first run (sorted: "<" before "t"), its first layer, latest checkpoint.
+    expect(frame.locator("#run-select")).to_have_value(MARKUP_RUN)
+    expect(frame.locator("#step-label")).to_have_text("step 5 (1 of 1)")
+    _select(frame, "train")
+    expect(frame.locator("#tag-select option")).to_have_text(["gru", "lstm"])
+    expect(frame.locator("#tag-select")).to_have_value("gru")  # first layer, sorted
+    _select(frame, "train", "lstm")
+    expect(frame.locator("#step-label")).to_have_text("step 20 (3 of 3)")
+    expect(frame.locator("#step-time")).not_to_be_empty()
+    expect(frame.locator("#step-slider")).to_have_value("2")
+    expect(frame.locator("#step-slider")).to_be_enabled()
+    _assert_shows(frame, written["train", "lstm", 20])
+
+    _screenshot(page, "browser_tab.png")
+    _screenshot(tb.iframe(), "browser_frame.png")
+
+
+def test_checkpoint_slider_changes_the_served_checkpoint(tb, checkpoints):
+    _, written = checkpoints
+    frame = tb.plugin_frame()
+    _select(frame, "train", "lstm")
+    slider = frame.locator("#step-slider")
+    label = frame.locator("#step-label")
+    slider.press("End")
+    expect(label).to_have_text("step 20 (3 of 3)")
+
+    slider.press("Home")  # keyboard, as a user would
+    expect(label).to_have_text("step 0 (1 of 3)")
+    expect(slider).to_have_value("0")
+    _assert_shows(frame, written["train", "lstm", 0])
+    _screenshot(tb.iframe(), "browser_frame_step0.png")
+
+    slider.press("ArrowRight")
+    expect(label).to_have_text("step 10 (2 of 3)")
+    _assert_shows(frame, written["train", "lstm", 10])
+
+    slider.fill("2")
+    expect(label).to_have_text("step 20 (3 of 3)")
+    _assert_shows(frame, written["train", "lstm", 20])
+
+    # Another layer keeps its own checkpoints.
+    _select(frame, "train", "gru")
+    expect(label).to_have_text("step 20 (2 of 2)")
+    _assert_shows(frame, written["train", "gru", 20])
+    expect(frame.locator("#tag-description")).to_contain_text("Second layer")
+    slider.press("ArrowLeft")
+    expect(label).to_have_text("step 0 (1 of 2)")
+    _assert_shows(frame, written["train", "gru", 0])
+
+
+def test_markup_in_names_is_shown_as_text(tb, checkpoints):
+    _, written = checkpoints
+    page = tb.page
+    frame = tb.plugin_frame()
+
+    _select(frame, MARKUP_RUN)
+    expect(frame.locator("#tag-select option")).to_have_text([MARKUP_TAG])
+    expect(frame.locator("#step-label")).to_have_text("step 5 (1 of 1)")
+    expect(frame.locator("#step-slider")).to_be_disabled()
+    _assert_shows(frame, written[MARKUP_RUN, MARKUP_TAG, 5])
+    _screenshot(tb.iframe(), "browser_frame_markup.png")
+
+    expect(frame.locator("#run-select option:checked")).to_have_text(MARKUP_RUN)
+    expect(frame.locator("#tag-select option:checked")).to_have_text(MARKUP_TAG)
+    text = frame.locator("body").text_content()
+    assert MARKUP_RUN in text and MARKUP_TAG in text and "<b>bold</b>" in text
+    expect(frame.locator("#summary")).to_contain_text("neg, <b>bold</b>, pos")
+    expect(frame.locator("#sequence-table tbody td", has_text="<b>bold</b>").first).to_be_visible()
+
+    # The layer description (Markdown as logged, with markup too) is shown as text.
+    _select(frame, "train", "gru")
+    expect(frame.locator("#tag-description")).to_have_text(GRU_DESCRIPTION)
+    expect(frame.locator("#step-label")).to_have_text("step 20 (2 of 2)")
+    _assert_shows(frame, written["train", "gru", 20])
+    _screenshot(tb.iframe(), "browser_frame_description.png")
+    expect(frame.locator("#summary")).to_contain_text("<b>bold</b>")
+
+    # Nothing from the data became an element, in the frame or in TensorBoard's page.
+    outer_html = "els => els.map(e => e.outerHTML)"
+    assert frame.locator("img, b").evaluate_all(outer_html) == []
+    assert page.main_frame.locator(
+        "img[src=x], img[src=y], img[src=z], b:text-is('bold')"
+    ).evaluate_all(outer_html) == []
+    page.wait_for_timeout(200)  # an <img src=x> would have failed to load by now
+    assert tb.events.dialogs == []
+    assert frame.evaluate("() => typeof window.alert") == "function"
+
+
+def test_no_console_errors_in_tensorboard_or_the_plugin(tb, checkpoints):
+    page = tb.page
+    frame = tb.plugin_frame()
+    _, written = checkpoints
+    # Exercise every view once more, in case this test runs on its own.
+    for run, tag, step in sorted(written, reverse=True):
+        _select(frame, run, tag)
+        steps = sorted(step for r, t, step in written if (r, t) == (run, tag))
+        if len(steps) > 1:  # else the slider is disabled
+            frame.locator("#step-slider").fill(str(steps.index(step)))
+        _assert_shows(frame, written[run, tag, step])
+    page.wait_for_timeout(300)
+    tb.events.assert_clean()
+
+    # The collector sees the plugin frame's errors: this check is not vacuous.
+    tb.events.detach()  # the shared page's record stays clean for later tests
+    probe = BrowserEvents(page)
+    frame.evaluate(
+        "() => { console.error('probe'); setTimeout(() => { throw new Error('boom'); }); }"
+    )
+    deadline = time.time() + TIMEOUT_MS / 1000
+    while not (probe.console_errors and probe.page_errors) and time.time() < deadline:
+        page.wait_for_timeout(50)
+    assert [text for text, _ in probe.console_errors] == ["probe"]
+    assert [error for error in probe.page_errors if "boom" in error] != []
+    probe.detach()
+    tb.events = BrowserEvents(page)
+
+
+def test_empty_logdir_shows_the_no_data_message(browser, tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("browser_empty") / "logs"
+    logdir.mkdir()
+    with running_tensorboard(str(logdir), wait_for_plugin_data=False) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        events = BrowserEvents(page)
+        try:
+            page.goto(base + "/data/" + FRAME_URL)
+            message = page.locator("#message")
+            expect(message).to_be_visible()
+            expect(message).to_contain_text("No hidden-state data was found")
+            expect(message).to_have_attribute("data-kind", "info")
+            expect(page.locator("#run-select")).to_be_hidden()
+            expect(page.locator("#sequence-table tbody tr")).to_have_count(0)
+            _screenshot(page, "browser_empty.png")
+            # Opened as a top-level page (TensorBoard embeds it in an iframe), the
+            # entry page makes Chromium ask for /favicon.ico, which TensorBoard
+            # does not serve (its UI links its icon elsewhere): a 404 that is no
+            # fault of the plugin. Nothing else is ignored.
+            events.assert_clean(ignore_urls=(base + "/favicon.ico",))
+        finally:
+            page.close()
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(pytest.main([__file__, "-q"]))
