@@ -9,14 +9,14 @@ function formatWallTime(seconds: number | undefined): string {
 }
 
 /**
- * Plain text of a tag description. TensorBoard plugins usually send it as
- * sanitized HTML; parsing it in an inert DOMParser document (no scripts run,
- * nothing loads) and keeping only its text is safe whether it is HTML or text.
+ * A tag description as plain text. The backend serves it as logged: the user's
+ * Markdown source, not sanitized HTML. It is shown as text like every other
+ * logged string, and never parsed as HTML: even parsing into an inert document
+ * (DOMParser, <template>) makes Chromium check inline handlers such as
+ * `onerror=` against TensorBoard's CSP and log a violation as a console error.
  */
 function descriptionText(description: string | undefined): string {
-  if (!description) return "";
-  const doc = new DOMParser().parseFromString(description, "text/html");
-  return (doc.body.textContent ?? "").trim();
+  return (description ?? "").trim();
 }
 
 function tagLabel(tag: string, displayName: string | undefined): string {
