@@ -10,14 +10,38 @@ from tensorboard_process import http_get, running_tensorboard
 from tb_rnn_hidden import writer
 
 
-def test_real_tensorboard_lists_the_plugin_and_serves_all_checkpoints(tmp_path):
+def _rust_data_server_available():
+    try:
+        from tensorboard_data_server import server_binary
+
+        return server_binary() is not None
+    except ImportError:
+        return False
+
+
+# The plugin must work with TensorBoard's Python loader and its Rust data server.
+LOADERS = [
+    pytest.param("--load_fast=false", id="python-loader"),
+    pytest.param(
+        "--load_fast=true",
+        id="rust-data-server",
+        marks=pytest.mark.skipif(
+            not _rust_data_server_available(),
+            reason="this tensorboard-data-server wheel has no Rust binary",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("loader_flag", LOADERS)
+def test_real_tensorboard_lists_the_plugin_and_serves_all_checkpoints(tmp_path, loader_flag):
     logdir = str(tmp_path / "logs")
     checkpoints = {step: make_checkpoint(seed=step) for step in range(12)}
     with writer.HiddenStateWriter(logdir + "/train") as w:
         for step, data in checkpoints.items():
             w.add("lstm", step=step, **data)
 
-    with running_tensorboard(logdir) as base:
+    with running_tensorboard(logdir, loader_flag) as base:
         status, _, body = http_get(base + "/data/plugins_listing")
         assert status == 200
         listing = json.loads(body)
