@@ -45,7 +45,8 @@ frontend-tests:
 bazel-check:
 	bash .ci/bazel_check.sh
 
-test: python-tests frontend-tests bazel-check
+# pytest last, so its summary is the closing line of the run.
+test: frontend-tests bazel-check python-tests
 
 clean:
 	rm -rf $(VENV) .setuptools-build *.egg-info tb_rnn_hidden/static tb_rnn_hidden_frontend/node_modules test-artifacts
