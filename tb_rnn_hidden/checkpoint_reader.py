@@ -20,13 +20,36 @@ _ALL_SAMPLES = 2**31 - 1
 DEFAULT_CACHE_BYTES = 1 << 30
 
 
+class ByteBudgetCache:
+    """Least-recently-used values, evicted once their bytes exceed a budget."""
+
+    def __init__(self, budget_bytes):
+        self._budget = budget_bytes
+        self._entries = collections.OrderedDict()  # key -> (value, nbytes)
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key, compute):
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key][0]
+        value = compute()  # outside the lock: other requests go on meanwhile
+        nbytes = _nbytes(value)
+        with self._lock:
+            if key not in self._entries and nbytes <= self._budget:
+                self._entries[key] = (value, nbytes)
+                self._bytes += nbytes
+                while self._bytes > self._budget:
+                    _, (_, evicted) = self._entries.popitem(last=False)
+                    self._bytes -= evicted
+        return value
+
+
 class CheckpointReader:
     def __init__(self, data_provider, cache_bytes=DEFAULT_CACHE_BYTES):
         self._data_provider = data_provider
-        self._cache_bytes = cache_bytes
-        self._cache = collections.OrderedDict()  # key -> (value, nbytes)
-        self._cached_bytes = 0
-        self._lock = threading.Lock()
+        self._cache = ByteBudgetCache(cache_bytes)
 
     def list_series(self, ctx, experiment_id):
         """{run: {tag: {"steps", "wall_times", "description", "display_name"}}}.
@@ -86,45 +109,32 @@ class CheckpointReader:
             % (run, tag, step, [d.step for d in data])
         )
 
-    def _cached(self, key, compute):
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key][0]
-        value = compute()
-        nbytes = _nbytes(value)
-        with self._lock:
-            if key not in self._cache and nbytes <= self._cache_bytes:
-                self._cache[key] = (value, nbytes)
-                self._cached_bytes += nbytes
-                while self._cached_bytes > self._cache_bytes:
-                    _, (_, evicted) = self._cache.popitem(last=False)
-                    self._cached_bytes -= evicted
-        return value
-
     def checkpoint(self, ctx, experiment_id, run, tag, step):
         """A `Checkpoint` for one (run, tag, step); NotFoundError if absent."""
-        keys = self._cached(
-            (experiment_id, run, tag, step, "keys"),
-            lambda: self._blob_keys(ctx, experiment_id, run, tag, step),
+        ident = (experiment_id, run, tag, step)
+        keys = self._cache.get_or_compute(
+            ident + ("keys",), lambda: self._blob_keys(ctx, experiment_id, run, tag, step)
         )
-        return Checkpoint(self, ctx, experiment_id, (run, tag, step), keys)
+
+        def read_blob(index):
+            return self._data_provider.read_blob(ctx, blob_key=keys[index])
+
+        return Checkpoint(self._cache, ident, read_blob)
 
 
 class Checkpoint:
     """Lazily decoded parts of one record; each blob is read at most once (cached)."""
 
-    def __init__(self, reader, ctx, experiment_id, ident, blob_keys):
-        self._reader = reader
-        self._ctx = ctx
-        self._key = (experiment_id,) + ident
-        self._blob_keys = blob_keys
+    def __init__(self, cache, ident, read_blob):
+        self._cache = cache
+        self._ident = ident
+        self._read_blob = read_blob
 
     def _part(self, name, compute):
-        return self._reader._cached(self._key + (name,), compute)
+        return self._cache.get_or_compute(self._ident + (name,), compute)
 
     def _blob(self, index):
-        blob = self._reader._data_provider.read_blob(self._ctx, blob_key=self._blob_keys[index])
+        blob = self._read_blob(index)
         if not isinstance(blob, bytes):
             raise checkpoint_codec.RecordError(
                 "blob %d is %s, not bytes: the record is not a string tensor"
