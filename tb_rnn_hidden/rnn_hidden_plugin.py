@@ -174,21 +174,22 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         )
         return http_util.Respond(request, body, _JSON)
 
+    def _optional_array(self, request, what, read):
+        """An array the checkpoint may have been logged without (`has_<what>`)."""
+        checkpoint = self._checkpoint(request)
+        if not checkpoint.header["has_" + what]:
+            raise errors.NotFoundError("this checkpoint was logged without %s" % what)
+        return _binary(request, read(checkpoint))
+
     @werkzeug.wrappers.Request.application
     @_json_errors
     def _serve_tokens(self, request):
-        checkpoint = self._checkpoint(request)
-        if not checkpoint.header["has_tokens"]:
-            raise errors.NotFoundError("this checkpoint was logged without tokens")
-        return _binary(request, checkpoint.token_ids)
+        return self._optional_array(request, "tokens", lambda c: c.token_ids)
 
     @werkzeug.wrappers.Request.application
     @_json_errors
     def _serve_probabilities(self, request):
-        checkpoint = self._checkpoint(request)
-        if not checkpoint.header["has_probabilities"]:
-            raise errors.NotFoundError("this checkpoint was logged without probabilities")
-        return _binary(request, checkpoint.probabilities)
+        return self._optional_array(request, "probabilities", lambda c: c.probabilities)
 
     @werkzeug.wrappers.Request.application
     @_json_errors
