@@ -248,6 +248,32 @@ def _assert_shows(frame, data):
     assert marked == wrong
 
 
+def _live_checkpoint(step, n, h=5):
+    """A checkpoint for the tests that log while TensorBoard runs: `n` sequences."""
+    data = make_checkpoint(seed=1000 + step * 7 + n, n=n, h=h)
+    data["class_names"] = CLASS_NAMES
+    return data
+
+
+def _log(run_dir, checkpoints):
+    """Logs `{(tag, step): data}` as a training job would: a new writer, so a new event file."""
+    with writer.HiddenStateWriter(str(run_dir)) as w:
+        for (tag, step), data in sorted(checkpoints.items(), key=lambda item: item[0][1]):
+            w.add(tag, step=step, **data)
+
+
+class Requests:
+    """Counts the plugin's requests by route (`tags`, `sequences`) on a page."""
+
+    def __init__(self, page):
+        self.urls = []
+        page.on("request", lambda request: self.urls.append(request.url))
+
+    def count(self, route):
+        path = "/data/plugin/rnn_hidden/" + route
+        return sum(url.split("?")[0].endswith(path) for url in self.urls)
+
+
 def test_system_chromium_is_installed():
     _require_chromium()
 
@@ -382,6 +408,102 @@ def test_no_console_errors_in_tensorboard_or_the_plugin(tb, checkpoints):
     tb.events = BrowserEvents(page)
 
 
+# New data must reach an open tab within this (tags poll 5 s + TensorBoard reload 1 s).
+ARRIVAL_TIMEOUT_MS = 20_000
+
+
+def test_checkpoints_logged_while_the_tab_is_open_appear_without_a_reload(browser, tmp_path_factory):
+    """Training goes on while the user watches: new checkpoints, tags and runs appear.
+
+    Own logdir and TensorBoard (its data changes), so the other tests' exact
+    option lists and step counts are untouched, in any order.
+    """
+    logdir = tmp_path_factory.mktemp("browser_live") / "logs"
+    first = {("lstm", 0): _live_checkpoint(0, n=4), ("lstm", 10): _live_checkpoint(10, n=6)}
+    _log(logdir / "live", first)
+    with running_tensorboard(str(logdir)) as base:
+        tab = TensorBoardTab(browser, base)
+        requests = Requests(tab.page)
+        try:
+            _check_live_updates(tab, requests, logdir, first)
+        finally:
+            tab.page.close()
+
+
+def _check_live_updates(tab, requests, logdir, first):
+    frame = tab.plugin_frame()
+    slider = frame.locator("#step-slider")
+    label = frame.locator("#step-label")
+    expect(frame.locator("#run-select option")).to_have_text(["live"])
+    expect(frame.locator("#tag-select option")).to_have_text(["lstm"])
+    expect(label).to_have_text("step 10 (2 of 2)")  # the latest checkpoint
+    expect(slider).to_have_attribute("max", "1")
+    _assert_shows(frame, first["lstm", 10])
+    frame.evaluate("() => { window.__sameDocument = true; }")  # gone if the frame reloads
+    sequences_before = requests.count("sequences")
+    tags_before = requests.count("tags")
+
+    # Training logs on, in new event files: a later checkpoint with more sequences,
+    # a new layer, and a new run that sorts first (it must not take the selection).
+    later = {("lstm", 20): _live_checkpoint(20, n=9), ("gru", 20): _live_checkpoint(20, n=3, h=7)}
+    _log(logdir / "live", later)
+    other = {("lstm", 5): _live_checkpoint(5, n=2)}
+    _log(logdir / "eval", other)
+
+    # The user was on the latest checkpoint: the view stays there, the range grows.
+    expect(label).to_have_text("step 10 (2 of 3)", timeout=ARRIVAL_TIMEOUT_MS)
+    expect(slider).to_have_attribute("max", "2")
+    expect(slider).to_have_value("1")
+    expect(frame.locator("#tag-select option")).to_have_text(
+        ["gru", "lstm"], timeout=ARRIVAL_TIMEOUT_MS)
+    expect(frame.locator("#run-select option")).to_have_text(
+        ["eval", "live"], timeout=ARRIVAL_TIMEOUT_MS)
+    expect(frame.locator("#run-select")).to_have_value("live")
+    expect(frame.locator("#tag-select")).to_have_value("lstm")
+    _assert_shows(frame, first["lstm", 10])
+    assert frame.evaluate("() => window.__sameDocument") is True
+    # Polling refetched `tags` but not the checkpoint on show, which did not change.
+    assert requests.count("tags") > tags_before
+    assert requests.count("sequences") == sequences_before
+    _screenshot(tab.iframe(), "browser_frame_live.png")
+
+    # The new checkpoint, layer and run show their own data.
+    slider.press("End")
+    expect(label).to_have_text("step 20 (3 of 3)")
+    _assert_shows(frame, later["lstm", 20])
+    _select(frame, "live", "gru")
+    expect(label).to_have_text("step 20 (1 of 1)")
+    _assert_shows(frame, later["gru", 20])
+    _select(frame, "eval")
+    expect(frame.locator("#tag-select option")).to_have_text(["lstm"])
+    expect(label).to_have_text("step 5 (1 of 1)")
+    _assert_shows(frame, other["lstm", 5])
+
+    # A failing poll is reported, the view stays; the next good poll clears it.
+    tags_url = tab.base + "/data/plugin/rnn_hidden/tags"
+    failing = lambda route: route.fulfill(  # noqa: E731
+        status=500, content_type="application/json", body='{"error": "tags unavailable"}')
+    tab.page.route(tags_url, failing)
+    message = frame.locator("#message")
+    expect(message).to_have_text(
+        "Could not refresh the list of checkpoints: tags unavailable", timeout=ARRIVAL_TIMEOUT_MS)
+    expect(message).to_have_attribute("data-kind", "error")
+    expect(message).to_have_attribute("role", "alert")
+    expect(frame.locator("#run-select")).to_be_visible()
+    expect(frame.locator("#run-select")).to_have_value("eval")
+    expect(label).to_have_text("step 5 (1 of 1)")
+    expect(frame.locator("#summary .fact").first).to_have_text("2 sequences")
+    _screenshot(tab.iframe(), "browser_frame_poll_error.png")
+    tab.page.unroute(tags_url, failing)
+    expect(message).to_be_hidden(timeout=ARRIVAL_TIMEOUT_MS)
+    _assert_shows(frame, other["lstm", 5])
+    assert frame.evaluate("() => window.__sameDocument") is True
+
+    # The 500s this test made are logged by Chromium as failed loads; nothing else is allowed.
+    tab.events.assert_clean(ignore_urls=(tags_url,))
+    assert {status for status, url in tab.events.bad_responses} <= {500}
+
+
 def test_empty_logdir_shows_the_no_data_message(browser, tmp_path_factory):
     logdir = tmp_path_factory.mktemp("browser_empty") / "logs"
     logdir.mkdir()
@@ -397,6 +519,15 @@ def test_empty_logdir_shows_the_no_data_message(browser, tmp_path_factory):
             expect(page.locator("#run-select")).to_be_hidden()
             expect(page.locator("#sequence-table tbody tr")).to_have_count(0)
             _screenshot(page, "browser_empty.png")
+
+            # Data logged later makes the controls appear, without a reload.
+            data = _live_checkpoint(3, n=5)
+            _log(logdir / "late", {("lstm", 3): data})
+            expect(page.locator("#run-select")).to_be_visible(timeout=ARRIVAL_TIMEOUT_MS)
+            expect(page.locator("#run-select option")).to_have_text(["late"])
+            expect(page.locator("#step-label")).to_have_text("step 3 (1 of 1)")
+            _assert_shows(page, data)
+            _screenshot(page, "browser_empty_then_data.png")
             # Opened as a top-level page (TensorBoard embeds it in an iframe), the
             # entry page makes Chromium ask for /favicon.ico, which TensorBoard
             # does not serve (its UI links its icon elsewhere): a 404 that is no

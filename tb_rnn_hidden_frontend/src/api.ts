@@ -89,8 +89,8 @@ async function getJson<T>(route: string, params?: Params, signal?: AbortSignal):
   return body as T;
 }
 
-export function fetchTags(): Promise<TagsResponse> {
-  return getJson<TagsResponse>("tags");
+export function fetchTags(signal?: AbortSignal): Promise<TagsResponse> {
+  return getJson<TagsResponse>("tags", undefined, signal);
 }
 
 export function fetchSequences(

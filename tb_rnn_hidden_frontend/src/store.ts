@@ -1,8 +1,10 @@
 /**
- * A tiny observable store, plus the selection state shared by all views.
+ * A tiny observable store, plus the state shared by all views: the `tags`
+ * listing from the backend and the user's selection in it.
  *
- * Views never talk to each other: they write to the store and re-render from
- * it, so new views (heatmaps, projections, ...) only need to subscribe.
+ * Data flows backend routes -> this store -> views. Views never talk to each
+ * other: they write to the store and re-render from it, so new views
+ * (heatmaps, projections, ...) only need to subscribe.
  */
 import type { TagsResponse } from "./api";
 
@@ -73,4 +75,64 @@ export function normalizeSelection(tags: TagsResponse, wanted: Selection): Selec
       ? wanted.step
       : (steps[steps.length - 1] ?? null);
   return { run, tag, step };
+}
+
+/** The state of the tab: the latest `tags` listing and a selection that exists in it. */
+export interface AppState extends Selection {
+  tags: TagsResponse;
+}
+
+/** Before the first `tags` response: nothing listed, nothing selected. */
+export const INITIAL_STATE: AppState = { tags: {}, ...EMPTY_SELECTION };
+
+/** Structural equality of JSON values (object key order does not matter). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((value, i) => jsonEqual(value, b[i]));
+  }
+  const aKeys = Object.keys(a);
+  const bKeys = Object.keys(b);
+  return (
+    aKeys.length === bKeys.length &&
+    aKeys.every(
+      (key) => has(b, key) && jsonEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+    )
+  );
+}
+
+/**
+ * The state after a new `tags` listing arrives: the selection is kept where it
+ * still exists (a selected step stays selected even when newer checkpoints
+ * arrive: the view never jumps on its own), otherwise repaired as in
+ * `normalizeSelection`. A listing equal to the current one keeps the current
+ * `tags` object, so `store.set` notifies nobody when nothing changed.
+ */
+export function withTags(state: Readonly<AppState>, tags: TagsResponse): AppState {
+  const next = jsonEqual(state.tags, tags) ? state.tags : tags;
+  return { tags: next, ...normalizeSelection(next, state) };
+}
+
+/** The state after the user asks for `wanted`, repaired to exist in the current tags. */
+export function withSelection(state: Readonly<AppState>, wanted: Partial<Selection>): AppState {
+  const selection = normalizeSelection(state.tags, { ...selectionOf(state), ...wanted });
+  return { tags: state.tags, ...selection };
+}
+
+export function selectionOf(state: Readonly<Selection>): Selection {
+  return { run: state.run, tag: state.tag, step: state.step };
+}
+
+export function sameSelection(a: Readonly<Selection>, b: Readonly<Selection>): boolean {
+  return a.run === b.run && a.tag === b.tag && a.step === b.step;
+}
+
+/** The logged steps of the selected run and tag (empty when none is selected). */
+export function stepsOf(state: Readonly<AppState>): number[] {
+  if (state.run === null || state.tag === null) return [];
+  const runTags = has(state.tags, state.run) ? state.tags[state.run] : undefined;
+  const info = runTags && has(runTags, state.tag) ? runTags[state.tag] : undefined;
+  return info?.steps ?? [];
 }

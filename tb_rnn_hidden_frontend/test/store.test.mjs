@@ -3,7 +3,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { createStore, EMPTY_SELECTION, normalizeSelection } from "../build/store.mjs";
+import {
+  createStore,
+  EMPTY_SELECTION,
+  INITIAL_STATE,
+  jsonEqual,
+  normalizeSelection,
+  sameSelection,
+  stepsOf,
+  withSelection,
+  withTags,
+} from "../build/store.mjs";
 
 const info = (steps) => ({
   steps,
@@ -83,4 +93,138 @@ test("normalizeSelection ignores Object.prototype names and empty data", () => {
   assert.equal(normalizeSelection(TAGS, { run: "constructor", tag: null, step: null }).run, "eval");
   assert.deepEqual(normalizeSelection({}, { run: "x", tag: "y", step: 1 }), EMPTY_SELECTION);
   assert.deepEqual(normalizeSelection({ r: {} }, EMPTY_SELECTION), { run: "r", tag: null, step: null });
+});
+
+// --- The `tags` listing in the store (polled from the backend) ---
+
+/** A fresh copy, as a new `tags` response would be: equal, but not the same objects. */
+const copy = (value) => JSON.parse(JSON.stringify(value));
+
+/** A store as index.ts builds it, after a first `tags` response and a user choice. */
+function storeOn(tags, wanted = {}) {
+  const store = createStore(INITIAL_STATE);
+  store.set(withTags(store.get(), tags));
+  store.set(withSelection(store.get(), wanted));
+  return store;
+}
+
+test("the first tags listing selects the first run and tag at the latest step", () => {
+  const store = createStore(INITIAL_STATE);
+  assert.deepEqual(store.get(), { tags: {}, run: null, tag: null, step: null });
+  store.set(withTags(store.get(), TAGS));
+  assert.deepEqual(store.get(), { tags: TAGS, run: "eval", tag: "lstm/2", step: 9 });
+});
+
+test("new checkpoints keep the selected step, also when it was the latest one", () => {
+  for (const step of [10, 20]) {
+    const store = storeOn(TAGS, { run: "train", tag: "lstm/1", step });
+    const grown = copy(TAGS);
+    grown.train["lstm/1"] = info([0, 10, 20, 30, 40]);
+    store.set(withTags(store.get(), grown));
+    assert.deepEqual(
+      { ...store.get(), tags: undefined },
+      { tags: undefined, run: "train", tag: "lstm/1", step },
+      `selected step ${step} must stay`,
+    );
+    assert.deepEqual(stepsOf(store.get()), [0, 10, 20, 30, 40]);
+    assert.equal(store.get().tags, grown);
+  }
+});
+
+test("new runs and tags are listed, and the selection stays", () => {
+  const store = storeOn(TAGS, { run: "train", tag: "lstm/1", step: 0 });
+  const more = copy(TAGS);
+  more.train["gru/1"] = info([3]);
+  more.aaa = { x: info([1]) }; // sorts first, but must not steal the selection
+  store.set(withTags(store.get(), more));
+  assert.deepEqual(store.get(), { tags: more, run: "train", tag: "lstm/1", step: 0 });
+});
+
+test("an equal tags listing changes nothing and notifies nobody", () => {
+  const store = storeOn(TAGS, { run: "train", tag: "lstm/1", step: 10 });
+  const before = store.get();
+  let calls = 0;
+  store.subscribe(() => calls++);
+  // Equal content, other objects, other key order: as a poll returns it.
+  const same = { eval: copy(TAGS.eval), train: { "lstm/2": copy(TAGS.train["lstm/2"]), "lstm/1": copy(TAGS.train["lstm/1"]) } };
+  store.set(withTags(store.get(), same));
+  assert.equal(calls, 0);
+  assert.equal(store.get(), before);
+  assert.equal(store.get().tags, TAGS);
+});
+
+test("a tags-only change notifies with the selection unchanged", () => {
+  const store = storeOn(TAGS, { run: "eval", tag: "lstm/2", step: 7 });
+  const calls = [];
+  store.subscribe((state, previous) => calls.push(sameSelection(state, previous)));
+  const grown = copy(TAGS);
+  grown.eval["lstm/2"] = info([7, 9, 11]);
+  store.set(withTags(store.get(), grown));
+  assert.deepEqual(calls, [true]);
+});
+
+test("a removed tag falls back to the run's first tag at its latest step", () => {
+  const store = storeOn(TAGS, { run: "train", tag: "lstm/2", step: 5 });
+  const fewer = copy(TAGS);
+  delete fewer.train["lstm/2"];
+  store.set(withTags(store.get(), fewer));
+  assert.deepEqual(store.get(), { tags: fewer, run: "train", tag: "lstm/1", step: 20 });
+});
+
+test("a removed run falls back to the first run, keeping the tag if it has it", () => {
+  const store = storeOn(TAGS, { run: "train", tag: "lstm/2", step: 5 });
+  const fewer = copy(TAGS);
+  delete fewer.train;
+  store.set(withTags(store.get(), fewer));
+  assert.deepEqual(store.get(), { tags: fewer, run: "eval", tag: "lstm/2", step: 9 });
+});
+
+test("a removed step (e.g. dropped by sampling) falls back to the latest step", () => {
+  const store = storeOn(TAGS, { run: "train", tag: "lstm/1", step: 10 });
+  const sampled = copy(TAGS);
+  sampled.train["lstm/1"] = info([0, 20, 30]);
+  store.set(withTags(store.get(), sampled));
+  assert.equal(store.get().step, 30);
+});
+
+test("data arriving in an empty logdir selects it; data vanishing clears the selection", () => {
+  const store = storeOn({});
+  assert.deepEqual(store.get(), INITIAL_STATE);
+  store.set(withTags(store.get(), copy(TAGS)));
+  assert.deepEqual(normalizeSelection(TAGS, EMPTY_SELECTION), {
+    run: store.get().run,
+    tag: store.get().tag,
+    step: store.get().step,
+  });
+  store.set(withTags(store.get(), {}));
+  assert.deepEqual(store.get(), { tags: {}, ...EMPTY_SELECTION });
+});
+
+test("withSelection repairs a choice against the current tags", () => {
+  const store = storeOn(TAGS, { run: "train", tag: "lstm/1", step: 0 });
+  store.set(withSelection(store.get(), { run: "eval" })); // eval has no lstm/1
+  assert.deepEqual(store.get(), { tags: TAGS, run: "eval", tag: "lstm/2", step: 9 });
+  store.set(withSelection(store.get(), { step: 7 }));
+  assert.equal(store.get().step, 7);
+  store.set(withSelection(store.get(), { step: 8 })); // not logged
+  assert.equal(store.get().step, 9);
+});
+
+test("stepsOf lists the selected tag's steps", () => {
+  assert.deepEqual(stepsOf(storeOn(TAGS, { run: "train", tag: "lstm/1" }).get()), [0, 10, 20]);
+  assert.deepEqual(stepsOf(INITIAL_STATE), []);
+  assert.deepEqual(stepsOf({ tags: TAGS, run: "constructor", tag: "lstm/1", step: null }), []);
+});
+
+test("jsonEqual compares JSON values structurally", () => {
+  assert.ok(jsonEqual({ a: [1, { b: "x" }], c: null }, { c: null, a: [1, { b: "x" }] }));
+  assert.ok(!jsonEqual({ a: [1, 2] }, { a: [1, 2, 3] }));
+  assert.ok(!jsonEqual({ a: 1 }, { a: 1, b: undefined }));
+  assert.ok(!jsonEqual({ a: 1 }, { b: 1 }));
+  assert.ok(!jsonEqual([], {}));
+  assert.ok(!jsonEqual({ 0: "x" }, ["x"]));
+  assert.ok(!jsonEqual(null, {}));
+  assert.ok(!jsonEqual(1, "1"));
+  assert.ok(!jsonEqual({ x: undefined }, { y: undefined })); // same size, other keys
+  assert.ok(!jsonEqual({}, { constructor: 1 }) && !jsonEqual({ constructor: 1 }, {}));
 });

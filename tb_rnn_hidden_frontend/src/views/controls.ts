@@ -1,7 +1,6 @@
 /** Run / layer selectors and the checkpoint slider. */
-import type { TagsResponse } from "../api";
 import { h, setChildren } from "../dom";
-import { normalizeSelection, type Selection, type Store } from "../store";
+import { stepsOf, withSelection, type AppState, type Store } from "../store";
 
 function formatWallTime(seconds: number | undefined): string {
   if (seconds === undefined || !Number.isFinite(seconds)) return "";
@@ -23,19 +22,27 @@ function tagLabel(tag: string, displayName: string | undefined): string {
   return displayName && displayName !== tag ? `${displayName} (${tag})` : tag;
 }
 
-function options(values: string[], labels: (value: string) => string, selected: string | null) {
-  return values.map((value) => {
-    const option = h("option", { value }, labels(value));
-    option.selected = value === selected;
-    return option;
-  });
+interface Choice {
+  value: string;
+  label: string;
 }
 
-export function mountControls(
-  parent: HTMLElement,
-  store: Store<Selection>,
-  tags: TagsResponse,
-): void {
+/** Replaces the options of `select` only if they differ, so an open list is not disturbed. */
+function setOptions(select: HTMLSelectElement, choices: Choice[]): void {
+  const current = [...select.options];
+  const same =
+    current.length === choices.length &&
+    current.every((option, i) => option.value === choices[i]?.value && option.text === choices[i]?.label);
+  if (same) return;
+  setChildren(select, ...choices.map(({ value, label }) => h("option", { value }, label)));
+}
+
+/**
+ * Renders the selection from the store: the run and tag lists and the slider
+ * range follow the store's `tags` as they change (the backend is polled), and
+ * the selected values follow the store's selection.
+ */
+export function mountControls(parent: HTMLElement, store: Store<AppState>): void {
   const runSelect = h("select", { id: "run-select", "data-testid": "run-select" });
   const tagSelect = h("select", { id: "tag-select", "data-testid": "tag-select" });
   const slider = h("input", {
@@ -63,15 +70,11 @@ export function mountControls(
     description,
   );
 
-  const runs = Object.keys(tags).sort();
-  const stepsOf = (s: Selection): number[] =>
-    (s.run !== null && s.tag !== null ? tags[s.run]?.[s.tag]?.steps : undefined) ?? [];
-
   runSelect.addEventListener("change", () => {
-    store.set(normalizeSelection(tags, { ...store.get(), run: runSelect.value }));
+    store.set(withSelection(store.get(), { run: runSelect.value }));
   });
   tagSelect.addEventListener("change", () => {
-    store.set(normalizeSelection(tags, { ...store.get(), tag: tagSelect.value }));
+    store.set(withSelection(store.get(), { tag: tagSelect.value }));
   });
   // `input` fires while dragging; index.ts debounces the resulting fetches.
   slider.addEventListener("input", () => {
@@ -79,15 +82,19 @@ export function mountControls(
     if (step !== undefined) store.set({ step });
   });
 
-  const update = (state: Readonly<Selection>, previous: Readonly<Selection> | null) => {
-    if (previous === null) setChildren(runSelect, ...options(runs, (r) => r, state.run));
+  const update = (state: Readonly<AppState>) => {
+    const { tags } = state;
+    const runs = Object.keys(tags).sort();
+    parent.hidden = runs.length === 0;
+    setOptions(runSelect, runs.map((run) => ({ value: run, label: run })));
     runSelect.value = state.run ?? "";
 
     const runTags = state.run !== null ? (tags[state.run] ?? {}) : {};
-    if (previous === null || previous.run !== state.run) {
-      const names = Object.keys(runTags).sort();
-      setChildren(tagSelect, ...options(names, (t) => tagLabel(t, runTags[t]?.display_name), state.tag));
-    }
+    const names = Object.keys(runTags).sort();
+    setOptions(
+      tagSelect,
+      names.map((tag) => ({ value: tag, label: tagLabel(tag, runTags[tag]?.display_name) })),
+    );
     tagSelect.value = state.tag ?? "";
 
     const info = state.tag !== null ? runTags[state.tag] : undefined;
@@ -102,6 +109,6 @@ export function mountControls(
     stepTime.textContent = index >= 0 ? formatWallTime(info?.wall_times[index]) : "";
   };
 
-  update(store.get(), null);
+  update(store.get());
   store.subscribe(update);
 }
