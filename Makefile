@@ -1,5 +1,5 @@
 # The two set-up commands of README.md:
-#   make demo   train the quick-start model, log its hidden states, open TensorBoard
+#   make demo   train the demo LSTM, log its hidden states every epoch, open TensorBoard
 #   make test   install everything (Python packages, frontend build, Chromium, Bazel) and run all tests
 #
 # Both create the virtual environment .venv/ on first use.
@@ -29,7 +29,7 @@ install-test: $(PY)
 	$(PY) -m pip install "$(TENSORFLOW)" "$(TORCH)" ".[test,torch]"
 
 demo: install
-	$(PY) demo/quickstart.py --logdir $(LOGDIR) --port $(PORT)
+	$(PY) demo/train.py --logdir $(LOGDIR) --port $(PORT)
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -1,4 +1,8 @@
-"""The quick-start demo trains a real Keras LSTM and its logs are served by the plugin."""
+"""The demo trains real Keras models and its logs are served by the plugin.
+
+The paper's IMDB and Reuters cases run on files generated here in Keras'
+own format (the real files cannot be downloaded in tests).
+"""
 
 import json
 import os
@@ -10,37 +14,121 @@ import pytest
 
 from conftest import make_client
 
-DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demo", "quickstart.py")
+DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demo", "train.py")
 
 
-def test_quickstart_logs_every_epoch_and_learns(tmp_path):
-    logdir = str(tmp_path / "logs")
+def run_demo(*args):
     result = subprocess.run(
-        [sys.executable, DEMO, "--logdir", logdir, "--epochs", "5", "--no-serve"],
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, DEMO, "--no-serve", *args],
+        capture_output=True, text=True, timeout=600,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "logged 6 checkpoints" in result.stdout
+    return result
 
+
+def served(logdir, run, step, route="sequences"):
     client = make_client(logdir)
-    tags = json.loads(client.get("/data/plugin/rnn_hidden/tags").get_data())
-    assert tags["quickstart"]["lstm"]["steps"] == [0, 1, 2, 3, 4, 5]
+    url = "/data/plugin/rnn_hidden/%s?run=%s&tag=lstm&step=%d" % (route, run, step)
+    response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response
 
-    def sequences(step):
-        url = "/data/plugin/rnn_hidden/sequences?run=quickstart&tag=lstm&step=%d" % step
-        return json.loads(client.get(url).get_data())
 
-    untrained, trained = sequences(0), sequences(5)
-    assert trained["num_sequences"] == 200 and trained["state_size"] == 16
+def tags(logdir):
+    return json.loads(make_client(logdir).get("/data/plugin/rnn_hidden/tags").get_data())
+
+
+def test_generated_reviews_quick_mode_logs_every_epoch_and_learns(tmp_path):
+    logdir = str(tmp_path / "logs")
+    result = run_demo("--quick", "--logdir", logdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "logged 5 checkpoints" in result.stdout
+    assert tags(logdir)["generated"]["lstm"]["steps"] == [0, 1, 2, 3, 4]
+
+    untrained = json.loads(served(logdir, "generated", 0).get_data())
+    trained = json.loads(served(logdir, "generated", 4).get_data())
+    assert trained["num_sequences"] == 300 and trained["state_size"] == 32
     assert trained["class_names"] == ["negative", "positive"]
-    assert {"not", "good", "bad", "but"} <= set(trained["vocabulary"])
-    # Training worked: the probe accuracy rose well above the untrained model's.
+    assert {"not", "but", "though", "although"} <= set(trained["vocabulary"])
     assert trained["accuracy"] >= 0.9 > untrained["accuracy"]
-    # The logged probability at the last valid step is the prediction served.
-    response = client.get("/data/plugin/rnn_hidden/probabilities?run=quickstart&tag=lstm&step=5")
-    probabilities = np.frombuffer(response.get_data(), dtype="<f4").reshape(-1, 2)
+    # Pre-padded inputs: every sequence starts with a real token, never "<pad>".
+    ids = np.frombuffer(served(logdir, "generated", 4, "tokens").get_data(), dtype="<i4")
+    starts = np.concatenate([[0], np.cumsum(trained["lengths"])[:-1]])
+    assert "<pad>" not in {trained["vocabulary"][i] for i in ids}
+    assert {trained["vocabulary"][i] for i in ids[starts]} <= {
+        "the", "i", "honestly", "overall", "in", "at", "although"
+    }
+    # The prediction served is the logged probability at each last valid step.
+    probabilities = np.frombuffer(
+        served(logdir, "generated", 4, "probabilities").get_data(), dtype="<f4"
+    ).reshape(-1, 2)
     last = np.cumsum(trained["lengths"]) - 1
     assert probabilities[last].argmax(axis=1).tolist() == trained["predictions"]
+
+
+def _word_index(size):
+    return {"word%d" % i: i for i in range(1, size)}
+
+
+def _keras_sequences(rng, count, vocabulary_size, low=20, high=150):
+    """Lists of raw word indices, as Keras' .npz files store them (object arrays)."""
+    sequences = np.empty(count, dtype=object)
+    for n in range(count):
+        sequences[n] = list(rng.integers(1, vocabulary_size, size=int(rng.integers(low, high))))
+    return sequences
+
+
+def test_imdb_case_from_keras_format_files(tmp_path):
+    rng = np.random.default_rng(0)
+    data_dir = tmp_path / "datasets"
+    data_dir.mkdir()
+    np.savez(
+        data_dir / "imdb.npz",
+        x_train=_keras_sequences(rng, 200, 500), y_train=rng.integers(0, 2, 200),
+        x_test=_keras_sequences(rng, 120, 500), y_test=rng.integers(0, 2, 120),
+    )
+    (data_dir / "imdb_word_index.json").write_text(json.dumps(_word_index(500)))
+    logdir = str(tmp_path / "logs")
+    result = run_demo("--dataset", "imdb", "--data-dir", str(data_dir), "--logdir", logdir,
+                      "--epochs", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    info = json.loads(served(logdir, "imdb", 1).get_data())
+    # The paper's set-up: LSTM(100), the first 100 test reviews, their last 100 tokens.
+    assert info["num_sequences"] == 100 and info["state_size"] == 100
+    assert info["max_length"] == 100 and max(info["lengths"]) == 100
+    assert info["class_names"] == ["negative", "positive"]
+    assert set(info["vocabulary"]) <= {"<start>", "<oov>"} | set(_word_index(500))
+
+
+def test_reuters_case_keeps_the_five_most_frequent_topics(tmp_path):
+    rng = np.random.default_rng(1)
+    data_dir = tmp_path / "datasets"
+    data_dir.mkdir()
+    # earn (3), acq (4), crude (16), money-fx (19), grain (1) most frequent, then others.
+    topics = [3] * 300 + [4] * 200 + [19] * 90 + [16] * 80 + [1] * 70 + [2] * 20 + [9] * 10
+    labels = rng.permutation(np.array(topics))
+    np.savez(data_dir / "reuters.npz", x=_keras_sequences(rng, len(labels), 300), y=labels)
+    (data_dir / "reuters_word_index.json").write_text(json.dumps(_word_index(300)))
+    logdir = str(tmp_path / "logs")
+    result = run_demo("--dataset", "reuters", "--data-dir", str(data_dir), "--logdir", logdir,
+                      "--epochs", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    info = json.loads(served(logdir, "reuters", 1).get_data())
+    assert info["class_names"] == ["grain", "earn", "acq", "crude", "money-fx"]
+    assert info["state_size"] == 20
+    # Keras' split: shuffle with seed 113, last 20% for test; minus the two rare topics.
+    order = np.arange(len(labels))
+    np.random.RandomState(113).shuffle(order)
+    test_labels = labels[order][int(len(labels) * 0.8):]
+    assert info["num_sequences"] == int(np.isin(test_labels, [1, 3, 4, 16, 19]).sum())
+    assert set(info["labels"]) <= set(range(5))
+
+
+def test_missing_keras_files_stop_with_a_clear_message(tmp_path):
+    result = run_demo("--dataset", "imdb", "--data-dir", str(tmp_path), "--logdir",
+                      str(tmp_path / "logs"))
+    assert result.returncode != 0
+    assert "imdb.npz" in result.stderr and "not on this machine" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 if __name__ == "__main__":

@@ -346,7 +346,7 @@ def test_masking_on_float_sequences_has_no_tokens(logdir):
 # Heads --------------------------------------------------------------------
 
 
-def test_last_step_slice_head_like_the_quickstart(logdir):
+def test_last_step_slice_head(logdir):
     """LSTM(return_sequences=True) then `[:, -1]` then Dense: the slice is per-step identity."""
     keras.utils.set_random_seed(6)
     x, y = token_data(seed=6)

@@ -1,0 +1,111 @@
+"""Train a recurrent classifier, log its hidden states every epoch, open TensorBoard.
+
+    python demo/train.py                         # generated reviews, offline (the main job)
+    python demo/train.py --dataset imdb          # the paper's IMDB case (Keras' files needed)
+    python demo/train.py --dataset reuters       # the paper's Reuters top-5 topics case
+    python demo/train.py --no-serve --quick      # small and fast: log only
+
+Logging is one line in `fit`: `callbacks=[HiddenStateCallback(logdir, probe_x, probe_y, ...)]`.
+It logs the untrained model as step 0, then every epoch.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import datasets  # noqa: E402  (the demo's own module, beside this script)
+
+# Per data set: model size, probe set and training defaults (IMDB and Reuters as in the paper).
+CONFIGS = {
+    "generated": dict(embedding=16, units=32, probe=300, epochs=6, batch_size=64),
+    "imdb": dict(embedding=32, units=100, probe=100, epochs=3, batch_size=64),
+    "reuters": dict(embedding=32, units=20, probe=500, epochs=10, batch_size=64),
+}
+
+
+def load(name, data_dir, quick):
+    if name == "generated":
+        if quick:
+            return datasets.generated(num_test=500)
+        return datasets.generated()
+    loader = {"imdb": datasets.imdb, "reuters": datasets.reuters}[name]
+    return loader(data_dir)
+
+
+def build_model(vocabulary_size, num_classes, embedding, units):
+    import tensorflow as tf
+
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(None,), dtype="int32"),
+            tf.keras.layers.Embedding(vocabulary_size, embedding, mask_zero=True),
+            tf.keras.layers.LSTM(units, name="lstm"),
+            tf.keras.layers.Dense(num_classes, activation="softmax", name="prediction"),
+        ]
+    )
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=sorted(CONFIGS), default="generated")
+    parser.add_argument("--logdir", default="demo_logs")
+    parser.add_argument("--data-dir", help="folder with Keras' dataset files "
+                        "(default: $KERAS_HOME/datasets or ~/.keras/datasets)")
+    parser.add_argument("--epochs", type=int, help="default depends on the data set")
+    parser.add_argument("--quick", action="store_true", help="smaller test set, 4 epochs (tests)")
+    parser.add_argument("--no-serve", action="store_true", help="log only; do not start TensorBoard")
+    parser.add_argument("--port", default="6006")
+    args = parser.parse_args(argv)
+
+    try:
+        data = load(args.dataset, args.data_dir, args.quick)
+    except datasets.MissingDatasetError as e:
+        sys.exit("error: %s" % e)
+
+    import tensorflow as tf
+
+    from tb_rnn_hidden.keras import HiddenStateCallback
+
+    config = CONFIGS[args.dataset]
+    epochs = args.epochs or (4 if args.quick else config["epochs"])
+    tf.keras.utils.set_random_seed(0)
+    model = build_model(len(data.vocabulary), len(data.class_names),
+                        config["embedding"], config["units"])
+    probe_x, probe_y = data.x_test[: config["probe"]], data.y_test[: config["probe"]]
+    run_dir = os.path.join(args.logdir, data.name)
+    callback = HiddenStateCallback(
+        run_dir,
+        probe_x,
+        probe_y,
+        vocabulary=data.vocabulary,
+        class_names=data.class_names,
+        description="LSTM(%d) on the first %d test sequences of %s"
+        % (config["units"], len(probe_x), data.name),
+    )
+    print("training on %d %s sequences, logging %d probe sequences to %s every epoch"
+          % (len(data.x_train), data.name, len(probe_x), run_dir))
+    start = time.time()
+    model.fit(data.x_train, data.y_train, batch_size=config["batch_size"], epochs=epochs,
+              validation_data=(data.x_test, data.y_test), callbacks=[callback], verbose=2 if args.quick else 1)
+    _, accuracy = model.evaluate(data.x_test, data.y_test, verbose=0)
+    print("test accuracy: %.3f on %d test sequences (%.0f s)"
+          % (accuracy, len(data.x_test), time.time() - start))
+    print("logged %d checkpoints (epoch 0 = untrained) to %s" % (epochs + 1, run_dir))
+    if not args.no_serve:
+        print("starting TensorBoard: open http://localhost:%s/#rnn_hidden (Ctrl+C to stop)" % args.port)
+        subprocess.call([sys.executable, "-m", "tensorboard.main", "--logdir", args.logdir,
+                         "--port", args.port])
+    return accuracy
+
+
+if __name__ == "__main__":
+    main()
