@@ -104,9 +104,9 @@ def main():
 
     logs = [
         ("hidden states, SummaryWriter", summary_writer, False),
-        ("hidden + cell states, SummaryWriter (the demo's call)", summary_writer, True),
+        ("hidden + cell states, SummaryWriter", summary_writer, True),
         ("hidden states, HiddenStateWriter", hidden_writer, False),
-        ("hidden + cell states, HiddenStateWriter", hidden_writer, True),
+        ("hidden + cell states, HiddenStateWriter (the demo's call)", hidden_writer, True),
     ]
     rounds = 5
     epoch, *log_times = interleaved(
