@@ -77,21 +77,30 @@ def _keras_sequences(rng, count, vocabulary_size, low=20, high=150):
     return sequences
 
 
-def test_imdb_case_from_keras_format_files(tmp_path):
-    rng = np.random.default_rng(0)
+def run_on_keras_files(tmp_path, dataset, vocabulary_size, **arrays):
+    """Writes `<dataset>.npz` and its word index as Keras saves them, trains 1 epoch on them.
+
+    Returns the served metadata of the checkpoint after that epoch.
+    """
     data_dir = tmp_path / "datasets"
     data_dir.mkdir()
-    np.savez(
-        data_dir / "imdb.npz",
+    np.savez(data_dir / ("%s.npz" % dataset), **arrays)
+    word_index = json.dumps(_word_index(vocabulary_size))
+    (data_dir / ("%s_word_index.json" % dataset)).write_text(word_index)
+    logdir = str(tmp_path / "logs")
+    result = run_demo("--dataset", dataset, "--data-dir", str(data_dir), "--logdir", logdir,
+                      "--epochs", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(served(logdir, dataset, 1).get_data())
+
+
+def test_imdb_case_from_keras_format_files(tmp_path):
+    rng = np.random.default_rng(0)
+    info = run_on_keras_files(
+        tmp_path, "imdb", 500,
         x_train=_keras_sequences(rng, 200, 500), y_train=rng.integers(0, 2, 200),
         x_test=_keras_sequences(rng, 120, 500), y_test=rng.integers(0, 2, 120),
     )
-    (data_dir / "imdb_word_index.json").write_text(json.dumps(_word_index(500)))
-    logdir = str(tmp_path / "logs")
-    result = run_demo("--dataset", "imdb", "--data-dir", str(data_dir), "--logdir", logdir,
-                      "--epochs", "1")
-    assert result.returncode == 0, result.stderr[-3000:]
-    info = json.loads(served(logdir, "imdb", 1).get_data())
     # The paper's set-up: LSTM(100), the first 100 test reviews, their last 100 tokens.
     assert info["num_sequences"] == 100 and info["state_size"] == 100
     assert info["max_length"] == 100 and max(info["lengths"]) == 100
@@ -101,18 +110,12 @@ def test_imdb_case_from_keras_format_files(tmp_path):
 
 def test_reuters_case_keeps_the_five_most_frequent_topics(tmp_path):
     rng = np.random.default_rng(1)
-    data_dir = tmp_path / "datasets"
-    data_dir.mkdir()
     # earn (3), acq (4), crude (16), money-fx (19), grain (1) most frequent, then others.
     topics = [3] * 300 + [4] * 200 + [19] * 90 + [16] * 80 + [1] * 70 + [2] * 20 + [9] * 10
     labels = rng.permutation(np.array(topics))
-    np.savez(data_dir / "reuters.npz", x=_keras_sequences(rng, len(labels), 300), y=labels)
-    (data_dir / "reuters_word_index.json").write_text(json.dumps(_word_index(300)))
-    logdir = str(tmp_path / "logs")
-    result = run_demo("--dataset", "reuters", "--data-dir", str(data_dir), "--logdir", logdir,
-                      "--epochs", "1")
-    assert result.returncode == 0, result.stderr[-3000:]
-    info = json.loads(served(logdir, "reuters", 1).get_data())
+    info = run_on_keras_files(
+        tmp_path, "reuters", 300, x=_keras_sequences(rng, len(labels), 300), y=labels
+    )
     assert info["class_names"] == ["grain", "earn", "acq", "crude", "money-fx"]
     assert info["state_size"] == 20
     # Keras' split: shuffle with seed 113, last 20% for test; minus the two rare topics.
