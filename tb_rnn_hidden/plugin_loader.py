@@ -17,6 +17,36 @@ class RnnHiddenLoader(base_plugin.TBLoader):
     `--samples_per_plugin=rnn_hidden=K`, all are kept (0 means all).
     """
 
+    def define_flags(self, parser):
+        group = parser.add_argument_group("rnn_hidden plugin")
+        group.add_argument(
+            "--rnn_hidden_projection_workers",
+            type=_positive_int,
+            default=1,
+            help="rnn_hidden: number of 2-D projection jobs (t-SNE, PCA, UMAP) computed at "
+            "once, each on a worker thread (default 1).",
+        )
+        group.add_argument(
+            "--rnn_hidden_cache_dir",
+            default=None,
+            help="rnn_hidden: directory of the projection disk cache (default "
+            "$XDG_CACHE_HOME/tb_rnn_hidden/projections, or ~/.cache/...).",
+        )
+        group.add_argument(
+            "--rnn_hidden_precompute",
+            choices=("none", "tsne", "pca"),
+            default="none",
+            help="rnn_hidden: precompute this projection, with default parameters and "
+            "aligned to the neighbouring checkpoint, for every checkpoint as it arrives "
+            "(default none).",
+        )
+        group.add_argument(
+            "--rnn_hidden_precompute_interval",
+            type=float,
+            default=30.0,
+            help="rnn_hidden: seconds between scans for new checkpoints to precompute.",
+        )
+
     def fix_flags(self, flags):
         samples = getattr(flags, "samples_per_plugin", None)
         if isinstance(samples, dict):
@@ -31,3 +61,15 @@ class RnnHiddenLoader(base_plugin.TBLoader):
         from tb_rnn_hidden.rnn_hidden_plugin import RnnHiddenPlugin
 
         return RnnHiddenPlugin(context)
+
+
+def _positive_int(text):
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not an integer" % text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("%d is not >= 1" % value)
+    return value

@@ -6,6 +6,7 @@ into TensorBoard. Large arrays are served as raw little-endian bytes.
 """
 
 import functools
+import json
 import logging
 import os
 
@@ -19,6 +20,8 @@ from tensorboard.plugins import base_plugin
 from tb_rnn_hidden import checkpoint_codec
 from tb_rnn_hidden import checkpoint_reader
 from tb_rnn_hidden import metadata
+from tb_rnn_hidden import projection_cache
+from tb_rnn_hidden import projection_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +86,16 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
     def __init__(self, context):
         self._data_provider = context.data_provider
         self._reader = checkpoint_reader.CheckpointReader(context.data_provider)
+        flags = context.flags
+        workers = getattr(flags, "rnn_hidden_projection_workers", None) or 1
+        cache_dir = getattr(flags, "rnn_hidden_cache_dir", None) or projection_cache.default_cache_dir()
+        self._projections = projection_jobs.ProjectionService(
+            self._reader, context.data_provider, cache_dir, workers=int(workers)
+        )
+        precompute = getattr(flags, "rnn_hidden_precompute", None) or "none"
+        if precompute != "none":
+            interval = getattr(flags, "rnn_hidden_precompute_interval", None) or 30.0
+            self._projections.start_precompute(precompute, float(interval))
 
     def get_plugin_apps(self):
         return {
@@ -93,6 +106,9 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
             "/probabilities": self._serve_probabilities,
             "/states": self._serve_states,
             "/distances": self._serve_distances,
+            "/projection": self._serve_projection,
+            "/projection/points": self._serve_projection_points,
+            "/projection/cancel": self._serve_projection_cancel,
         }
 
     def is_active(self):
@@ -210,3 +226,56 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         distances = self._checkpoint(request).distances
         largest = float(distances.max()) if distances.size else 0.0
         return _binary(request, distances, [("X-Max-Distance", repr(largest))])
+
+    def _projection_request(self, request):
+        """(ctx, experiment, run, tag, step, params) of a projection route."""
+        from tb_rnn_hidden import projection
+
+        ctx = plugin_util.context(request.environ)
+        experiment = plugin_util.experiment_id(request.environ)
+        run = _string_arg(request, "run")
+        tag = _string_arg(request, "tag")
+        step = _int_arg(request, "step")
+        args = {k: v for k, v in request.args.items() if k not in _PROJECTION_ROUTE_ARGS}
+        try:
+            params = projection.ProjectionParams.from_query(args)
+        except ValueError as e:
+            raise errors.InvalidArgumentError(str(e))
+        return ctx, experiment, run, tag, step, params
+
+    @werkzeug.wrappers.Request.application
+    @_json_errors
+    def _serve_projection(self, request):
+        retry = request.args.get("retry") in ("1", "true")
+        status = self._projections.status(*self._projection_request(request), retry=retry)
+        return http_util.Respond(request, status, _JSON)
+
+    @werkzeug.wrappers.Request.application
+    @_json_errors
+    def _serve_projection_points(self, request):
+        status, coords, meta = self._projections.points(*self._projection_request(request))
+        if coords is None:
+            status = dict(status)
+            status.setdefault(
+                "error",
+                "the projection is %s, not done; request /projection to start or poll it"
+                % status["state"],
+            )
+            return http_util.Respond(request, status, _JSON, code=409)
+        headers = [
+            ("X-Projection-Params", json.dumps(status["params"], sort_keys=True)),
+            ("X-Projection-Aligned-To", json.dumps(meta.get("aligned_to"))),
+        ]
+        return _binary(request, coords.astype(np.float32, copy=False), headers)
+
+    @werkzeug.wrappers.Request.application
+    @_json_errors
+    def _serve_projection_cancel(self, request):
+        status = self._projections.cancel(*self._projection_request(request))
+        if status is None:
+            raise errors.NotFoundError("no queued or running projection job for these parameters")
+        return http_util.Respond(request, status, _JSON)
+
+
+# Query parameters of the projection routes that are not `ProjectionParams`.
+_PROJECTION_ROUTE_ARGS = frozenset(("run", "tag", "step", "retry"))

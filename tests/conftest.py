@@ -41,8 +41,11 @@ def plugin_flags(**overrides):
     """The flags TensorBoard would hand the loader, after its own parsing."""
     from tensorboard.plugins.core import core_plugin
 
+    from tb_rnn_hidden import plugin_loader
+
     parser = argparse.ArgumentParser()
     core_plugin.CorePluginLoader().define_flags(parser)
+    plugin_loader.RnnHiddenLoader().define_flags(parser)
     flags = parser.parse_args(["--logdir", "unused"])
     for key, value in overrides.items():
         setattr(flags, key, value)

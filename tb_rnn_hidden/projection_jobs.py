@@ -1,0 +1,492 @@
+"""Background 2-D projections of hidden states, shared between requests and cached.
+
+`ProjectionService` is owned by the plugin. A request names a checkpoint and
+`projection.ProjectionParams`; the service answers at once with the state of
+the job computing it, starting one if no result is stored yet.
+
+- Jobs run on a bounded pool of worker threads (`--rnn_hidden_projection_workers`,
+  default 1). openTSNE and numpy release the GIL in their heavy loops, so
+  TensorBoard keeps answering while a job runs (measured in the tests).
+- Identical requests (same checkpoint data hash and parameters) share one job,
+  keyed by `projection_cache.request_key`.
+- A job is queued, running, done, failed or cancelled, with a progress fraction,
+  a phase, elapsed seconds and an error message.
+- Results are kept in a memory LRU bounded by bytes and on disk
+  (`projection_cache.DiskCache`), so a new plugin instance serves them at once.
+- `align=neighbor`: when the job starts, it looks for the nearest earlier
+  checkpoint of the same run and tag (else the nearest later one) with the
+  same lengths and a done result for the same parameters, and passes its
+  coordinates as `init`; if none, it computes cold (`aligned_to` None).
+"""
+
+import collections
+import itertools
+import logging
+import queue
+import threading
+import time
+
+import numpy as np
+from tensorboard import context as tb_context
+from tensorboard.data import provider
+
+from tb_rnn_hidden import metadata
+from tb_rnn_hidden import projection_cache
+
+logger = logging.getLogger(__name__)
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+NONE = "none"  # no job and no stored result (only from `status(start=False)`)
+DEFAULT_MEMORY_BYTES = 256 << 20
+_FINISHED_JOBS_KEPT = 64
+_ALL_SAMPLES = 2**31 - 1
+
+
+def _engine():
+    from tb_rnn_hidden import projection  # imported on first use: openTSNE is slow to import
+
+    return projection
+
+
+class Job:
+    """One computation; its fields are read by status requests while it runs."""
+
+    def __init__(self, key, compute, params, num_points):
+        self.key = key
+        self.compute = compute
+        self.params = params
+        self.num_points = num_points
+        self.state = QUEUED
+        self.progress = 0.0
+        self.phase = QUEUED
+        self.error = None
+        self.aligned_to = None
+        self.result = None  # (coords, meta) once done
+        self.created = time.monotonic()
+        self.finished = None
+        self._cancel = threading.Event()
+        self.finished_event = threading.Event()
+
+    def report(self, fraction, phase=None):
+        """The engine's progress callback."""
+        try:
+            self.progress = min(1.0, max(0.0, float(fraction)))
+        except (TypeError, ValueError):
+            pass
+        if phase is not None:
+            self.phase = str(phase)
+
+    def is_cancelled(self):
+        """The engine's cancellation callback."""
+        return self._cancel.is_set()
+
+    def status(self):
+        end = self.finished if self.finished is not None else time.monotonic()
+        body = dict(
+            state=self.state,
+            progress=1.0 if self.state == DONE else self.progress,
+            phase=self.phase,
+            elapsed=round(end - self.created, 3),
+            params=self.params,
+            num_points=self.num_points,
+            aligned_to=self.aligned_to,
+            cached=False,
+        )
+        if self.error is not None:
+            body["error"] = self.error
+        return body
+
+
+class JobPool:
+    """Worker threads (started on first use) running jobs; one job per key at a time."""
+
+    def __init__(self, workers=1):
+        if workers < 1:
+            raise ValueError("workers is %r; expected an integer >= 1" % (workers,))
+        self._workers = workers
+        self._threads = []
+        self._queue = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._jobs = {}
+        self._finished = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def get(self, key):
+        with self._lock:
+            return self._jobs.get(key)
+
+    def submit(self, key, compute, *, params, num_points, priority=0):
+        """(job, created): joins the queued, running, done or failed job of `key`,
+        or queues a new one (lower `priority` runs first)."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and job.state != CANCELLED:
+                return job, False
+            if self._closed:
+                raise RuntimeError("the projection service is closed")
+            job = Job(key, compute, params, num_points)
+            self._jobs[key] = job
+            self._queue.put((priority, next(self._order), job))
+            while len(self._threads) < self._workers:
+                thread = threading.Thread(
+                    target=self._work, name="rnn_hidden-projection-%d" % len(self._threads),
+                    daemon=True,
+                )
+                thread.start()
+                self._threads.append(thread)
+            return job, True
+
+    def cancel(self, key):
+        """Cancels the queued or running job of `key`; None if there is none."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is None or job.state not in (QUEUED, RUNNING):
+                return None
+            job._cancel.set()
+            self._finish(job, CANCELLED, phase=CANCELLED)
+            del self._jobs[key]
+            return job
+
+    def forget(self, key):
+        """Drops a finished job, so that the next request starts a new one."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and job.state in (DONE, FAILED, CANCELLED):
+                del self._jobs[key]
+
+    def close(self):
+        with self._lock:
+            self._closed = True
+            jobs = [j for j in self._jobs.values() if j.state in (QUEUED, RUNNING)]
+        for job in jobs:
+            self.cancel(job.key)
+        for _ in self._threads:
+            self._queue.put((float("inf"), next(self._order), None))
+
+    def _finish(self, job, state, *, phase=None, error=None, result=None):
+        # Under self._lock. A cancelled job stays cancelled.
+        if job.state in (DONE, FAILED, CANCELLED):
+            return
+        job.state = state
+        job.result = result
+        job.error = error
+        if phase is not None:
+            job.phase = phase
+        job.finished = time.monotonic()
+        job.finished_event.set()
+        if self._jobs.get(job.key) is job and state != CANCELLED:
+            self._finished[job.key] = job
+            self._finished.move_to_end(job.key)
+            while len(self._finished) > _FINISHED_JOBS_KEPT:
+                old_key, old = self._finished.popitem(last=False)
+                if self._jobs.get(old_key) is old:
+                    del self._jobs[old_key]
+
+    def _work(self):
+        while True:
+            _, _, job = self._queue.get()
+            if job is None:
+                return
+            with self._lock:
+                if job.state != QUEUED:
+                    continue  # cancelled while queued
+                job.state = RUNNING
+                job.phase = "starting"
+            try:
+                result = job.compute(job)
+            except Exception as e:
+                cancelled = isinstance(e, _engine().Cancelled) or job.is_cancelled()
+                if cancelled:
+                    state, error = CANCELLED, None
+                elif isinstance(e, ValueError):
+                    state, error = FAILED, str(e)
+                else:
+                    logger.exception("rnn_hidden: projection job failed")
+                    state, error = FAILED, "%s: %s" % (type(e).__name__, e)
+                with self._lock:
+                    self._finish(job, state, phase=state, error=error)
+                    if state == CANCELLED and self._jobs.get(job.key) is job:
+                        del self._jobs[job.key]
+            else:
+                with self._lock:
+                    self._finish(job, DONE, phase=DONE, result=result)
+
+
+class MemoryLru:
+    """(coords, meta) by request key, least recently used evicted past a byte budget."""
+
+    def __init__(self, budget_bytes):
+        self._budget = budget_bytes
+        self._entries = collections.OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key, coords, meta):
+        size = coords.nbytes + 1024
+        if size > self._budget:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old[0].nbytes + 1024
+            self._entries[key] = (coords, meta)
+            self._bytes += size
+            while self._bytes > self._budget:
+                _, (evicted, _) = self._entries.popitem(last=False)
+                self._bytes -= evicted.nbytes + 1024
+
+
+class _Request:
+    """A resolved request: the checkpoint, its data hash and the request key."""
+
+    def __init__(self, ctx, experiment, run, tag, step, params, checkpoint, data_sha256, key):
+        self.ctx = ctx
+        self.experiment = experiment
+        self.run = run
+        self.tag = tag
+        self.step = step
+        self.params = params
+        self.checkpoint = checkpoint
+        self.data_sha256 = data_sha256
+        self.key = key
+
+
+class ProjectionService:
+    """Projections of checkpoints read through `reader`, computed by `projection.project`."""
+
+    def __init__(
+        self,
+        reader,
+        data_provider,
+        cache_dir=None,
+        *,
+        workers=1,
+        memory_bytes=DEFAULT_MEMORY_BYTES,
+    ):
+        self._reader = reader
+        self._data_provider = data_provider
+        self.disk = projection_cache.DiskCache(cache_dir or projection_cache.default_cache_dir())
+        self.pool = JobPool(workers)
+        self._memory = MemoryLru(memory_bytes)
+        self._hashes = {}  # (experiment, run, tag, step) -> data SHA-256 (records never change)
+        self._hash_lock = threading.Lock()
+        self._versions = None
+        self._stop = threading.Event()
+        self._precompute_thread = None
+
+    # -- keys ---------------------------------------------------------------
+
+    def versions(self):
+        if self._versions is None:
+            self._versions = _engine().library_versions()
+        return self._versions
+
+    def _data_hash(self, experiment, run, tag, step, checkpoint):
+        ident = (experiment, run, tag, step)
+        with self._hash_lock:
+            found = self._hashes.get(ident)
+        if found is None:
+            found = projection_cache.data_hash(checkpoint.states, checkpoint.lengths)
+            with self._hash_lock:
+                self._hashes[ident] = found
+        return found
+
+    def _resolve(self, ctx, experiment, run, tag, step, params):
+        checkpoint = self._reader.checkpoint(ctx, experiment, run, tag, step)  # NotFoundError
+        data_sha256 = self._data_hash(experiment, run, tag, step, checkpoint)
+        key = projection_cache.request_key(data_sha256, params.as_dict(), self.versions())
+        return _Request(ctx, experiment, run, tag, step, params, checkpoint, data_sha256, key)
+
+    def lookup(self, key):
+        """(coords, meta) stored for a request key, from memory or disk; or None."""
+        found = self._memory.get(key)
+        if found is None:
+            found = self.disk.get(key)
+            if found is not None:
+                self._memory.put(key, *found)
+        return found
+
+    # -- requests -----------------------------------------------------------
+
+    def status(self, ctx, experiment, run, tag, step, params, *, start=True, retry=False, priority=0):
+        """The state of the projection, starting a job if none and `start`."""
+        request = self._resolve(ctx, experiment, run, tag, step, params)
+        return self._status(request, start=start, retry=retry, priority=priority)[0]
+
+    def _status(self, request, *, start, retry, priority=0):
+        """(status dict, (coords, meta) or None)."""
+        job = self.pool.get(request.key)
+        if job is not None and retry and job.state == FAILED:
+            self.pool.forget(request.key)
+            job = None
+        if job is not None and job.state == DONE and job.result is not None:
+            return job.status(), job.result
+        if job is not None and job.state in (QUEUED, RUNNING, FAILED):
+            return job.status(), None
+        found = self.lookup(request.key)
+        if found is not None:
+            return self._stored_status(request, found[1]), found
+        num_points = int(request.checkpoint.states.shape[0])
+        if not start:
+            return dict(
+                state=NONE, progress=0.0, phase=NONE, elapsed=0.0,
+                params=request.params.as_dict(), num_points=num_points,
+                aligned_to=None, cached=False,
+            ), None
+        job, _ = self.pool.submit(
+            request.key,
+            lambda job: self._compute(job, request),
+            params=request.params.as_dict(),
+            num_points=num_points,
+            priority=priority,
+        )
+        if job.state == DONE and job.result is not None:
+            return job.status(), job.result
+        return job.status(), None
+
+    @staticmethod
+    def _stored_status(request, meta):
+        return dict(
+            state=DONE, progress=1.0, phase=DONE,
+            elapsed=meta.get("compute_seconds", 0.0),
+            params=request.params.as_dict(), num_points=meta.get("num_points"),
+            aligned_to=meta.get("aligned_to"), cached=True,
+        )
+
+    def points(self, ctx, experiment, run, tag, step, params):
+        """(status, coords, meta): coords and meta are None unless the state is done."""
+        request = self._resolve(ctx, experiment, run, tag, step, params)
+        status, found = self._status(request, start=False, retry=False)
+        if found is None:
+            return status, None, None
+        return status, found[0], found[1]
+
+    def cancel(self, ctx, experiment, run, tag, step, params):
+        """The cancelled job's status, or None if no job was queued or running."""
+        request = self._resolve(ctx, experiment, run, tag, step, params)
+        job = self.pool.cancel(request.key)
+        return None if job is None else job.status()
+
+    # -- computing ----------------------------------------------------------
+
+    def _compute(self, job, request):
+        engine = _engine()
+        params = request.params
+        job.report(0.0, "reading")
+        points = np.asarray(request.checkpoint.states, dtype=np.float32)
+        lengths = request.checkpoint.lengths
+        init, init_desc = None, "cold"
+        if params.align == "neighbor":
+            job.report(0.0, "finding neighbour")
+            neighbour = self._neighbour(request, lengths)
+            if neighbour is not None:
+                step, (coords, meta) = neighbour
+                init = np.array(coords, dtype=np.float32)
+                init_desc = {"step": step, "sha256": meta["sha256"]}
+                job.aligned_to = step
+        started = time.monotonic()
+        coords = engine.project(
+            points, params, init=init, progress=job.report, cancelled=job.is_cancelled
+        )
+        coords = np.ascontiguousarray(coords, dtype=np.float32)
+        if coords.shape != (points.shape[0], 2):
+            raise RuntimeError("the engine returned shape %s for %d points" % (coords.shape, len(points)))
+        result = projection_cache.result_key(
+            request.data_sha256, params.as_dict(), self.versions(), init_desc
+        )
+        meta = dict(
+            result_key=result,
+            sha256=projection_cache.payload_hash(coords),
+            aligned_to=job.aligned_to,
+            params=params.as_dict(),
+            num_points=int(points.shape[0]),
+            compute_seconds=round(time.monotonic() - started, 3),
+            versions=self.versions(),
+        )
+        self._memory.put(request.key, coords, meta)
+        self.disk.put(request.key, result, coords, meta)
+        return coords, meta
+
+    def _steps(self, ctx, experiment, run, tag):
+        sequences = self._data_provider.read_blob_sequences(
+            ctx,
+            experiment_id=experiment,
+            plugin_name=metadata.PLUGIN_NAME,
+            downsample=_ALL_SAMPLES,
+            run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
+        )
+        return [d.step for d in sequences.get(run, {}).get(tag, [])]
+
+    def _neighbour(self, request, lengths):
+        """(step, (coords, meta)) of the nearest checkpoint with a done result, or None."""
+        steps = self._steps(request.ctx, request.experiment, request.run, request.tag)
+        earlier = sorted((s for s in steps if s < request.step), reverse=True)
+        later = sorted(s for s in steps if s > request.step)
+        params_dict = request.params.as_dict()
+        for step in earlier + later:
+            try:
+                checkpoint = self._reader.checkpoint(
+                    request.ctx, request.experiment, request.run, request.tag, step
+                )
+                if not np.array_equal(checkpoint.lengths, lengths):
+                    continue
+                data_sha256 = self._data_hash(
+                    request.experiment, request.run, request.tag, step, checkpoint
+                )
+            except Exception as e:  # an unreadable neighbour is skipped
+                logger.warning("rnn_hidden: skipping neighbour step %d: %s", step, e)
+                continue
+            key = projection_cache.request_key(data_sha256, params_dict, self.versions())
+            found = self.lookup(key)
+            if found is not None:
+                return step, found
+        return None
+
+    # -- precomputing -------------------------------------------------------
+
+    def start_precompute(self, method, interval_seconds=30.0):
+        """Every `interval_seconds`, queues `method` with default parameters (aligned
+        to the neighbour) for every checkpoint without a stored result."""
+        params = _engine().ProjectionParams.from_query({"method": method, "align": "neighbor"})
+
+        def loop():
+            while not self._stop.is_set():
+                try:
+                    self.precompute_once(params)
+                except Exception:
+                    logger.exception("rnn_hidden: precomputing projections failed")
+                self._stop.wait(interval_seconds)
+
+        self._precompute_thread = threading.Thread(
+            target=loop, name="rnn_hidden-precompute", daemon=True
+        )
+        self._precompute_thread.start()
+
+    def precompute_once(self, params):
+        ctx = tb_context.RequestContext()
+        listing = self._reader.list_series(ctx, "")
+        for run, tags in listing.items():
+            for tag, entry in tags.items():
+                if "error" in entry:
+                    continue
+                for step in sorted(entry["steps"]):
+                    if self._stop.is_set():
+                        return
+                    try:
+                        self.status(ctx, "", run, tag, step, params, priority=1)
+                    except Exception as e:
+                        logger.warning(
+                            "rnn_hidden: cannot precompute %s/%s step %d: %s", run, tag, step, e
+                        )
+
+    def close(self):
+        self._stop.set()
+        self.pool.close()

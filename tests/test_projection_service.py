@@ -1,0 +1,380 @@
+"""Projection jobs, caching and routes against real event files and TensorBoard's WSGI app.
+
+`projection.project` is wrapped (not replaced) where a test counts its calls:
+the real engine always runs.
+"""
+
+import glob
+import json
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+import werkzeug
+import werkzeug.test
+from scipy.spatial import procrustes
+
+from conftest import make_data_provider, plugin_flags
+from tb_rnn_hidden import plugin_loader
+from tb_rnn_hidden import projection
+from tb_rnn_hidden import rnn_hidden_plugin
+from tb_rnn_hidden import writer
+
+PREFIX = "/data/plugin/rnn_hidden"
+
+
+def hidden_like(seed, n=40, t=25, h=16, drift=None, base=None):
+    """tanh states of n sequences wandering among a few attractors, as an RNN's would."""
+    rng = np.random.default_rng(seed)
+    if base is None:
+        centres = rng.standard_normal((5, h)) * 2.0
+        which = rng.integers(0, 5, size=(n, t))
+        noise = np.cumsum(rng.standard_normal((n, t, h)) * 0.15, axis=1)
+        base = centres[which] + noise
+    if drift is not None:
+        base = base + drift * rng.standard_normal(base.shape)
+    return base, np.tanh(base).astype(np.float32)
+
+
+def write_run(logdir, checkpoints, tag="lstm"):
+    """checkpoints: {step: (states [N, T, H], lengths)}."""
+    with writer.HiddenStateWriter(logdir) as w:
+        for step, (states, lengths) in checkpoints.items():
+            w.add(tag, states, step=step, lengths=lengths, precision="float32")
+
+
+class Served:
+    """The plugin in TensorBoard's WSGI app with its own flags; clients per thread."""
+
+    def __init__(self, logdir, cache_dir, **flags):
+        from tensorboard.backend import application
+        from tensorboard.plugins import base_plugin
+
+        flags = plugin_flags(rnn_hidden_cache_dir=str(cache_dir), **flags)
+        plugin_loader.RnnHiddenLoader().fix_flags(flags)
+        provider = make_data_provider(logdir, flags.samples_per_plugin)
+        context = base_plugin.TBContext(logdir=logdir, data_provider=provider, flags=flags)
+        self.plugin = rnn_hidden_plugin.RnnHiddenPlugin(context)
+        self.app = application.TensorBoardWSGI([self.plugin], data_provider=provider)
+
+    def client(self):
+        return werkzeug.test.Client(self.app, werkzeug.Response)
+
+    def get(self, path, code=200, method="GET"):
+        response = self.client().open(path, method=method)
+        assert response.status_code == code, (response.status_code, response.get_data(as_text=True))
+        return response
+
+    def json(self, path, code=200, method="GET"):
+        response = self.get(path, code, method)
+        assert response.headers["Content-Type"].startswith("application/json")
+        return json.loads(response.get_data())
+
+    def array(self, path):
+        response = self.get(path)
+        assert response.headers["Content-Type"] == "application/octet-stream"
+        shape = tuple(int(d) for d in response.headers["X-Array-Shape"].split(","))
+        dtype = np.dtype(response.headers["X-Array-Dtype"])
+        return np.frombuffer(response.get_data(), dtype=dtype).reshape(shape), response
+
+    def wait_done(self, q, timeout=60):
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.json(PREFIX + "/projection" + q)
+            if status["state"] not in ("queued", "running"):
+                return status
+            assert time.monotonic() < deadline, status
+            time.sleep(0.05)
+
+    def close(self):
+        self.plugin._projections.close()
+
+
+def q(run="r", tag="lstm", step=0, **params):
+    params = dict(run=run, tag=tag, step=step, **params)
+    return "?" + "&".join("%s=%s" % kv for kv in params.items())
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Counts calls of the real `projection.project`."""
+    calls = []
+    real = projection.project
+
+    def wrapper(points, params, **kwargs):
+        calls.append((params, kwargs.get("init") is not None))
+        return real(points, params, **kwargs)
+
+    monkeypatch.setattr(projection, "project", wrapper)
+    return calls
+
+
+@pytest.fixture
+def served_factory(tmp_path):
+    made = []
+
+    def make(logdir, cache_dir=None, **flags):
+        served = Served(logdir, cache_dir or tmp_path / "cache", **flags)
+        made.append(served)
+        return served
+
+    yield make
+    for served in made:
+        served.close()
+
+
+def small_run(logdir, steps=(0,), n=30, t=20, h=12, seed=0):
+    rng = np.random.default_rng(seed + 100)
+    lengths = rng.integers(t // 2, t + 1, size=n)
+    lengths[0] = t
+    base, states = hidden_like(seed, n, t, h)
+    checkpoints = {}
+    for i, step in enumerate(steps):
+        if i:
+            base, states = hidden_like(seed, drift=0.05, base=base)
+        checkpoints[step] = (states, lengths)
+    write_run(logdir, checkpoints)
+    return checkpoints
+
+
+def test_pca_points_in_states_order(logdir, served_factory, counted):
+    checkpoints = small_run(logdir + "/r")
+    served = served_factory(logdir)
+    first = served.json(PREFIX + "/projection" + q(method="pca"))
+    assert first["state"] in ("queued", "running", "done")
+    assert first["params"]["method"] == "pca" and first["aligned_to"] is None
+    status = served.wait_done(q(method="pca"))
+    assert status["state"] == "done" and status["progress"] == 1.0
+    states, _ = served.array(PREFIX + "/states" + q(dtype="float32"))
+    assert status["num_points"] == len(states) == int(checkpoints[0][1].sum())
+    coords, response = served.array(PREFIX + "/projection/points" + q(method="pca"))
+    assert coords.shape == (len(states), 2) and coords.dtype == np.float32
+    assert json.loads(response.headers["X-Projection-Params"])["method"] == "pca"
+    from sklearn.decomposition import PCA
+
+    reference = PCA(2, svd_solver="full").fit_transform(states.astype(np.float64))
+    for k in range(2):  # equal up to the sign of each component
+        sign = np.sign(np.dot(coords[:, k], reference[:, k]))
+        np.testing.assert_allclose(coords[:, k] * sign, reference[:, k], atol=1e-3)
+    assert len(counted) == 1
+
+
+def test_tsne_deterministic_and_duplicate_lands_together(logdir, served_factory, tmp_path):
+    base, states = hidden_like(1, n=20, t=15, h=10)
+    states[7, 3] = states[2, 5]  # a duplicated point
+    lengths = np.full(20, 15)
+    write_run(logdir + "/r", {0: (states, lengths)})
+    params = dict(method="tsne", iterations=50, perplexity=10, seed=3)
+    a = served_factory(logdir, tmp_path / "c1")
+    b = served_factory(logdir, tmp_path / "c2")
+    for served in (a, b):
+        assert served.wait_done(q(**params))["state"] == "done"
+    ya, _ = a.array(PREFIX + "/projection/points" + q(**params))
+    yb, _ = b.array(PREFIX + "/projection/points" + q(**params))
+    np.testing.assert_array_equal(ya, yb)
+    i, j = 2 * 15 + 5, 7 * 15 + 3  # rows of the duplicate in /states order
+    spread = np.linalg.norm(ya - ya.mean(0), axis=1).mean()
+    assert np.linalg.norm(ya[i] - ya[j]) < 0.05 * spread
+
+
+def test_concurrent_identical_requests_share_one_job(logdir, served_factory, counted):
+    small_run(logdir + "/r", n=60)
+    served = served_factory(logdir)
+    params = dict(method="tsne", iterations=50, perplexity=15)
+    barrier = threading.Barrier(6)
+    answers = []
+
+    def hit():
+        barrier.wait()
+        answers.append(served.json(PREFIX + "/projection" + q(**params)))
+
+    threads = [threading.Thread(target=hit) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 6
+    assert served.wait_done(q(**params))["state"] == "done"
+    for _ in range(3):
+        assert served.json(PREFIX + "/projection" + q(**params))["state"] == "done"
+    assert len(counted) == 1
+
+
+def test_disk_cache_survives_restart_and_corruption_is_recomputed(
+    logdir, served_factory, counted, tmp_path, caplog
+):
+    small_run(logdir + "/r")
+    cache = tmp_path / "shared-cache"
+    params = dict(method="tsne", iterations=50, perplexity=10)
+    first = served_factory(logdir, cache)
+    assert first.wait_done(q(**params))["cached"] is False
+    y1, _ = first.array(PREFIX + "/projection/points" + q(**params))
+    assert len(counted) == 1
+
+    second = served_factory(logdir, cache)
+    status = second.json(PREFIX + "/projection" + q(**params))
+    assert status["state"] == "done" and status["cached"] is True
+    y2, _ = second.array(PREFIX + "/projection/points" + q(**params))
+    np.testing.assert_array_equal(y1, y2)
+    assert len(counted) == 1
+
+    (result,) = glob.glob(str(cache / "v*" / "results" / "*.bin"))
+    data = bytearray(open(result, "rb").read())
+    data[-5] ^= 0xFF  # flip bits of the payload
+    open(result, "wb").write(bytes(data))
+    third = served_factory(logdir, cache)
+    assert third.json(PREFIX + "/projection/points" + q(**params), 409)["state"] == "none"
+    assert "corrupt" in caplog.text
+    assert third.wait_done(q(**params))["cached"] is False
+    assert len(counted) == 2
+    y3, _ = third.array(PREFIX + "/projection/points" + q(**params))
+    np.testing.assert_array_equal(y1, y3)
+
+    with open(result, "r+b") as f:  # a partial file
+        f.truncate(os.path.getsize(result) // 2)
+    fourth = served_factory(logdir, cache)
+    assert fourth.wait_done(q(**params))["cached"] is False
+    assert len(counted) == 3
+    fifth = served_factory(logdir, cache)
+    assert fifth.json(PREFIX + "/projection" + q(**params))["cached"] is True
+
+
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        ("&method=isomap", "method"),
+        ("&perplexity=abc", "perplexity"),
+        ("&iterations=3", "iterations"),
+        ("&colour=red", "colour"),
+        ("&align=sideways", "align"),
+    ],
+)
+def test_bad_params_are_400_naming_the_parameter(logdir, served_factory, extra, fragment):
+    small_run(logdir + "/r")
+    served = served_factory(logdir)
+    for route in ("/projection", "/projection/points", "/projection/cancel"):
+        body = served.json(PREFIX + route + q() + extra, 400)
+        assert fragment in body["error"]
+
+
+def test_unknown_checkpoint_is_404_and_missing_job(logdir, served_factory):
+    small_run(logdir + "/r")
+    served = served_factory(logdir)
+    assert "step 9" in served.json(PREFIX + "/projection" + q(step=9), 404)["error"]
+    assert served.json(PREFIX + "/projection" + q(run="nope"), 404)["error"]
+    assert "'step'" in served.json(PREFIX + "/projection?run=r&tag=lstm", 400)["error"]
+    assert served.json(PREFIX + "/projection/cancel" + q(method="pca"), 404, "POST")
+    body = served.json(PREFIX + "/projection/points" + q(method="pca"), 409)
+    assert body["state"] == "none" and "/projection" in body["error"]
+
+
+def test_perplexity_too_large_for_the_points_fails_the_job(logdir, served_factory):
+    write_run(logdir + "/r", {0: (hidden_like(2, n=3, t=4, h=3)[1], np.full(3, 4))})
+    served = served_factory(logdir)
+    status = served.wait_done(q(method="tsne", perplexity=30))
+    assert status["state"] == "failed" and "perplexity" in status["error"]
+    assert served.json(PREFIX + "/projection/points" + q(method="tsne", perplexity=30), 409)[
+        "state"
+    ] == "failed"
+
+
+def test_cancel_a_long_tsne_job(logdir, served_factory, monkeypatch):
+    base, states = hidden_like(4, n=100, t=30, h=16)
+    write_run(logdir + "/r", {0: (states, np.full(100, 30))})
+    outcome = []
+    real = projection.project
+
+    def wrapper(*args, **kwargs):
+        started = time.monotonic()
+        try:
+            return real(*args, **kwargs)
+        except BaseException as e:
+            outcome.append((type(e), time.monotonic() - started))
+            raise
+
+    monkeypatch.setattr(projection, "project", wrapper)
+    served = served_factory(logdir)
+    params = dict(method="tsne", iterations=5000)
+    served.json(PREFIX + "/projection" + q(**params))
+    deadline = time.monotonic() + 30
+    while served.json(PREFIX + "/projection" + q(**params))["phase"] not in (
+        "early exaggeration",
+        "optimisation",
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    status = served.json(PREFIX + "/projection/cancel" + q(**params), method="POST")
+    assert status["state"] == "cancelled"
+    deadline = time.monotonic() + 20
+    while not outcome:
+        assert time.monotonic() < deadline, "the engine did not stop"
+        time.sleep(0.05)
+    assert outcome[0][0] is projection.Cancelled
+    assert served.json(PREFIX + "/projection/cancel" + q(**params), 404)
+    # A new request starts a new job.
+    assert served.json(PREFIX + "/projection" + q(**params))["state"] in ("queued", "running")
+    assert served.json(PREFIX + "/projection/cancel" + q(**params))["state"] == "cancelled"
+
+
+def test_align_neighbor_follows_the_previous_checkpoint(logdir, served_factory, counted):
+    small_run(logdir + "/r", steps=(10, 20), n=30, t=20, h=12)
+    served = served_factory(logdir)
+    params = dict(method="tsne", iterations=100, perplexity=15, align="neighbor")
+    first = served.wait_done(q(step=10, **params))
+    assert first["state"] == "done" and first["aligned_to"] is None
+    second = served.wait_done(q(step=20, **params))
+    assert second["state"] == "done" and second["aligned_to"] == 10
+    assert counted[-1][1] is True  # the engine got an init
+    y10, _ = served.array(PREFIX + "/projection/points" + q(step=10, **params))
+    y20, response = served.array(PREFIX + "/projection/points" + q(step=20, **params))
+    assert json.loads(response.headers["X-Projection-Aligned-To"]) == 10
+    cold = dict(params, align="none", seed=7)
+    assert served.wait_done(q(step=20, **cold))["aligned_to"] is None
+    y20_cold, _ = served.array(PREFIX + "/projection/points" + q(step=20, **cold))
+    aligned = procrustes(y10, y20)[2]
+    independent = procrustes(y10, y20_cold)[2]
+    assert aligned < 0.5 * independent, (aligned, independent)
+    # Stable once computed: served again (also after a restart) with the same neighbour.
+    again = served_factory(logdir, served.plugin._projections.disk.directory)
+    assert again.json(PREFIX + "/projection" + q(step=20, **params))["aligned_to"] == 10
+
+
+def test_precompute_aligns_new_checkpoints(logdir, served_factory, counted):
+    small_run(logdir + "/r", steps=(1, 2, 3))
+    served = served_factory(
+        logdir, rnn_hidden_precompute="pca", rnn_hidden_precompute_interval=0.2
+    )
+    params = dict(method="pca", align="neighbor")
+    deadline = time.monotonic() + 30
+    while len(counted) < 3:
+        assert time.monotonic() < deadline, counted
+        time.sleep(0.05)
+    statuses = [served.wait_done(q(step=s, **params)) for s in (1, 2, 3)]
+    assert [s["aligned_to"] for s in statuses] == [None, 1, 2]
+    time.sleep(0.5)  # further scans find everything stored
+    assert len(counted) == 3
+
+
+def test_tensorboard_answers_while_a_job_runs(logdir, served_factory):
+    base, states = hidden_like(5, n=160, t=25, h=32)
+    write_run(logdir + "/r", {0: (states, np.full(160, 25))})
+    served = served_factory(logdir)
+    params = dict(method="tsne", iterations=100)
+    served.json(PREFIX + "/projection" + q(**params))
+    latencies = []
+    deadline = time.monotonic() + 60
+    while True:
+        status = served.json(PREFIX + "/projection" + q(**params))
+        if status["state"] != "running" and status["state"] != "queued":
+            break
+        if status["state"] == "running":
+            started = time.monotonic()
+            served.json(PREFIX + "/tags")
+            latencies.append(time.monotonic() - started)
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert status["state"] == "done"
+    assert len(latencies) >= 5
+    assert max(latencies) < 0.2, latencies
