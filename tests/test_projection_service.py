@@ -378,3 +378,23 @@ def test_tensorboard_answers_while_a_job_runs(logdir, served_factory):
     assert status["state"] == "done"
     assert len(latencies) >= 5
     assert max(latencies) < 0.2, latencies
+
+
+def test_flags_defaults_and_validation(monkeypatch, tmp_path):
+    import argparse
+
+    from tb_rnn_hidden import projection_cache
+
+    flags = plugin_flags()
+    assert flags.rnn_hidden_projection_workers == 1
+    assert flags.rnn_hidden_precompute == "none"
+    assert flags.rnn_hidden_cache_dir is None  # resolved by the plugin:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert projection_cache.default_cache_dir() == str(tmp_path / "tb_rnn_hidden" / "projections")
+    parser = argparse.ArgumentParser()
+    plugin_loader.RnnHiddenLoader().define_flags(parser)
+    parsed = parser.parse_args(["--rnn_hidden_projection_workers", "3", "--rnn_hidden_precompute", "tsne"])
+    assert parsed.rnn_hidden_projection_workers == 3 and parsed.rnn_hidden_precompute == "tsne"
+    for bad in (["--rnn_hidden_projection_workers", "0"], ["--rnn_hidden_precompute", "umap"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(bad)
