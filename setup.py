@@ -105,6 +105,9 @@ setup(
         "numpy>=1.21",
         # C CRC-32C for the TF-free event writer (TensorBoard's is pure Python).
         "google-crc32c>=1.5",
+        # 2-D projections of hidden states (tb_rnn_hidden/projection.py).
+        "openTSNE>=1.0",
+        "scikit-learn>=1.3",
     ],
     extras_require={
         "test": [
@@ -114,6 +117,7 @@ setup(
             "werkzeug",
         ],
         "torch": ["torch>=2.0"],
+        "umap": ["umap-learn>=0.5"],
     },
     entry_points={
         "tensorboard_plugins": [

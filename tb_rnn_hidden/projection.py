@@ -1,0 +1,372 @@
+"""2-D projections of hidden states: t-SNE (openTSNE), PCA (scikit-learn), UMAP (optional).
+
+Pure computation: no TensorBoard imports. The job layer (projection_jobs.py) runs one
+`project` call at a time in a worker, passes `progress`/`cancelled` callbacks, and, in
+align mode, the embedding of a neighbouring checkpoint as `init`.
+
+Engine choices, from /work/shared/research/tsne.md and measurements recorded in the
+commit that added this file:
+
+- t-SNE is openTSNE's advanced API run in 50-iteration chunks (progress and
+  cancellation between chunks cost ~5 % against one call; openTSNE's KL callbacks cost
+  ~60 %, so they are not used). Barnes-Hut up to FFT_ABOVE points, FFT above.
+- Rows are reduced to PCA_DIMS dimensions with PCA first only when D > PCA_ABOVE: at
+  D = 128 the reduction saves nothing measurable; at D = 1024 it halves affinity time.
+- metric="cosine" L2-normalises the rows and then uses Euclidean distances, which are
+  a monotone function of cosine distance (|a-b|^2 = 2 - 2 cos); this keeps the PCA
+  reduction valid and works with every engine.
+- Align mode (init given): t-SNE starts from init as it is (centred), with no early
+  exaggeration and ALIGNED_ITERATIONS iterations at most. Starting from init rescaled
+  to std 1e-4 (openTSNE's advice for initialisations that then go through early
+  exaggeration) throws away the layout's scale and gives less comparable layouts; the
+  note measured 7.4 s / Procrustes disparity 0.0003 for "as is, no EE, 250 it" against
+  18.2 s / 0.032 for the full schedule from the rescaled layout (10k points).
+"""
+
+import dataclasses
+import math
+import os
+
+import numpy as np
+
+METHODS = ("tsne", "pca", "umap")
+METRICS = ("euclidean", "cosine")
+ALIGNS = ("none", "neighbor")
+
+PERPLEXITY_RANGE = (2.0, 200.0)
+ITERATIONS_RANGE = (50, 5000)
+SEED_LIMIT = 2**31
+
+EARLY_EXAGGERATION = 12.0
+EARLY_EXAGGERATION_ITERATIONS = 250
+CHUNK = 50
+ALIGNED_ITERATIONS = 250
+FFT_ABOVE = 20_000
+PCA_ABOVE = 200
+PCA_DIMS = 50
+
+_IGNORED_KEYS = frozenset(("run", "tag", "step", "experiment"))
+UMAP_MISSING = "umap needs the optional extra: pip install tb-rnn-hidden[umap]"
+
+
+def _n_jobs():
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _bad(name, value, expected):
+    return ValueError("%s is %s; expected %s" % (name, value, expected))
+
+
+@dataclasses.dataclass(frozen=True)
+class ProjectionParams:
+    method: str = "tsne"
+    perplexity: float = 30.0  # tsne/umap (n_neighbors ~ perplexity); 2 <= p <= 200, < P/3 checked at run time
+    seed: int = 0  # 0 <= seed < 2**31
+    iterations: int = 500  # tsne iterations after early exaggeration (cold); 50..5000
+    metric: str = "euclidean"  # "euclidean" | "cosine"
+    align: str = "none"  # "none" | "neighbor" (the job layer supplies `init` from a neighbouring checkpoint)
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise _bad("method", repr(self.method), "one of %s" % ", ".join(METHODS))
+        if self.metric not in METRICS:
+            raise _bad("metric", repr(self.metric), "one of %s" % ", ".join(METRICS))
+        if self.align not in ALIGNS:
+            raise _bad("align", repr(self.align), "one of %s" % ", ".join(ALIGNS))
+        p = self.perplexity
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not (
+            PERPLEXITY_RANGE[0] <= p <= PERPLEXITY_RANGE[1]
+        ):
+            raise _bad("perplexity", p, "a number with 2 <= perplexity <= 200")
+        object.__setattr__(self, "perplexity", float(p))
+        for name, (low, high) in (("seed", (0, SEED_LIMIT - 1)), ("iterations", ITERATIONS_RANGE)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not (low <= v <= high):
+                raise _bad(name, v, "an integer with %d <= %s <= %d" % (low, name, high))
+            object.__setattr__(self, name, int(v))
+
+    @classmethod
+    def from_query(cls, args) -> "ProjectionParams":
+        """From a mapping of query-string values (str).
+
+        Unknown keys or out-of-range/unparseable values raise
+        ValueError('<name> is <value>; expected ...'). Never clamps. Ignores the keys
+        run, tag, step, experiment.
+        """
+        fields = {f.name for f in dataclasses.fields(cls)}
+        values = {}
+        for key in args.keys():
+            if key in _IGNORED_KEYS:
+                continue
+            if key not in fields:
+                raise _bad(
+                    "parameter %r" % key, "unknown", "one of %s" % ", ".join(sorted(fields))
+                )
+            raw = args[key]
+            if isinstance(raw, (list, tuple)):  # parse_qs-style mappings
+                if len(raw) != 1:
+                    raise _bad(key, repr(raw), "a single value")
+                raw = raw[0]
+            if isinstance(raw, bytes):
+                raw = raw.decode("utf-8", "replace")
+            text = str(raw).strip()
+            if key == "perplexity":
+                try:
+                    value = float(text)
+                except ValueError:
+                    raise _bad(key, repr(text), "a number with 2 <= perplexity <= 200") from None
+                if not math.isfinite(value):
+                    raise _bad(key, repr(text), "a number with 2 <= perplexity <= 200")
+            elif key in ("seed", "iterations"):
+                low, high = (0, SEED_LIMIT - 1) if key == "seed" else ITERATIONS_RANGE
+                try:
+                    value = int(text, 10)
+                except ValueError:
+                    raise _bad(
+                        key, repr(text), "an integer with %d <= %s <= %d" % (low, key, high)
+                    ) from None
+            else:
+                value = text
+            values[key] = value
+        return cls(**values)
+
+    def as_dict(self) -> dict:
+        """JSON-serialisable; used in cache keys and responses."""
+        return dataclasses.asdict(self)
+
+
+class Cancelled(Exception):
+    """Raised by `project` when `cancelled()` returned True."""
+
+
+def umap_available() -> bool:
+    try:
+        import umap  # noqa: F401
+    except Exception:  # ImportError, or a broken numba install
+        return False
+    return True
+
+
+def library_versions() -> dict:
+    import openTSNE
+    import sklearn
+
+    versions = {
+        "openTSNE": openTSNE.__version__,
+        "sklearn": sklearn.__version__,
+        "numpy": np.__version__,
+        "umap": None,
+    }
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            versions["umap"] = version("umap-learn")
+        except PackageNotFoundError:
+            pass
+    except ImportError:  # pragma: no cover
+        pass
+    return versions
+
+
+class _Reporter:
+    """Calls progress(fraction, phase) and checks cancelled() after every report."""
+
+    def __init__(self, progress, cancelled):
+        self._progress = progress
+        self._cancelled = cancelled
+        self._last = 0.0
+
+    def __call__(self, fraction, phase):
+        fraction = min(1.0, max(self._last, float(fraction)))
+        self._last = fraction
+        if self._progress is not None:
+            self._progress(fraction, phase)
+        if fraction < 1.0:
+            self.check()
+
+    def check(self):
+        if self._cancelled is not None and self._cancelled():
+            raise Cancelled("projection cancelled")
+
+
+def _check_points(points):
+    x = np.asarray(points)
+    if x.ndim != 2:
+        raise ValueError("points have shape %s; expected [P, D]" % (x.shape,))
+    if x.dtype.kind not in "fiub":
+        raise ValueError("points have dtype %s; expected a float array" % x.dtype)
+    x = x.astype(np.float32, copy=False)
+    bad = ~np.isfinite(x).all(axis=1)
+    count = int(bad.sum())
+    if count:
+        first = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            "%d of %d points have NaN or Inf values; the first is row %d"
+            % (count, x.shape[0], first)
+        )
+    return x
+
+
+def _check_init(init, n):
+    y = np.asarray(init, dtype=np.float64)
+    if y.shape != (n, 2):
+        raise ValueError("init has shape %s; expected [%d, 2]" % (y.shape, n))
+    if not np.isfinite(y).all():
+        raise ValueError("init has NaN or Inf values")
+    return y
+
+
+def _prepare(x, params, reduce=True):
+    """float32 rows; cosine -> L2-normalised rows; PCA to PCA_DIMS when D > PCA_ABOVE."""
+    if params.metric == "cosine":
+        norms = np.linalg.norm(x, axis=1, keepdims=True)
+        x = x / np.where(norms > 0, norms, 1.0)
+    if reduce and x.shape[1] > PCA_ABOVE and x.shape[0] > PCA_DIMS:
+        from sklearn.decomposition import PCA
+
+        x = PCA(PCA_DIMS, svd_solver="randomized", random_state=params.seed).fit_transform(x)
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def _procrustes_rotate(y, target):
+    """y rotated/reflected (about its centre) to best match target; no scaling."""
+    yc = y - y.mean(axis=0)
+    tc = target - target.mean(axis=0)
+    u, _, vt = np.linalg.svd(yc.T @ tc)
+    return yc @ (u @ vt) + target.mean(axis=0)
+
+
+def _project_pca(x, params, init, report):
+    from sklearn.decomposition import PCA
+
+    report(0.0, "pca")
+    x = _prepare(x, params, reduce=False)
+    if x.shape[0] < 2:
+        y = np.zeros((x.shape[0], 2))
+    else:
+        k = min(2, x.shape[0], x.shape[1])
+        y = PCA(k, svd_solver="full").fit_transform(x.astype(np.float64))
+        if k < 2:
+            y = np.hstack([y, np.zeros((y.shape[0], 2 - k))])
+    if init is not None:
+        y = _procrustes_rotate(y, init)
+    return y
+
+
+def _check_perplexity(params, n):
+    if not params.perplexity < n / 3.0:
+        raise ValueError(
+            "perplexity is %g; expected perplexity < P/3 = %.4g for these %d points"
+            % (params.perplexity, n / 3.0, n)
+        )
+
+
+def _project_tsne(x, params, init, report):
+    from openTSNE import TSNEEmbedding, affinity, initialization
+
+    n = x.shape[0]
+    _check_perplexity(params, n)
+    n_jobs = _n_jobs()
+    if init is None:
+        ee_iters, iters = EARLY_EXAGGERATION_ITERATIONS, params.iterations
+    else:
+        ee_iters, iters = 0, min(ALIGNED_ITERATIONS, max(CHUNK, params.iterations // 2))
+    # Affinities cost roughly as much as this many iterations (kNN + calibration).
+    affinity_weight = 0.12 * (ee_iters + iters)
+    total = affinity_weight + ee_iters + iters
+
+    report(0.0, "affinities")
+    x = _prepare(x, params)
+    aff = affinity.PerplexityBasedNN(
+        x,
+        perplexity=params.perplexity,
+        metric="euclidean",
+        n_jobs=n_jobs,
+        random_state=params.seed,
+    )
+    done = affinity_weight
+    report(done / total, "initialisation")
+    if init is None:
+        start = initialization.pca(x, random_state=params.seed)
+    else:
+        start = init - init.mean(axis=0)
+    embedding = TSNEEmbedding(
+        np.ascontiguousarray(start, dtype=np.float64),
+        aff,
+        negative_gradient_method="bh" if n <= FFT_ABOVE else "fft",
+        n_jobs=n_jobs,
+        random_state=params.seed,
+    )
+    for phase, count, exaggeration, momentum in (
+        ("early exaggeration", ee_iters, EARLY_EXAGGERATION, 0.5),
+        ("optimisation", iters, 1.0, 0.8),
+    ):
+        remaining = count
+        while remaining > 0:
+            step = min(CHUNK, remaining)
+            report(done / total, phase)
+            embedding.optimize(
+                n_iter=step,
+                exaggeration=exaggeration,
+                momentum=momentum,
+                inplace=True,
+                propagate_exception=True,
+            )
+            remaining -= step
+            done += step
+    return np.asarray(embedding)
+
+
+def _project_umap(x, params, init, report):
+    if not umap_available():
+        raise ValueError(UMAP_MISSING)
+    import umap
+
+    n = x.shape[0]
+    _check_perplexity(params, n)
+    report(0.0, "umap")
+    x = _prepare(x, params)
+    reducer = umap.UMAP(
+        n_components=2,
+        n_neighbors=int(max(2, min(n - 1, round(params.perplexity)))),
+        metric="euclidean",
+        random_state=params.seed,
+        init=init if init is not None else "spectral",
+    )
+    return reducer.fit_transform(x)
+
+
+def project(points, params, *, init=None, progress=None, cancelled=None) -> np.ndarray:
+    """[P, D] points -> [P, 2] float32 embedding, in the same order.
+
+    points: float (float16 accepted; computed in float32). Rows with NaN/Inf raise
+    ValueError naming how many and the first index.
+    init: optional [P, 2] embedding of a neighbouring checkpoint (same points). When
+    given, t-SNE starts from it (centred, at its own scale) with no early exaggeration
+    and min(250, max(50, iterations // 2)) iterations, so consecutive layouts stay
+    comparable; PCA is rotated/reflected onto it (orthogonal Procrustes); UMAP uses it
+    as its init.
+    progress(fraction, phase): fraction in [0, 1], non-decreasing, last call is
+    (1.0, "done"). cancelled() is checked after every progress call (between 50-iteration
+    chunks); when it returns True, Cancelled is raised.
+    """
+    if not isinstance(params, ProjectionParams):
+        raise TypeError("params must be a ProjectionParams, not %s" % type(params).__name__)
+    report = _Reporter(progress, cancelled)
+    x = _check_points(points)
+    if init is not None:
+        init = _check_init(init, x.shape[0])
+    if x.shape[0] == 0:
+        report(1.0, "done")
+        return np.zeros((0, 2), np.float32)
+    if params.method == "umap" and not umap_available():
+        raise ValueError(UMAP_MISSING)
+    run = {"tsne": _project_tsne, "pca": _project_pca, "umap": _project_umap}[params.method]
+    y = run(x, params, init, report)
+    y = np.ascontiguousarray(y, dtype=np.float32)
+    report(1.0, "done")
+    return y

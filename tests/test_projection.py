@@ -1,0 +1,313 @@
+"""tb_rnn_hidden.projection on hidden-state-like data: tanh RNN trajectories, 128 dims."""
+
+import time
+
+import numpy as np
+import pytest
+from scipy.spatial import procrustes
+from sklearn.manifold import TSNE, trustworthiness
+
+from tb_rnn_hidden import projection
+from tb_rnn_hidden.projection import Cancelled, ProjectionParams, project
+
+
+def make_rnn(dim=128, inputs=8, seed=0):
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
+    return 0.95 * q, 0.5 * rng.standard_normal((dim, inputs)), 0.1 * rng.standard_normal(dim)
+
+
+def perturb(rnn, delta, seed=1):
+    """The next checkpoint: recurrent weights changed by about delta (relative)."""
+    w, u, b = rnn
+    rng = np.random.default_rng(seed)
+    return w + delta * np.abs(w).mean() * rng.standard_normal(w.shape), u, b
+
+
+def hidden_states(rnn, sequences=20, steps=75, seed=0):
+    """[sequences * steps, dim] states h_t = tanh(W h_{t-1} + U x_t + b), AR(1) inputs."""
+    w, u, b = rnn
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(sequences):
+        h = np.zeros(w.shape[0])
+        x = np.zeros(u.shape[1])
+        for _ in range(steps):
+            x = 0.8 * x + 0.6 * rng.standard_normal(x.shape)
+            h = np.tanh(w @ h + u @ x + b)
+            out.append(h)
+    return np.asarray(out, dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def rnn():
+    return make_rnn()
+
+
+@pytest.fixture(scope="module")
+def states(rnn):
+    return hidden_states(rnn)  # 1500 x 128
+
+
+@pytest.fixture(scope="module")
+def small(rnn):
+    return hidden_states(rnn, sequences=8, steps=60, seed=3)  # 480 x 128
+
+
+@pytest.fixture(scope="module")
+def cold(states):
+    return project(states, ProjectionParams())
+
+
+# ---------------------------------------------------------------- parameters
+
+
+def test_defaults_and_as_dict():
+    params = ProjectionParams()
+    assert params.as_dict() == dict(
+        method="tsne", perplexity=30.0, seed=0, iterations=500, metric="euclidean", align="none"
+    )
+    assert projection.METHODS == ("tsne", "pca", "umap")
+
+
+def test_from_query_accepts_valid_values_and_ignores_routing_keys():
+    params = ProjectionParams.from_query(
+        {
+            "run": "r1",
+            "tag": "lstm",
+            "step": "3",
+            "experiment": "e",
+            "method": "pca",
+            "perplexity": "12.5",
+            "seed": "2147483647",
+            "iterations": "5000",
+            "metric": "cosine",
+            "align": "neighbor",
+        }
+    )
+    assert params == ProjectionParams("pca", 12.5, 2**31 - 1, 5000, "cosine", "neighbor")
+    assert ProjectionParams.from_query({}) == ProjectionParams()
+    assert ProjectionParams.from_query({"perplexity": "2", "iterations": "50"}).perplexity == 2.0
+    assert ProjectionParams.from_query({"perplexity": "200"}).perplexity == 200.0
+    # A JSON round trip gives the same parameters (cache keys).
+    as_strings = {k: str(v) for k, v in params.as_dict().items()}
+    assert ProjectionParams.from_query(as_strings) == params
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("perplexity", "0"),
+        ("perplexity", "1000"),
+        ("perplexity", "abc"),
+        ("perplexity", "nan"),
+        ("perplexity", "inf"),
+        ("iterations", "10"),
+        ("iterations", "5001"),
+        ("iterations", "500.5"),
+        ("metric", "manhattan"),
+        ("method", "lle"),
+        ("align", "maybe"),
+        ("seed", "-1"),
+        ("seed", str(2**31)),
+        ("seed", "x"),
+    ],
+)
+def test_from_query_rejects_bad_values_naming_the_parameter(key, value):
+    with pytest.raises(ValueError) as error:
+        ProjectionParams.from_query({key: value, "run": "r"})
+    message = str(error.value)
+    assert message.startswith("%s is " % key), message
+    assert value in message and "expected" in message
+
+
+def test_from_query_rejects_unknown_keys():
+    with pytest.raises(ValueError, match="foo.*expected"):
+        ProjectionParams.from_query({"foo": "1"})
+
+
+def test_constructor_never_clamps():
+    with pytest.raises(ValueError, match="^perplexity is 1000"):
+        ProjectionParams(perplexity=1000)
+    with pytest.raises(ValueError, match="^iterations is 10;"):
+        ProjectionParams(iterations=10)
+
+
+def test_library_versions():
+    versions = projection.library_versions()
+    assert set(versions) == {"openTSNE", "sklearn", "numpy", "umap"}
+    assert versions["numpy"] == np.__version__
+    assert (versions["umap"] is not None) == projection.umap_available()
+
+
+# ---------------------------------------------------------------- t-SNE
+
+
+def test_tsne_is_deterministic_for_a_seed(small):
+    a = project(small, ProjectionParams(seed=7))
+    b = project(small, ProjectionParams(seed=7))
+    assert a.shape == (len(small), 2) and a.dtype == np.float32
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    c = project(small, ProjectionParams(seed=8))
+    assert np.abs(a - c).max() > 1e-3
+
+
+def test_tsne_keeps_the_order_of_points(small):
+    # Permuted input, un-permuted output: as trustworthy as a layout can be only if
+    # row i of the result belongs to row i of the input.
+    perm = np.random.default_rng(0).permutation(len(small))
+    y = project(small[perm], ProjectionParams(perplexity=20))
+    back = np.empty_like(y)
+    back[perm] = y
+    assert trustworthiness(small, back, n_neighbors=10) > 0.9
+    assert trustworthiness(small, y, n_neighbors=10) < 0.7
+
+
+def test_tsne_quality_matches_sklearn(states, cold):
+    y = cold
+    ours = trustworthiness(states, y, n_neighbors=10)
+    reference = TSNE(perplexity=30, random_state=0).fit_transform(states)
+    theirs = trustworthiness(states, reference, n_neighbors=10)
+    assert ours >= theirs - 0.01, (ours, theirs)
+
+
+def test_progress_is_monotone_with_named_phases(small):
+    calls = []
+    project(small, ProjectionParams(iterations=100), progress=lambda f, p: calls.append((f, p)))
+    fractions = [f for f, _ in calls]
+    phases = [p for _, p in calls]
+    assert fractions[0] < 0.1
+    assert fractions == sorted(fractions) and calls[-1] == (1.0, "done")
+    assert all(0.0 <= f <= 1.0 for f in fractions)
+    assert {"affinities", "early exaggeration", "optimisation", "done"} <= set(phases)
+    # 250 early-exaggeration + 100 iterations in 50-iteration chunks.
+    assert phases.count("early exaggeration") == 5 and phases.count("optimisation") == 2
+
+
+def test_cancellation_is_prompt(small):
+    calls = []
+
+    def cancelled():
+        return len(calls) >= 1
+
+    start = time.perf_counter()
+    with pytest.raises(Cancelled):
+        project(small, ProjectionParams(iterations=5000), progress=lambda f, p: calls.append(f),
+                cancelled=cancelled)
+    assert len(calls) == 1
+    assert time.perf_counter() - start < 1.0
+
+    # Cancelled midway: between optimisation chunks.
+    calls.clear()
+    with pytest.raises(Cancelled):
+        project(small, ProjectionParams(iterations=5000), progress=lambda f, p: calls.append(f),
+                cancelled=lambda: len(calls) >= 4)
+    assert len(calls) == 4 and calls[-1] < 0.5
+
+
+def test_aligned_layouts_stay_comparable_and_are_faster(rnn, states, cold):
+    first = cold
+    following = hidden_states(perturb(rnn, 0.05))
+    change = np.linalg.norm(following - states) / np.linalg.norm(states)
+    assert 0.02 < change < 0.15, change
+
+    params = ProjectionParams(align="neighbor")
+    phases = []
+    aligned = project(following, params, init=first, progress=lambda f, p: phases.append(p))
+    independent = project(following, ProjectionParams(seed=1))
+
+    aligned_disparity = procrustes(first, aligned)[2]
+    independent_disparity = procrustes(first, independent)[2]
+    assert aligned_disparity < independent_disparity / 5, (aligned_disparity, independent_disparity)
+    # The aligned layout is a real t-SNE of the new checkpoint, not a copy of the old one.
+    assert trustworthiness(following, aligned, n_neighbors=10) > 0.95
+    # No early exaggeration, 250 iterations (5 chunks) instead of 250 + 500.
+    assert "early exaggeration" not in phases and phases.count("optimisation") == 5
+
+    # Timed back to back (another process may share the 2 cores): one retry.
+    for attempt in range(2):
+        start = time.perf_counter()
+        project(following, ProjectionParams(seed=2))
+        cold_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        project(following, params, init=first)
+        aligned_seconds = time.perf_counter() - start
+        if aligned_seconds < 0.8 * cold_seconds:
+            break
+    assert aligned_seconds < 0.8 * cold_seconds, (aligned_seconds, cold_seconds)
+
+
+def test_cosine_metric(small):
+    y = project(small, ProjectionParams(metric="cosine", perplexity=20))
+    assert y.shape == (len(small), 2) and np.isfinite(y).all()
+    assert trustworthiness(small, y, n_neighbors=10, metric="cosine") > 0.9
+
+
+def test_float16_and_perplexity_checked_against_point_count(small):
+    y = project(small[:200].astype(np.float16), ProjectionParams(perplexity=10, iterations=50))
+    assert y.shape == (200, 2) and y.dtype == np.float32 and np.isfinite(y).all()
+    with pytest.raises(ValueError, match="perplexity is 30.*P/3"):
+        project(small[:60], ProjectionParams())
+
+
+# ---------------------------------------------------------------- PCA
+
+
+def test_pca_order_duplicates_and_permutation(states):
+    x = np.concatenate([states[:300], states[10:11]])  # row 300 duplicates row 10
+    params = ProjectionParams(method="pca")
+    y = project(x, params)
+    assert y.shape == (301, 2) and y.dtype == np.float32
+    np.testing.assert_allclose(y[300], y[10], atol=1e-5)
+    perm = np.random.default_rng(1).permutation(len(x))
+    yp = project(x[perm], params, init=y[perm])
+    np.testing.assert_allclose(yp, y[perm], atol=1e-3 * np.abs(y).max())
+
+
+def test_pca_aligned_to_init_is_sign_consistent(rnn, states):
+    params = ProjectionParams(method="pca", align="neighbor")
+    first = project(states, params)
+    # The same layout mirrored and rotated comes back aligned.
+    rotation = np.array([[0.0, -1.0], [-1.0, 0.0]])
+    aligned = project(states, params, init=first @ rotation)
+    np.testing.assert_allclose(aligned, first @ rotation, atol=1e-3 * np.abs(first).max())
+    # A perturbed checkpoint keeps the orientation of its neighbour.
+    following = project(hidden_states(perturb(rnn, 0.05)), params, init=first)
+    for axis in range(2):
+        assert np.corrcoef(first[:, axis], following[:, axis])[0, 1] > 0.9
+
+
+def test_pca_cosine_ignores_row_scale(small):
+    scales = np.random.default_rng(2).uniform(0.5, 3.0, size=(len(small), 1)).astype(np.float32)
+    params = ProjectionParams(method="pca", metric="cosine")
+    np.testing.assert_allclose(project(small * scales, params), project(small, params), atol=1e-4)
+
+
+# ---------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("method", ["tsne", "pca"])
+def test_nan_rows_are_named(small, method):
+    x = small.copy()
+    x[7, 3] = np.nan
+    x[42, 0] = np.inf
+    with pytest.raises(ValueError, match=r"^2 of 480 points have NaN or Inf values; the first is row 7$"):
+        project(x, ProjectionParams(method=method))
+
+
+def test_bad_init_shape(small):
+    with pytest.raises(ValueError, match="init has shape"):
+        project(small, ProjectionParams(), init=np.zeros((3, 2)))
+
+
+@pytest.mark.skipif(projection.umap_available(), reason="umap-learn is installed")
+def test_umap_without_the_extra_says_how_to_install_it(small):
+    assert not projection.umap_available()
+    with pytest.raises(ValueError, match=r"pip install tb-rnn-hidden\[umap\]"):
+        project(small, ProjectionParams(method="umap"))
+
+
+@pytest.mark.skipif(not projection.umap_available(), reason="umap-learn is not installed")
+def test_umap(small):
+    y = project(small, ProjectionParams(method="umap", perplexity=15))
+    assert y.shape == (len(small), 2) and np.isfinite(y).all()
