@@ -42,6 +42,12 @@ EARLY_EXAGGERATION_ITERATIONS = 250
 CHUNK = 50
 ALIGNED_ITERATIONS = 250
 FFT_ABOVE = 20_000
+# Align mode falls back to the full schedule (from init rescaled to std 1e-4, openTSNE's
+# advice) when init keeps fewer than this fraction of the points' 10 strongest
+# affinities among their 10 nearest 2-D neighbours: init is then not a layout of
+# these points (a converged layout of related points keeps 0.3-0.9; an unrelated one ~0).
+ALIGN_MIN_AGREEMENT = 0.05
+AGREEMENT_K = 10
 PCA_ABOVE = 200
 PCA_DIMS = 50
 
@@ -265,19 +271,40 @@ def _check_perplexity(params, n):
         )
 
 
+def _neighbour_agreement(P, y, k=AGREEMENT_K):
+    """Mean fraction of each point's k largest affinities that are among its k nearest in y."""
+    from sklearn.neighbors import NearestNeighbors
+
+    n = y.shape[0]
+    k = min(k, n - 1)
+    if k < 1:
+        return 1.0
+    near = NearestNeighbors(n_neighbors=k + 1).fit(y).kneighbors(y, return_distance=False)
+    P = P.tocsr()
+    hits = 0
+    total = 0
+    for i in range(n):
+        lo, hi = P.indptr[i], P.indptr[i + 1]
+        cols = P.indices[lo:hi]
+        cols = cols[cols != i]
+        if cols.size == 0:
+            continue
+        top = cols[np.argsort(-P.data[lo:hi][P.indices[lo:hi] != i], kind="stable")[:k]]
+        hits += np.isin(top, near[i]).sum()
+        total += top.size
+    return hits / total if total else 1.0
+
+
 def _project_tsne(x, params, init, report):
     from openTSNE import TSNEEmbedding, affinity, initialization
 
     n = x.shape[0]
     _check_perplexity(params, n)
     n_jobs = _n_jobs()
-    if init is None:
-        ee_iters, iters = EARLY_EXAGGERATION_ITERATIONS, params.iterations
-    else:
-        ee_iters, iters = 0, min(ALIGNED_ITERATIONS, max(CHUNK, params.iterations // 2))
+    cold_iters = EARLY_EXAGGERATION_ITERATIONS + params.iterations
+    warm_iters = min(ALIGNED_ITERATIONS, max(CHUNK, params.iterations // 2))
     # Affinities cost roughly as much as this many iterations (kNN + calibration).
-    affinity_weight = 0.12 * (ee_iters + iters)
-    total = affinity_weight + ee_iters + iters
+    affinity_weight = 0.12 * (cold_iters if init is None else warm_iters)
 
     report(0.0, "affinities")
     x = _prepare(x, params)
@@ -289,11 +316,24 @@ def _project_tsne(x, params, init, report):
         random_state=params.seed,
     )
     done = affinity_weight
+    total = affinity_weight + (cold_iters if init is None else warm_iters)
     report(done / total, "initialisation")
     if init is None:
+        ee_iters, iters = EARLY_EXAGGERATION_ITERATIONS, params.iterations
         start = initialization.pca(x, random_state=params.seed)
-    else:
+    elif not np.ptp(init, axis=0).all():  # degenerate init: all on a line or a point
+        ee_iters, iters = EARLY_EXAGGERATION_ITERATIONS, params.iterations
+        total = affinity_weight + cold_iters
+        done = affinity_weight * total / (affinity_weight + warm_iters)
+        start = initialization.pca(x, random_state=params.seed)
+    elif _neighbour_agreement(aff.P, init) >= ALIGN_MIN_AGREEMENT:
+        ee_iters, iters = 0, warm_iters
         start = init - init.mean(axis=0)
+    else:
+        ee_iters, iters = EARLY_EXAGGERATION_ITERATIONS, params.iterations
+        total = affinity_weight + cold_iters
+        done = affinity_weight * total / (affinity_weight + warm_iters)
+        start = initialization.rescale(init - init.mean(axis=0))
     embedding = TSNEEmbedding(
         np.ascontiguousarray(start, dtype=np.float64),
         aff,

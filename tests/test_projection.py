@@ -237,6 +237,23 @@ def test_aligned_layouts_stay_comparable_and_are_faster(rnn, states, cold):
     assert aligned_seconds < 0.8 * cold_seconds, (aligned_seconds, cold_seconds)
 
 
+def test_unrelated_init_falls_back_to_the_full_schedule(small):
+    # A layout of other points (here: rows shuffled) would trap a warm start without
+    # early exaggeration in a bad layout; it is detected and the full schedule runs.
+    params = ProjectionParams(align="neighbor", perplexity=20, iterations=250)
+    first = project(small, params)
+    cold_trust = trustworthiness(small, first, n_neighbors=10)
+    shuffled = first[np.random.default_rng(0).permutation(len(first))]
+    for init in (shuffled, np.zeros_like(first)):
+        calls = []
+        y = project(small, params, init=init, progress=lambda f, p: calls.append((f, p)))
+        phases = [p for _, p in calls]
+        assert phases.count("early exaggeration") == 5 and phases.count("optimisation") == 5
+        fractions = [f for f, _ in calls]
+        assert fractions == sorted(fractions) and calls[-1] == (1.0, "done")
+        assert trustworthiness(small, y, n_neighbors=10) > cold_trust - 0.01
+
+
 def test_cosine_metric(small):
     y = project(small, ProjectionParams(metric="cosine", perplexity=20))
     assert y.shape == (len(small), 2) and np.isfinite(y).all()
