@@ -260,6 +260,18 @@ def test_cosine_metric(small):
     assert trustworthiness(small, y, n_neighbors=10, metric="cosine") > 0.9
 
 
+def test_wide_states_are_reduced_with_pca_first(small):
+    # D > 200 (e.g. a bidirectional LSTM(128) with cell states): PCA to 50 dimensions.
+    wide = np.concatenate([small, np.tanh(small @ np.random.default_rng(4).standard_normal((128, 128)))], axis=1)
+    assert wide.shape[1] > projection.PCA_ABOVE
+    params = ProjectionParams(perplexity=20, iterations=250)
+    a = project(wide, params)
+    np.testing.assert_allclose(a, project(wide, params), atol=1e-6)
+    assert trustworthiness(wide, a, n_neighbors=10) > 0.9
+    c = project(wide, ProjectionParams(perplexity=20, iterations=250, metric="cosine"))
+    assert trustworthiness(wide, c, n_neighbors=10, metric="cosine") > 0.9
+
+
 def test_float16_and_perplexity_checked_against_point_count(small):
     y = project(small[:200].astype(np.float16), ProjectionParams(perplexity=10, iterations=50))
     assert y.shape == (200, 2) and y.dtype == np.float32 and np.isfinite(y).all()
