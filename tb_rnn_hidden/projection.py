@@ -4,23 +4,29 @@ Pure computation: no TensorBoard imports. The job layer (projection_jobs.py) run
 `project` call at a time in a worker, passes `progress`/`cancelled` callbacks, and, in
 align mode, the embedding of a neighbouring checkpoint as `init`.
 
-Engine choices, from /work/shared/research/tsne.md and measurements recorded in the
-commit that added this file:
+Engine choices, from /work/shared/research/tsne.md and our measurements (2 cores; states
+of a tanh RNN, D=128, 750 iterations; times vary by ~20 % between runs on this machine):
 
-- t-SNE is openTSNE's advanced API run in 50-iteration chunks (progress and
-  cancellation between chunks cost ~5 % against one call; openTSNE's KL callbacks cost
-  ~60 %, so they are not used). Barnes-Hut up to FFT_ABOVE points, FFT above.
+- t-SNE is openTSNE's advanced API run in 50-iteration chunks (chunks cost ~5 % against
+  one call; openTSNE's KL callbacks would cost ~60 %, so they are not used).
+  Barnes-Hut up to FFT_ABOVE points, FFT above: 10k points BH 22-26 s, FFT 26-27 s;
+  20k BH 57 s, FFT 37 s (the note's tight-cluster data: 10k BH 19 s vs FFT 58 s).
 - Rows are reduced to PCA_DIMS dimensions with PCA first only when D > PCA_ABOVE: at
   D = 128 the reduction saves nothing measurable; at D = 1024 it halves affinity time.
-- metric="cosine" L2-normalises the rows and then uses Euclidean distances, which are
-  a monotone function of cosine distance (|a-b|^2 = 2 - 2 cos); this keeps the PCA
-  reduction valid and works with every engine.
+- metric="cosine" L2-normalises the rows and then uses Euclidean distances, a monotone
+  function of cosine distance (|a-b|^2 = 2 - 2 cos); this keeps the PCA reduction valid
+  and works with every engine.
 - Align mode (init given): t-SNE starts from init as it is (centred), with no early
-  exaggeration and ALIGNED_ITERATIONS iterations at most. Starting from init rescaled
-  to std 1e-4 (openTSNE's advice for initialisations that then go through early
-  exaggeration) throws away the layout's scale and gives less comparable layouts; the
-  note measured 7.4 s / Procrustes disparity 0.0003 for "as is, no EE, 250 it" against
-  18.2 s / 0.032 for the full schedule from the rescaled layout (10k points).
+  exaggeration and min(250, max(50, iterations // 2)) iterations: 10k points 9-11 s
+  against 22-26 s cold; Procrustes disparity to the neighbour's layout 0.0001 (states
+  2.5 % changed) / 0.0005 (10 %), against 0.06 for an independent run. Starting instead
+  from init rescaled to std 1e-4 (openTSNE's advice for initialisations that then go
+  through early exaggeration) without early exaggeration gives 0.08: no better than an
+  independent run.
+- When init is not a layout of these points (fewer than ALIGN_MIN_AGREEMENT of the
+  points' strongest affinities among their 2-D neighbours; measured on a sample, 0.07 s
+  at 50k), a warm start would stay trapped (kNN10 preservation 0.05 against 0.39), so
+  the full schedule runs from init rescaled to std 1e-4 instead.
 """
 
 import dataclasses
