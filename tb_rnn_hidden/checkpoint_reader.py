@@ -85,7 +85,8 @@ class CheckpointReader:
                 result.setdefault(run, {})[tag] = entry
         return result
 
-    def _blob_keys(self, ctx, experiment_id, run, tag, step):
+    def series(self, ctx, experiment_id, run, tag):
+        """Every retained checkpoint of one run and tag (`BlobSequenceDatum`s), or None."""
         sequences = self._data_provider.read_blob_sequences(
             ctx,
             experiment_id=experiment_id,
@@ -93,7 +94,10 @@ class CheckpointReader:
             downsample=_ALL_SAMPLES,
             run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
         )
-        data = sequences.get(run, {}).get(tag)
+        return sequences.get(run, {}).get(tag)
+
+    def _blob_keys(self, ctx, experiment_id, run, tag, step):
+        data = self.series(ctx, experiment_id, run, tag)
         if data is None:
             raise errors.NotFoundError("no hidden states for run %r, tag %r" % (run, tag))
         for datum in data:

@@ -30,9 +30,7 @@ import time
 
 import numpy as np
 from tensorboard import context as tb_context
-from tensorboard.data import provider
 
-from tb_rnn_hidden import metadata
 from tb_rnn_hidden import projection_cache
 
 logger = logging.getLogger(__name__)
@@ -41,7 +39,6 @@ QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed"
 NONE = "none"  # no job and no stored result (only from `status(start=False)`)
 DEFAULT_MEMORY_BYTES = 256 << 20
 _FINISHED_JOBS_KEPT = 64
-_ALL_SAMPLES = 2**31 - 1
 
 
 def _engine():
@@ -418,14 +415,7 @@ class ProjectionService:
         return coords, meta
 
     def _steps(self, ctx, experiment, run, tag):
-        sequences = self._data_provider.read_blob_sequences(
-            ctx,
-            experiment_id=experiment,
-            plugin_name=metadata.PLUGIN_NAME,
-            downsample=_ALL_SAMPLES,
-            run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
-        )
-        return [d.step for d in sequences.get(run, {}).get(tag, [])]
+        return [d.step for d in self._reader.series(ctx, experiment, run, tag) or []]
 
     def _neighbour(self, request, lengths):
         """(step, (coords, meta)) of the nearest checkpoint with a done result, or None."""

@@ -142,13 +142,19 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         experiment = plugin_util.experiment_id(request.environ)
         return http_util.Respond(request, self._reader.list_series(ctx, experiment), _JSON)
 
+    @staticmethod
+    def _checkpoint_address(request):
+        """(ctx, experiment, run, tag, step) named by a request's query."""
+        return (
+            plugin_util.context(request.environ),
+            plugin_util.experiment_id(request.environ),
+            _string_arg(request, "run"),
+            _string_arg(request, "tag"),
+            _int_arg(request, "step"),
+        )
+
     def _checkpoint(self, request):
-        ctx = plugin_util.context(request.environ)
-        experiment = plugin_util.experiment_id(request.environ)
-        run = _string_arg(request, "run")
-        tag = _string_arg(request, "tag")
-        step = _int_arg(request, "step")
-        return self._reader.checkpoint(ctx, experiment, run, tag, step)
+        return self._reader.checkpoint(*self._checkpoint_address(request))
 
     @werkzeug.wrappers.Request.application
     @_json_errors
@@ -231,17 +237,13 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         """(ctx, experiment, run, tag, step, params) of a projection route."""
         from tb_rnn_hidden import projection
 
-        ctx = plugin_util.context(request.environ)
-        experiment = plugin_util.experiment_id(request.environ)
-        run = _string_arg(request, "run")
-        tag = _string_arg(request, "tag")
-        step = _int_arg(request, "step")
+        address = self._checkpoint_address(request)
         args = {k: v for k, v in request.args.items() if k not in _PROJECTION_ROUTE_ARGS}
         try:
             params = projection.ProjectionParams.from_query(args)
         except ValueError as e:
             raise errors.InvalidArgumentError(str(e))
-        return ctx, experiment, run, tag, step, params
+        return address + (params,)
 
     @werkzeug.wrappers.Request.application
     @_json_errors
