@@ -4,7 +4,7 @@ Pure computation: no TensorBoard imports. The job layer (projection_jobs.py) run
 `project` call at a time in a worker, passes `progress`/`cancelled` callbacks, and, in
 align mode, the embedding of a neighbouring checkpoint as `init`.
 
-Engine choices, from /work/shared/research/tsne.md and our measurements (2 cores; states
+Engine choices, from the shared t-SNE research note (shared/research/tsne.md) and our measurements (2 cores; states
 of a tanh RNN, D=128, 750 iterations; times vary by ~20 % between runs on this machine):
 
 - t-SNE is openTSNE's advanced API run in 50-iteration chunks (chunks cost ~5 % against
