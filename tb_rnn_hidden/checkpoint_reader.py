@@ -29,20 +29,40 @@ class ByteBudgetCache:
         self._bytes = 0
         self._lock = threading.Lock()
 
+    def get(self, key):
+        """The cached value, or None."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
+
+    def put(self, key, value):
+        """Stores `value` (replacing any under `key`) unless it alone exceeds the budget."""
+        nbytes = _nbytes(value)
+        if nbytes > self._budget:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._entries[key] = (value, nbytes)
+            self._bytes += nbytes
+            while self._bytes > self._budget:
+                _, (_, evicted) = self._entries.popitem(last=False)
+                self._bytes -= evicted
+
     def get_or_compute(self, key, compute):
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key][0]
         value = compute()  # outside the lock: other requests go on meanwhile
-        nbytes = _nbytes(value)
         with self._lock:
-            if key not in self._entries and nbytes <= self._budget:
-                self._entries[key] = (value, nbytes)
-                self._bytes += nbytes
-                while self._bytes > self._budget:
-                    _, (_, evicted) = self._entries.popitem(last=False)
-                    self._bytes -= evicted
+            computed_meanwhile = key in self._entries
+        if not computed_meanwhile:
+            self.put(key, value)
         return value
 
 

@@ -31,6 +31,7 @@ import time
 import numpy as np
 from tensorboard import context as tb_context
 
+from tb_rnn_hidden import checkpoint_reader
 from tb_rnn_hidden import projection_cache
 
 logger = logging.getLogger(__name__)
@@ -212,37 +213,6 @@ class JobPool:
                     self._finish(job, DONE, phase=DONE, result=result)
 
 
-class MemoryLru:
-    """(coords, meta) by request key, least recently used evicted past a byte budget."""
-
-    def __init__(self, budget_bytes):
-        self._budget = budget_bytes
-        self._entries = collections.OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
-
-    def put(self, key, coords, meta):
-        size = coords.nbytes + 1024
-        if size > self._budget:
-            return
-        with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= old[0].nbytes + 1024
-            self._entries[key] = (coords, meta)
-            self._bytes += size
-            while self._bytes > self._budget:
-                _, (evicted, _) = self._entries.popitem(last=False)
-                self._bytes -= evicted.nbytes + 1024
-
-
 class _Request:
     """A resolved request: the checkpoint, its data hash and the request key."""
 
@@ -274,7 +244,7 @@ class ProjectionService:
         self._data_provider = data_provider
         self.disk = projection_cache.DiskCache(cache_dir or projection_cache.default_cache_dir())
         self.pool = JobPool(workers)
-        self._memory = MemoryLru(memory_bytes)
+        self._memory = checkpoint_reader.ByteBudgetCache(memory_bytes)
         self._hashes = {}  # (experiment, run, tag, step) -> data SHA-256 (records never change)
         self._hash_lock = threading.Lock()
         self._versions = None
@@ -310,7 +280,7 @@ class ProjectionService:
         if found is None:
             found = self.disk.get(key)
             if found is not None:
-                self._memory.put(key, *found)
+                self._memory.put(key, found)
         return found
 
     # -- requests -----------------------------------------------------------
@@ -410,7 +380,7 @@ class ProjectionService:
             compute_seconds=round(time.monotonic() - started, 3),
             versions=self.versions(),
         )
-        self._memory.put(request.key, coords, meta)
+        self._memory.put(request.key, (coords, meta))
         self.disk.put(request.key, result, coords, meta)
         return coords, meta
 
