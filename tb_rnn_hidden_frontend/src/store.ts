@@ -7,6 +7,19 @@
  * (heatmaps, projections, ...) only need to subscribe.
  */
 import type { TagsResponse } from "./api";
+import {
+  DEFAULT_DISPLAY,
+  DEFAULT_PROJECTION_PARAMS,
+  DEFAULT_TABLE,
+  EMPTY_LINKS,
+  IDLE_PROJECTION,
+  type CheckpointData,
+  type DisplayOptions,
+  type LinkState,
+  type ProjectionParams,
+  type ProjectionState,
+  type TableState,
+} from "./model";
 
 export type Listener<S> = (state: Readonly<S>, previous: Readonly<S>) => void;
 
@@ -77,13 +90,34 @@ export function normalizeSelection(tags: TagsResponse, wanted: Selection): Selec
   return { run, tag, step };
 }
 
-/** The state of the tab: the latest `tags` listing and a selection that exists in it. */
-export interface AppState extends Selection {
+/**
+ * The state of the tab: the latest `tags` listing, a checkpoint that exists in
+ * it, that checkpoint's data and projection, and the linked selection.
+ */
+export interface AppState extends Selection, LinkState {
   tags: TagsResponse;
+  /** The decoded data of the selected checkpoint, or null while none is loaded. */
+  data: CheckpointData | null;
+  params: ProjectionParams;
+  projection: ProjectionState;
+  display: DisplayOptions;
+  table: TableState;
+  /** Playing through checkpoints. */
+  playing: boolean;
 }
 
 /** Before the first `tags` response: nothing listed, nothing selected. */
-export const INITIAL_STATE: AppState = { tags: {}, ...EMPTY_SELECTION };
+export const INITIAL_STATE: AppState = {
+  tags: {},
+  ...EMPTY_SELECTION,
+  ...EMPTY_LINKS,
+  data: null,
+  params: DEFAULT_PROJECTION_PARAMS,
+  projection: IDLE_PROJECTION,
+  display: DEFAULT_DISPLAY,
+  table: DEFAULT_TABLE,
+  playing: false,
+};
 
 /** Structural equality of JSON values (object key order does not matter). */
 export function jsonEqual(a: unknown, b: unknown): boolean {
@@ -112,13 +146,13 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
  */
 export function withTags(state: Readonly<AppState>, tags: TagsResponse): AppState {
   const next = jsonEqual(state.tags, tags) ? state.tags : tags;
-  return { tags: next, ...normalizeSelection(next, state) };
+  return { ...state, tags: next, ...normalizeSelection(next, state) };
 }
 
 /** The state after the user asks for `wanted`, repaired to exist in the current tags. */
 export function withSelection(state: Readonly<AppState>, wanted: Partial<Selection>): AppState {
   const selection = normalizeSelection(state.tags, { ...selectionOf(state), ...wanted });
-  return { tags: state.tags, ...selection };
+  return { ...state, ...selection };
 }
 
 export function selectionOf(state: Readonly<Selection>): Selection {
