@@ -43,3 +43,17 @@ export function injectStyles(doc: Document = document): void {
   style.textContent = CSS;
   doc.head.appendChild(style);
 }
+
+/**
+ * Adds a view's own CSS once (by `id`). Views use the theme variables that the
+ * page styles define (`--rh-bg`, `--rh-card`, `--rh-fg`, `--rh-muted`,
+ * `--rh-border`, `--rh-accent`, `--rh-highlight`), so they follow the theme.
+ */
+export function addStyles(id: string, css: string, doc: Document = document): void {
+  const elementId = `rnn-hidden-styles-${id}`;
+  if (doc.getElementById(elementId)) return;
+  const style = doc.createElement("style");
+  style.id = elementId;
+  style.textContent = css;
+  doc.head.appendChild(style);
+}

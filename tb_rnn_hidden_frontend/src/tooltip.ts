@@ -1,0 +1,52 @@
+/**
+ * The one tooltip of the page, shown by whichever view the pointer is over.
+ * Its lines are logged strings (tokens, class names), so they enter as text.
+ */
+import { h, setChildren } from "./dom";
+import type { CheckpointData } from "./model";
+
+let element: HTMLDivElement | null = null;
+
+function tooltipElement(): HTMLDivElement {
+  if (element === null || !element.isConnected) {
+    element = h("div", { id: "tooltip", "data-testid": "tooltip", role: "tooltip", hidden: true });
+    document.body.appendChild(element);
+  }
+  return element;
+}
+
+/** What the tooltip says about point `point`: token, step, predicted class and confidence. */
+export function pointTooltipLines(data: CheckpointData, point: number): string[] {
+  const sequence = data.pointSequence[point] ?? 0;
+  const step = data.pointStep[point] ?? 0;
+  const lines: string[] = [];
+  const token = data.tokens !== null ? data.vocabulary?.[data.tokens[point] ?? -1] : undefined;
+  if (token !== undefined) lines.push(`"${token}"`);
+  lines.push(`sequence ${sequence}, step ${step}`);
+  const predicted = data.pointPrediction[point] ?? -1;
+  if (predicted >= 0) {
+    const confidence = data.pointConfidence[point] ?? 0;
+    lines.push(`${data.classNames[predicted] ?? predicted}: ${(confidence * 100).toFixed(1)}%`);
+  }
+  const label = data.meta.labels?.[sequence];
+  if (label !== undefined && label !== null) lines.push(`true class: ${data.classNames[label] ?? label}`);
+  return lines;
+}
+
+/** Shows `lines` next to the pointer position (client coordinates). */
+export function showTooltip(clientX: number, clientY: number, lines: readonly string[]): void {
+  const tip = tooltipElement();
+  setChildren(tip, ...lines.map((line) => h("div", {}, line)));
+  tip.hidden = false;
+  const margin = 12;
+  const { innerWidth, innerHeight } = window;
+  const rect = tip.getBoundingClientRect();
+  const left = clientX + margin + rect.width > innerWidth ? clientX - margin - rect.width : clientX + margin;
+  const top = clientY + margin + rect.height > innerHeight ? clientY - margin - rect.height : clientY + margin;
+  tip.style.left = `${Math.max(0, left)}px`;
+  tip.style.top = `${Math.max(0, top)}px`;
+}
+
+export function hideTooltip(): void {
+  if (element !== null) element.hidden = true;
+}
