@@ -7,6 +7,9 @@ align mode, the embedding of a neighbouring checkpoint as `init`.
 Engine choices, from the shared t-SNE research note (shared/research/tsne.md) and our measurements (2 cores; states
 of a tanh RNN, D=128, 750 iterations; times vary by ~20 % between runs on this machine):
 
+- Affinities are openTSNE's PerplexityBasedNN with the kNN search (its Annoy index,
+  same seed, same result) queried in chunks, so it reports progress and can stop:
+  that search is ~87 % of the affinity time (24 s at 50k points).
 - t-SNE is openTSNE's advanced API run in 50-iteration chunks (chunks cost ~5 % against
   one call; openTSNE's KL callbacks would cost ~60 %, so they are not used).
   Barnes-Hut up to FFT_ABOVE points, FFT above: 10k points BH 22-26 s, FFT 26-27 s;
@@ -62,6 +65,21 @@ FFT_ABOVE = 15_000
 ALIGN_MIN_AGREEMENT = 0.05
 AGREEMENT_K = 10
 PCA_ABOVE = 200
+# Affinities: openTSNE uses exact kNN below this many points and Annoy above (as
+# openTSNE does, with its 50 trees); the Annoy queries run in chunks of KNN_CHUNK
+# points per thread. Shares of the affinity phase, measured at 50k points:
+# indexing (add items + build) 7 %, queries 87 %, perplexity calibration 6 %.
+EXACT_KNN_BELOW = 1000
+ANNOY_TREES = 50
+KNN_CHUNK = 1000
+KNN_SHARES = (0.07, 0.87, 0.06)
+# Relative costs behind the progress fraction, measured (2 cores, tanh-RNN states,
+# D=128): an early-exaggeration iteration costs ~0.35 of a later one (the layout is
+# still compact); the affinity phase as much as ~45 later iterations at 10k points
+# and ~180 at 50k (kNN grows faster than the per-iteration cost).
+EE_ITERATION_COST = 0.35
+AFFINITY_COST_AT_10K = 45.0
+AFFINITY_COST_EXPONENT = 0.9
 PCA_DIMS = 50
 
 _IGNORED_KEYS = frozenset(("run", "tag", "step", "experiment"))
@@ -313,28 +331,94 @@ def _neighbour_agreement(P, y, k=AGREEMENT_K, sample=2000):
     return float((near[rows] == cols[:, None]).any(axis=1).mean())
 
 
+def _affinity_cost(n):
+    """The affinity phase's cost, in iterations after early exaggeration (for progress)."""
+    return AFFINITY_COST_AT_10K * (n / 10_000) ** AFFINITY_COST_EXPONENT
+
+
+def _annoy_neighbours(x, k, seed, n_jobs, report):
+    """openTSNE's Annoy kNN (same index, seed and results), queried in chunks.
+
+    openTSNE builds the kNN graph in one call that can neither report progress
+    nor stop; at 50k points it is most of the affinity time (measured: adding
+    items 0.4 s, building 50 trees 1.5 s, querying 24 s, calibration 1.5 s).
+    Querying chunk by chunk lets the job report it and be cancelled between chunks.
+    """
+    from openTSNE.dependencies.annoy import AnnoyIndex
+
+    n = x.shape[0]
+    index = AnnoyIndex(x.shape[1], "euclidean")
+    index.set_seed(np.random.RandomState(seed).randint(np.iinfo(np.int32).max))
+    for i in range(n):
+        index.add_item(i, x[i])
+    report(KNN_SHARES[0], "nearest neighbours: indexing")
+    index.build(n_jobs=n_jobs, n_trees=ANNOY_TREES)
+    neighbours = np.zeros((n, k), dtype=int)
+    distances = np.zeros((n, k))
+
+    def query(rows):
+        for i in rows:
+            # Annoy returns the point itself first.
+            found, found_distances = index.get_nns_by_item(i, k + 1, include_distances=True)
+            neighbours[i] = found[1:]
+            distances[i] = found_distances[1:]
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Annoy releases the GIL while it searches: threads run in parallel.
+    wave = KNN_CHUNK * n_jobs
+    with ThreadPoolExecutor(n_jobs) as pool:
+        for start in range(0, n, wave):
+            report(
+                KNN_SHARES[0] + KNN_SHARES[1] * start / n,
+                "nearest neighbours: %d of %d points" % (start, n),
+            )
+            stop = min(n, start + wave)
+            chunks = [range(a, min(stop, a + KNN_CHUNK)) for a in range(start, stop, KNN_CHUNK)]
+            list(pool.map(query, chunks))
+    return neighbours, distances
+
+
+def _affinities(x, params, n_jobs, report):
+    """openTSNE's PerplexityBasedNN, with its kNN search split so it reports progress.
+
+    report(fraction of this phase, phase) is called between chunks, and raises
+    Cancelled when the job is cancelled.
+    """
+    from openTSNE import affinity, nearest_neighbors
+
+    n = x.shape[0]
+    if n < EXACT_KNN_BELOW:  # openTSNE's own choice for small data: exact kNN, fast
+        return affinity.PerplexityBasedNN(
+            x, perplexity=params.perplexity, metric="euclidean", n_jobs=n_jobs,
+            random_state=params.seed,
+        )
+    k = min(n - 1, int(3 * params.perplexity))  # openTSNE's k_neighbors="auto"
+    neighbours, distances = _annoy_neighbours(x, k, params.seed, n_jobs, report)
+    report(KNN_SHARES[0] + KNN_SHARES[1], "affinities: calibrating perplexity")
+    return affinity.PerplexityBasedNN(
+        perplexity=params.perplexity,
+        n_jobs=n_jobs,
+        knn_index=nearest_neighbors.PrecomputedNeighbors(neighbours, distances),
+    )
+
+
 def _project_tsne(x, params, init, report):
-    from openTSNE import TSNEEmbedding, affinity, initialization
+    from openTSNE import TSNEEmbedding, initialization
 
     n = x.shape[0]
     _check_perplexity(params, n)
     n_jobs = _n_jobs()
-    cold_iters = EARLY_EXAGGERATION_ITERATIONS + params.iterations
     warm_iters = min(ALIGNED_ITERATIONS, max(CHUNK, params.iterations // 2))
-    # Affinities cost roughly as much as this many iterations (kNN + calibration).
-    affinity_weight = 0.12 * (cold_iters if init is None else warm_iters)
+    # Progress is counted in the cost of one iteration after early exaggeration.
+    affinity_cost = _affinity_cost(n)
+    cold_cost = EARLY_EXAGGERATION_ITERATIONS * EE_ITERATION_COST + params.iterations
+    total = affinity_cost + (cold_cost if init is None else warm_iters)
 
     report(0.0, "affinities")
     x = _prepare(x, params)
-    aff = affinity.PerplexityBasedNN(
-        x,
-        perplexity=params.perplexity,
-        metric="euclidean",
-        n_jobs=n_jobs,
-        random_state=params.seed,
-    )
-    done = affinity_weight
-    total = affinity_weight + (cold_iters if init is None else warm_iters)
+    aff = _affinities(x, params, n_jobs, lambda f, phase: report(f * affinity_cost / total, phase))
+    done = affinity_cost
     report(done / total, "initialisation")
     warm = (
         init is not None
@@ -347,8 +431,9 @@ def _project_tsne(x, params, init, report):
     else:
         ee_iters, iters = EARLY_EXAGGERATION_ITERATIONS, params.iterations
         if init is not None:  # the full schedule after all: keep the reported fraction
-            total = affinity_weight + cold_iters
-            done = affinity_weight * total / (affinity_weight + warm_iters)
+            fraction = done / total
+            total = affinity_cost + cold_cost
+            done = fraction * total
         if init is not None and np.ptp(init, axis=0).all():
             start = initialization.rescale(init - init.mean(axis=0))
         else:
@@ -360,9 +445,9 @@ def _project_tsne(x, params, init, report):
         n_jobs=n_jobs,
         random_state=params.seed,
     )
-    for phase, count, exaggeration, momentum in (
-        ("early exaggeration", ee_iters, EARLY_EXAGGERATION, 0.5),
-        ("optimisation", iters, 1.0, 0.8),
+    for phase, count, exaggeration, momentum, cost in (
+        ("early exaggeration", ee_iters, EARLY_EXAGGERATION, 0.5, EE_ITERATION_COST),
+        ("optimisation", iters, 1.0, 0.8, 1.0),
     ):
         remaining = count
         while remaining > 0:
@@ -376,7 +461,7 @@ def _project_tsne(x, params, init, report):
                 propagate_exception=True,
             )
             remaining -= step
-            done += step
+            done += step * cost
     return np.asarray(embedding)
 
 

@@ -205,6 +205,44 @@ def test_cancellation_is_prompt(small):
     assert len(calls) == 4 and calls[-1] < 0.5
 
 
+@pytest.fixture(scope="module")
+def medium(rnn):
+    """3,000 points: above openTSNE's exact-kNN limit, so the Annoy search runs in several chunks."""
+    return hidden_states(rnn, sequences=40, steps=75, seed=5)
+
+
+def test_affinities_equal_opentsnes_and_report_the_neighbour_search(medium):
+    from openTSNE import affinity
+
+    params = ProjectionParams(seed=3)
+    calls = []
+    ours = projection._affinities(medium, params, 2, lambda f, p: calls.append((f, p)))
+    theirs = affinity.PerplexityBasedNN(
+        medium, perplexity=params.perplexity, metric="euclidean", n_jobs=2, random_state=3)
+    assert ours.P.shape == theirs.P.shape and ours.P.nnz == theirs.P.nnz
+    assert abs(ours.P - theirs.P).max() == 0.0
+    phases = [p for _, p in calls]
+    assert phases[0] == "nearest neighbours: indexing"
+    searched = [p for p in phases if p.startswith("nearest neighbours: ") and " of " in p]
+    assert len(searched) >= 2, phases  # one report per chunk of points
+    assert phases[-1] == "affinities: calibrating perplexity"
+    fractions = [f for f, _ in calls]
+    assert fractions == sorted(fractions) and 0 < fractions[0] and fractions[-1] < 1
+
+
+def test_cancellation_during_the_neighbour_search(medium):
+    phases = []
+
+    def cancelled():
+        return any(p.startswith("nearest neighbours: ") and " of " in p and not p.startswith(
+            "nearest neighbours: 0 ") for p in phases)
+
+    with pytest.raises(Cancelled):
+        project(medium, ProjectionParams(), progress=lambda f, p: phases.append(p),
+                cancelled=cancelled)
+    assert "initialisation" not in phases and "early exaggeration" not in phases
+
+
 def test_aligned_layouts_stay_comparable_and_are_faster(rnn, states, cold):
     first = cold
     following = hidden_states(perturb(rnn, 0.05))
