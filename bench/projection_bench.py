@@ -2,16 +2,20 @@
 
 Not a test: run it by hand and record the output in bench/RESULTS.md.
 
-    python bench/projection_bench.py --sizes 10000 50000 100000 200000 --sklearn-up-to 50000
+    python bench/projection_bench.py --sizes 10000 50000 100000 200000 --sklearn-timeout 1800
 
-Data: hidden-state-like points, 128 dims: sequences of 50 steps as random
-walks through tanh space (h_t = tanh(0.95 h_{t-1} + noise)); the "next
-checkpoint" perturbs every state by 5%, as a training step would.
+Data: hidden states of a tanh RNN (128 units) over sequences of 50 steps with
+AR(1) inputs, as in the shared research note; the "next checkpoint" perturbs
+the recurrent and input weights so that the states change by about 7 %, as a
+training step would.
 Each measurement runs in its own process, so peak RSS is that run's alone.
 Rows:
   ours cold     t-SNE from scratch (tb_rnn_hidden.projection.project)
   ours aligned  the next checkpoint, initialised from the cold result
+  ours indep.   the next checkpoint from scratch (how far independent layouts move)
   sklearn       sklearn.manifold.TSNE with default settings (the baseline)
+CPU seconds (user + system, all threads, of the measured call) are reported beside wall
+seconds: on a machine shared with other work they move less than wall time.
 Trustworthiness (k=10) is computed on a random 2,000-point subsample.
 """
 
@@ -26,24 +30,37 @@ import time
 import numpy as np
 
 DIMS = 128
+INPUT_DIMS = 16
 STEPS = 50
 
 
-def make_points(n, seed=0, perturb=0.0):
+def make_points(n, seed=0, delta=0.0):
+    """[n, DIMS] hidden states of a tanh RNN run over n // STEPS sequences of STEPS steps.
+
+    h_t = tanh(0.95 Q h_{t-1} + U x_t + b) with Q orthogonal and AR(1) inputs
+    x_t = 0.9 x_{t-1} + 0.45 noise (the research note's set-up). The same seed gives
+    the same inputs (the probe set); `delta` perturbs Q and U as a training step
+    would, for the next checkpoint (0.05 changes the states by about 7 %).
+    """
     rng = np.random.default_rng(seed)
     sequences = n // STEPS
-    w = rng.standard_normal((DIMS, DIMS)).astype(np.float32) / np.sqrt(DIMS)
+    q, _ = np.linalg.qr(rng.standard_normal((DIMS, DIMS)))
+    u = rng.standard_normal((INPUT_DIMS, DIMS)) / np.sqrt(INPUT_DIMS)
+    b = 0.1 * rng.standard_normal(DIMS)
+    if delta:
+        change = np.random.default_rng(seed + 1)
+        q = q + delta * change.standard_normal(q.shape) / np.sqrt(DIMS)
+        u = u + delta * change.standard_normal(u.shape) / np.sqrt(INPUT_DIMS)
+    q, u, b = (a.astype(np.float32) for a in (q, u, b))
+    inputs = np.random.default_rng(seed + 2)
+    x = np.zeros((sequences, INPUT_DIMS), np.float32)
     h = np.zeros((sequences, DIMS), np.float32)
     out = np.empty((sequences, STEPS, DIMS), np.float32)
     for t in range(STEPS):
-        h = np.tanh(0.95 * h @ w + rng.standard_normal((sequences, DIMS)).astype(np.float32))
+        x = 0.9 * x + 0.45 * inputs.standard_normal(x.shape).astype(np.float32)
+        h = np.tanh(0.95 * h @ q + x @ u + b)
         out[:, t] = h
-    points = out.reshape(-1, DIMS)
-    if perturb:
-        points = points + perturb * np.random.default_rng(seed + 1).standard_normal(
-            points.shape
-        ).astype(np.float32) * points.std()
-    return points
+    return out.reshape(-1, DIMS)
 
 
 def trust(x, y, seed=0):
@@ -53,36 +70,57 @@ def trust(x, y, seed=0):
     return trustworthiness(x[idx], y[idx], n_neighbors=10)
 
 
+def disparity(a, b):
+    """Procrustes disparity of two layouts of the same points (0: identical up to rotation/scale)."""
+    from scipy.spatial import procrustes
+
+    return float(procrustes(a, b)[2])
+
+
 def child(kind, n, workdir):
     """One measurement; prints a JSON line."""
     from tb_rnn_hidden import projection
 
     x = make_points(n)
     params = projection.ProjectionParams(method="tsne", seed=0)
-    start = time.perf_counter()
+    extra = {}
+    load_before = os.getloadavg()[0]
+    start, cpu_start = time.perf_counter(), time.process_time()
     if kind == "cold":
         y = projection.project(x, params)
         np.save(os.path.join(workdir, "cold_%d.npy" % n), y)
-    elif kind == "aligned":
-        init = np.load(os.path.join(workdir, "cold_%d.npy" % n))
-        x = make_points(n, perturb=0.05)
-        start = time.perf_counter()
-        y = projection.project(x, projection.ProjectionParams(method="tsne", seed=0, align="neighbor"),
-                               init=init)
+    elif kind in ("aligned", "independent"):
+        # The next checkpoint: aligned to the cold layout, or computed from scratch.
+        previous = np.load(os.path.join(workdir, "cold_%d.npy" % n))
+        x = make_points(n, delta=0.05)
+        init, align = (previous, "neighbor") if kind == "aligned" else (None, "none")
+        start, cpu_start = time.perf_counter(), time.process_time()
+        y = projection.project(
+            x, projection.ProjectionParams(method="tsne", seed=0, align=align), init=init)
+        extra["procrustes_to_previous"] = disparity(previous, y)
     else:
         from sklearn.manifold import TSNE
 
         y = TSNE(n_components=2, random_state=0).fit_transform(x)
     seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(dict(kind=kind, n=n, seconds=seconds, peak_mb=peak_mb, trust=trust(x, y))))
+    cpu_seconds = time.process_time() - cpu_start  # all threads of this process
+    print(json.dumps(dict(
+        kind=kind, n=n, seconds=seconds, cpu_seconds=cpu_seconds,
+        peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, trust=trust(x, y),
+        load=[load_before, os.getloadavg()[0]], **extra)))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 50000, 100000, 200000])
-    parser.add_argument("--sklearn-up-to", type=int, default=50000,
+    parser.add_argument("--sklearn-up-to", type=int, default=200000,
                         help="run scikit-learn's TSNE only up to this many points (it is slow)")
+    parser.add_argument("--sklearn-timeout", type=float, default=None,
+                        help="stop scikit-learn's TSNE after this many seconds and record the "
+                             "time as a lower bound")
+    parser.add_argument("--independent-up-to", type=int, default=50000,
+                        help="also project the next checkpoint from scratch up to this many "
+                             "points (Procrustes disparity of independent vs aligned layouts)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -93,32 +131,64 @@ def main():
 
     workdir = tempfile.mkdtemp(prefix="projection_bench_")
     results = {}
+    print("%s, %d CPUs" % (time.strftime("%Y-%m-%d %H:%M"), os.cpu_count()), flush=True)
     for n in args.sizes:
-        kinds = ["cold", "aligned"] + (["sklearn"] if n <= args.sklearn_up_to else [])
+        kinds = ["cold", "aligned"]
+        kinds += ["independent"] if n <= args.independent_up_to else []
+        kinds += ["sklearn"] if n <= args.sklearn_up_to else []
         for kind in kinds:
-            out = subprocess.run([sys.executable, __file__, "--child", kind, str(n), workdir],
-                                 capture_output=True, text=True)
+            timeout = args.sklearn_timeout if kind == "sklearn" else None
+            started = time.perf_counter()
+            try:
+                out = subprocess.run([sys.executable, __file__, "--child", kind, str(n), workdir],
+                                     capture_output=True, text=True, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                seconds = time.perf_counter() - started
+                results[(kind, n)] = dict(kind=kind, n=n, seconds=seconds, stopped=True)
+                print("%-11s n=%-7d stopped after %.0f s (lower bound)" % (kind, n, seconds),
+                      flush=True)
+                continue
             if out.returncode != 0:
                 print("%s at %d failed:\n%s" % (kind, n, out.stderr[-2000:]), file=sys.stderr)
                 continue
             row = json.loads(out.stdout.strip().splitlines()[-1])
             results[(kind, n)] = row
-            print("%-8s n=%-7d %8.1f s %7.0f MB trust %.3f"
-                  % (kind, n, row["seconds"], row["peak_mb"], row["trust"]), flush=True)
+            print(json.dumps(row), flush=True)
 
-    print("\n| points | ours cold s / MB / trust | ours aligned s / MB / trust | sklearn TSNE s / MB / trust | cold speed-up | aligned speed-up |")
-    print("|---|---|---|---|---|---|")
+    def cell(r):
+        if r is None:
+            return "not run"
+        if r.get("stopped"):
+            return "> %.0f (stopped)" % r["seconds"]
+        return "%.1f / %.0f / %.0f / %.3f" % (r["seconds"], r["cpu_seconds"], r["peak_mb"], r["trust"])
+
+    print("\n| points | ours cold s / CPU s / MB / trust | ours aligned | sklearn TSNE | "
+          "cold speed-up | aligned speed-up | cold CPU ratio | aligned CPU ratio |")
+    print("|---|---|---|---|---|---|---|---|")
     for n in args.sizes:
-        cells = []
-        for kind in ("cold", "aligned", "sklearn"):
-            r = results.get((kind, n))
-            cells.append("%.1f / %.0f / %.3f" % (r["seconds"], r["peak_mb"], r["trust"]) if r else "not run")
+        cells = [cell(results.get((kind, n))) for kind in ("cold", "aligned", "sklearn")]
         base = results.get(("sklearn", n))
-        ratios = [
-            "%.1f×" % (base["seconds"] / results[(k, n)]["seconds"]) if base and (k, n) in results else "–"
-            for k in ("cold", "aligned")
-        ]
+        ratios = []
+        for field in ("seconds", "cpu_seconds"):
+            for k in ("cold", "aligned"):
+                ours = results.get((k, n))
+                if not base or not ours:
+                    ratios.append("–")
+                elif base.get("stopped"):
+                    ratios.append("≥ %.1f×" % (base["seconds"] / ours["seconds"])
+                                  if field == "seconds" else "–")
+                else:
+                    ratios.append("%.1f×" % (base[field] / ours[field]))
         print("| %d | %s | %s |" % (n, " | ".join(cells), " | ".join(ratios)))
+
+    print("\n| points | Procrustes to previous: aligned | independent | aligned s | independent s |")
+    print("|---|---|---|---|---|")
+    for n in args.sizes:
+        a, i = results.get(("aligned", n)), results.get(("independent", n))
+        if a and i:
+            print("| %d | %.4f | %.4f | %.1f | %.1f |" % (
+                n, a["procrustes_to_previous"], i["procrustes_to_previous"], a["seconds"],
+                i["seconds"]))
 
 
 if __name__ == "__main__":
