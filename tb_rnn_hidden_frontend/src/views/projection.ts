@@ -52,8 +52,6 @@ import { hideTooltip, pointTooltipLines, showTooltip } from "../tooltip";
 export const ANIMATION_MS = 600;
 /** At most this many trajectories are drawn (the focused one always). */
 export const MAX_TRAJECTORIES = 200;
-/** Labels are drawn on at most this many trajectories. */
-const MAX_LABELLED = 12;
 /** Height of the canvas area, CSS px. */
 const CANVAS_HEIGHT = 440;
 
@@ -65,7 +63,7 @@ const CSS = `
 .projection-view .projection-controls label { display: inline-flex; align-items: center; gap: 4px; color: var(--rh-muted); }
 .projection-view .projection-controls select, .projection-view .projection-controls button { font: inherit; font-size: 12px; }
 .projection-view .projection-area { position: relative; width: 100%; height: ${CANVAS_HEIGHT}px; border: 1px solid var(--rh-border); border-radius: 4px; background: var(--rh-card); overflow: hidden; touch-action: none; outline: none; }
-.projection-view .projection-area:focus-visible { box-shadow: 0 0 0 2px var(--rh-accent); }
+.projection-view .projection-area:focus-visible { border-color: var(--rh-accent); }
 .projection-view .projection-area canvas { position: absolute; left: 0; top: 0; }
 .projection-view .projection-area[data-tool="pan"] { cursor: grab; }
 .projection-view .projection-area[data-tool="box"], .projection-view .projection-area[data-tool="lasso"] { cursor: crosshair; }
@@ -440,32 +438,50 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
       const tx = transform.tx * dpr;
       const ty = transform.ty * dpr;
       const r = pointRadius();
-      const r2 = r * r + r;
       const ring = pack(theme.highlightRgb[0], theme.highlightRgb[1], theme.highlightRgb[2]);
       const n = pointCount();
       const coords = drawn;
-      const plot = (cx: number, cy: number, rad: number, rad2: number, color: number) => {
+      // A disc as pixel offsets from its centre; discs that cross the edge are clipped.
+      const stencil = (rad: number): Int32Array => {
+        const offs: number[] = [];
+        for (let dy = -rad; dy <= rad; dy++) {
+          for (let dx = -rad; dx <= rad; dx++) if (dx * dx + dy * dy <= rad * rad + rad) offs.push(dy * W + dx);
+        }
+        return Int32Array.from(offs);
+      };
+      const disc = stencil(r);
+      const ringDisc = stencil(r + 1);
+      const plot = (cx: number, cy: number, rad: number, offs: Int32Array, color: number) => {
+        if (cx >= rad && cy >= rad && cx < W - rad && cy < H - rad) {
+          const centre = cy * W + cx;
+          for (let j = 0; j < offs.length; j++) pixels[centre + (offs[j] as number)] = color;
+          return;
+        }
         const y0 = Math.max(0, cy - rad);
         const y1 = Math.min(H - 1, cy + rad);
         const x0 = Math.max(0, cx - rad);
         const x1 = Math.min(W - 1, cx + rad);
+        const rad2 = rad * rad + rad;
         for (let y = y0; y <= y1; y++) {
           const dy = y - cy;
-          const row = y * W;
           for (let x = x0; x <= x1; x++) {
             const dx = x - cx;
-            if (dx * dx + dy * dy <= rad2) pixels[row + x] = color;
+            if (dx * dx + dy * dy <= rad2) pixels[y * W + x] = color;
           }
         }
       };
+      // Dimmed points first, then the others, then the ringed ones on top.
+      let passes = 0;
+      for (let p = 0; p < n; p++) passes |= 1 << (layer[p] as number);
       for (let pass = 0; pass <= 2; pass++) {
+        if ((passes & (1 << pass)) === 0) continue;
         for (let p = 0; p < n; p++) {
           if (layer[p] !== pass) continue;
           const cx = Math.round((coords[2 * p] as number) * k + tx);
           const cy = Math.round(ty - (coords[2 * p + 1] as number) * k);
-          if (cx < -r - 1 || cy < -r - 1 || cx > W + r || cy > H + r || cx !== cx || cy !== cy) continue;
-          if (pass === 2) plot(cx, cy, r + 1, (r + 1) * (r + 1) + r + 1, ring);
-          plot(cx, cy, r, r2, colors[p] as number);
+          if (!(cx >= -r && cy >= -r && cx < W + r && cy < H + r)) continue;
+          if (pass === 2) plot(cx, cy, r + 1, ringDisc, ring);
+          plot(cx, cy, r, disc, colors[p] as number);
           count++;
         }
       }
@@ -484,8 +500,14 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     return chosen;
   };
 
+  /** How far the trails canvas is shifted by CSS while panning (it is redrawn when the pan ends). */
+  let trailShift: [number, number] = [0, 0];
   const drawTrails = () => {
     const ctx = trailCtx;
+    if (trailShift[0] !== 0 || trailShift[1] !== 0) {
+      trailShift = [0, 0];
+      trailCanvas.style.transform = "";
+    }
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, trailCanvas.width, trailCanvas.height);
     if (!data || !drawn || !transform) return;
@@ -502,88 +524,126 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     const sx = (p: number) => (coords[2 * p] as number) * t.k + t.tx;
     const sy = (p: number) => t.ty - (coords[2 * p + 1] as number) * t.k;
     const labelJobs: { x: number; y: number; text: string }[] = [];
-    sequences.forEach((s, index) => {
+    const distances = data.distances;
+    const markerJobs: { x0: number; y0: number; x1: number; y1: number; start: string; end: string; r: number }[] = [];
+    // Non-focused trajectories are batched: one path per (class, gradient level,
+    // width level), so hundreds of trajectories cost a few hundred strokes.
+    const GRADIENT_LEVELS = 12;
+    const batches = new Map<string, { path: Path2D; color: string; width: number }>();
+    const halo = new Path2D();
+    const labelAll = sequences.length <= 5;
+    for (const s of sequences) {
       const a = offsets[s] as number;
       const b = offsets[s + 1] as number;
       const len = b - a;
-      if (len <= 0) return;
+      if (len <= 0) continue;
       const isFocus = s === state.focus;
-      const classIndex = labelsOf?.[s] ?? data!.meta.predictions?.[s] ?? -1;
+      const classIndex = labelsOf?.[s] ?? data.meta.predictions?.[s] ?? -1;
       const base = hexRgb(classColor(classIndex));
       const end = darkTheme ? mix(base, [255, 255, 255], 0.35) : mix(base, [0, 0, 0], 0.35);
       const start = mix(base, bgColor, 0.7);
-      const colorAt = (f: number) => (display.timeGradient ? mix(start, end, f) : base);
+      const level = (f: number) => (display.timeGradient ? Math.round(f * (GRADIENT_LEVELS - 1)) : -1);
+      const colorOfLevel = (l: number) => (l < 0 ? base : mix(start, end, l / (GRADIENT_LEVELS - 1)));
       const widthOf = (step: number, p: number) => {
         const extra = isFocus ? 1 : 0;
         if (display.thickness === "time") return 0.75 + 3.25 * (step / Math.max(1, len - 1)) + extra;
-        if (display.thickness === "distance") {
-          const d = data!.distances[p - s - 1] ?? 0;
-          return 0.75 + 5 * d + extra;
-        }
+        if (display.thickness === "distance") return 0.75 + 5 * (distances[p - s - 1] ?? 0) + extra;
         return 1.75 + extra;
       };
-      ctx.lineJoin = "round";
-      ctx.lineCap = "round";
-      ctx.globalAlpha = isFocus || sequences.length < 10 ? 1 : 0.7;
-      // A halo in the background colour keeps the line readable over the points.
-      ctx.beginPath();
-      ctx.moveTo(sx(a), sy(a));
-      for (let p = a + 1; p < b; p++) ctx.lineTo(sx(p), sy(p));
-      ctx.strokeStyle = rgbCss(bgColor, 0.85);
-      ctx.lineWidth = (display.thickness === "constant" ? 1.75 : 4) + (isFocus ? 3 : 2);
-      ctx.stroke();
-      if (!display.timeGradient && display.thickness === "constant") {
-        ctx.strokeStyle = rgbCss(base);
-        ctx.lineWidth = widthOf(0, a);
+      const haloWidth = (display.thickness === "constant" ? 1.75 : 4) + 2;
+      if (isFocus) {
+        ctx.beginPath();
+        ctx.moveTo(sx(a), sy(a));
+        for (let p = a + 1; p < b; p++) ctx.lineTo(sx(p), sy(p));
+        ctx.strokeStyle = rgbCss(bgColor, 0.9);
+        ctx.lineWidth = haloWidth + 2;
         ctx.stroke();
       } else {
-        for (let p = a + 1; p < b; p++) {
-          const step = p - a;
+        halo.moveTo(sx(a), sy(a));
+        for (let p = a + 1; p < b; p++) halo.lineTo(sx(p), sy(p));
+      }
+      for (let p = a + 1; p < b; p++) {
+        const step = p - a;
+        const l = level(step / Math.max(1, len - 1));
+        const w = Math.round(widthOf(step, p) * 2) / 2;
+        if (isFocus) {
           ctx.beginPath();
           ctx.moveTo(sx(p - 1), sy(p - 1));
           ctx.lineTo(sx(p), sy(p));
-          ctx.strokeStyle = rgbCss(colorAt(step / Math.max(1, len - 1)));
-          ctx.lineWidth = widthOf(step, p);
+          ctx.strokeStyle = rgbCss(colorOfLevel(l));
+          ctx.lineWidth = w;
           ctx.stroke();
+          continue;
         }
+        const key = `${classIndex}|${l}|${w}`;
+        let batch = batches.get(key);
+        if (batch === undefined) {
+          batch = { path: new Path2D(), color: rgbCss(colorOfLevel(l)), width: w };
+          batches.set(key, batch);
+        }
+        batch.path.moveTo(sx(p - 1), sy(p - 1));
+        batch.path.lineTo(sx(p), sy(p));
       }
-      ctx.globalAlpha = 1;
       if (display.markers) {
-        const r = isFocus ? 5 : 4;
-        ctx.lineWidth = 1.5;
-        ctx.beginPath();
-        ctx.arc(sx(a), sy(a), r, 0, 2 * Math.PI);
-        ctx.fillStyle = theme.bgCss;
-        ctx.fill();
-        ctx.strokeStyle = rgbCss(colorAt(0) === base ? base : end);
-        ctx.stroke();
-        ctx.beginPath();
-        ctx.rect(sx(b - 1) - r, sy(b - 1) - r, 2 * r, 2 * r);
-        ctx.fillStyle = rgbCss(display.timeGradient ? end : base);
-        ctx.fill();
-        ctx.strokeStyle = theme.bgCss;
-        ctx.stroke();
+        markerJobs.push({
+          x0: sx(a),
+          y0: sy(a),
+          x1: sx(b - 1),
+          y1: sy(b - 1),
+          start: rgbCss(display.timeGradient ? mix(start, end, 0.5) : base),
+          end: rgbCss(display.timeGradient ? end : base),
+          r: isFocus ? 5 : 3.5,
+        });
       }
-      if (display.labels !== "none" && (isFocus || index < MAX_LABELLED - 1)) {
+      if (display.labels !== "none" && (isFocus || labelAll)) {
         const steps: number[] = [];
         if (display.labels === "changes") {
           for (let p = a + 1; p < b; p++) {
-            if (data!.pointPrediction[p] !== data!.pointPrediction[p - 1]) steps.push(p);
+            if (data.pointPrediction[p] !== data.pointPrediction[p - 1]) steps.push(p);
           }
         } else {
           const jumps: [number, number][] = [];
-          for (let p = a + 1; p < b; p++) jumps.push([data!.distances[p - s - 1] ?? 0, p]);
+          for (let p = a + 1; p < b; p++) jumps.push([data.distances[p - s - 1] ?? 0, p]);
           jumps.sort((x, y) => y[0] - x[0]);
           for (const [, p] of jumps.slice(0, isFocus ? 4 : 2)) steps.push(p);
         }
-        for (const p of steps.slice(0, isFocus ? 24 : 6)) {
-          const token = data!.tokens !== null ? data!.vocabulary?.[data!.tokens[p] ?? -1] : undefined;
+        for (const p of steps.slice(0, isFocus ? 16 : 4)) {
+          const token = data.tokens !== null ? data.vocabulary?.[data.tokens[p] ?? -1] : undefined;
           const raw = token ?? `t=${p - a}`;
           const text = raw.length > 18 ? `${raw.slice(0, 17)}…` : raw;
           labelJobs.push({ x: sx(p), y: sy(p), text });
         }
       }
-    });
+    }
+    // The batches go under what is drawn already (the focused trajectory), the halo under them.
+    ctx.save();
+    ctx.globalCompositeOperation = "destination-over";
+    ctx.globalAlpha = sequences.length < 10 ? 1 : 0.75;
+    for (const batch of batches.values()) {
+      ctx.strokeStyle = batch.color;
+      ctx.lineWidth = batch.width;
+      ctx.stroke(batch.path);
+    }
+    ctx.globalAlpha = 1;
+    ctx.strokeStyle = rgbCss(bgColor, 0.85);
+    ctx.lineWidth = (display.thickness === "constant" ? 1.75 : 4) + 2;
+    ctx.stroke(halo);
+    ctx.restore();
+    ctx.lineWidth = 1.5;
+    for (const m of markerJobs) {
+      ctx.beginPath();
+      ctx.arc(m.x0, m.y0, m.r, 0, 2 * Math.PI);
+      ctx.fillStyle = theme.bgCss;
+      ctx.fill();
+      ctx.strokeStyle = m.start;
+      ctx.stroke();
+      ctx.beginPath();
+      ctx.rect(m.x1 - m.r, m.y1 - m.r, 2 * m.r, 2 * m.r);
+      ctx.fillStyle = m.end;
+      ctx.fill();
+      ctx.strokeStyle = theme.bgCss;
+      ctx.stroke();
+    }
     if (labelJobs.length > 0) {
       ctx.font = "11px Roboto, 'Helvetica Neue', Arial, sans-serif";
       ctx.textBaseline = "bottom";
@@ -649,8 +709,15 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
   const flush = () => {
     const t0 = performance.now();
     const full = dirty.base && dirty.trails;
-    if (dirty.base) drawBase();
-    if (dirty.trails) drawTrails();
+    if (dirty.base) {
+      drawBase();
+      performance.measure("rh-projection-draw-points", { start: t0, end: performance.now() });
+    }
+    const t1 = performance.now();
+    if (dirty.trails) {
+      drawTrails();
+      performance.measure("rh-projection-draw-trails", { start: t1, end: performance.now() });
+    }
     if (dirty.overlay) drawOverlay();
     dirty = { base: false, trails: false, overlay: false };
     if (full) {
@@ -752,6 +819,9 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     const shown = trajectorySequences().length;
     if (state.selected.length > shown) {
       items.push(h("span", { class: "legend-note" }, `trajectories of ${shown} of ${state.selected.length} selected sequences`));
+    }
+    if (shown > 0 && state.display.markers) {
+      items.push(h("span", { class: "legend-note" }, "trajectory: ○ start, ■ end"));
     }
     if (state.brushed !== null) {
       items.push(h("span", { class: "legend-note", id: "projection-brush-count" }, `${state.brushed.length} points brushed`));
@@ -944,10 +1014,14 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
       if (!drag.moved && Math.hypot(x - drag.startX, y - drag.startY) < 3) return;
       drag.moved = true;
       if (transform) transform = panBy(transform, x - drag.x, y - drag.y);
+      // The trajectories move with the pan as a bitmap until it ends (redrawing
+      // hundreds of them every frame would halve the frame rate).
+      trailShift = [trailShift[0] + x - drag.x, trailShift[1] + y - drag.y];
+      trailCanvas.style.transform = `translate(${trailShift[0]}px, ${trailShift[1]}px)`;
       drag.x = x;
       drag.y = y;
       publishTransform();
-      invalidate(true, true, true);
+      invalidate(true, false, true);
     } else {
       drag.x1 = x;
       drag.y1 = y;
@@ -982,12 +1056,19 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
           }
         }
       }
-      invalidate(false, false, true);
+      invalidate(false, d.moved, true);
       return;
     }
     const t0 = performance.now();
     if (!grid || !transform) return;
-    const small = Math.hypot(d.x1 - d.x0, d.y1 - d.y0) < 3;
+    let extent = Math.hypot(d.x1 - d.x0, d.y1 - d.y0);
+    if (d.kind === "lasso") {
+      // A lasso ends where it started: its size is that of the path's bounding box.
+      const xs = d.path.filter((_, i) => i % 2 === 0);
+      const ys = d.path.filter((_, i) => i % 2 === 1);
+      extent = Math.hypot(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
+    }
+    const small = extent < 3;
     let points: Int32Array;
     if (small) {
       points = new Int32Array(0);
