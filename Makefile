@@ -26,7 +26,7 @@ install: $(PY)
 	$(PY) -m pip install "$(TENSORFLOW)" .
 
 install-test: $(PY)
-	$(PY) -m pip install "$(TENSORFLOW)" "$(TORCH)" ".[test,torch]"
+	$(PY) -m pip install "$(TENSORFLOW)" "$(TORCH)" ".[test,torch,umap]"
 
 demo: install
 	$(PY) demo/train.py --logdir $(LOGDIR) --port $(PORT)

@@ -367,14 +367,35 @@ def test_bad_init_shape(small):
         project(small, ProjectionParams(), init=np.zeros((3, 2)))
 
 
-@pytest.mark.skipif(projection.umap_available(), reason="umap-learn is installed")
-def test_umap_without_the_extra_says_how_to_install_it(small):
-    assert not projection.umap_available()
+def test_umap_without_the_extra_says_how_to_install_it(small, monkeypatch):
+    monkeypatch.setattr(projection, "umap_available", lambda: False)  # as without umap-learn
     with pytest.raises(ValueError, match=r"pip install tb-rnn-hidden\[umap\]"):
         project(small, ProjectionParams(method="umap"))
 
 
-@pytest.mark.skipif(not projection.umap_available(), reason="umap-learn is not installed")
-def test_umap(small):
-    y = project(small, ProjectionParams(method="umap", perplexity=15))
-    assert y.shape == (len(small), 2) and np.isfinite(y).all()
+umap_installed = pytest.mark.skipif(
+    not projection.umap_available(),
+    reason="umap-learn is not installed (pip install tb-rnn-hidden[umap]; CI installs it)")
+
+
+@umap_installed
+def test_umap_is_deterministic_faithful_and_aligns_to_init(rnn, states):
+    params = ProjectionParams(method="umap", perplexity=15, seed=1)
+    first = project(states, params)
+    assert first.shape == (len(states), 2) and np.isfinite(first).all()
+    np.testing.assert_array_equal(project(states, params), first)
+    assert trustworthiness(states, first, n_neighbors=10) > 0.9
+
+    following = hidden_states(perturb(rnn, 0.05))
+    aligned = project(following, ProjectionParams(method="umap", perplexity=15, seed=1,
+                                                  align="neighbor"), init=first)
+    assert trustworthiness(following, aligned, n_neighbors=10) > 0.9
+
+    def unit(y):
+        y = y - y.mean(axis=0)
+        return y / np.linalg.norm(y)
+
+    # What the user sees: the next layout without a rotation or flip against this one.
+    moved = np.linalg.norm(unit(aligned) - unit(first)) ** 2
+    assert moved < 0.2, moved
+    assert moved == pytest.approx(procrustes(first, aligned)[2], abs=0.05)

@@ -398,3 +398,19 @@ def test_flags_defaults_and_validation(monkeypatch, tmp_path):
     for bad in (["--rnn_hidden_projection_workers", "0"], ["--rnn_hidden_precompute", "umap"]):
         with pytest.raises(SystemExit):
             parser.parse_args(bad)
+
+
+@pytest.mark.skipif(not projection.umap_available(), reason="umap-learn is not installed")
+def test_umap_job_served_in_point_order_and_aligned(logdir, served_factory):
+    checkpoints = small_run(logdir + "/r", steps=(0, 1))
+    served = served_factory(logdir)
+    first = served.wait_done(q(step=0, method="umap", perplexity=10, align="neighbor"), timeout=180)
+    assert first["state"] == "done" and first["aligned_to"] is None, first
+    coords, response = served.array(PREFIX + "/projection/points" + q(step=0, method="umap",
+                                                                      perplexity=10,
+                                                                      align="neighbor"))
+    assert coords.shape == (int(checkpoints[0][1].sum()), 2) and np.isfinite(coords).all()
+    assert json.loads(response.headers["X-Projection-Params"])["method"] == "umap"
+    following = served.wait_done(q(step=1, method="umap", perplexity=10, align="neighbor"),
+                                 timeout=180)
+    assert following["state"] == "done" and following["aligned_to"] == 0, following
