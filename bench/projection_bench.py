@@ -121,6 +121,8 @@ def main():
     parser.add_argument("--independent-up-to", type=int, default=50000,
                         help="also project the next checkpoint from scratch up to this many "
                              "points (Procrustes disparity of independent vs aligned layouts)")
+    parser.add_argument("--kinds", nargs="+", default=["cold", "aligned", "independent", "sklearn"],
+                        help="which rows to measure (aligned and independent need cold)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -136,6 +138,7 @@ def main():
         kinds = ["cold", "aligned"]
         kinds += ["independent"] if n <= args.independent_up_to else []
         kinds += ["sklearn"] if n <= args.sklearn_up_to else []
+        kinds = [kind for kind in kinds if kind in args.kinds]
         for kind in kinds:
             timeout = args.sklearn_timeout if kind == "sklearn" else None
             started = time.perf_counter()
