@@ -33,6 +33,8 @@ export interface SequencesResponse {
   predictions: number[] | null;
   confidences: number[] | null;
   accuracy: number | null;
+  num_steps?: number;
+  vocabulary?: string[] | null;
 }
 
 /** A failed request; `message` is the backend's `{"error": ...}` text when it sent one. */
@@ -101,3 +103,47 @@ export function fetchSequences(
 ): Promise<SequencesResponse> {
   return getJson<SequencesResponse>("sequences", { run, tag, step }, signal);
 }
+
+/** A binary array route's answer: the typed array and the headers that describe it. */
+export interface BinaryArray {
+  data: Float32Array | Int32Array | Uint16Array;
+  dtype: string;
+  shape: number[];
+  headers: Headers;
+}
+
+/** `GET route?params` as raw little-endian array (`X-Array-Shape`, `X-Array-Dtype`). */
+export async function getArray(route: string, params: Params, signal?: AbortSignal): Promise<BinaryArray> {
+  const init: RequestInit = {};
+  if (signal) init.signal = signal;
+  let response: Response;
+  try {
+    response = await fetch(buildUrl(route, params), init);
+  } catch (err) {
+    if (err instanceof DOMException && err.name === "AbortError") throw err;
+    throw new ApiError(`Could not reach the TensorBoard server (${String(err)}).`, 0);
+  }
+  if (!response.ok) {
+    let body: unknown = undefined;
+    try {
+      body = await response.json();
+    } catch {
+      // not JSON: the status says enough
+    }
+    throw new ApiError(errorMessage(body) ?? `${response.status} ${response.statusText}`.trim(), response.status);
+  }
+  const buffer = await response.arrayBuffer();
+  const dtype = response.headers.get("X-Array-Dtype") ?? "float32";
+  const shape = (response.headers.get("X-Array-Shape") ?? "")
+    .split(",")
+    .filter((d) => d !== "")
+    .map(Number);
+  let data: Float32Array | Int32Array | Uint16Array;
+  if (dtype === "float32") data = new Float32Array(buffer);
+  else if (dtype === "int32") data = new Int32Array(buffer);
+  else if (dtype === "float16") data = new Uint16Array(buffer);
+  else throw new ApiError(`Unexpected array type ${dtype} from "${route}".`, response.status);
+  return { data, dtype, shape, headers: response.headers };
+}
+
+export { getJson };

@@ -5,25 +5,39 @@
  * which imports this module and calls `render()` once, with no arguments.
  *
  * Data flows backend routes -> one store -> views: `tags` is polled into the
- * store (so checkpoints logged while training runs appear without a reload),
- * the views render from the store, and the checkpoint shown is fetched
- * whenever the selection in the store changes.
+ * store (so checkpoints logged while training runs appear without a reload);
+ * when the selected checkpoint changes its arrays are fetched and decoded
+ * into `state.data`, then its projection is requested and polled into
+ * `state.projection`. Views render from the store and write only the shared
+ * selection back; they never call each other.
  */
-import { ApiError, fetchSequences, fetchTags } from "./api";
+import { ApiError, fetchSequences, fetchTags, getArray, getJson } from "./api";
+import { decodeCheckpoint } from "./data";
 import { h } from "./dom";
+import type { CheckpointData, ProjectionParams, ProjectionState } from "./model";
 import { startPolling } from "./poll";
 import {
   createStore,
   INITIAL_STATE,
   sameSelection,
   selectionOf,
+  stepsOf,
+  withCheckpointData,
   withTags,
   type AppState,
   type Selection,
+  type Store,
 } from "./store";
 import { injectStyles } from "./styles";
+import { followTheme } from "./theme";
+import { readUrlState, writeUrlState } from "./url_state";
 import { mountControls } from "./views/controls";
-import { mountSummary } from "./views/summary";
+import { mountDistances } from "./views/distances";
+import { mountHeatmap } from "./views/heatmap";
+import { mountInputView } from "./views/input";
+import { mountOverview } from "./views/overview";
+import { mountProjection } from "./views/projection";
+import { mountSequenceTable } from "./views/table";
 
 export const EMPTY_MESSAGE =
   "No hidden-state data was found. Log some with tb_rnn_hidden.summary.hidden_states(...)";
@@ -34,6 +48,10 @@ export const TAGS_POLL_INTERVAL_MS = 5_000;
 const TAGS_TIMEOUT_MS = 30_000;
 /** Delay before fetching a checkpoint, so dragging the slider does not flood the server. */
 const FETCH_DEBOUNCE_MS = 120;
+/** How often a queued or running projection job is polled. */
+const PROJECTION_POLL_MS = 400;
+/** While playing, how long each checkpoint stays on screen once its projection is shown. */
+export const PLAY_DWELL_MS = 1_500;
 
 function describeError(err: unknown): string {
   if (err instanceof ApiError) return err.message;
@@ -41,18 +59,135 @@ function describeError(err: unknown): string {
   return `Unexpected error: ${String(err)}`;
 }
 
+function isAbort(err: unknown): boolean {
+  return err instanceof DOMException && err.name === "AbortError";
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The route parameters of `params` (all of them, so the cache key is explicit). */
+function projectionQuery(selection: Selection, params: ProjectionParams): Record<string, string | number> {
+  return {
+    run: selection.run ?? "",
+    tag: selection.tag ?? "",
+    step: selection.step ?? 0,
+    method: params.method,
+    perplexity: params.perplexity,
+    seed: params.seed,
+    iterations: params.iterations,
+    metric: params.metric,
+    align: params.align,
+  };
+}
+
+interface ProjectionStatus {
+  state: ProjectionState["state"];
+  progress: number;
+  phase: string;
+  elapsed: number;
+  error?: string;
+  aligned_to: number | null;
+}
+
+/** Fetches all arrays of one checkpoint and decodes them. */
+async function loadCheckpoint(selection: Selection, signal: AbortSignal): Promise<CheckpointData> {
+  const { run, tag, step } = selection as { run: string; tag: string; step: number };
+  const params = { run, tag, step };
+  const meta = await fetchSequences(run, tag, step, signal);
+  const [tokens, probabilities, distances] = await Promise.all([
+    meta.has_tokens ? getArray("tokens", params, signal) : Promise.resolve(null),
+    meta.has_probabilities ? getArray("probabilities", params, signal) : Promise.resolve(null),
+    getArray("distances", params, signal),
+  ]);
+  return decodeCheckpoint({
+    key: JSON.stringify([run, tag, step]),
+    step,
+    meta,
+    tokens: tokens ? (tokens.data as Int32Array) : null,
+    probabilities: probabilities ? (probabilities.data as Float32Array) : null,
+    distances: distances.data as Float32Array,
+    maxDistance: Number(distances.headers.get("X-Max-Distance") ?? "0"),
+  });
+}
+
+function createLayout(): Record<string, HTMLElement> {
+  const panel = (id: string, label: string) =>
+    h("section", { id, class: "card panel", "aria-label": label, "data-testid": id });
+  const panels = {
+    message: h("div", { id: "message", "data-testid": "message", role: "status", hidden: true }),
+    controls: h("section", { class: "card controls", "aria-label": "Selection" }),
+    overview: panel("overview-panel", "Overview"),
+    table: panel("table-panel", "Sequences"),
+    projection: panel("projection-panel", "Projection"),
+    input: panel("input-panel", "Input"),
+    heatmap: panel("heatmap-panel", "Prediction over time"),
+    distances: panel("distance-panel", "Step distances"),
+  };
+  const checkpoint = h(
+    "div",
+    { id: "views", class: "checkpoint" },
+    h("div", { class: "column column-left" }, panels.overview, panels.table),
+    h("div", { class: "column column-centre" }, panels.projection),
+    h("div", { class: "column column-right" }, panels.input, panels.heatmap, panels.distances),
+  );
+  const app = h("main", { id: "rnn-hidden-app" }, panels.message, panels.controls, checkpoint);
+  document.body.appendChild(app);
+  return { ...panels, checkpoint };
+}
+
+/** Keeps the URL in step with the view (run, tag, step, selection, colouring, parameters). */
+function syncUrl(store: Store<AppState>): void {
+  store.subscribe((state, previous) => {
+    if (
+      sameSelection(state, previous) &&
+      state.selected === previous.selected &&
+      state.focus === previous.focus &&
+      state.display.colorBy === previous.display.colorBy &&
+      state.params === previous.params
+    )
+      return;
+    if (state.run === null) return;
+    writeUrlState({
+      run: state.run,
+      ...(state.tag !== null ? { tag: state.tag } : {}),
+      ...(state.step !== null ? { step: state.step } : {}),
+      selected: [...state.selected],
+      ...(state.focus !== null ? { focus: state.focus } : {}),
+      colorBy: state.display.colorBy,
+      params: state.params,
+    });
+  });
+}
+
 export async function render(): Promise<void> {
   injectStyles();
-  const message = h("div", { id: "message", "data-testid": "message", role: "status", hidden: true });
-  const controls = h("section", { class: "card controls", "aria-label": "Selection" });
-  const checkpoint = h("section", { class: "card checkpoint", "aria-label": "Checkpoint" });
-  const app = h("main", { id: "rnn-hidden-app" }, message, controls, checkpoint);
+  followTheme();
+  const layout = createLayout();
+  const message = layout["message"] as HTMLElement;
+  const checkpoint = layout["checkpoint"] as HTMLElement;
+  const controls = layout["controls"] as HTMLElement;
   controls.hidden = checkpoint.hidden = true;
-  document.body.appendChild(app);
 
-  const store = createStore<AppState>(INITIAL_STATE);
+  // The URL's view is the wanted selection until the first `tags` listing repairs it.
+  const fromUrl = readUrlState();
+  const store = createStore<AppState>({
+    ...INITIAL_STATE,
+    run: fromUrl.run ?? null,
+    tag: fromUrl.tag ?? null,
+    step: fromUrl.step ?? null,
+    selected: fromUrl.selected ?? [],
+    focus: fromUrl.focus ?? (fromUrl.selected?.[0] ?? null),
+    display: { ...INITIAL_STATE.display, ...(fromUrl.colorBy ? { colorBy: fromUrl.colorBy } : {}) },
+    params: { ...INITIAL_STATE.params, ...(fromUrl.params ?? {}) },
+  });
   mountControls(controls, store); // shows itself once the store lists some run
-  const summary = mountSummary(checkpoint);
+  mountOverview(layout["overview"] as HTMLElement, store);
+  mountSequenceTable(layout["table"] as HTMLElement, store);
+  mountProjection(layout["projection"] as HTMLElement, store);
+  mountInputView(layout["input"] as HTMLElement, store);
+  mountHeatmap(layout["heatmap"] as HTMLElement, store);
+  mountDistances(layout["distances"] as HTMLElement, store);
+  syncUrl(store);
 
   // What #message says, from the sources below; the first that applies wins.
   let tagsLoaded = false;
@@ -78,17 +213,17 @@ export async function render(): Promise<void> {
   };
   updateMessage();
 
-  // The checkpoint view: fetched when the selection changes, never on a mere `tags` poll.
+  // ---- the checkpoint's arrays: fetched when the selection changes, never on a mere `tags` poll
   let timer: ReturnType<typeof setTimeout> | undefined;
   let inFlight: AbortController | null = null;
   // The last load failed because the server was unreachable: retry once `tags` answers again.
   let retryWhenReachable = false;
 
-  const load = async ({ run, tag, step }: Readonly<Selection>) => {
+  const load = async (selection: Readonly<Selection>) => {
     inFlight?.abort();
     retryWhenReachable = false;
-    if (run === null || tag === null || step === null) {
-      summary.clear();
+    if (selection.run === null || selection.tag === null || selection.step === null) {
+      store.set(withCheckpointData(store.get(), null));
       checkpoint.hidden = true;
       checkpointError = null;
       updateMessage();
@@ -98,14 +233,15 @@ export async function render(): Promise<void> {
     inFlight = controller;
     checkpoint.setAttribute("aria-busy", "true");
     try {
-      const data = await fetchSequences(run, tag, step, controller.signal);
+      const data = await loadCheckpoint(selection, controller.signal);
       if (controller.signal.aborted) return;
-      summary.show(data);
+      store.set(withCheckpointData(store.get(), data));
       checkpoint.hidden = false;
       checkpointError = null;
+      void project();
     } catch (err) {
-      if (controller.signal.aborted) return; // superseded by a newer selection
-      summary.clear();
+      if (controller.signal.aborted || isAbort(err)) return; // superseded by a newer selection
+      store.set(withCheckpointData(store.get(), null));
       checkpoint.hidden = true;
       checkpointError = describeError(err);
       retryWhenReachable = err instanceof ApiError && err.status === 0;
@@ -118,13 +254,100 @@ export async function render(): Promise<void> {
     }
   };
 
-  store.subscribe((state, previous) => {
-    if (sameSelection(state, previous)) return; // only `tags` changed
+  // The selection last scheduled for loading (the URL's may already be valid at the first `tags`).
+  let requested: Selection | null = null;
+  store.subscribe((state) => {
+    if (requested !== null && sameSelection(state, requested)) return; // only `tags` or links changed
+    if (!tagsLoaded) return; // the URL's selection is checked against the first listing first
+    requested = selectionOf(state);
     inFlight?.abort(); // its data is stale now, even before the debounced fetch starts
+    projectionRun++; // and so is its projection
     retryWhenReachable = false;
     clearTimeout(timer);
     const selection = selectionOf(state);
     timer = setTimeout(() => void load(selection), FETCH_DEBOUNCE_MS);
+  });
+
+  // ---- the projection of the shown checkpoint: requested, polled, then its points fetched
+  let projectionRun = 0;
+  const project = async (retry = false) => {
+    const run = ++projectionRun;
+    const state = store.get();
+    const data = state.data;
+    if (data === null) return;
+    const selection = selectionOf(state);
+    const params = state.params;
+    const key = JSON.stringify([selection.run, selection.tag, selection.step, params]);
+    const query = projectionQuery(selection, params);
+    try {
+      let first = true;
+      for (;;) {
+        const status = await getJson<ProjectionStatus>("projection", first && retry ? { ...query, retry: 1 } : query);
+        first = false;
+        if (run !== projectionRun) return;
+        const next: ProjectionState = {
+          key,
+          state: status.state,
+          progress: status.progress,
+          phase: status.phase,
+          elapsed: status.elapsed,
+          error: status.error ?? null,
+          coords: null,
+          alignedTo: status.aligned_to,
+        };
+        if (status.state === "done") {
+          const points = await getArray("projection/points", query);
+          if (run !== projectionRun) return;
+          store.set({ projection: { ...next, coords: points.data as Float32Array } });
+          return;
+        }
+        store.set({ projection: next });
+        if (status.state !== "queued" && status.state !== "running") return;
+        await sleep(PROJECTION_POLL_MS);
+        if (run !== projectionRun) return;
+      }
+    } catch (err) {
+      if (run !== projectionRun) return;
+      store.set({
+        projection: { ...store.get().projection, key, state: "failed", error: describeError(err), coords: null },
+      });
+    }
+  };
+  // Re-projection from the controls: new parameters, or a retry of a failed job.
+  store.subscribe((state, previous) => {
+    if (state.params !== previous.params && state.data !== null) void project();
+  });
+  controls.addEventListener("rh-retry-projection", () => void project(true));
+  controls.addEventListener("rh-cancel-projection", () => {
+    const state = store.get();
+    if (state.data === null) return;
+    void getJson("projection/cancel", projectionQuery(selectionOf(state), state.params)).catch(() => undefined);
+  });
+
+  // ---- playing through checkpoints: advance once the shown one is drawn (or failed)
+  let playTimer: ReturnType<typeof setTimeout> | undefined;
+  store.subscribe((state) => {
+    clearTimeout(playTimer);
+    if (!state.playing) return;
+    const steps = stepsOf(state);
+    const index = state.step !== null ? steps.indexOf(state.step) : -1;
+    const shown =
+      state.data !== null &&
+      state.data.step === state.step &&
+      (state.projection.coords !== null || state.projection.state === "failed");
+    if (!shown) return;
+    const nextStep = steps[index + 1];
+    if (nextStep === undefined) {
+      store.set({ playing: false });
+      return;
+    }
+    // Queue the next layout now: the server computes it after this one, aligned to it.
+    void getJson("projection", projectionQuery({ ...selectionOf(state), step: nextStep }, state.params)).catch(
+      () => undefined,
+    );
+    playTimer = setTimeout(() => {
+      if (store.get().playing && store.get().step === state.step) store.set({ step: nextStep });
+    }, PLAY_DWELL_MS);
   });
 
   // TensorBoard calls render() as `void m.render()`, so nothing may escape as a rejection.

@@ -170,3 +170,42 @@ export function stepsOf(state: Readonly<AppState>): number[] {
   const info = runTags && has(runTags, state.tag) ? runTags[state.tag] : undefined;
   return info?.steps ?? [];
 }
+
+/**
+ * The state once a checkpoint's data arrives. Point-indexed links (hover,
+ * brush, distance range) refer to the old points and are cleared; selected
+ * sequences and the focus are kept when the new checkpoint has the same
+ * sequences (the probe set logged at every checkpoint), else cleared.
+ */
+export function withCheckpointData(state: Readonly<AppState>, data: CheckpointData | null): AppState {
+  const n = data?.meta.num_sequences ?? 0;
+  const sameSequences = data !== null && state.data !== null && state.data.meta.num_sequences === n;
+  const keep = sameSequences || (state.data === null && data !== null);
+  const selected = keep ? state.selected.filter((i) => i < n) : [];
+  const focus = keep && state.focus !== null && state.focus < n ? state.focus : null;
+  return {
+    ...state,
+    data,
+    hover: null,
+    brushed: null,
+    distanceRange: null,
+    selected: selected.length === state.selected.length ? state.selected : selected,
+    focus,
+  };
+}
+
+/** Selects `indices` (sorted, unique); the focus is `focus`, else kept if selected, else the first. */
+export function selectSequences(
+  state: Readonly<AppState>,
+  indices: readonly number[],
+  focus?: number | null,
+): Pick<AppState, "selected" | "focus"> {
+  const selected = [...new Set(indices)].sort((a, b) => a - b);
+  const next =
+    focus !== undefined && focus !== null
+      ? focus
+      : state.focus !== null && selected.includes(state.focus)
+        ? state.focus
+        : (selected[0] ?? null);
+  return { selected, focus: next };
+}

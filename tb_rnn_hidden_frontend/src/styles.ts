@@ -4,36 +4,58 @@
  * to ship than a separate stylesheet.
  */
 const CSS = `
-:root { color-scheme: light; }
+:root {
+  color-scheme: light;
+  --rh-bg: #f5f5f5; --rh-card: #ffffff; --rh-fg: #212121; --rh-muted: #616161;
+  --rh-border: #e0e0e0; --rh-accent: #f57c00; --rh-highlight: #1976d2;
+  --rh-row-hover: #f1f3f4; --rh-selected: #fff3e0; --rh-error-bg: #fdecea; --rh-error-fg: #b71c1c;
+  --rh-info-bg: #e3f2fd;
+}
+:root[data-theme="dark"] {
+  color-scheme: dark;
+  --rh-bg: #202124; --rh-card: #303134; --rh-fg: #e8eaed; --rh-muted: #9aa0a6;
+  --rh-border: #5f6368; --rh-accent: #ef8e34; --rh-highlight: #8ab4f8;
+  --rh-row-hover: #3c4043; --rh-selected: #4a3a28; --rh-error-bg: #5c2b29; --rh-error-fg: #f6aea9;
+  --rh-info-bg: #1e3a5f;
+}
 body {
   margin: 0;
-  background: #f5f5f5;
-  color: #212121;
+  background: var(--rh-bg);
+  color: var(--rh-fg);
   font: 13px Roboto, "Helvetica Neue", Arial, sans-serif;
 }
-#rnn-hidden-app { padding: 16px; display: flex; flex-direction: column; gap: 12px; }
-.card { background: #fff; border: 1px solid #e0e0e0; border-radius: 4px; padding: 12px 16px; }
-.controls { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 24px; }
-.field { display: flex; align-items: center; gap: 8px; }
-.field-wide { flex: 1 1 360px; }
-.field label { font-weight: 500; color: #616161; }
-select { font: inherit; padding: 2px 4px; max-width: 24em; }
-#step-slider { flex: 1 1 auto; min-width: 120px; accent-color: #f57c00; }
+#rnn-hidden-app { padding: 12px; display: flex; flex-direction: column; gap: 10px; }
+.card { background: var(--rh-card); border: 1px solid var(--rh-border); border-radius: 4px; padding: 10px 12px; min-width: 0; }
+.panel h2 { font-size: 13px; font-weight: 500; margin: 0 0 8px; color: var(--rh-muted); text-transform: none; }
+.controls { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 20px; }
+.field { display: flex; align-items: center; gap: 6px; }
+.field-wide { flex: 1 1 320px; }
+.field label, .field .label { font-weight: 500; color: var(--rh-muted); }
+select, input, button { font: inherit; color: inherit; }
+select, input[type="number"] { background: var(--rh-card); border: 1px solid var(--rh-border); border-radius: 3px; padding: 2px 4px; max-width: 24em; }
+input[type="number"] { width: 5.5em; }
+button { background: var(--rh-card); border: 1px solid var(--rh-border); border-radius: 3px; padding: 3px 10px; cursor: pointer; }
+button:hover:not(:disabled) { border-color: var(--rh-accent); }
+button:disabled { opacity: 0.5; cursor: default; }
+button[aria-pressed="true"] { background: var(--rh-accent); color: #fff; border-color: var(--rh-accent); }
+#step-slider { flex: 1 1 auto; min-width: 120px; accent-color: var(--rh-accent); }
 #step-label, #step-time { white-space: nowrap; font-variant-numeric: tabular-nums; }
-.muted { color: #757575; }
+.muted { color: var(--rh-muted); }
 #tag-description { flex-basis: 100%; margin: 0; }
 #tag-description:empty { display: none; }
-#message { padding: 8px 12px; border-radius: 4px; background: #e3f2fd; }
-#message[data-kind="error"] { background: #fdecea; color: #b71c1c; }
+#message { padding: 8px 12px; border-radius: 4px; background: var(--rh-info-bg); }
+#message[data-kind="error"] { background: var(--rh-error-bg); color: var(--rh-error-fg); }
 #message[hidden], [hidden] { display: none !important; }
-.checkpoint[aria-busy="true"] { opacity: 0.6; }
-#summary { display: flex; flex-wrap: wrap; gap: 4px 20px; margin-bottom: 12px; }
-#sequence-table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
-#sequence-table caption { text-align: left; padding-bottom: 4px; color: #757575; }
-#sequence-table th, #sequence-table td { padding: 3px 12px; border-bottom: 1px solid #eee; text-align: left; }
-#sequence-table th { font-weight: 500; color: #616161; }
-#sequence-table td.num { text-align: right; }
-#sequence-table tr.wrong td { color: #c62828; }
+.checkpoint[aria-busy="true"] { opacity: 0.7; }
+#views { display: grid; grid-template-columns: minmax(340px, 32%) minmax(380px, 1fr) minmax(300px, 27%); gap: 10px; align-items: start; }
+.column { display: flex; flex-direction: column; gap: 10px; min-width: 0; }
+@media (max-width: 1100px) { #views { grid-template-columns: 1fr 1fr; } .column-centre { grid-column: 1 / -1; grid-row: 1; } }
+#projection-progress { display: flex; align-items: center; gap: 8px; flex-basis: 100%; }
+#projection-progress progress { flex: 0 1 260px; accent-color: var(--rh-accent); }
+#projection-form { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 14px; flex-basis: 100%; border-top: 1px solid var(--rh-border); padding-top: 8px; }
+#tooltip { position: fixed; z-index: 10; pointer-events: none; background: var(--rh-card); color: var(--rh-fg);
+  border: 1px solid var(--rh-border); border-radius: 3px; padding: 4px 8px; box-shadow: 0 2px 6px rgba(0,0,0,0.25);
+  font-size: 12px; max-width: 320px; white-space: pre-wrap; overflow-wrap: anywhere; }
 `;
 
 export function injectStyles(doc: Document = document): void {

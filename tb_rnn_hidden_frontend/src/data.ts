@@ -1,0 +1,120 @@
+/**
+ * Decoding of one checkpoint's arrays into the per-point shapes every view
+ * reads (`CheckpointData`). Done once per checkpoint, with typed arrays only,
+ * so 100k points decode in milliseconds.
+ */
+import type { SequencesResponse } from "./api";
+import type { CheckpointData } from "./model";
+
+/** IEEE half floats (as `/states` may send them) to float32. */
+export function float16ToFloat32(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i] as number;
+    const sign = h & 0x8000 ? -1 : 1;
+    const exponent = (h >> 10) & 0x1f;
+    const fraction = h & 0x3ff;
+    if (exponent === 0) out[i] = sign * 2 ** -14 * (fraction / 1024);
+    else if (exponent === 31) out[i] = fraction ? NaN : sign * Infinity;
+    else out[i] = sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+  }
+  return out;
+}
+
+/** Exclusive prefix sums of `lengths`, with the total last (N + 1 entries). */
+export function offsetsOf(lengths: readonly number[]): Int32Array {
+  const offsets = new Int32Array(lengths.length + 1);
+  for (let i = 0; i < lengths.length; i++) offsets[i + 1] = (offsets[i] as number) + (lengths[i] as number);
+  return offsets;
+}
+
+/** The step at which the argmax of each sequence last changed: the start of its final run. */
+export function flipSteps(offsets: Int32Array, pointPrediction: Int32Array): Int32Array {
+  const n = offsets.length - 1;
+  const flips = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const start = offsets[i] as number;
+    const end = offsets[i + 1] as number;
+    let flip = 0;
+    for (let p = end - 1; p > start; p--) {
+      if (pointPrediction[p] !== pointPrediction[p - 1]) {
+        flip = p - start;
+        break;
+      }
+    }
+    flips[i] = flip;
+  }
+  return flips;
+}
+
+export interface RawCheckpoint {
+  key: string;
+  step: number;
+  meta: SequencesResponse;
+  /** `/tokens`, or null for numeric sequences (the route answers 404). */
+  tokens: Int32Array | null;
+  /** `/probabilities` P x C, or null when logged without. */
+  probabilities: Float32Array | null;
+  /** `/distances` P - N, raw (not normalised). */
+  distances: Float32Array;
+  /** `X-Max-Distance` of `/distances`. */
+  maxDistance: number;
+}
+
+export function decodeCheckpoint(raw: RawCheckpoint): CheckpointData {
+  const { meta } = raw;
+  const offsets = offsetsOf(meta.lengths);
+  const total = offsets[offsets.length - 1] as number;
+  const pointSequence = new Int32Array(total);
+  const pointStep = new Int32Array(total);
+  for (let i = 0; i < meta.lengths.length; i++) {
+    const start = offsets[i] as number;
+    const end = offsets[i + 1] as number;
+    pointSequence.fill(i, start, end);
+    for (let p = start; p < end; p++) pointStep[p] = p - start;
+  }
+  const numClasses = raw.probabilities !== null ? meta.num_classes : 0;
+  const classNames =
+    numClasses > 0
+      ? Array.from({ length: numClasses }, (_, k) => meta.class_names?.[k] ?? `class ${k}`)
+      : [];
+  const pointPrediction = new Int32Array(total).fill(-1);
+  const pointConfidence = new Float32Array(total);
+  const probabilities = raw.probabilities;
+  if (probabilities !== null && numClasses > 0) {
+    for (let p = 0; p < total; p++) {
+      let best = 0;
+      let bestValue = -Infinity;
+      const row = p * numClasses;
+      for (let k = 0; k < numClasses; k++) {
+        const value = probabilities[row + k] as number;
+        if (value > bestValue) {
+          bestValue = value;
+          best = k;
+        }
+      }
+      pointPrediction[p] = best;
+      pointConfidence[p] = bestValue;
+    }
+  }
+  const distances = new Float32Array(raw.distances.length);
+  const scale = raw.maxDistance > 0 && Number.isFinite(raw.maxDistance) ? 1 / raw.maxDistance : 0;
+  for (let i = 0; i < distances.length; i++) distances[i] = (raw.distances[i] as number) * scale;
+  return {
+    key: raw.key,
+    step: raw.step,
+    meta,
+    offsets,
+    pointSequence,
+    pointStep,
+    tokens: raw.tokens,
+    vocabulary: raw.tokens !== null ? (meta.vocabulary ?? null) : null,
+    classNames,
+    probabilities: numClasses > 0 ? probabilities : null,
+    pointPrediction,
+    pointConfidence,
+    distances,
+    maxDistance: raw.maxDistance,
+    flipStep: probabilities !== null ? flipSteps(offsets, pointPrediction) : new Int32Array(meta.lengths.length),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Pure computations behind the overview, table and histogram panels, kept
+ * apart from the DOM so they are unit-tested under Node.
+ */
+import type { CheckpointData, SortKey, TableState } from "./model";
+
+export interface ClassCounts {
+  /** Per true class: number of sequences and of correctly classified ones. */
+  total: number[];
+  correct: number[];
+  /** confusion[t][p]: sequences of true class t predicted as p. */
+  confusion: number[][];
+  /** Sequences in each confusion cell, for selection by click. */
+  members: number[][][];
+}
+
+export function classCounts(data: CheckpointData): ClassCounts | null {
+  const labels = data.meta.labels;
+  const predictions = data.meta.predictions;
+  const c = data.classNames.length;
+  if (labels === null || predictions === null || c === 0) return null;
+  const total = new Array<number>(c).fill(0);
+  const correct = new Array<number>(c).fill(0);
+  const confusion = Array.from({ length: c }, () => new Array<number>(c).fill(0));
+  const members = Array.from({ length: c }, () => Array.from({ length: c }, () => [] as number[]));
+  for (let i = 0; i < labels.length; i++) {
+    const t = labels[i] as number;
+    const p = predictions[i] as number;
+    if (t < 0 || t >= c || p < 0 || p >= c) continue;
+    total[t] = (total[t] as number) + 1;
+    if (t === p) correct[t] = (correct[t] as number) + 1;
+    (confusion[t] as number[])[p] = ((confusion[t] as number[])[p] as number) + 1;
+    ((members[t] as number[][])[p] as number[]).push(i);
+  }
+  return { total, correct, confusion, members };
+}
+
+/** Whether sequence i is classified correctly (null without labels or predictions). */
+export function isCorrect(data: CheckpointData, i: number): boolean | null {
+  const label = data.meta.labels?.[i];
+  const prediction = data.meta.predictions?.[i];
+  if (label === undefined || label === null || prediction === undefined || prediction === null) return null;
+  return label === prediction;
+}
+
+function sortValue(data: CheckpointData, i: number, key: SortKey): number {
+  switch (key) {
+    case "index":
+      return i;
+    case "label":
+      return data.meta.labels?.[i] ?? -1;
+    case "prediction":
+      return data.meta.predictions?.[i] ?? -1;
+    case "correct": {
+      const correct = isCorrect(data, i);
+      return correct === null ? -1 : correct ? 1 : 0;
+    }
+    case "confidence":
+      return data.meta.confidences?.[i] ?? -1;
+    case "flip":
+      return data.flipStep[i] ?? 0;
+    case "length":
+      return data.meta.lengths[i] ?? 0;
+  }
+}
+
+/** The table's rows: sequence indices filtered and sorted as `table` says (ties by index). */
+export function tableRows(data: CheckpointData, table: TableState): number[] {
+  const rows: number[] = [];
+  for (let i = 0; i < data.meta.num_sequences; i++) {
+    if (table.wrongOnly && isCorrect(data, i) !== false) continue;
+    if (table.labelFilter !== null && data.meta.labels?.[i] !== table.labelFilter) continue;
+    rows.push(i);
+  }
+  const sign = table.descending ? -1 : 1;
+  const values = new Float64Array(data.meta.num_sequences);
+  for (const i of rows) values[i] = sortValue(data, i, table.sortKey);
+  rows.sort((a, b) => sign * ((values[a] as number) - (values[b] as number)) || a - b);
+  return rows;
+}
+
+/** The first `count` tokens of sequence i, as text. */
+export function sequenceText(data: CheckpointData, i: number, count = 12): string {
+  const length = data.meta.lengths[i] ?? 0;
+  if (data.tokens === null || data.vocabulary === null) return `numeric, ${length} steps`;
+  const start = data.offsets[i] as number;
+  const words: string[] = [];
+  for (let t = 0; t < Math.min(count, length); t++) words.push(data.vocabulary[data.tokens[start + t] as number] ?? "?");
+  return words.join(" ") + (length > count ? " …" : "");
+}
+
+/** Counts of `values` (in [0, 1]) in `bins` equal bins; 1.0 falls in the last. */
+export function histogram(values: Float32Array, bins: number): number[] {
+  const counts = new Array<number>(bins).fill(0);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (!Number.isFinite(v)) continue;
+    const b = Math.min(bins - 1, Math.max(0, Math.floor(v * bins)));
+    counts[b] = (counts[b] as number) + 1;
+  }
+  return counts;
+}

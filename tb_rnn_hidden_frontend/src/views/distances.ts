@@ -1,0 +1,159 @@
+/**
+ * Step distances: for each transition t -> t+1 of the focus sequence, the
+ * distance between the two hidden states in the original space, divided by
+ * the largest of the checkpoint (bars); below, the distribution over all
+ * transitions, where dragging selects a range that the projection highlights.
+ * A bar is the step it arrives at: hovering it hovers point t+1 everywhere.
+ */
+import { h, setChildren } from "../dom";
+import { histogram } from "../panel_model";
+import type { AppState, Store } from "../store";
+import { addStyles } from "../styles";
+import { hideTooltip, pointTooltipLines, showTooltip } from "../tooltip";
+
+const BINS = 40;
+const BAR_AREA = 90;
+const HIST_HEIGHT = 80;
+
+const CSS = `
+#distance-bars { display: flex; align-items: flex-end; gap: 1px; height: ${BAR_AREA}px; border-bottom: 1px solid var(--rh-border); }
+#distance-bars .dist-bar { flex: 1 1 0; min-width: 1px; background: var(--rh-muted); opacity: 0.75; }
+#distance-bars .dist-bar.hovered { background: var(--rh-highlight); opacity: 1; }
+#distance-bars .dist-bar.in-range { background: var(--rh-accent); opacity: 1; }
+#distance-hist { display: block; width: 100%; height: ${HIST_HEIGHT}px; cursor: col-resize; touch-action: none; }
+.distance-row { display: flex; align-items: center; gap: 8px; color: var(--rh-muted); margin: 4px 0; }
+#distance-caption, #distance-hist-caption { color: var(--rh-muted); margin: 6px 0 4px; }
+`;
+
+function themeColor(name: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#888";
+}
+
+export function mountDistances(parent: HTMLElement, store: Store<AppState>): void {
+  addStyles("distances", CSS);
+  const caption = h("p", { id: "distance-caption" });
+  const bars = h("div", { id: "distance-bars", "data-testid": "distance-bars" });
+  const histCaption = h("p", { id: "distance-hist-caption" }, "All transitions of this checkpoint (drag to highlight a range in the projection):");
+  const hist = h("canvas", { id: "distance-hist", "data-testid": "distance-hist" });
+  const range = h("span", { id: "distance-range", "data-testid": "distance-range" });
+  const clear = h("button", { type: "button", id: "distance-clear" }, "Clear range");
+  parent.append(h("h2", {}, "Step distances (hidden space)"), caption, bars, histCaption, hist, h("div", { class: "distance-row" }, range, clear));
+
+  let barStart = -1; // point index of step 0 of the shown sequence
+  let barEls: HTMLElement[] = [];
+  let counts: number[] = [];
+
+  const renderBars = (state: Readonly<AppState>) => {
+    const data = state.data;
+    barEls = [];
+    barStart = -1;
+    if (data === null || state.focus === null || state.focus >= data.meta.num_sequences) {
+      caption.textContent = data === null ? "" : "Select a sequence to see the size of each step.";
+      setChildren(bars);
+      return;
+    }
+    const i = state.focus;
+    const start = data.offsets[i] as number;
+    const length = (data.offsets[i + 1] as number) - start;
+    barStart = start;
+    const first = start - i; // row of transition 0 -> 1 of sequence i
+    caption.textContent = `Sequence ${i}: ${Math.max(0, length - 1)} transitions, height = distance / largest of the checkpoint (${data.maxDistance.toPrecision(3)}).`;
+    for (let t = 0; t + 1 < length; t++) {
+      const d = data.distances[first + t] ?? 0;
+      barEls.push(h("div", { class: "dist-bar", "data-step": t + 1, "data-distance": d.toFixed(4), style: `height:${Math.max(1, d * BAR_AREA)}px` }));
+    }
+    setChildren(bars, ...barEls);
+    markBars(state);
+  };
+
+  const markBars = (state: Readonly<AppState>) => {
+    const data = state.data;
+    const r = state.distanceRange;
+    barEls.forEach((bar, t) => {
+      bar.classList.toggle("hovered", state.hover === barStart + t + 1);
+      const d = data ? (data.distances[barStart - (state.focus ?? 0) + t] ?? 0) : 0;
+      bar.classList.toggle("in-range", r !== null && d >= r[0] && d <= r[1]);
+    });
+  };
+
+  const drawHist = () => {
+    const state = store.get();
+    const data = state.data;
+    const width = hist.clientWidth || 300;
+    const ratio = window.devicePixelRatio || 1;
+    hist.width = Math.round(width * ratio);
+    hist.height = Math.round(HIST_HEIGHT * ratio);
+    const ctx = hist.getContext("2d");
+    if (!ctx) return;
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, width, HIST_HEIGHT);
+    const r = state.distanceRange;
+    range.textContent = r === null ? "no range" : `range ${r[0].toFixed(2)}–${r[1].toFixed(2)}`;
+    clear.disabled = r === null;
+    if (data === null) return;
+    const most = Math.max(1, ...counts);
+    const bw = width / BINS;
+    if (r !== null) {
+      ctx.fillStyle = themeColor("--rh-selected");
+      ctx.fillRect(r[0] * width, 0, (r[1] - r[0]) * width, HIST_HEIGHT - 12);
+    }
+    counts.forEach((c, b) => {
+      const inRange = r !== null && (b + 1) / BINS > r[0] && b / BINS < r[1];
+      ctx.fillStyle = themeColor(inRange ? "--rh-accent" : "--rh-muted");
+      const hgt = (Math.sqrt(c) / Math.sqrt(most)) * (HIST_HEIGHT - 14);
+      ctx.fillRect(b * bw + 0.5, HIST_HEIGHT - 12 - hgt, Math.max(1, bw - 1), hgt);
+    });
+    ctx.fillStyle = themeColor("--rh-muted");
+    ctx.font = "10px Roboto, Arial, sans-serif";
+    ctx.textBaseline = "bottom";
+    ctx.fillText("0", 0, HIST_HEIGHT);
+    ctx.fillText("1 (largest)", width - 56, HIST_HEIGHT);
+  };
+
+  // Hover linking from the bars.
+  bars.addEventListener("pointerover", (event) => {
+    const bar = (event.target as Element).closest(".dist-bar") as HTMLElement | null;
+    const data = store.get().data;
+    if (!bar || data === null || barStart < 0) return;
+    const point = barStart + Number(bar.dataset["step"]);
+    store.set({ hover: point });
+    showTooltip(event.clientX, event.clientY, [...pointTooltipLines(data, point), `distance from step ${Number(bar.dataset["step"]) - 1}: ${bar.dataset["distance"]}`]);
+  });
+  bars.addEventListener("pointerleave", () => {
+    hideTooltip();
+    if (store.get().hover !== null) store.set({ hover: null });
+  });
+
+  // Range brush on the distribution.
+  let dragFrom: number | null = null;
+  const at = (event: PointerEvent) => Math.min(1, Math.max(0, event.offsetX / (hist.clientWidth || 1)));
+  hist.addEventListener("pointerdown", (event) => {
+    dragFrom = at(event);
+    hist.setPointerCapture(event.pointerId);
+  });
+  hist.addEventListener("pointermove", (event) => {
+    if (dragFrom === null) return;
+    const to = at(event);
+    store.set({ distanceRange: [Math.min(dragFrom, to), Math.max(dragFrom, to)] });
+  });
+  hist.addEventListener("pointerup", (event) => {
+    if (dragFrom === null) return;
+    const to = at(event);
+    const lo = Math.min(dragFrom, to);
+    const hi = Math.max(dragFrom, to);
+    dragFrom = null;
+    store.set({ distanceRange: hi - lo < 0.005 ? null : [lo, hi] });
+  });
+  clear.addEventListener("click", () => store.set({ distanceRange: null }));
+
+  new ResizeObserver(() => drawHist()).observe(hist);
+  new MutationObserver(() => drawHist()).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+  store.subscribe((state, previous) => {
+    if (state.data !== previous.data) counts = state.data ? histogram(state.data.distances, BINS) : [];
+    if (state.data !== previous.data || state.focus !== previous.focus) renderBars(state);
+    else if (state.hover !== previous.hover || state.distanceRange !== previous.distanceRange) markBars(state);
+    if (state.data !== previous.data || state.distanceRange !== previous.distanceRange) drawHist();
+  });
+  renderBars(store.get());
+  drawHist();
+}

@@ -1,0 +1,107 @@
+/**
+ * The focus sequence's input: each token coloured by the prediction after it
+ * (hue = class, strength = confidence), the step where the prediction last
+ * flipped marked; numeric sequences as a strip of steps. Hovering a token is
+ * hovering its point everywhere.
+ */
+import { classColor, confidenceColor } from "../colors";
+import { h, setChildren } from "../dom";
+import type { CheckpointData } from "../model";
+import type { AppState, Store } from "../store";
+import { addStyles } from "../styles";
+import { hideTooltip, pointTooltipLines, showTooltip } from "../tooltip";
+
+const CSS = `
+#input-tokens { line-height: 1.9; max-height: 220px; overflow: auto; overflow-wrap: break-word; }
+#input-tokens .token { padding: 1px 3px; margin: 0 1px; border-radius: 3px; cursor: default; white-space: pre-wrap; }
+#input-tokens .token.flip { box-shadow: inset 0 -2px 0 var(--rh-fg); }
+#input-tokens .token.hovered { outline: 2px solid var(--rh-highlight); }
+#input-tokens .token.brushed { text-decoration: underline 2px var(--rh-accent); }
+#input-tokens.numeric { display: flex; flex-wrap: wrap; gap: 1px; line-height: normal; }
+#input-tokens.numeric .token { width: 10px; height: 18px; padding: 0; margin: 0; border-radius: 1px; }
+.class-legend { display: flex; flex-wrap: wrap; gap: 2px 12px; margin-top: 6px; color: var(--rh-muted); }
+.class-legend .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
+#input-caption { color: var(--rh-muted); margin: 0 0 6px; }
+`;
+
+export function legend(data: CheckpointData): HTMLElement {
+  return h(
+    "div",
+    { class: "class-legend" },
+    ...data.classNames.map((name, k) => h("span", {}, h("span", { class: "swatch", style: `background:${classColor(k)}` }), name)),
+  );
+}
+
+export function mountInputView(parent: HTMLElement, store: Store<AppState>): void {
+  addStyles("input", CSS);
+  const caption = h("p", { id: "input-caption" });
+  const tokens = h("div", { id: "input-tokens", "data-testid": "input-tokens" });
+  const legendBox = h("div");
+  parent.append(h("h2", {}, "Input, coloured by the prediction at each step"), caption, tokens, legendBox);
+  let spans: HTMLElement[] = [];
+  let shownStart = -1;
+
+  const render = (state: Readonly<AppState>) => {
+    const data = state.data;
+    spans = [];
+    shownStart = -1;
+    if (data === null || state.focus === null || state.focus >= data.meta.num_sequences) {
+      caption.textContent = data === null ? "" : "Select a sequence (table, confusion matrix or projection) to see its input.";
+      setChildren(tokens);
+      setChildren(legendBox);
+      return;
+    }
+    const i = state.focus;
+    const start = data.offsets[i] as number;
+    const end = data.offsets[i + 1] as number;
+    shownStart = start;
+    const flip = data.classNames.length > 0 ? (data.flipStep[i] ?? 0) : -1;
+    const label = data.meta.labels?.[i];
+    const prediction = data.meta.predictions?.[i];
+    const name = (k: number | null | undefined) => (k === null || k === undefined ? "—" : (data.classNames[k] ?? String(k)));
+    caption.textContent =
+      `Sequence ${i}: true ${name(label)}, predicted ${name(prediction)}` +
+      (flip > 0 ? `; the prediction last changed at step ${flip}` : flip === 0 ? "; the prediction never changed" : "");
+    const numeric = data.tokens === null;
+    tokens.classList.toggle("numeric", numeric);
+    for (let p = start; p < end; p++) {
+      const step = p - start;
+      const predicted = data.pointPrediction[p] ?? -1;
+      const colour = predicted >= 0 ? confidenceColor(predicted, data.pointConfidence[p] ?? 0, data.classNames.length) : "transparent";
+      const text = numeric ? "" : (data.vocabulary?.[data.tokens?.[p] ?? -1] ?? "?");
+      const span = h("span", { class: step === flip && flip > 0 ? "token flip" : "token", "data-step": step, style: `background:${colour}` }, text);
+      spans.push(span);
+    }
+    setChildren(tokens, ...spans);
+    setChildren(legendBox, data.classNames.length > 0 && legend(data));
+    mark(state);
+  };
+
+  const mark = (state: Readonly<AppState>) => {
+    const brushed = new Set<number>();
+    if (state.brushed !== null) for (const p of state.brushed) if (p >= shownStart && p < shownStart + spans.length) brushed.add(p - shownStart);
+    spans.forEach((span, step) => {
+      span.classList.toggle("hovered", state.hover === shownStart + step);
+      span.classList.toggle("brushed", brushed.has(step));
+    });
+  };
+
+  tokens.addEventListener("pointerover", (event) => {
+    const span = (event.target as Element).closest(".token") as HTMLElement | null;
+    const data = store.get().data;
+    if (!span || data === null || shownStart < 0) return;
+    const point = shownStart + Number(span.dataset["step"]);
+    store.set({ hover: point });
+    showTooltip(event.clientX, event.clientY, pointTooltipLines(data, point));
+  });
+  tokens.addEventListener("pointerleave", () => {
+    hideTooltip();
+    if (store.get().hover !== null) store.set({ hover: null });
+  });
+
+  store.subscribe((state, previous) => {
+    if (state.data !== previous.data || state.focus !== previous.focus) render(state);
+    else if (state.hover !== previous.hover || state.brushed !== previous.brushed) mark(state);
+  });
+  render(store.get());
+}

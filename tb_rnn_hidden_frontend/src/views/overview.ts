@@ -1,0 +1,133 @@
+/** Overview of the checkpoint: accuracy, per-class bars, confusion matrix (click a cell to select). */
+import { classColor, CORRECT_COLOR } from "../colors";
+import { h, setChildren } from "../dom";
+import { classCounts } from "../panel_model";
+import { selectSequences, type AppState, type Store } from "../store";
+import { addStyles } from "../styles";
+
+const CSS = `
+#overview-facts { display: flex; flex-wrap: wrap; gap: 2px 16px; margin-bottom: 8px; }
+#overview-facts .fact strong { font-size: 15px; font-weight: 500; }
+.class-bars { display: grid; grid-template-columns: minmax(50px, max-content) 1fr max-content; gap: 3px 8px; align-items: center; margin-bottom: 10px; }
+.class-bars .name, #confusion-matrix th { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; max-width: 9em; }
+.bar-track { position: relative; height: 12px; background: var(--rh-row-hover); border-radius: 2px; }
+.bar-total, .bar-correct { position: absolute; left: 0; top: 0; bottom: 0; border-radius: 2px; }
+.bar-total { opacity: 0.35; }
+.bar-correct { background: ${CORRECT_COLOR}; }
+#confusion-matrix { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+#confusion-matrix th { font-weight: 500; color: var(--rh-muted); padding: 2px 6px; text-align: left; }
+#confusion-matrix td { padding: 0; }
+#confusion-matrix button { width: 100%; min-width: 38px; border: 1px solid var(--rh-border); border-radius: 0; padding: 4px 6px; text-align: right; }
+#confusion-matrix button[aria-pressed="true"] { outline: 2px solid var(--rh-highlight); outline-offset: -2px; background: inherit; color: inherit; }
+.overview-caption { color: var(--rh-muted); margin: 4px 0; }
+`;
+
+function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}
+
+export function mountOverview(parent: HTMLElement, store: Store<AppState>): void {
+  addStyles("overview", CSS);
+  const facts = h("div", { id: "overview-facts", "data-testid": "overview-facts" });
+  const bars = h("div", { class: "class-bars", id: "class-bars" });
+  const matrix = h("table", { id: "confusion-matrix", "data-testid": "confusion-matrix" });
+  const note = h("p", { class: "overview-caption", id: "overview-note" });
+  parent.append(h("h2", {}, "Overview"), facts, bars, note, matrix);
+  let cell: [number, number] | null = null;
+
+  const render = (state: Readonly<AppState>) => {
+    const data = state.data;
+    if (data === null) {
+      setChildren(facts);
+      setChildren(bars);
+      setChildren(matrix);
+      return;
+    }
+    const meta = data.meta;
+    const counts = classCounts(data);
+    const correct = counts ? counts.correct.reduce((a, b) => a + b, 0) : null;
+    setChildren(
+      facts,
+      meta.accuracy !== null && h("span", { class: "fact", id: "overview-accuracy" }, "accuracy ", h("strong", {}, `${(meta.accuracy * 100).toFixed(1)}%`)),
+      h("span", { class: "fact", id: "overview-sequences" }, plural(meta.num_sequences, "sequence")),
+      correct !== null && h("span", { class: "fact", id: "overview-correct" }, `${correct} correct`),
+      h("span", { class: "fact" }, `${meta.num_steps ?? data.pointSequence.length} steps`),
+      h("span", { class: "fact" }, plural(meta.state_size, "unit")),
+    );
+    if (counts === null) {
+      setChildren(bars);
+      setChildren(matrix);
+      note.textContent =
+        data.classNames.length === 0
+          ? "Logged without class probabilities: no predictions to summarise."
+          : "Logged without true labels: accuracy and confusion need them.";
+      return;
+    }
+    note.textContent = "Confusion (rows: true class, columns: predicted). Click a cell to select its sequences.";
+    const most = Math.max(1, ...counts.total);
+    setChildren(
+      bars,
+      ...data.classNames.flatMap((name, k) => [
+        h("span", { class: "name", title: name }, name),
+        h(
+          "div",
+          { class: "bar-track", "data-class": k },
+          h("div", { class: "bar-total", style: `width:${(100 * (counts.total[k] ?? 0)) / most}%;background:${classColor(k)}` }),
+          h("div", { class: "bar-correct", style: `width:${(100 * (counts.correct[k] ?? 0)) / most}%` }),
+        ),
+        h("span", { class: "muted bar-count", "data-class": k }, `${counts.correct[k]}/${counts.total[k]}`),
+      ]),
+    );
+    const largest = Math.max(1, ...counts.confusion.flat());
+    const header = h("tr", {}, h("th", {}, ""), ...data.classNames.map((name) => h("th", { scope: "col", title: name }, name)));
+    const rows = counts.confusion.map((row, t) =>
+      h(
+        "tr",
+        {},
+        h("th", { scope: "row", title: data.classNames[t] }, data.classNames[t]),
+        ...row.map((count, p) => {
+          const strength = count / largest;
+          const colour = t === p ? "0, 158, 115" : "213, 94, 0";
+          const button = h(
+            "button",
+            {
+              type: "button",
+              "data-true": t,
+              "data-predicted": p,
+              "aria-pressed": cell !== null && cell[0] === t && cell[1] === p ? "true" : "false",
+              "aria-label": `${count} sequences of class ${data.classNames[t]} predicted as ${data.classNames[p]}`,
+              style: `background: rgba(${colour}, ${(0.08 + 0.6 * strength).toFixed(3)})`,
+            },
+            String(count),
+          );
+          button.addEventListener("click", () => {
+            const members = counts.members[t]?.[p] ?? [];
+            cell = [t, p];
+            const current = store.get();
+            store.set({
+              ...selectSequences(current, members, members[0] ?? null),
+              table: { ...current.table, labelFilter: t, wrongOnly: t !== p ? current.table.wrongOnly : false },
+            });
+          });
+          return h("td", {}, button);
+        }),
+      ),
+    );
+    setChildren(matrix, h("thead", {}, header), h("tbody", {}, ...rows));
+  };
+  store.subscribe((state, previous) => {
+    if (state.data !== previous.data) {
+      cell = null;
+      render(state);
+    } else if (state.selected !== previous.selected && cell !== null) {
+      // A selection made elsewhere releases the pressed cell.
+      const counts = state.data ? classCounts(state.data) : null;
+      const members = cell && counts ? (counts.members[cell[0]]?.[cell[1]] ?? []) : [];
+      if (members.length !== state.selected.length || members.some((m, i) => state.selected[i] !== m)) {
+        cell = null;
+        render(state);
+      }
+    }
+  });
+  render(store.get());
+}

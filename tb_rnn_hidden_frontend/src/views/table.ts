@@ -1,0 +1,217 @@
+/**
+ * The sequence table: sortable, filterable, click (ctrl/shift to add) to
+ * select, up/down keys to step the focus. Only the visible rows are in the
+ * DOM (virtual scrolling), so thousands of sequences stay fast.
+ */
+import { h, setChildren } from "../dom";
+import type { SortKey } from "../model";
+import { isCorrect, sequenceText, tableRows } from "../panel_model";
+import { selectSequences, type AppState, type Store } from "../store";
+import { addStyles } from "../styles";
+
+const ROW_HEIGHT = 24;
+const VIEW_ROWS = 14;
+const OVERSCAN = 6;
+
+const CSS = `
+.table-filters { display: flex; flex-wrap: wrap; gap: 4px 12px; align-items: center; margin-bottom: 6px; }
+#sequence-scroll { max-height: ${ROW_HEIGHT * VIEW_ROWS + 28}px; overflow: auto; border: 1px solid var(--rh-border); border-radius: 3px; outline: none; }
+#sequence-scroll:focus-visible { outline: 2px solid var(--rh-highlight); }
+#sequence-table { border-collapse: collapse; width: 100%; table-layout: fixed; font-variant-numeric: tabular-nums; }
+#sequence-table th { position: sticky; top: 0; background: var(--rh-card); font-weight: 500; color: var(--rh-muted); text-align: left; padding: 0; border-bottom: 1px solid var(--rh-border); z-index: 1; }
+#sequence-table th button { border: none; background: none; padding: 4px 4px; width: 100%; text-align: left; font-weight: 500; color: inherit; }
+#sequence-table td { height: ${ROW_HEIGHT - 1}px; padding: 0 4px; border-bottom: 1px solid var(--rh-border); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+#sequence-table td.num { text-align: right; }
+#sequence-table tbody tr[data-index] { cursor: pointer; }
+#sequence-table tbody tr[data-index]:hover { background: var(--rh-row-hover); }
+#sequence-table tr[aria-selected="true"] { background: var(--rh-selected); }
+#sequence-table tr.focus td:first-child { box-shadow: inset 3px 0 var(--rh-accent); }
+#sequence-table tr.wrong td.verdict { color: #D55E00; font-weight: 500; }
+#sequence-table tr.spacer td { border: none; padding: 0; }
+#table-count { color: var(--rh-muted); }
+`;
+
+const COLUMNS: { key: SortKey | null; label: string; width: string }[] = [
+  { key: "index", label: "#", width: "34px" },
+  { key: null, label: "sequence", width: "auto" },
+  { key: "label", label: "true", width: "54px" },
+  { key: "prediction", label: "pred.", width: "54px" },
+  { key: "correct", label: "ok", width: "24px" },
+  { key: "confidence", label: "conf.", width: "38px" },
+  { key: "flip", label: "flip", width: "32px" },
+  { key: "length", label: "len", width: "32px" },
+];
+
+export function mountSequenceTable(parent: HTMLElement, store: Store<AppState>): void {
+  addStyles("table", CSS);
+  const wrongOnly = h("input", { type: "checkbox", id: "filter-wrong", "data-testid": "filter-wrong" });
+  const labelFilter = h("select", { id: "filter-label", "data-testid": "filter-label" });
+  const count = h("span", { id: "table-count" });
+  const filters = h(
+    "div",
+    { class: "table-filters" },
+    h("label", { class: "field" }, wrongOnly, "misclassified only"),
+    h("label", { class: "field" }, "true class ", labelFilter),
+    count,
+  );
+  const head = h("thead");
+  const body = h("tbody");
+  const table = h("table", { id: "sequence-table", "data-testid": "sequence-table", "aria-multiselectable": "true" }, head, body);
+  const scroll = h("div", { id: "sequence-scroll", tabindex: 0, role: "grid", "aria-label": "Sequences; up and down keys move the focus" }, table);
+  parent.append(h("h2", {}, "Sequences"), filters, scroll);
+
+  let rows: number[] = [];
+  let rowsFor: { data: unknown; table: unknown } = { data: null, table: null };
+
+  const currentRows = (state: Readonly<AppState>) => {
+    if (rowsFor.data !== state.data || rowsFor.table !== state.table) {
+      rows = state.data ? tableRows(state.data, state.table) : [];
+      rowsFor = { data: state.data, table: state.table };
+    }
+    return rows;
+  };
+
+  const renderHead = (state: Readonly<AppState>) => {
+    setChildren(
+      head,
+      h(
+        "tr",
+        {},
+        ...COLUMNS.map(({ key, label, width }) => {
+          const sorted = key !== null && state.table.sortKey === key;
+          const th = h("th", {
+            scope: "col",
+            style: `width:${width}`,
+            "aria-sort": sorted ? (state.table.descending ? "descending" : "ascending") : "none",
+          });
+          if (key === null) th.append(h("span", { style: "padding:4px;display:block" }, label));
+          else {
+            const button = h("button", { type: "button", "data-sort": key }, label + (sorted ? (state.table.descending ? " ▼" : " ▲") : ""));
+            button.addEventListener("click", () => {
+              const table = store.get().table;
+              store.set({ table: { ...table, sortKey: key, descending: table.sortKey === key ? !table.descending : key === "confidence" } });
+            });
+            th.append(button);
+          }
+          return th;
+        }),
+      ),
+    );
+  };
+
+  const renderBody = () => {
+    const state = store.get();
+    const data = state.data;
+    const all = currentRows(state);
+    count.textContent = data ? `${all.length} of ${data.meta.num_sequences}` : "";
+    if (data === null) {
+      setChildren(body);
+      return;
+    }
+    const first = Math.max(0, Math.floor(scroll.scrollTop / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(all.length, first + VIEW_ROWS + 2 * OVERSCAN);
+    const selected = new Set(state.selected);
+    const name = (k: number | null | undefined) => (k === null || k === undefined ? "—" : (data.classNames[k] ?? String(k)));
+    const trs = [];
+    if (first > 0) trs.push(h("tr", { class: "spacer", style: `height:${first * ROW_HEIGHT}px` }, h("td", { colspan: COLUMNS.length })));
+    for (let r = first; r < last; r++) {
+      const i = all[r] as number;
+      const correct = isCorrect(data, i);
+      const confidence = data.meta.confidences?.[i];
+      const classes = [correct === false ? "wrong" : "", state.focus === i ? "focus" : ""].filter(Boolean).join(" ");
+      const text = sequenceText(data, i);
+      trs.push(
+        h(
+          "tr",
+          { "data-index": i, "aria-selected": selected.has(i) ? "true" : "false", class: classes || undefined },
+          h("td", { class: "num" }, i),
+          h("td", { title: text }, text),
+          h("td", {}, name(data.meta.labels?.[i])),
+          h("td", {}, name(data.meta.predictions?.[i])),
+          h("td", { class: "verdict" }, correct === null ? "—" : correct ? "✓" : "✗"),
+          h("td", { class: "num" }, confidence !== undefined ? confidence.toFixed(2) : "—"),
+          h("td", { class: "num" }, data.classNames.length > 0 ? (data.flipStep[i] ?? 0) : "—"),
+          h("td", { class: "num" }, data.meta.lengths[i] ?? 0),
+        ),
+      );
+    }
+    const below = all.length - last;
+    if (below > 0) trs.push(h("tr", { class: "spacer", style: `height:${below * ROW_HEIGHT}px` }, h("td", { colspan: COLUMNS.length })));
+    setChildren(body, ...trs);
+  };
+
+  const renderFilters = (state: Readonly<AppState>) => {
+    wrongOnly.checked = state.table.wrongOnly;
+    const names = state.data?.classNames ?? [];
+    const options = [h("option", { value: "" }, "all"), ...names.map((n, k) => h("option", { value: k }, n))];
+    if (labelFilter.options.length !== options.length || [...labelFilter.options].some((o, k) => o.text !== options[k]?.textContent)) {
+      setChildren(labelFilter, ...options);
+    }
+    labelFilter.value = state.table.labelFilter === null ? "" : String(state.table.labelFilter);
+    labelFilter.disabled = names.length === 0 || state.data?.meta.labels === null;
+    wrongOnly.disabled = state.data?.meta.labels === null || names.length === 0;
+  };
+
+  /** Scrolls so that sequence `i`'s row is visible (if it passes the filters). */
+  const reveal = (i: number) => {
+    const r = currentRows(store.get()).indexOf(i);
+    if (r < 0) return;
+    const top = r * ROW_HEIGHT;
+    const header = 28;
+    if (top < scroll.scrollTop) scroll.scrollTop = top;
+    else if (top + ROW_HEIGHT > scroll.scrollTop + scroll.clientHeight - header) scroll.scrollTop = top + ROW_HEIGHT - scroll.clientHeight + header;
+  };
+
+  body.addEventListener("click", (event) => {
+    const tr = (event.target as Element).closest("tr[data-index]");
+    if (!tr) return;
+    const i = Number((tr as HTMLElement).dataset["index"]);
+    const state = store.get();
+    if (event.ctrlKey || event.metaKey) {
+      const next = state.selected.includes(i) ? state.selected.filter((s) => s !== i) : [...state.selected, i];
+      store.set(selectSequences(state, next, next.includes(i) ? i : null));
+    } else if (event.shiftKey && state.focus !== null) {
+      const all = currentRows(state);
+      const a = all.indexOf(state.focus);
+      const b = all.indexOf(i);
+      const range = a >= 0 && b >= 0 ? all.slice(Math.min(a, b), Math.max(a, b) + 1) : [i];
+      store.set(selectSequences(state, [...state.selected, ...range], i));
+    } else {
+      store.set(selectSequences(state, [i], i));
+    }
+    scroll.focus({ preventScroll: true });
+  });
+  scroll.addEventListener("keydown", (event) => {
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    event.preventDefault();
+    const state = store.get();
+    const all = currentRows(state);
+    if (all.length === 0) return;
+    const at = state.focus !== null ? all.indexOf(state.focus) : -1;
+    const next = event.key === "ArrowDown" ? Math.min(all.length - 1, at + 1) : Math.max(0, at < 0 ? 0 : at - 1);
+    const i = all[next] as number;
+    store.set(selectSequences(state, [i], i));
+  });
+  scroll.addEventListener("scroll", () => renderBody(), { passive: true });
+  wrongOnly.addEventListener("change", () => store.set({ table: { ...store.get().table, wrongOnly: wrongOnly.checked } }));
+  labelFilter.addEventListener("change", () =>
+    store.set({ table: { ...store.get().table, labelFilter: labelFilter.value === "" ? null : Number(labelFilter.value) } }),
+  );
+
+  store.subscribe((state, previous) => {
+    if (state.table !== previous.table || state.data !== previous.data) {
+      renderHead(state);
+      renderFilters(state);
+    }
+    if (state.table !== previous.table || state.data !== previous.data || state.selected !== previous.selected || state.focus !== previous.focus) {
+      renderBody();
+      if (state.focus !== null && state.focus !== previous.focus) {
+        reveal(state.focus);
+        renderBody();
+      }
+    }
+  });
+  renderHead(store.get());
+  renderFilters(store.get());
+  renderBody();
+}
