@@ -11,6 +11,8 @@ import {
   normalizeSelection,
   sameSelection,
   stepsOf,
+  selectSequences,
+  withCheckpointData,
   withSelection,
   withTags,
 } from "../build/store.mjs";
@@ -108,11 +110,14 @@ function storeOn(tags, wanted = {}) {
   return store;
 }
 
+/** The part of the state these tests are about: the listing and the selection in it. */
+const view = (state) => ({ tags: state.tags, run: state.run, tag: state.tag, step: state.step });
+
 test("the first tags listing selects the first run and tag at the latest step", () => {
   const store = createStore(INITIAL_STATE);
-  assert.deepEqual(store.get(), { tags: {}, run: null, tag: null, step: null });
+  assert.deepEqual(view(store.get()), { tags: {}, run: null, tag: null, step: null });
   store.set(withTags(store.get(), TAGS));
-  assert.deepEqual(store.get(), { tags: TAGS, run: "eval", tag: "lstm/2", step: 9 });
+  assert.deepEqual(view(store.get()), { tags: TAGS, run: "eval", tag: "lstm/2", step: 9 });
 });
 
 test("new checkpoints keep the selected step, also when it was the latest one", () => {
@@ -122,7 +127,7 @@ test("new checkpoints keep the selected step, also when it was the latest one", 
     grown.train["lstm/1"] = info([0, 10, 20, 30, 40]);
     store.set(withTags(store.get(), grown));
     assert.deepEqual(
-      { ...store.get(), tags: undefined },
+      { ...view(store.get()), tags: undefined },
       { tags: undefined, run: "train", tag: "lstm/1", step },
       `selected step ${step} must stay`,
     );
@@ -137,7 +142,7 @@ test("new runs and tags are listed, and the selection stays", () => {
   more.train["gru/1"] = info([3]);
   more.aaa = { x: info([1]) }; // sorts first, but must not steal the selection
   store.set(withTags(store.get(), more));
-  assert.deepEqual(store.get(), { tags: more, run: "train", tag: "lstm/1", step: 0 });
+  assert.deepEqual(view(store.get()), { tags: more, run: "train", tag: "lstm/1", step: 0 });
 });
 
 test("an equal tags listing changes nothing and notifies nobody", () => {
@@ -168,7 +173,7 @@ test("a removed tag falls back to the run's first tag at its latest step", () =>
   const fewer = copy(TAGS);
   delete fewer.train["lstm/2"];
   store.set(withTags(store.get(), fewer));
-  assert.deepEqual(store.get(), { tags: fewer, run: "train", tag: "lstm/1", step: 20 });
+  assert.deepEqual(view(store.get()), { tags: fewer, run: "train", tag: "lstm/1", step: 20 });
 });
 
 test("a removed run falls back to the first run, keeping the tag if it has it", () => {
@@ -176,7 +181,7 @@ test("a removed run falls back to the first run, keeping the tag if it has it", 
   const fewer = copy(TAGS);
   delete fewer.train;
   store.set(withTags(store.get(), fewer));
-  assert.deepEqual(store.get(), { tags: fewer, run: "eval", tag: "lstm/2", step: 9 });
+  assert.deepEqual(view(store.get()), { tags: fewer, run: "eval", tag: "lstm/2", step: 9 });
 });
 
 test("a removed step (e.g. dropped by sampling) falls back to the latest step", () => {
@@ -197,13 +202,13 @@ test("data arriving in an empty logdir selects it; data vanishing clears the sel
     step: store.get().step,
   });
   store.set(withTags(store.get(), {}));
-  assert.deepEqual(store.get(), { tags: {}, ...EMPTY_SELECTION });
+  assert.deepEqual(view(store.get()), { tags: {}, ...EMPTY_SELECTION });
 });
 
 test("withSelection repairs a choice against the current tags", () => {
   const store = storeOn(TAGS, { run: "train", tag: "lstm/1", step: 0 });
   store.set(withSelection(store.get(), { run: "eval" })); // eval has no lstm/1
-  assert.deepEqual(store.get(), { tags: TAGS, run: "eval", tag: "lstm/2", step: 9 });
+  assert.deepEqual(view(store.get()), { tags: TAGS, run: "eval", tag: "lstm/2", step: 9 });
   store.set(withSelection(store.get(), { step: 7 }));
   assert.equal(store.get().step, 7);
   store.set(withSelection(store.get(), { step: 8 })); // not logged
@@ -227,4 +232,39 @@ test("jsonEqual compares JSON values structurally", () => {
   assert.ok(!jsonEqual(1, "1"));
   assert.ok(!jsonEqual({ x: undefined }, { y: undefined })); // same size, other keys
   assert.ok(!jsonEqual({}, { constructor: 1 }) && !jsonEqual({ constructor: 1 }, {}));
+});
+
+const fakeData = (n) => ({ meta: { num_sequences: n } });
+
+test("a new checkpoint of the same sequences keeps the selection and clears point links", () => {
+  const state = {
+    ...INITIAL_STATE, data: fakeData(5), selected: [1, 3], focus: 3, hover: 7,
+    brushed: new Int32Array([7, 8]), distanceRange: [0.2, 0.4],
+  };
+  const next = withCheckpointData(state, fakeData(5));
+  assert.deepEqual(next.selected, [1, 3]);
+  assert.equal(next.selected, state.selected); // same array: no spurious notifications
+  assert.equal(next.focus, 3);
+  assert.equal(next.hover, null);
+  assert.equal(next.brushed, null);
+  assert.equal(next.distanceRange, null);
+});
+
+test("a checkpoint of other sequences clears the selection; the first data keeps the URL's", () => {
+  const state = { ...INITIAL_STATE, data: fakeData(5), selected: [1, 3], focus: 3 };
+  const other = withCheckpointData(state, fakeData(8));
+  assert.deepEqual(other.selected, []);
+  assert.equal(other.focus, null);
+  const fromUrl = { ...INITIAL_STATE, selected: [2, 9], focus: 9 };
+  const first = withCheckpointData(fromUrl, fakeData(5));
+  assert.deepEqual(first.selected, [2]); // 9 does not exist
+  assert.equal(first.focus, null);
+});
+
+test("selectSequences sorts, dedupes and keeps or picks the focus", () => {
+  const state = { ...INITIAL_STATE, focus: 4 };
+  assert.deepEqual(selectSequences(state, [5, 4, 5, 1]), { selected: [1, 4, 5], focus: 4 });
+  assert.deepEqual(selectSequences(state, [7, 2]), { selected: [2, 7], focus: 2 });
+  assert.deepEqual(selectSequences(state, [7, 2], 7), { selected: [2, 7], focus: 7 });
+  assert.deepEqual(selectSequences(state, []), { selected: [], focus: null });
 });

@@ -1,0 +1,95 @@
+// Unit tests of checkpoint decoding (src/data.ts) and the panels' pure model (src/panel_model.ts).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { decodeCheckpoint, flipSteps, float16ToFloat32, offsetsOf } from "../build/data.mjs";
+import { classCounts, histogram, isCorrect, sequenceText, tableRows } from "../build/panel_model.mjs";
+
+// Two sequences of lengths 3 and 2, 2 classes.
+const META = {
+  num_sequences: 2, max_length: 3, state_size: 4, num_classes: 2, class_names: ["neg", "<b>pos</b>"],
+  states_dtype: "float16", has_tokens: true, has_probabilities: true, has_labels: true,
+  lengths: [3, 2], labels: [1, 0], predictions: [1, 1], confidences: [0.9, 0.6], accuracy: 0.5,
+  vocabulary: ["a", "<img src=x onerror=alert(1)>", "c"],
+};
+const PROBS = new Float32Array([0.8, 0.2, 0.3, 0.7, 0.1, 0.9, 0.55, 0.45, 0.4, 0.6]);
+const RAW = {
+  key: '["r","t",5]', step: 5, meta: META, tokens: new Int32Array([0, 1, 2, 2, 0]),
+  probabilities: PROBS, distances: new Float32Array([1, 2, 4]), maxDistance: 4,
+};
+
+test("offsets are exclusive prefix sums with the total last", () => {
+  assert.deepEqual([...offsetsOf([3, 2, 0, 4])], [0, 3, 5, 5, 9]);
+});
+
+test("decodeCheckpoint gives per-point sequence, step, argmax and confidence", () => {
+  const data = decodeCheckpoint(RAW);
+  assert.deepEqual([...data.pointSequence], [0, 0, 0, 1, 1]);
+  assert.deepEqual([...data.pointStep], [0, 1, 2, 0, 1]);
+  assert.deepEqual([...data.pointPrediction], [0, 1, 1, 0, 1]);
+  assert.deepEqual([...data.pointConfidence].map((v) => +v.toFixed(2)), [0.8, 0.7, 0.9, 0.55, 0.6]);
+  assert.deepEqual([...data.distances], [0.25, 0.5, 1]);
+  assert.deepEqual(data.classNames, ["neg", "<b>pos</b>"]);
+  assert.equal(data.vocabulary[1], "<img src=x onerror=alert(1)>");
+  // Sequence 0 flips 0 -> 1 at step 1; sequence 1 flips at step 1.
+  assert.deepEqual([...data.flipStep], [1, 1]);
+});
+
+test("flipStep is the start of the final run of equal predictions, 0 when constant", () => {
+  const offsets = offsetsOf([5, 3, 1]);
+  const predictions = new Int32Array([0, 1, 0, 0, 0, 2, 2, 2, 1]);
+  assert.deepEqual([...flipSteps(offsets, predictions)], [2, 0, 0]);
+});
+
+test("numeric sequences without tokens or probabilities decode too", () => {
+  const data = decodeCheckpoint({
+    ...RAW, meta: { ...META, has_tokens: false, has_probabilities: false, num_classes: 0, class_names: null, labels: null, predictions: null, confidences: null, accuracy: null },
+    tokens: null, probabilities: null,
+  });
+  assert.equal(data.tokens, null);
+  assert.equal(data.vocabulary, null);
+  assert.deepEqual(data.classNames, []);
+  assert.deepEqual([...data.pointPrediction], [-1, -1, -1, -1, -1]);
+  assert.equal(sequenceText(data, 0), "numeric, 3 steps");
+  assert.equal(classCounts(data), null);
+  assert.equal(isCorrect(data, 0), null);
+});
+
+test("float16 decoding covers normal, subnormal, zero, infinity and NaN", () => {
+  const bits = new Uint16Array([0x3c00, 0xc000, 0x3555, 0x0001, 0x0000, 0x7c00, 0x7e00]);
+  const values = float16ToFloat32(bits);
+  assert.equal(values[0], 1);
+  assert.equal(values[1], -2);
+  assert.ok(Math.abs(values[2] - 0.333251953125) < 1e-9);
+  assert.equal(values[3], 2 ** -24);
+  assert.equal(values[4], 0);
+  assert.equal(values[5], Infinity);
+  assert.ok(Number.isNaN(values[6]));
+});
+
+test("class counts and the confusion matrix with its members", () => {
+  const counts = classCounts(decodeCheckpoint(RAW));
+  assert.deepEqual(counts.total, [1, 1]);
+  assert.deepEqual(counts.correct, [0, 1]);
+  assert.deepEqual(counts.confusion, [[0, 1], [0, 1]]);
+  assert.deepEqual(counts.members[0][1], [1]);
+  assert.deepEqual(counts.members[1][1], [0]);
+});
+
+test("table rows filter and sort, ties by index", () => {
+  const data = decodeCheckpoint(RAW);
+  const table = { sortKey: "index", descending: false, wrongOnly: false, labelFilter: null };
+  assert.deepEqual(tableRows(data, table), [0, 1]);
+  assert.deepEqual(tableRows(data, { ...table, wrongOnly: true }), [1]);
+  assert.deepEqual(tableRows(data, { ...table, labelFilter: 1 }), [0]);
+  assert.deepEqual(tableRows(data, { ...table, sortKey: "confidence" }), [1, 0]);
+  assert.deepEqual(tableRows(data, { ...table, sortKey: "confidence", descending: true }), [0, 1]);
+  assert.deepEqual(tableRows(data, { ...table, sortKey: "length" }), [1, 0]);
+  assert.deepEqual(tableRows(data, { ...table, sortKey: "flip" }), [0, 1]);
+  assert.equal(sequenceText(data, 0, 2), "a <img src=x onerror=alert(1)> …");
+});
+
+test("histogram bins values in [0, 1], the maximum in the last bin", () => {
+  assert.deepEqual(histogram(new Float32Array([0, 0.1, 0.49, 0.5, 1, NaN]), 4), [2, 1, 1, 1]);
+  assert.deepEqual(histogram(new Float32Array([0, 0.26, 0.74, 1]), 2), [2, 2]);
+});
