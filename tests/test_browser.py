@@ -58,26 +58,37 @@ def _checkpoint(run, tag, step):
     return data
 
 
+def _flip_step(predicted):
+    """The step where the prediction last changed: the start of the final run of equal values."""
+    for t in range(len(predicted) - 1, 0, -1):
+        if predicted[t] != predicted[t - 1]:
+            return t
+    return 0
+
+
 def _expected(data):
-    """The summary facts and table rows the frontend should show for `data`."""
+    """The overview facts and table rows the frontend should show for `data`."""
     lengths, labels, probabilities = data["lengths"], data["labels"], data["probabilities"]
-    n, t, h = data["states"].shape
+    n = len(lengths)
     final = probabilities[np.arange(n), lengths - 1].astype(np.float32)
     predictions = final.argmax(axis=1)
     confidences = final.max(axis=1)
     accuracy = float((predictions == labels).mean())
-    facts = [
-        "%d sequences" % n,
-        "max length %d" % lengths.max(),
-        "%d units" % h,
-        "3 classes: " + ", ".join(CLASS_NAMES),
-        "accuracy %.1f%%" % (accuracy * 100),
-    ]
-    rows = [
-        [str(i), str(lengths[i]), CLASS_NAMES[labels[i]], CLASS_NAMES[predictions[i]],
-         "%.3f" % float(confidences[i])]
-        for i in range(n)
-    ]
+    facts = {
+        "#overview-accuracy": "accuracy %.1f%%" % (accuracy * 100),
+        "#overview-sequences": "%d sequences" % n,
+        "#overview-correct": "%d correct" % int((predictions == labels).sum()),
+    }
+    rows = []
+    for i in range(n):
+        words = [str(w) for w in data["tokens"][i, : min(12, lengths[i])]]
+        text = " ".join(words) + (" …" if lengths[i] > 12 else "")
+        flip = _flip_step(probabilities[i, : lengths[i]].argmax(axis=1))
+        rows.append([
+            str(i), text, CLASS_NAMES[labels[i]], CLASS_NAMES[predictions[i]],
+            "✓" if labels[i] == predictions[i] else "✗", "%.2f" % float(confidences[i]),
+            str(flip), str(lengths[i]),
+        ])
     wrong = [bool(labels[i] != predictions[i]) for i in range(n)]
     return facts, rows, wrong
 
@@ -228,22 +239,21 @@ def _select(frame, run, tag=None):
 
 
 def _assert_shows(frame, data):
-    """The summary and table of checkpoint `data` (after waiting for it to load)."""
+    """The overview and table of checkpoint `data` (after waiting for it to load)."""
     facts, rows, wrong = _expected(data)
-    summary_facts = frame.locator("#summary .fact")
-    expect(summary_facts.first).to_have_text(facts[0])  # waits for this checkpoint
-    expect(frame.locator("section.checkpoint")).not_to_have_attribute("aria-busy", "true")
-    expect(summary_facts).to_have_text(facts)
+    # The sequence count tells checkpoints apart: wait for this one.
+    expect(frame.locator("#overview-sequences")).to_have_text(facts["#overview-sequences"])
+    expect(frame.locator("#views")).not_to_have_attribute("aria-busy", "true")
+    for selector, text in facts.items():
+        expect(frame.locator(selector)).to_have_text(text)
     expect(frame.locator("#message")).to_be_hidden()
 
-    body_rows = frame.locator("#sequence-table tbody tr")
+    body_rows = frame.locator("#sequence-table tbody tr[data-index]")
     expect(body_rows).to_have_count(len(rows))
     cells = body_rows.evaluate_all(
         "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
     )
     assert cells == rows
-    indices = body_rows.evaluate_all("rows => rows.map(r => r.dataset.index)")
-    assert indices == [str(i) for i in range(len(rows))]
     marked = body_rows.evaluate_all("rows => rows.map(r => r.classList.contains('wrong'))")
     assert marked == wrong
 
@@ -357,7 +367,7 @@ def test_markup_in_names_is_shown_as_text(tb, checkpoints):
     expect(frame.locator("#tag-select option:checked")).to_have_text(MARKUP_TAG)
     text = frame.locator("body").text_content()
     assert MARKUP_RUN in text and MARKUP_TAG in text and "<b>bold</b>" in text
-    expect(frame.locator("#summary")).to_contain_text("neg, <b>bold</b>, pos")
+    expect(frame.locator("#confusion-matrix thead th")).to_have_text(["", *CLASS_NAMES])
     expect(frame.locator("#sequence-table tbody td", has_text="<b>bold</b>").first).to_be_visible()
 
     # The layer description (Markdown as logged, with markup too) is shown as text.
@@ -366,7 +376,7 @@ def test_markup_in_names_is_shown_as_text(tb, checkpoints):
     expect(frame.locator("#step-label")).to_have_text("step 20 (2 of 2)")
     _assert_shows(frame, written["train", "gru", 20])
     _screenshot(tb.iframe(), "browser_frame_description.png")
-    expect(frame.locator("#summary")).to_contain_text("<b>bold</b>")
+    expect(frame.locator("#class-bars")).to_contain_text("<b>bold</b>")
 
     # Nothing from the data became an element, in the frame or in TensorBoard's page.
     outer_html = "els => els.map(e => e.outerHTML)"
@@ -492,7 +502,7 @@ def _check_live_updates(tab, requests, logdir, first):
     expect(frame.locator("#run-select")).to_be_visible()
     expect(frame.locator("#run-select")).to_have_value("eval")
     expect(label).to_have_text("step 5 (1 of 1)")
-    expect(frame.locator("#summary .fact").first).to_have_text("2 sequences")
+    expect(frame.locator("#overview-sequences")).to_have_text("2 sequences")
     _screenshot(tab.iframe(), "browser_frame_poll_error.png")
     tab.page.unroute(tags_url, failing)
     expect(message).to_be_hidden(timeout=ARRIVAL_TIMEOUT_MS)
