@@ -1,0 +1,435 @@
+"""The linked views of the tab in a real browser, against a real `tensorboard`.
+
+Logs are written with the real logging path (`HiddenStateWriter`); the page is
+TensorBoard's own UI with the plugin tab open, driven by the system Chromium.
+Every expectation is computed here from the logged arrays and the served
+projection, never read back from the page it checks. Screenshots of every
+view land in `test-artifacts/`.
+"""
+
+import json
+import urllib.parse
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+from conftest import make_checkpoint
+from tensorboard_process import http_get, running_tensorboard
+from test_browser import (  # noqa: F401  (browser is a fixture)
+    CLASS_NAMES,
+    FRAME_URL,
+    BrowserEvents,
+    _flip_step,
+    _screenshot,
+    browser,
+)
+from tb_rnn_hidden import writer
+
+N, T, H = 40, 12, 8
+STEPS = (0, 1, 2)
+MARKUP_TOKEN = "<img src=x onerror=alert(1)>"
+# Views open on PCA (through the URL, as a shared link would): instant, so the
+# tests wait for the browser, not for a t-SNE.
+START_HASH = "#rnn_hidden&rh_p_method=pca"
+
+
+def _offsets(lengths):
+    return np.concatenate([[0], np.cumsum(lengths)])
+
+
+@pytest.fixture(scope="module")
+def logged(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("views") / "logs"
+    written = {}
+    with writer.HiddenStateWriter(str(logdir / "train")) as w:
+        for step in STEPS:
+            data = make_checkpoint(seed=10 + step, n=N, t=T, h=H)
+            data["class_names"] = CLASS_NAMES
+            w.add("lstm", step=step, **data)
+            written["lstm", step] = data
+            numeric = make_checkpoint(seed=50 + step, n=6, t=10, h=4, tokens=False)
+            numeric["class_names"] = CLASS_NAMES
+            w.add("numeric", step=step, **numeric)
+            written["numeric", step] = numeric
+    return str(logdir), written
+
+
+@pytest.fixture(scope="module")
+def base(logged):
+    with running_tensorboard(logged[0]) as url:
+        yield url
+
+
+class Tab:
+    """TensorBoard's page with the plugin tab, and the plugin's frame."""
+
+    def __init__(self, browser, base, hash_=START_HASH):
+        self.base = base
+        self.page = browser.new_page(viewport={"width": 1280, "height": 800})
+        self.events = BrowserEvents(self.page)
+        self.page.goto(base + "/" + hash_)
+        self.frame = self.wait_frame()
+
+    def wait_frame(self):
+        for _ in range(300):
+            frames = [f for f in self.page.frames if FRAME_URL in f.url]
+            if frames:
+                break
+            self.page.wait_for_timeout(50)
+        (frame,) = frames
+        expect(frame.locator("#run-select")).to_be_visible()
+        return frame
+
+    def reload(self):
+        self.page.reload()
+        self.frame = self.wait_frame()
+
+    def url_state(self):
+        """The rh_* keys of TensorBoard's URL hash."""
+        pairs = self.page.evaluate("() => location.hash").lstrip("#").split("&")[1:]
+        return dict(urllib.parse.unquote(p).split("=", 1) for p in pairs if "=" in p)
+
+    def wait_projection(self):
+        expect(self.frame.locator("#projection-area")).to_have_attribute("data-state", "ready")
+        expect(self.frame.locator("#projection-area")).to_have_attribute("data-animating", "false")
+
+    def points(self, tag="lstm", step=2):
+        status, headers, body = http_get(
+            self.base + "/data/plugin/rnn_hidden/projection/points?run=train&tag=%s&step=%d"
+            "&method=pca&align=neighbor" % (tag, step))
+        assert status == 200, body
+        return np.frombuffer(body, np.float32).reshape(-1, 2)
+
+    def screen(self, coords):
+        """CSS px in the page for data coords, through the view's published transform."""
+        area = self.frame.locator("#projection-area")
+        t = json.loads(area.get_attribute("data-transform"))
+        box = area.bounding_box()
+        return np.stack([box["x"] + coords[:, 0] * t["k"] + t["tx"],
+                         box["y"] + t["ty"] - coords[:, 1] * t["k"]], axis=1)
+
+    def close(self):
+        self.page.close()
+
+
+@pytest.fixture(scope="module")
+def tab(browser, base):
+    tab = Tab(browser, base)
+    yield tab
+    tab.close()
+
+
+def _select_row(frame, i):
+    frame.locator("#sequence-table tbody tr[data-index='%d']" % i).click()
+    expect(frame.locator("#input-caption")).to_contain_text("Sequence %d:" % i)
+
+
+def _predicted(data, i):
+    probabilities = data["probabilities"][i, : data["lengths"][i]]
+    return probabilities.argmax(axis=1)
+
+
+def test_every_view_renders_the_checkpoint(tab, logged):
+    _, written = logged
+    frame = tab.frame
+    data = written["lstm", 2]
+    lengths = data["lengths"]
+    expect(frame.locator("#step-label")).to_have_text("step 2 (3 of 3)")
+    tab.wait_projection()
+    assert tab.url_state().get("rh_p_method") == "pca"
+    expect(frame.locator("#projection-method")).to_have_value("pca")
+    expect(frame.locator("#projection-area")).to_have_attribute("data-points", str(lengths.sum()))
+    # The canvas has drawn points: not a blank bitmap.
+    painted = frame.locator("#projection-canvas").evaluate(
+        "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }")
+    assert painted > 200
+
+    # Overview: per-class bars and the confusion matrix, from the logged arrays.
+    final = data["probabilities"][np.arange(N), lengths - 1]
+    predictions = final.argmax(axis=1)
+    labels = data["labels"]
+    for k in range(3):
+        expect(frame.locator(".bar-count[data-class='%d']" % k)).to_have_text(
+            "%d/%d" % (((labels == k) & (predictions == k)).sum(), (labels == k).sum()))
+        for p in range(3):
+            expect(frame.locator("#confusion-matrix button[data-true='%d'][data-predicted='%d']"
+                                 % (k, p))).to_have_text(str(((labels == k) & (predictions == p)).sum()))
+
+    # Input, heat map and distances of one sequence.
+    i = int(np.argmax(lengths))
+    _select_row(frame, i)
+    tokens = frame.locator("#input-tokens .token")
+    expect(tokens).to_have_count(int(lengths[i]))
+    assert tokens.all_text_contents() == [str(w) for w in data["tokens"][i, : lengths[i]]]
+    flip = _flip_step(_predicted(data, i))
+    if flip > 0:
+        expect(frame.locator("#input-tokens .token.flip")).to_have_attribute("data-step", str(flip))
+    expect(frame.locator("#heatmap-canvas")).to_be_visible()
+    bars = frame.locator("#distance-bars .dist-bar")
+    expect(bars).to_have_count(int(lengths[i]) - 1)
+    states = data["states"][i, : lengths[i]].astype(np.float16).astype(np.float32)
+    distances = np.linalg.norm(np.diff(states, axis=0), axis=1)
+    shown = [float(v) for v in bars.evaluate_all("bs => bs.map(b => b.dataset.distance)")]
+    # Normalised by the largest transition of the whole checkpoint.
+    all_states = [data["states"][j, : lengths[j]].astype(np.float16).astype(np.float32) for j in range(N)]
+    largest = max(np.linalg.norm(np.diff(s, axis=0), axis=1).max() for s in all_states if len(s) > 1)
+    np.testing.assert_allclose(shown, distances / largest, atol=2e-3)
+    # The selected sequence is drawn as a trajectory: its colour differs from the bare points.
+    _screenshot(tab.page, "views_all.png")
+    for panel in ("overview-panel", "table-panel", "projection-panel", "input-panel",
+                  "heatmap-panel", "distance-panel"):
+        _screenshot(frame.locator("#" + panel), "view_%s.png" % panel)
+
+
+def test_hover_links_every_view(tab, logged):
+    _, written = logged
+    frame = tab.frame
+    data = written["lstm", 2]
+    lengths = data["lengths"]
+    i = int(np.argmax(lengths))
+    _select_row(frame, i)
+    tab.wait_projection()
+    heatmap = frame.locator("#heatmap-root")
+    token = lambda t: frame.locator("#input-tokens .token[data-step='%d']" % t)  # noqa: E731
+    bar = lambda t: frame.locator("#distance-bars .dist-bar[data-step='%d']" % t)  # noqa: E731
+
+    # Token -> heat-map column, distance bar; tooltip names the step.
+    token(4).hover()
+    expect(heatmap).to_have_attribute("data-hover-step", "4")
+    expect(bar(4)).to_have_class("dist-bar hovered")
+    expect(frame.locator("#tooltip")).to_contain_text("sequence %d, step 4" % i)
+
+    # Heat-map column -> token and bar.
+    canvas = frame.locator("#heatmap-canvas")
+    box = canvas.bounding_box()
+    cell = (box["width"] - 72) / lengths[i]
+    canvas.hover(position={"x": 72 + cell * 6.5, "y": 8})
+    expect(token(6)).to_have_class("token hovered")
+    expect(bar(6)).to_have_class("dist-bar hovered")
+    expect(heatmap).to_have_attribute("data-hover-step", "6")
+
+    # Distance bar -> token and heat-map column.
+    bar(2).hover()
+    expect(token(2)).to_have_class("token hovered")
+    expect(heatmap).to_have_attribute("data-hover-step", "2")
+
+    # Projection point -> token, heat map, bar. Pick this sequence's most isolated
+    # point on screen, so the nearest point under the pointer is unambiguous.
+    coords = tab.points()
+    screen = tab.screen(coords)
+    start = _offsets(lengths)[i]
+    own = screen[start: start + lengths[i]]
+    gaps = [np.sort(np.linalg.norm(screen - p, axis=1))[1] for p in own]
+    t = int(np.argmax(gaps))
+    assert gaps[t] > 2, "points overlap on screen"
+    tab.page.mouse.move(float(own[t][0]), float(own[t][1]))
+    expect(frame.locator("#tooltip")).to_contain_text("sequence %d, step %d" % (i, t))
+    expect(token(t)).to_have_class("token hovered")
+    expect(heatmap).to_have_attribute("data-hover-step", str(t))
+    _screenshot(tab.page, "views_hover_point.png")
+
+    # Leaving clears the hover everywhere.
+    frame.locator("#overview-panel h2").hover()
+    expect(heatmap).to_have_attribute("data-hover-step", "")
+    expect(frame.locator("#input-tokens .token.hovered")).to_have_count(0)
+
+
+def test_box_brush_selects_exactly_the_covered_sequences(tab, logged):
+    _, written = logged
+    frame = tab.frame
+    data = written["lstm", 2]
+    tab.wait_projection()
+    coords = tab.points()
+    screen = tab.screen(coords)
+    area = frame.locator("#projection-area").bounding_box()
+    # A box over the middle of the plot, with no point within a pixel of its edges
+    # (those could go either way).
+    for shift in np.linspace(0, 0.1, 21):
+        x0, x1 = (area["x"] + area["width"] * f for f in (0.3 + shift, 0.65 + shift))
+        y0, y1 = (area["y"] + area["height"] * f for f in (0.3 - shift, 0.7 - shift))
+        near = ((np.abs(screen[:, 0] - x0) < 1) | (np.abs(screen[:, 0] - x1) < 1)
+                | (np.abs(screen[:, 1] - y0) < 1) | (np.abs(screen[:, 1] - y1) < 1))
+        if not near.any():
+            break
+    else:
+        pytest.fail("no box without points on its edges")
+    x0, x1, y0, y1 = float(x0), float(x1), float(y0), float(y1)
+    inside = ((screen[:, 0] >= x0) & (screen[:, 0] <= x1) & (screen[:, 1] >= y0) & (screen[:, 1] <= y1))
+    sequence_of = np.repeat(np.arange(N), data["lengths"])
+    expected = sorted(set(sequence_of[inside].tolist()))
+    assert 0 < len(expected) < N
+
+    page = tab.page
+    page.keyboard.down("Shift")
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
+    page.mouse.move(x1, y1, steps=4)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    expect(frame.locator("#projection-brush-count")).to_have_text("%d points brushed" % inside.sum())
+    selected = [int(s) for s in tab.url_state()["rh_sel"].split(",")]
+    assert selected == expected
+    # The table marks them; the input view underlines the brushed steps of the focus.
+    rendered = frame.locator("#sequence-table tbody tr[aria-selected='true']")
+    marked = [int(v) for v in rendered.evaluate_all("rs => rs.map(r => r.dataset.index)")]
+    assert marked and set(marked) <= set(expected)
+    focus = int(tab.url_state()["rh_focus"])
+    start = _offsets(data["lengths"])[focus]
+    steps = [p - start for p in np.flatnonzero(inside) if start <= p < start + data["lengths"][focus]]
+    brushed = frame.locator("#input-tokens .token.brushed")
+    assert [int(s) for s in brushed.evaluate_all("ts => ts.map(t => t.dataset.step)")] == steps
+    _screenshot(page, "views_box_brush.png")
+    frame.locator("#projection-clear-brush").click()
+    expect(frame.locator("#projection-brush-count")).to_have_count(0)
+
+
+def test_confusion_cell_sort_filter_and_keys(tab, logged):
+    _, written = logged
+    frame = tab.frame
+    data = written["lstm", 2]
+    lengths, labels = data["lengths"], data["labels"]
+    final = data["probabilities"][np.arange(N), lengths - 1]
+    predictions, confidences = final.argmax(axis=1), final.max(axis=1)
+
+    # A confusion cell selects exactly its sequences and filters the table by true class.
+    t, p = max(((a, b) for a in range(3) for b in range(3) if a != b),
+               key=lambda ab: ((labels == ab[0]) & (predictions == ab[1])).sum())
+    members = np.flatnonzero((labels == t) & (predictions == p)).tolist()
+    assert members
+    frame.locator("#confusion-matrix button[data-true='%d'][data-predicted='%d']" % (t, p)).click()
+    expect(frame.locator("#filter-label")).to_have_value(str(t))
+    assert [int(s) for s in tab.url_state()["rh_sel"].split(",")] == members
+    expect(frame.locator("#table-count")).to_have_text("%d of %d" % ((labels == t).sum(), N))
+    expect(frame.locator("#input-caption")).to_contain_text("Sequence %d:" % members[0])
+    _screenshot(frame.locator("#table-panel"), "view_table_filtered.png")
+
+    # Misclassified only, all classes.
+    frame.locator("#filter-label").select_option(value="")
+    frame.locator("#filter-wrong").check()
+    wrong = np.flatnonzero(labels != predictions)
+    expect(frame.locator("#table-count")).to_have_text("%d of %d" % (len(wrong), N))
+    rows = frame.locator("#sequence-table tbody tr[data-index]")
+    assert [int(v) for v in rows.evaluate_all("rs => rs.map(r => r.dataset.index)")] == wrong.tolist()[:rows.count()]
+    frame.locator("#filter-wrong").uncheck()
+
+    # Sort by confidence, ascending then descending (ties by index).
+    header = frame.locator("#sequence-table th button[data-sort='confidence']")
+    header.click()
+    order = sorted(range(N), key=lambda j: (-float(confidences[j]), j))
+    expect(frame.locator("#sequence-table th[aria-sort='descending']")).to_have_count(1)
+    first = [int(v) for v in rows.evaluate_all("rs => rs.map(r => r.dataset.index)")][:10]
+    assert first == order[:10]
+    header.click()
+    expect(frame.locator("#sequence-table th[aria-sort='ascending']")).to_have_count(1)
+    order = sorted(range(N), key=lambda j: (float(confidences[j]), j))
+    first = [int(v) for v in rows.evaluate_all("rs => rs.map(r => r.dataset.index)")][:10]
+    assert first == order[:10]
+
+    # Up/down keys step the focus through the rows in table order.
+    _select_row(frame, order[0])
+    frame.locator("#sequence-scroll").press("ArrowDown")
+    expect(frame.locator("#input-caption")).to_contain_text("Sequence %d:" % order[1])
+    frame.locator("#sequence-scroll").press("ArrowDown")
+    expect(frame.locator("#input-caption")).to_contain_text("Sequence %d:" % order[2])
+    frame.locator("#sequence-scroll").press("ArrowUp")
+    expect(frame.locator("#input-caption")).to_contain_text("Sequence %d:" % order[1])
+    frame.locator("#sequence-table th button[data-sort='index']").click()
+
+
+def test_markup_token_is_text_and_numeric_sequences_are_strips(tab, logged):
+    _, written = logged
+    frame = tab.frame
+    data = written["lstm", 2]
+    # make_checkpoint cycles 7 words, one of them markup: sequence 4 has it at step 3.
+    i = next(j for j in range(N) if MARKUP_TOKEN in data["tokens"][j, : data["lengths"][j]].tolist())
+    _select_row(frame, i)
+    expect(frame.locator("#input-tokens .token", has_text=MARKUP_TOKEN).first).to_be_visible()
+    assert frame.locator("#input-tokens img, #sequence-table img").count() == 0
+    assert tab.events.dialogs == []
+
+    frame.locator("#tag-select").select_option(value="numeric")
+    numeric = written["numeric", 2]
+    expect(frame.locator("#overview-sequences")).to_have_text("6 sequences")
+    _select_row(frame, 1)
+    expect(frame.locator("#input-tokens")).to_have_class("numeric")
+    expect(frame.locator("#input-tokens .token")).to_have_count(int(numeric["lengths"][1]))
+    expect(frame.locator("#sequence-table tbody tr[data-index='1'] td").nth(1)).to_have_text(
+        "numeric, %d steps" % numeric["lengths"][1])
+    _screenshot(frame.locator("#input-panel"), "view_input_numeric.png")
+    frame.locator("#tag-select").select_option(value="lstm")
+    expect(frame.locator("#overview-sequences")).to_have_text("%d sequences" % N)
+
+
+def test_slider_and_play_change_the_checkpoint(tab, logged):
+    frame = tab.frame
+    label = frame.locator("#step-label")
+    slider = frame.locator("#step-slider")
+    slider.press("Home")
+    expect(label).to_have_text("step 0 (1 of 3)")
+    tab.wait_projection()
+    frame.locator("#play-button").click()
+    expect(frame.locator("#play-button")).to_have_attribute("aria-pressed", "true")
+    expect(label).to_have_text("step 1 (2 of 3)", timeout=30_000)
+    expect(label).to_have_text("step 2 (3 of 3)", timeout=30_000)
+    # It stops at the last checkpoint.
+    expect(frame.locator("#play-button")).to_have_attribute("aria-pressed", "false", timeout=30_000)
+    expect(label).to_have_text("step 2 (3 of 3)")
+    tab.wait_projection()
+    # Consecutive layouts were aligned: the served step 2 layout started from step 1's.
+    status, _, body = http_get(
+        tab.base + "/data/plugin/rnn_hidden/projection?run=train&tag=lstm&step=2&method=pca&align=neighbor")
+    assert json.loads(body)["state"] == "done"
+    expect(frame.locator("#projection-job-status")).to_contain_text("done")
+
+
+def test_reprojection_url_state_and_dark_theme(tab, browser, base, logged):
+    frame = tab.frame
+    _select_row(frame, 5)
+    frame.locator("#projection-color-by").select_option(value="label")
+    state = tab.url_state()
+    assert state["rh_focus"] == "5" and state["rh_color"] == "label" and state["rh_step"] == "2"
+
+    # A reload (or the shared link) restores the view.
+    other = Tab(browser, base, "#" + tab.page.evaluate("() => location.hash").lstrip("#"))
+    try:
+        f = other.frame
+        expect(f.locator("#input-caption")).to_contain_text("Sequence 5:")
+        expect(f.locator("#projection-color-by")).to_have_value("label")
+        expect(f.locator("#step-label")).to_have_text("step 2 (3 of 3)")
+        expect(f.locator("#projection-method")).to_have_value("pca")
+        other.events.assert_clean()
+    finally:
+        other.close()
+
+    # Re-projection from the form: t-SNE, with its progress shown until done.
+    frame.locator("#projection-method").select_option(value="tsne")
+    frame.locator("#projection-perplexity").fill("10")
+    frame.locator("#projection-apply").click()
+    expect(frame.locator("#projection-job-status")).to_contain_text("done", timeout=120_000)
+    tab.wait_projection()
+    state = tab.url_state()
+    assert "rh_p_method" not in state and state["rh_p_perplexity"] == "10"  # t-SNE is the default
+
+    # TensorBoard's dark mode reaches the tab.
+    tab.page.evaluate("() => document.body.classList.add('dark-mode')")
+    expect(frame.locator("html")).to_have_attribute("data-theme", "dark")
+    background = frame.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(32, 33, 36)"
+    tab.page.wait_for_timeout(300)
+    _screenshot(tab.page, "views_dark.png")
+    tab.page.evaluate("() => document.body.classList.remove('dark-mode')")
+    expect(frame.locator("html")).to_have_attribute("data-theme", "light")
+
+
+def test_no_console_errors(tab):
+    tab.page.wait_for_timeout(300)
+    tab.events.assert_clean()
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(pytest.main([__file__, "-q"]))
