@@ -866,6 +866,7 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
   clearButton.addEventListener("click", () => store.set({ brushed: null }));
 
   // ---- Store -> view -------------------------------------------------------------
+  let layoutParams = "";
   const adoptCoords = (state: Readonly<AppState>) => {
     const n = pointCount();
     const coords = state.projection.coords;
@@ -874,7 +875,11 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     performance.mark(pendingFirstRender);
     target = coords;
     grid = buildGrid(coords);
-    if (drawn !== null && drawn.length === coords.length) {
+    // Another method or parameters give an unrelated layout at another scale: refit, no move.
+    const params = JSON.stringify(state.params);
+    const sameParams = params === layoutParams;
+    layoutParams = params;
+    if (drawn !== null && drawn.length === coords.length && sameParams) {
       // Same points, new layout (another checkpoint): move them there.
       from = drawn.slice();
       animationStart = performance.now();
