@@ -14,7 +14,7 @@
 import { ApiError, fetchSequences, fetchTags, getArray, getJson } from "./api";
 import { decodeCheckpoint } from "./data";
 import { h } from "./dom";
-import type { CheckpointData, ProjectionParams, ProjectionState } from "./model";
+import { fittedParams, type CheckpointData, type ProjectionParams, type ProjectionState } from "./model";
 import { startPolling } from "./poll";
 import {
   createStore,
@@ -276,7 +276,7 @@ export async function render(): Promise<void> {
     const data = state.data;
     if (data === null) return;
     const selection = selectionOf(state);
-    const params = state.params;
+    const params = fittedParams(state.params, data.pointSequence.length);
     const key = JSON.stringify([selection.run, selection.tag, selection.step, params]);
     const query = projectionQuery(selection, params);
     try {
@@ -321,7 +321,8 @@ export async function render(): Promise<void> {
   controls.addEventListener("rh-cancel-projection", () => {
     const state = store.get();
     if (state.data === null) return;
-    void getJson("projection/cancel", projectionQuery(selectionOf(state), state.params)).catch(() => undefined);
+    const params = fittedParams(state.params, state.data.pointSequence.length);
+    void getJson("projection/cancel", projectionQuery(selectionOf(state), params)).catch(() => undefined);
   });
 
   // ---- playing through checkpoints: advance once the shown one is drawn (or failed)
@@ -342,7 +343,8 @@ export async function render(): Promise<void> {
       return;
     }
     // Queue the next layout now: the server computes it after this one, aligned to it.
-    void getJson("projection", projectionQuery({ ...selectionOf(state), step: nextStep }, state.params)).catch(
+    const params = fittedParams(state.params, state.data?.pointSequence.length ?? 0);
+    void getJson("projection", projectionQuery({ ...selectionOf(state), step: nextStep }, params)).catch(
       () => undefined,
     );
     playTimer = setTimeout(() => {

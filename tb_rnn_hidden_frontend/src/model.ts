@@ -67,6 +67,17 @@ export const DEFAULT_PROJECTION_PARAMS: ProjectionParams = {
   align: "neighbor",
 };
 
+/**
+ * The parameters sent for a checkpoint of `numPoints` points: t-SNE and UMAP
+ * need perplexity < P / 3, so a small probe set gets the largest that fits
+ * rather than a failed job (the form keeps the user's value).
+ */
+export function fittedParams(params: ProjectionParams, numPoints: number): ProjectionParams {
+  if (params.method === "pca") return params;
+  const largest = Math.max(2, Math.floor((numPoints - 1) / 3));
+  return params.perplexity > largest ? { ...params, perplexity: largest } : params;
+}
+
 /** The projection of the shown checkpoint, as the backend reports it. */
 export interface ProjectionState {
   /** JSON of run/tag/step + params: which request this state answers. */

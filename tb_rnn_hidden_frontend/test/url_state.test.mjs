@@ -33,3 +33,14 @@ test("malformed values are ignored, not trusted", () => {
   ]);
   assert.deepEqual(state, { selected: [1, 5], params: { seed: 7 } });
 });
+
+import { DEFAULT_PROJECTION_PARAMS, fittedParams } from "../build/model.mjs";
+
+test("small probe sets get the largest perplexity below P / 3; PCA is untouched", () => {
+  const tsne = DEFAULT_PROJECTION_PARAMS; // perplexity 30
+  assert.equal(fittedParams(tsne, 1000), tsne);
+  assert.equal(fittedParams(tsne, 40).perplexity, 13); // 13 < 40 / 3
+  assert.equal(fittedParams(tsne, 3).perplexity, 2);
+  const pca = { ...tsne, method: "pca" };
+  assert.equal(fittedParams(pca, 40), pca);
+});

@@ -1,6 +1,6 @@
 /** Run / layer selectors and the checkpoint slider. */
 import { h, setChildren } from "../dom";
-import type { ProjectionMethod, ProjectionParams } from "../model";
+import { fittedParams, type ProjectionMethod, type ProjectionParams } from "../model";
 import { stepsOf, withSelection, type AppState, type Store } from "../store";
 
 function formatWallTime(seconds: number | undefined): string {
@@ -215,6 +215,11 @@ function mountProjectionControls(store: Store<AppState>, events: HTMLElement): H
     else if (p.state === "done") text = p.coords !== null ? `done${p.alignedTo !== null ? `, aligned to step ${p.alignedTo}` : ""} (${p.elapsed.toFixed(1)} s)` : "loading points…";
     else if (p.state === "failed") text = `failed: ${p.error ?? "unknown error"}`;
     else if (p.state === "cancelled") text = "cancelled";
+    const points = state.data?.pointSequence.length ?? 0;
+    const sent = fittedParams(state.params, points);
+    if (state.data !== null && sent.perplexity !== state.params.perplexity) {
+      text += ` · perplexity ${sent.perplexity}: the largest below ${points} points / 3`;
+    }
     status.textContent = text;
     status.dataset["state"] = p.state;
   };
