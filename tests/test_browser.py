@@ -9,31 +9,26 @@ frontend is the bundle `pip install` built into `tb_rnn_hidden/static/`.
 Screenshots of every state land in `test-artifacts/` at the repository root.
 """
 
-import os
-import pathlib
 import time
 
 import numpy as np
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
+from browser_support import (  # noqa: F401  (browser is a fixture)
+    FRAME_URL,
+    TIMEOUT_MS,
+    BrowserEvents,
+    browser,
+    flip_step,
+    require_chromium,
+    screenshot,
+)
 from conftest import make_checkpoint
 from tensorboard_process import running_tensorboard
 from tb_rnn_hidden import writer
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-ARTIFACTS = pathlib.Path(__file__).resolve().parent.parent / "test-artifacts"
-FRAME_URL = "plugin_entry.html?name=rnn_hidden"
 TAB_NAME = "RNN Hidden States"
-TIMEOUT_MS = 15_000
 
 MARKUP_RUN = "<img src=x onerror=alert(1)>"
 MARKUP_TAG = "<img src=y onerror=alert(2)>"
@@ -58,14 +53,6 @@ def _checkpoint(run, tag, step):
     return data
 
 
-def _flip_step(predicted):
-    """The step where the prediction last changed: the start of the final run of equal values."""
-    for t in range(len(predicted) - 1, 0, -1):
-        if predicted[t] != predicted[t - 1]:
-            return t
-    return 0
-
-
 def _expected(data):
     """The overview facts and table rows the frontend should show for `data`."""
     lengths, labels, probabilities = data["lengths"], data["labels"], data["probabilities"]
@@ -83,7 +70,7 @@ def _expected(data):
     for i in range(n):
         words = [str(w) for w in data["tokens"][i, : min(12, lengths[i])]]
         text = " ".join(words) + (" …" if lengths[i] > 12 else "")
-        flip = _flip_step(probabilities[i, : lengths[i]].argmax(axis=1))
+        flip = flip_step(probabilities[i, : lengths[i]].argmax(axis=1))
         rows.append([
             str(i), text, CLASS_NAMES[labels[i]], CLASS_NAMES[predictions[i]],
             "✓" if labels[i] == predictions[i] else "✗", "%.2f" % float(confidences[i]),
@@ -91,77 +78,6 @@ def _expected(data):
         ])
     wrong = [bool(labels[i] != predictions[i]) for i in range(n)]
     return facts, rows, wrong
-
-
-class BrowserEvents:
-    """What a page reported: console errors, uncaught exceptions, dialogs, failed requests."""
-
-    def __init__(self, page):
-        self.console_errors = []
-        self.page_errors = []
-        self.dialogs = []
-        self.bad_responses = []
-        self._page = page
-        self._handlers = dict(
-            console=self._console, pageerror=self._page_error, dialog=self._dialog,
-            response=self._response,
-        )
-        for event, handler in self._handlers.items():
-            page.on(event, handler)
-
-    def detach(self):
-        for event, handler in self._handlers.items():
-            self._page.remove_listener(event, handler)
-
-    def _console(self, message):
-        if message.type == "error":
-            self.console_errors.append((message.text, message.location.get("url", "")))
-
-    def _page_error(self, error):
-        self.page_errors.append(str(error))
-
-    def _dialog(self, dialog):
-        self.dialogs.append((dialog.type, dialog.message))
-        dialog.dismiss()
-
-    def _response(self, response):
-        if response.status >= 400:
-            self.bad_responses.append((response.status, response.url))
-
-    def assert_clean(self, ignore_urls=()):
-        """No errors at all, except for requests to `ignore_urls` (each explained by the caller).
-
-        TensorBoard's own UI logs nothing at error level here (only a Three.js
-        "multiple instances" *warning*), so by default nothing is filtered out:
-        any console error, from TensorBoard or the plugin frame, fails.
-        """
-        assert [e for e in self.console_errors if e[1] not in ignore_urls] == []
-        assert self.page_errors == []
-        assert self.dialogs == []
-        assert [r for r in self.bad_responses if r[1] not in ignore_urls] == []
-
-
-def _require_chromium():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(
-            "%s not found: these tests drive the system Chromium (Playwright cannot "
-            "download browsers here). Install it: apt-get install -y chromium" % CHROMIUM,
-            pytrace=False,
-        )
-
-
-def _screenshot(target, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    target.screenshot(path=str(ARTIFACTS / name))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    _require_chromium()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -285,7 +201,7 @@ class Requests:
 
 
 def test_system_chromium_is_installed():
-    _require_chromium()
+    require_chromium()
 
 
 def test_plugin_tab_in_tensorboard_shows_the_latest_checkpoint(tb, checkpoints):
@@ -314,8 +230,8 @@ def test_plugin_tab_in_tensorboard_shows_the_latest_checkpoint(tb, checkpoints):
     expect(frame.locator("#step-slider")).to_be_enabled()
     _assert_shows(frame, written["train", "lstm", 20])
 
-    _screenshot(page, "browser_tab.png")
-    _screenshot(tb.iframe(), "browser_frame.png")
+    screenshot(page, "browser_tab.png")
+    screenshot(tb.iframe(), "browser_frame.png")
 
 
 def test_checkpoint_slider_changes_the_served_checkpoint(tb, checkpoints):
@@ -331,7 +247,7 @@ def test_checkpoint_slider_changes_the_served_checkpoint(tb, checkpoints):
     expect(label).to_have_text("step 0 (1 of 3)")
     expect(slider).to_have_value("0")
     _assert_shows(frame, written["train", "lstm", 0])
-    _screenshot(tb.iframe(), "browser_frame_step0.png")
+    screenshot(tb.iframe(), "browser_frame_step0.png")
 
     slider.press("ArrowRight")
     expect(label).to_have_text("step 10 (2 of 3)")
@@ -361,7 +277,7 @@ def test_markup_in_names_is_shown_as_text(tb, checkpoints):
     expect(frame.locator("#step-label")).to_have_text("step 5 (1 of 1)")
     expect(frame.locator("#step-slider")).to_be_disabled()
     _assert_shows(frame, written[MARKUP_RUN, MARKUP_TAG, 5])
-    _screenshot(tb.iframe(), "browser_frame_markup.png")
+    screenshot(tb.iframe(), "browser_frame_markup.png")
 
     expect(frame.locator("#run-select option:checked")).to_have_text(MARKUP_RUN)
     expect(frame.locator("#tag-select option:checked")).to_have_text(MARKUP_TAG)
@@ -375,7 +291,7 @@ def test_markup_in_names_is_shown_as_text(tb, checkpoints):
     expect(frame.locator("#tag-description")).to_have_text(GRU_DESCRIPTION)
     expect(frame.locator("#step-label")).to_have_text("step 20 (2 of 2)")
     _assert_shows(frame, written["train", "gru", 20])
-    _screenshot(tb.iframe(), "browser_frame_description.png")
+    screenshot(tb.iframe(), "browser_frame_description.png")
     expect(frame.locator("#class-bars")).to_contain_text("<b>bold</b>")
 
     # Nothing from the data became an element, in the frame or in TensorBoard's page.
@@ -475,7 +391,7 @@ def _check_live_updates(tab, requests, logdir, first):
     # Polling refetched `tags` but not the checkpoint on show, which did not change.
     assert requests.count("tags") > tags_before
     assert requests.count("sequences") == sequences_before
-    _screenshot(tab.iframe(), "browser_frame_live.png")
+    screenshot(tab.iframe(), "browser_frame_live.png")
 
     # The new checkpoint, layer and run show their own data.
     slider.press("End")
@@ -503,7 +419,7 @@ def _check_live_updates(tab, requests, logdir, first):
     expect(frame.locator("#run-select")).to_have_value("eval")
     expect(label).to_have_text("step 5 (1 of 1)")
     expect(frame.locator("#overview-sequences")).to_have_text("2 sequences")
-    _screenshot(tab.iframe(), "browser_frame_poll_error.png")
+    screenshot(tab.iframe(), "browser_frame_poll_error.png")
     tab.page.unroute(tags_url, failing)
     expect(message).to_be_hidden(timeout=ARRIVAL_TIMEOUT_MS)
     _assert_shows(frame, other["lstm", 5])
@@ -528,7 +444,7 @@ def test_empty_logdir_shows_the_no_data_message(browser, tmp_path_factory):
             expect(message).to_have_attribute("data-kind", "info")
             expect(page.locator("#run-select")).to_be_hidden()
             expect(page.locator("#sequence-table tbody tr")).to_have_count(0)
-            _screenshot(page, "browser_empty.png")
+            screenshot(page, "browser_empty.png")
 
             # Data logged later makes the controls appear, without a reload.
             data = _live_checkpoint(3, n=5)
@@ -537,7 +453,7 @@ def test_empty_logdir_shows_the_no_data_message(browser, tmp_path_factory):
             expect(page.locator("#run-select option")).to_have_text(["late"])
             expect(page.locator("#step-label")).to_have_text("step 3 (1 of 1)")
             _assert_shows(page, data)
-            _screenshot(page, "browser_empty_then_data.png")
+            screenshot(page, "browser_empty_then_data.png")
             # Opened as a top-level page (TensorBoard embeds it in an iframe), the
             # entry page makes Chromium ask for /favicon.ico, which TensorBoard
             # does not serve (its UI links its icon elsewhere): a 404 that is no

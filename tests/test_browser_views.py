@@ -16,22 +16,24 @@ from playwright.sync_api import expect
 
 from conftest import make_checkpoint
 from tensorboard_process import http_get, running_tensorboard
-from test_browser import (  # noqa: F401  (browser is a fixture)
-    CLASS_NAMES,
+from browser_support import (  # noqa: F401  (browser is a fixture)
     FRAME_URL,
+    TIMEOUT_MS,
     BrowserEvents,
-    _flip_step,
-    _screenshot,
     browser,
+    flip_step,
+    screenshot,
 )
 from tb_rnn_hidden import writer
 
 N, T, H = 40, 12, 8
 STEPS = (0, 1, 2)
 MARKUP_TOKEN = "<img src=x onerror=alert(1)>"
+CLASS_NAMES = ["neg", "<b>bold</b>", "pos"]
 # Views open on PCA (through the URL, as a shared link would): instant, so the
 # tests wait for the browser, not for a t-SNE.
 START_HASH = "#rnn_hidden&rh_p_method=pca"
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def _offsets(lengths):
@@ -163,7 +165,7 @@ def test_every_view_renders_the_checkpoint(tab, logged):
     tokens = frame.locator("#input-tokens .token")
     expect(tokens).to_have_count(int(lengths[i]))
     assert tokens.all_text_contents() == [str(w) for w in data["tokens"][i, : lengths[i]]]
-    flip = _flip_step(_predicted(data, i))
+    flip = flip_step(_predicted(data, i))
     if flip > 0:
         expect(frame.locator("#input-tokens .token.flip")).to_have_attribute("data-step", str(flip))
     expect(frame.locator("#heatmap-canvas")).to_be_visible()
@@ -177,10 +179,10 @@ def test_every_view_renders_the_checkpoint(tab, logged):
     largest = max(np.linalg.norm(np.diff(s, axis=0), axis=1).max() for s in all_states if len(s) > 1)
     np.testing.assert_allclose(shown, distances / largest, atol=2e-3)
     # The selected sequence is drawn as a trajectory: its colour differs from the bare points.
-    _screenshot(tab.page, "views_all.png")
+    screenshot(tab.page, "views_all.png")
     for panel in ("overview-panel", "table-panel", "projection-panel", "input-panel",
                   "heatmap-panel", "distance-panel"):
-        _screenshot(frame.locator("#" + panel), "view_%s.png" % panel)
+        screenshot(frame.locator("#" + panel), "view_%s.png" % panel)
 
 
 def test_hover_links_every_view(tab, logged):
@@ -228,7 +230,7 @@ def test_hover_links_every_view(tab, logged):
     expect(frame.locator("#tooltip")).to_contain_text("sequence %d, step %d" % (i, t))
     expect(token(t)).to_have_class("token hovered")
     expect(heatmap).to_have_attribute("data-hover-step", str(t))
-    _screenshot(tab.page, "views_hover_point.png")
+    screenshot(tab.page, "views_hover_point.png")
 
     # Leaving clears the hover everywhere.
     frame.locator("#overview-panel h2").hover()
@@ -281,7 +283,7 @@ def test_box_brush_selects_exactly_the_covered_sequences(tab, logged):
     steps = [p - start for p in np.flatnonzero(inside) if start <= p < start + data["lengths"][focus]]
     brushed = frame.locator("#input-tokens .token.brushed")
     assert [int(s) for s in brushed.evaluate_all("ts => ts.map(t => t.dataset.step)")] == steps
-    _screenshot(page, "views_box_brush.png")
+    screenshot(page, "views_box_brush.png")
     frame.locator("#projection-clear-brush").click()
     expect(frame.locator("#projection-brush-count")).to_have_count(0)
 
@@ -304,7 +306,7 @@ def test_confusion_cell_sort_filter_and_keys(tab, logged):
     assert [int(s) for s in tab.url_state()["rh_sel"].split(",")] == members
     expect(frame.locator("#table-count")).to_have_text("%d of %d" % ((labels == t).sum(), N))
     expect(frame.locator("#input-caption")).to_contain_text("Sequence %d:" % members[0])
-    _screenshot(frame.locator("#table-panel"), "view_table_filtered.png")
+    screenshot(frame.locator("#table-panel"), "view_table_filtered.png")
 
     # Misclassified only, all classes.
     frame.locator("#filter-label").select_option(value="")
@@ -358,7 +360,7 @@ def test_markup_token_is_text_and_numeric_sequences_are_strips(tab, logged):
     expect(frame.locator("#input-tokens .token")).to_have_count(int(numeric["lengths"][1]))
     expect(frame.locator("#sequence-table tbody tr[data-index='1'] td").nth(1)).to_have_text(
         "numeric, %d steps" % numeric["lengths"][1])
-    _screenshot(frame.locator("#input-panel"), "view_input_numeric.png")
+    screenshot(frame.locator("#input-panel"), "view_input_numeric.png")
     frame.locator("#tag-select").select_option(value="lstm")
     expect(frame.locator("#overview-sequences")).to_have_text("%d sequences" % N)
 
@@ -419,7 +421,7 @@ def test_reprojection_url_state_and_dark_theme(tab, browser, base, logged):
     background = frame.evaluate("() => getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(32, 33, 36)"
     tab.page.wait_for_timeout(300)
-    _screenshot(tab.page, "views_dark.png")
+    screenshot(tab.page, "views_dark.png")
     tab.page.evaluate("() => document.body.classList.remove('dark-mode')")
     expect(frame.locator("html")).to_have_attribute("data-theme", "light")
 

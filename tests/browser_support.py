@@ -1,0 +1,104 @@
+"""What the browser tests share: the system Chromium, its event record, screenshots.
+
+Debian's `chromium` is driven with Playwright (which cannot download its own
+browsers here); CI installs it. Screenshots land in `test-artifacts/` at the
+repository root.
+"""
+
+import os
+import pathlib
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ARTIFACTS = pathlib.Path(__file__).resolve().parent.parent / "test-artifacts"
+FRAME_URL = "plugin_entry.html?name=rnn_hidden"
+TIMEOUT_MS = 15_000
+
+
+def flip_step(predicted):
+    """The step where the prediction last changed: the start of the final run of equal values."""
+    for t in range(len(predicted) - 1, 0, -1):
+        if predicted[t] != predicted[t - 1]:
+            return t
+    return 0
+
+
+class BrowserEvents:
+    """What a page reported: console errors, uncaught exceptions, dialogs, failed requests."""
+
+    def __init__(self, page):
+        self.console_errors = []
+        self.page_errors = []
+        self.dialogs = []
+        self.bad_responses = []
+        self._page = page
+        self._handlers = dict(
+            console=self._console, pageerror=self._page_error, dialog=self._dialog,
+            response=self._response,
+        )
+        for event, handler in self._handlers.items():
+            page.on(event, handler)
+
+    def detach(self):
+        for event, handler in self._handlers.items():
+            self._page.remove_listener(event, handler)
+
+    def _console(self, message):
+        if message.type == "error":
+            self.console_errors.append((message.text, message.location.get("url", "")))
+
+    def _page_error(self, error):
+        self.page_errors.append(str(error))
+
+    def _dialog(self, dialog):
+        self.dialogs.append((dialog.type, dialog.message))
+        dialog.dismiss()
+
+    def _response(self, response):
+        if response.status >= 400:
+            self.bad_responses.append((response.status, response.url))
+
+    def assert_clean(self, ignore_urls=()):
+        """No errors at all, except for requests to `ignore_urls` (each explained by the caller).
+
+        TensorBoard's own UI logs nothing at error level here (only a Three.js
+        "multiple instances" *warning*), so by default nothing is filtered out:
+        any console error, from TensorBoard or the plugin frame, fails.
+        """
+        assert [e for e in self.console_errors if e[1] not in ignore_urls] == []
+        assert self.page_errors == []
+        assert self.dialogs == []
+        assert [r for r in self.bad_responses if r[1] not in ignore_urls] == []
+
+
+def require_chromium():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            "%s not found: these tests drive the system Chromium (Playwright cannot "
+            "download browsers here). Install it: apt-get install -y chromium" % CHROMIUM,
+            pytrace=False,
+        )
+
+
+def screenshot(target, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    target.screenshot(path=str(ARTIFACTS / name))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
