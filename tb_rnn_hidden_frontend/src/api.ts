@@ -66,16 +66,19 @@ function errorMessage(body: unknown): string | null {
   return null;
 }
 
-async function getJson<T>(route: string, params?: Params, signal?: AbortSignal): Promise<T> {
-  const init: RequestInit = { headers: { Accept: "application/json" } };
+/** fetch(), with an unreachable server as an ApiError of status 0 (aborts pass through). */
+async function request(route: string, params: Params | undefined, init: RequestInit, signal?: AbortSignal): Promise<Response> {
   if (signal) init.signal = signal;
-  let response: Response;
   try {
-    response = await fetch(buildUrl(route, params), init);
+    return await fetch(buildUrl(route, params), init);
   } catch (err) {
     if (err instanceof DOMException && err.name === "AbortError") throw err;
     throw new ApiError(`Could not reach the TensorBoard server (${String(err)}).`, 0);
   }
+}
+
+async function getJson<T>(route: string, params?: Params, signal?: AbortSignal): Promise<T> {
+  const response = await request(route, params, { headers: { Accept: "application/json" } }, signal);
   let body: unknown = undefined;
   let parsed = true;
   try {
@@ -114,15 +117,7 @@ export interface BinaryArray {
 
 /** `GET route?params` as raw little-endian array (`X-Array-Shape`, `X-Array-Dtype`). */
 export async function getArray(route: string, params: Params, signal?: AbortSignal): Promise<BinaryArray> {
-  const init: RequestInit = {};
-  if (signal) init.signal = signal;
-  let response: Response;
-  try {
-    response = await fetch(buildUrl(route, params), init);
-  } catch (err) {
-    if (err instanceof DOMException && err.name === "AbortError") throw err;
-    throw new ApiError(`Could not reach the TensorBoard server (${String(err)}).`, 0);
-  }
+  const response = await request(route, params, {}, signal);
   if (!response.ok) {
     let body: unknown = undefined;
     try {

@@ -79,3 +79,8 @@ export function addStyles(id: string, css: string, doc: Document = document): vo
   style.textContent = css;
   doc.head.appendChild(style);
 }
+
+/** A theme variable's current value, for canvas drawing (which cannot use CSS variables). */
+export function themeColor(name: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#888";
+}

@@ -8,7 +8,7 @@
 import { h, setChildren } from "../dom";
 import { histogram } from "../panel_model";
 import type { AppState, Store } from "../store";
-import { addStyles } from "../styles";
+import { addStyles, themeColor } from "../styles";
 import { hideTooltip, pointTooltipLines, showTooltip } from "../tooltip";
 
 const BINS = 40;
@@ -24,10 +24,6 @@ const CSS = `
 .distance-row { display: flex; align-items: center; gap: 8px; color: var(--rh-muted); margin: 4px 0; }
 #distance-caption, #distance-hist-caption { color: var(--rh-muted); margin: 6px 0 4px; }
 `;
-
-function themeColor(name: string): string {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#888";
-}
 
 export function mountDistances(parent: HTMLElement, store: Store<AppState>): void {
   addStyles("distances", CSS);

@@ -7,7 +7,7 @@
 import { sequentialColor } from "../colors";
 import { h, setChildren } from "../dom";
 import type { AppState, Store } from "../store";
-import { addStyles } from "../styles";
+import { addStyles, themeColor } from "../styles";
 import { hideTooltip, pointTooltipLines, showTooltip } from "../tooltip";
 
 const ROW_HEIGHT = 16;
@@ -20,10 +20,6 @@ const CSS = `
 .heatmap-scale .ramp { width: 120px; height: 8px; border-radius: 2px; background: linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map(sequentialColor).join(", ")}); }
 #heatmap-caption { color: var(--rh-muted); margin: 0 0 6px; }
 `;
-
-function themeColor(name: string): string {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#888";
-}
 
 export function mountHeatmap(parent: HTMLElement, store: Store<AppState>): void {
   addStyles("heatmap", CSS);
