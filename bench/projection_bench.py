@@ -189,7 +189,7 @@ def main():
     for n in args.sizes:
         a, i = results.get(("aligned", n)), results.get(("independent", n))
         if a and i:
-            print("| %d | %.4f | %.4f | %.1f | %.1f |" % (
+            print("| %d | %.1e | %.2f | %.1f | %.1f |" % (
                 n, a["procrustes_to_previous"], i["procrustes_to_previous"], a["seconds"],
                 i["seconds"]))
 
