@@ -288,6 +288,65 @@ def test_box_brush_selects_exactly_the_covered_sequences(tab, logged):
     expect(frame.locator("#projection-brush-count")).to_have_count(0)
 
 
+def _point_in_polygon(polygon, x, y):
+    inside = False
+    j = len(polygon) - 1
+    for i in range(len(polygon)):
+        (xi, yi), (xj, yj) = polygon[i], polygon[j]
+        if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
+            inside = not inside
+        j = i
+    return inside
+
+
+def test_lasso_brush_zoom_and_pan(tab, logged):
+    _, written = logged
+    frame = tab.frame
+    data = written["lstm", 2]
+    tab.wait_projection()
+    area_locator = frame.locator("#projection-area")
+    area = area_locator.bounding_box()
+    cx, cy = area["x"] + area["width"] / 2, area["y"] + area["height"] / 2
+
+    # Wheel zooms about the pointer, drag pans: the published transform follows.
+    before = json.loads(area_locator.get_attribute("data-transform"))
+    tab.page.mouse.move(cx, cy)
+    tab.page.mouse.wheel(0, -300)
+    expect(area_locator).not_to_have_attribute("data-transform", json.dumps(before))
+    zoomed = json.loads(area_locator.get_attribute("data-transform"))
+    assert zoomed["k"] > before["k"]
+    tab.page.mouse.down()
+    tab.page.mouse.move(cx + 40, cy + 25, steps=5)
+    tab.page.mouse.up()
+    panned = json.loads(area_locator.get_attribute("data-transform"))
+    assert panned["k"] == zoomed["k"]
+    assert abs(panned["tx"] - zoomed["tx"] - 40) < 1 and abs(panned["ty"] - zoomed["ty"] - 25) < 1
+    frame.locator("#projection-reset").click()
+
+    # Lasso: a polygon around the middle selects the sequences of the points inside it.
+    frame.locator("#projection-tool").select_option(value="lasso")
+    tab.wait_projection()
+    screen = tab.screen(tab.points())
+    r = min(area["width"], area["height"]) * 0.3
+    polygon = [(cx + r * np.cos(a), cy + r * np.sin(a)) for a in np.linspace(0, 2 * np.pi, 7)[:-1]]
+    inside = np.array([_point_in_polygon(polygon, x, y) for x, y in screen])
+    sequence_of = np.repeat(np.arange(N), data["lengths"])
+    tab.page.mouse.move(*polygon[0])
+    tab.page.mouse.down()
+    for x, y in polygon[1:] + polygon[:1]:
+        tab.page.mouse.move(x, y, steps=3)
+    tab.page.mouse.up()
+    count = frame.locator("#projection-brush-count")
+    # Points within a pixel of the drawn outline may go either way.
+    assert abs(int(count.text_content().split()[0]) - int(inside.sum())) <= 2
+    selected = {int(v) for v in tab.url_state()["rh_sel"].split(",")}
+    sure = set(sequence_of[inside].tolist())
+    assert len(selected ^ sure) <= 2 and selected
+    screenshot(tab.page, "views_lasso.png")
+    frame.locator("#projection-clear-brush").click()
+    frame.locator("#projection-tool").select_option(value="pan")
+
+
 def test_confusion_cell_sort_filter_and_keys(tab, logged):
     _, written = logged
     frame = tab.frame
