@@ -5,7 +5,7 @@
  * transitions, where dragging selects a range that the projection highlights.
  * A bar is the step it arrives at: hovering it hovers point t+1 everywhere.
  */
-import { h, setChildren } from "../dom";
+import { h, setChildren, sharpContext } from "../dom";
 import { histogram } from "../panel_model";
 import type { AppState, Store } from "../store";
 import { addStyles, themeColor } from "../styles";
@@ -76,13 +76,8 @@ export function mountDistances(parent: HTMLElement, store: Store<AppState>): voi
     const state = store.get();
     const data = state.data;
     const width = hist.clientWidth || 300;
-    const ratio = window.devicePixelRatio || 1;
-    hist.width = Math.round(width * ratio);
-    hist.height = Math.round(HIST_HEIGHT * ratio);
-    const ctx = hist.getContext("2d");
+    const ctx = sharpContext(hist, width, HIST_HEIGHT);
     if (!ctx) return;
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.clearRect(0, 0, width, HIST_HEIGHT);
     const r = state.distanceRange;
     range.textContent = r === null ? "no range" : `range ${r[0].toFixed(2)}–${r[1].toFixed(2)}`;
     clear.disabled = r === null;

@@ -5,7 +5,7 @@
  * `data-hover-step` so the linking is testable.
  */
 import { sequentialColor } from "../colors";
-import { h, setChildren } from "../dom";
+import { h, setChildren, sharpContext } from "../dom";
 import type { AppState, Store } from "../store";
 import { addStyles, themeColor } from "../styles";
 import { hideTooltip, pointTooltipLines, showTooltip } from "../tooltip";
@@ -58,14 +58,9 @@ export function mountHeatmap(parent: HTMLElement, store: Store<AppState>): void 
     const classes = data.classNames.length;
     caption.textContent = `Sequence ${g.i}: probability of each class after each step (${length} steps).`;
     const height = classes * ROW_HEIGHT + 18;
-    const ratio = window.devicePixelRatio || 1;
     canvas.style.height = `${height}px`;
-    canvas.width = Math.round(width * ratio);
-    canvas.height = Math.round(height * ratio);
-    const ctx = canvas.getContext("2d");
+    const ctx = sharpContext(canvas, width, height);
     if (!ctx) return;
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.clearRect(0, 0, width, height);
     ctx.font = "11px Roboto, Arial, sans-serif";
     ctx.textBaseline = "middle";
     ctx.fillStyle = themeColor("--rh-fg");
@@ -84,7 +79,13 @@ export function mountHeatmap(parent: HTMLElement, store: Store<AppState>): void 
     ctx.fillStyle = themeColor("--rh-muted");
     const flip = data.flipStep[g.i] ?? 0;
     const ticks = new Set([0, length - 1, ...(flip > 0 ? [flip] : [])]);
-    for (const t of ticks) ctx.fillText(String(t), LABEL_WIDTH + t * cell, classes * ROW_HEIGHT + 9);
+    for (const t of ticks) {
+      // The last step's label ends at the right edge instead of running off it.
+      const last = t === length - 1 && t > 0;
+      ctx.textAlign = last ? "right" : "left";
+      ctx.fillText(String(t), LABEL_WIDTH + (last ? (t + 1) * cell : t * cell), classes * ROW_HEIGHT + 9);
+    }
+    ctx.textAlign = "left";
     if (flip > 0) {
       ctx.strokeStyle = themeColor("--rh-fg");
       ctx.setLineDash([3, 2]);
