@@ -21,6 +21,23 @@ export function float16ToFloat32(bits: Uint16Array): Float32Array {
   return out;
 }
 
+/**
+ * A float route's array as float32 whatever precision it was sent in
+ * (`X-Array-Dtype` float16 arrives as raw Uint16 bits).
+ */
+export function asFloat32(data: Float32Array | Int32Array | Uint16Array, dtype: string): Float32Array {
+  if (dtype === "float16") return float16ToFloat32(data as Uint16Array);
+  if (data instanceof Float32Array) return data;
+  return Float32Array.from(data);
+}
+
+/** Throws unless `actual` (an `X-Array-Shape`) equals `expected`: a mismatch would misalign every view. */
+export function checkShape(route: string, actual: readonly number[], expected: readonly number[]): void {
+  if (actual.length !== expected.length || actual.some((d, i) => d !== expected[i])) {
+    throw new Error(`"${route}" sent shape [${actual.join(", ")}], expected [${expected.join(", ")}].`);
+  }
+}
+
 /** Exclusive prefix sums of `lengths`, with the total last (N + 1 entries). */
 export function offsetsOf(lengths: readonly number[]): Int32Array {
   const offsets = new Int32Array(lengths.length + 1);

@@ -12,7 +12,7 @@
  * selection back; they never call each other.
  */
 import { ApiError, fetchSequences, fetchTags, getArray, getJson } from "./api";
-import { decodeCheckpoint } from "./data";
+import { asFloat32, checkShape, decodeCheckpoint } from "./data";
 import { h } from "./dom";
 import { fittedParams, type CheckpointData, type ProjectionParams, type ProjectionState } from "./model";
 import { startPolling } from "./poll";
@@ -80,6 +80,16 @@ function projectionQuery(selection: Selection, params: ProjectionParams): Record
   };
 }
 
+/**
+ * The parameters the projection of the shown checkpoint is requested with:
+ * the form's, fitted to the number of points; while playing always aligned to
+ * the neighbouring checkpoint, so that consecutive layouts match.
+ */
+function sentParams(state: Readonly<AppState>): ProjectionParams {
+  const params: ProjectionParams = state.playing ? { ...state.params, align: "neighbor" } : state.params;
+  return fittedParams(params, state.data?.pointSequence.length ?? 0);
+}
+
 interface ProjectionStatus {
   state: ProjectionState["state"];
   progress: number;
@@ -99,13 +109,17 @@ async function loadCheckpoint(selection: Selection, signal: AbortSignal): Promis
     meta.has_probabilities ? getArray("probabilities", params, signal) : Promise.resolve(null),
     getArray("distances", params, signal),
   ]);
+  const points = meta.lengths.reduce((sum, length) => sum + length, 0);
+  if (tokens) checkShape("tokens", tokens.shape, [points]);
+  if (probabilities) checkShape("probabilities", probabilities.shape, [points, meta.num_classes]);
+  checkShape("distances", distances.shape, [points - meta.lengths.length]);
   return decodeCheckpoint({
     key: JSON.stringify([run, tag, step]),
     step,
     meta,
-    tokens: tokens ? (tokens.data as Int32Array) : null,
-    probabilities: probabilities ? (probabilities.data as Float32Array) : null,
-    distances: distances.data as Float32Array,
+    tokens: tokens ? (tokens.data instanceof Int32Array ? tokens.data : Int32Array.from(tokens.data)) : null,
+    probabilities: probabilities ? asFloat32(probabilities.data, probabilities.dtype) : null,
+    distances: asFloat32(distances.data, distances.dtype),
     maxDistance: Number(distances.headers.get("X-Max-Distance") ?? "0"),
   });
 }
@@ -276,7 +290,7 @@ export async function render(): Promise<void> {
     const data = state.data;
     if (data === null) return;
     const selection = selectionOf(state);
-    const params = fittedParams(state.params, data.pointSequence.length);
+    const params = sentParams(state);
     const key = JSON.stringify([selection.run, selection.tag, selection.step, params]);
     const query = projectionQuery(selection, params);
     try {
@@ -321,7 +335,7 @@ export async function render(): Promise<void> {
   controls.addEventListener("rh-cancel-projection", () => {
     const state = store.get();
     if (state.data === null) return;
-    const params = fittedParams(state.params, state.data.pointSequence.length);
+    const params = sentParams(state);
     void getJson("projection/cancel", projectionQuery(selectionOf(state), params)).catch(() => undefined);
   });
 
@@ -343,7 +357,7 @@ export async function render(): Promise<void> {
       return;
     }
     // Queue the next layout now: the server computes it after this one, aligned to it.
-    const params = fittedParams(state.params, state.data?.pointSequence.length ?? 0);
+    const params = sentParams(state);
     void getJson("projection", projectionQuery({ ...selectionOf(state), step: nextStep }, params)).catch(
       () => undefined,
     );

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { decodeCheckpoint, flipSteps, float16ToFloat32, offsetsOf } from "../build/data.mjs";
+import { asFloat32, checkShape, decodeCheckpoint, flipSteps, float16ToFloat32, offsetsOf } from "../build/data.mjs";
 import { classCounts, histogram, isCorrect, sequenceText, tableRows } from "../build/panel_model.mjs";
 
 // Two sequences of lengths 3 and 2, 2 classes.
@@ -92,4 +92,24 @@ test("table rows filter and sort, ties by index", () => {
 test("histogram bins values in [0, 1], the maximum in the last bin", () => {
   assert.deepEqual(histogram(new Float32Array([0, 0.1, 0.49, 0.5, 1, NaN]), 4), [2, 1, 1, 1]);
   assert.deepEqual(histogram(new Float32Array([0, 0.26, 0.74, 1]), 2), [2, 2]);
+});
+
+test("float routes sent as float16 decode to float32; float32 passes through", () => {
+  // 1.0, -2.0, 0.5 as IEEE half bits.
+  const half = asFloat32(new Uint16Array([0x3c00, 0xc000, 0x3800]), "float16");
+  assert.ok(half instanceof Float32Array);
+  assert.deepEqual([...half], [1, -2, 0.5]);
+  const same = new Float32Array([0.25]);
+  assert.equal(asFloat32(same, "float32"), same);
+  // Decoded probabilities from half floats give the same argmax as float32 ones.
+  const probs = asFloat32(new Uint16Array([0x3a66, 0x3266, 0x34cd, 0x399a, 0x2e66, 0x3b33, 0x3866, 0x3733, 0x3666, 0x38cd]), "float16");
+  const data = decodeCheckpoint({ ...RAW, probabilities: probs });
+  assert.deepEqual([...data.pointPrediction], [0, 1, 1, 0, 1]);
+  assert.deepEqual([...data.flipStep], [1, 1]);
+});
+
+test("checkShape rejects arrays that would misalign the points", () => {
+  checkShape("tokens", [5], [5]);
+  assert.throws(() => checkShape("tokens", [4], [5]), /"tokens" sent shape \[4\], expected \[5\]/);
+  assert.throws(() => checkShape("probabilities", [5], [5, 2]), /expected \[5, 2\]/);
 });

@@ -12,6 +12,10 @@ import {
   sameSelection,
   stepsOf,
   selectSequences,
+  brushPoints,
+  hoverPoint,
+  setDistanceRange,
+  pointsOf,
   withCheckpointData,
   withSelection,
   withTags,
@@ -267,4 +271,59 @@ test("selectSequences sorts, dedupes and keeps or picks the focus", () => {
   assert.deepEqual(selectSequences(state, [7, 2]), { selected: [2, 7], focus: 2 });
   assert.deepEqual(selectSequences(state, [7, 2], 7), { selected: [2, 7], focus: 7 });
   assert.deepEqual(selectSequences(state, []), { selected: [], focus: null });
+});
+
+/** Checkpoint data with sequences of `lengths` (only what the link rules read). */
+const pointData = (lengths) => {
+  const offsets = new Int32Array(lengths.length + 1);
+  lengths.forEach((len, i) => (offsets[i + 1] = offsets[i] + len));
+  const pointSequence = new Int32Array(offsets[lengths.length]);
+  lengths.forEach((_, i) => pointSequence.fill(i, offsets[i], offsets[i + 1]));
+  return { meta: { num_sequences: lengths.length }, offsets, pointSequence };
+};
+
+test("brushPoints selects the brushed points' sequences and keeps the focus among them", () => {
+  const data = pointData([3, 2, 4, 1]); // points 0-2 | 3-4 | 5-8 | 9
+  const state = { ...INITIAL_STATE, data, selected: [0], focus: 2 };
+  const next = brushPoints(state, [8, 3, 6, 3, 99, -1]);
+  assert.deepEqual([...next.brushed], [3, 6, 8]);
+  assert.ok(next.brushed instanceof Int32Array);
+  assert.deepEqual(next.selected, [1, 2]);
+  assert.equal(next.focus, 2); // kept: among the brushed sequences
+  const away = brushPoints({ ...state, focus: 0 }, [9, 4]);
+  assert.deepEqual(away.selected, [1, 3]);
+  assert.equal(away.focus, 1); // the old focus is not brushed: the first is
+});
+
+test("an empty brush clears only the brush; without data nothing is brushed", () => {
+  const data = pointData([2, 2]);
+  const state = { ...INITIAL_STATE, data, selected: [1], focus: 1, brushed: new Int32Array([2]) };
+  assert.deepEqual(brushPoints(state, []), { brushed: null });
+  assert.deepEqual(brushPoints(state, [7]), { brushed: null });
+  assert.deepEqual(brushPoints({ ...INITIAL_STATE }, [0]), { brushed: null });
+});
+
+test("hoverPoint accepts only points of the checkpoint", () => {
+  const state = { ...INITIAL_STATE, data: pointData([3, 2]) };
+  assert.deepEqual(hoverPoint(state, 4), { hover: 4 });
+  assert.deepEqual(hoverPoint(state, 0), { hover: 0 });
+  assert.deepEqual(hoverPoint(state, 5), { hover: null });
+  assert.deepEqual(hoverPoint(state, -1), { hover: null });
+  assert.deepEqual(hoverPoint(state, 1.5), { hover: null });
+  assert.deepEqual(hoverPoint(state, null), { hover: null });
+  assert.deepEqual(hoverPoint(INITIAL_STATE, 0), { hover: null });
+});
+
+test("setDistanceRange orders, clamps and drops empty ranges", () => {
+  assert.deepEqual(setDistanceRange([0.6, 0.2]), { distanceRange: [0.2, 0.6] });
+  assert.deepEqual(setDistanceRange([-0.5, 1.5]), { distanceRange: [0, 1] });
+  assert.deepEqual(setDistanceRange([0.3, 0.301]), { distanceRange: null });
+  assert.deepEqual(setDistanceRange([0.3, NaN]), { distanceRange: null });
+  assert.deepEqual(setDistanceRange(null), { distanceRange: null });
+});
+
+test("pointsOf gives a sequence's point range", () => {
+  const data = pointData([3, 2, 4]);
+  assert.deepEqual(pointsOf(data, 0), [0, 3]);
+  assert.deepEqual(pointsOf(data, 2), [5, 9]);
 });
