@@ -27,6 +27,7 @@ from browser_support import (  # noqa: F401  (browser is a fixture)
 from tb_rnn_hidden import writer
 
 N, T, H = 40, 12, 8
+MANY = 3000
 STEPS = (0, 1, 2)
 MARKUP_TOKEN = "<img src=x onerror=alert(1)>"
 CLASS_NAMES = ["neg", "<b>bold</b>", "pos"]
@@ -54,6 +55,21 @@ def logged(tmp_path_factory):
             numeric["class_names"] = CLASS_NAMES
             w.add("numeric", step=step, **numeric)
             written["numeric", step] = numeric
+        # Tags sorted after "lstm" (the one the tab opens on), last checkpoint only:
+        # thousands of sequences, and data missing labels or probabilities.
+        many = make_checkpoint(seed=70, n=MANY, t=3, h=4)
+        many["class_names"] = CLASS_NAMES
+        w.add("many", step=2, **many)
+        written["many", 2] = many
+        unlabelled = make_checkpoint(seed=71, n=8, t=6, h=4)
+        unlabelled["labels"] = None
+        w.add("unlabelled", step=2, **unlabelled)
+        written["unlabelled", 2] = unlabelled
+        unscored = make_checkpoint(seed=72, n=8, t=6, h=4)
+        unscored["probabilities"] = None
+        del unscored["class_names"]
+        w.add("unscored", step=2, **unscored)
+        written["unscored", 2] = unscored
     return str(logdir), written
 
 
@@ -483,6 +499,203 @@ def test_reprojection_url_state_and_dark_theme(tab, browser, base, logged):
     screenshot(tab.page, "views_dark.png")
     tab.page.evaluate("() => document.body.classList.remove('dark-mode')")
     expect(frame.locator("html")).to_have_attribute("data-theme", "light")
+
+
+def _rgba(text):
+    """[r, g, b, a] of a computed `rgb(...)`/`rgba(...)` colour."""
+    values = [float(v) for v in text[text.index("(") + 1: text.index(")")].split(",")]
+    return values + [1.0] * (4 - len(values))
+
+
+def _hex(colour):
+    return [int(colour[k: k + 2], 16) for k in (1, 3, 5)]
+
+
+# colors.ts's Okabe-Ito order; confidenceColor's strength: chance level -> 0.12, certain -> 1.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
+
+
+def test_overview_numbers_token_colours_and_tooltips(tab, logged):
+    _, written = logged
+    frame = tab.frame
+    data = written["lstm", 2]
+    lengths, labels = data["lengths"], data["labels"]
+    final = data["probabilities"][np.arange(N), lengths - 1]
+    predictions = final.argmax(axis=1)
+    correct = int((predictions == labels).sum())
+    expect(frame.locator("#overview-accuracy")).to_have_text("accuracy %.1f%%" % (100 * correct / N))
+    expect(frame.locator("#overview-sequences")).to_have_text("%d sequences" % N)
+    expect(frame.locator("#overview-correct")).to_have_text("%d correct" % correct)
+
+    # Each token: hue of the class predicted after it, strength from its confidence.
+    i = int(np.argmax(lengths))
+    _select_row(frame, i)
+    probabilities = data["probabilities"][i, : lengths[i]]
+    shown = frame.locator("#input-tokens .token").evaluate_all(
+        "ts => ts.map(t => getComputedStyle(t).backgroundColor)")
+    assert len(shown) == lengths[i]
+    for t, colour in enumerate(shown):
+        k = int(probabilities[t].argmax())
+        strength = np.clip((probabilities[t].max() - 1 / 3) / (1 - 1 / 3), 0, 1)
+        r, g, b, a = _rgba(colour)
+        assert [r, g, b] == _hex(PALETTE[k]), (t, colour)
+        assert abs(a - (0.12 + 0.88 * strength)) < 0.01, (t, colour)
+    flip = flip_step(probabilities.argmax(axis=1))
+    expect(frame.locator("#heatmap-root")).to_have_attribute("data-flip-step", str(flip) if flip else "")
+    # The table's flip column and confidence agree with the logged arrays.
+    cells = frame.locator("#sequence-table tbody tr[data-index='%d'] td" % i)
+    expect(cells.nth(5)).to_have_text("%.2f" % final[i].max())
+    expect(cells.nth(6)).to_have_text(str(flip))
+
+    # Tooltips on a heat-map cell and a distance bar name the step and the prediction.
+    canvas = frame.locator("#heatmap-canvas")
+    box = canvas.bounding_box()
+    cell = (box["width"] - 72) / lengths[i]
+    canvas.hover(position={"x": 72 + cell * 3.5, "y": 8})
+    tooltip = frame.locator("#tooltip")
+    expect(tooltip).to_contain_text("sequence %d, step 3" % i)
+    expect(tooltip).to_contain_text("%s: %.1f%%" % (CLASS_NAMES[int(probabilities[3].argmax())],
+                                                   100 * probabilities[3].max()))
+    frame.locator("#distance-bars .dist-bar[data-step='5']").hover()
+    expect(tooltip).to_contain_text("sequence %d, step 5" % i)
+    expect(tooltip).to_contain_text("distance from step 4")
+
+
+def test_ctrl_and_shift_click_add_to_the_selection(tab):
+    frame = tab.frame
+    row = lambda j: frame.locator("#sequence-table tbody tr[data-index='%d']" % j)  # noqa: E731
+    selected = lambda: [int(v) for v in frame.locator(  # noqa: E731
+        "#sequence-table tbody tr[aria-selected='true']").evaluate_all("rs => rs.map(r => r.dataset.index)")]
+    # Table in index order (the confusion test leaves it so).
+    expect(frame.locator("#sequence-table th[aria-sort='ascending'] button[data-sort='index']")).to_have_count(1)
+    _select_row(frame, 2)
+    row(5).click(modifiers=["Shift"])
+    expect(row(5)).to_have_attribute("aria-selected", "true")
+    assert selected() == [2, 3, 4, 5]
+    expect(frame.locator("#input-caption")).to_contain_text("Sequence 5:")
+    row(8).click(modifiers=["Control"])
+    expect(row(8)).to_have_attribute("aria-selected", "true")
+    assert selected() == [2, 3, 4, 5, 8]
+    assert tab.url_state()["rh_sel"] == "2,3,4,5,8" and tab.url_state()["rh_focus"] == "8"
+    row(3).click(modifiers=["Control"])  # toggles off
+    expect(row(3)).to_have_attribute("aria-selected", "false")
+    assert selected() == [2, 4, 5, 8]
+    row(6).click()  # a plain click selects one
+    expect(row(8)).to_have_attribute("aria-selected", "false")
+    assert selected() == [6]
+
+
+def test_distance_range_brush_and_clear(tab, logged):
+    _, written = logged
+    frame = tab.frame
+    data = written["lstm", 2]
+    lengths = data["lengths"]
+    tab.wait_projection()
+    i = int(np.argmax(lengths))
+    _select_row(frame, i)
+    states = [data["states"][j, : lengths[j]].astype(np.float16).astype(np.float32) for j in range(N)]
+    steps = [np.linalg.norm(np.diff(s, axis=0), axis=1) for s in states]
+    largest = max(d.max() for d in steps if len(d))
+    everything = np.concatenate(steps) / largest
+    # The distribution's 40 bins, counted here from the logged states.
+    expected = np.histogram(np.minimum(everything, 1 - 1e-9), bins=40, range=(0, 1))[0]
+    hist = frame.locator("#distance-hist")
+    counts = [int(c) for c in hist.get_attribute("data-counts").split(",")]
+    assert np.abs(np.array(counts) - expected).sum() <= 2  # float16 rounding at bin edges
+    assert sum(counts) == len(everything)
+
+    hist.scroll_into_view_if_needed()
+    box = hist.bounding_box()
+    x0, x1 = box["x"] + 0.3 * box["width"], box["x"] + 0.7 * box["width"]
+    y = box["y"] + box["height"] / 2
+    tab.page.mouse.move(x0, y)
+    tab.page.mouse.down()
+    tab.page.mouse.move(x1, y, steps=5)
+    tab.page.mouse.up()
+    label = frame.locator("#distance-range")
+    expect(label).to_contain_text("range 0.")
+    lo, hi = (float(v) for v in label.get_attribute("data-range").split(","))
+    assert abs(lo - 0.3) < 0.01 and abs(hi - 0.7) < 0.01
+    # Bars of the focus sequence inside the range are marked; the projection says what it rings.
+    own = steps[i] / largest
+    marked = frame.locator("#distance-bars .dist-bar.in-range").evaluate_all(
+        "bs => bs.map(b => Number(b.dataset.step))")
+    assert marked == [t + 1 for t, d in enumerate(own) if lo <= d <= hi]
+    expect(frame.locator("#projection-panel")).to_contain_text("ringed: arriving step distance %.2f" % lo)
+    screenshot(frame.locator("#distance-panel"), "view_distance_range.png")
+
+    frame.locator("#distance-clear").click()
+    expect(label).to_have_text("no range")
+    expect(frame.locator("#distance-bars .dist-bar.in-range")).to_have_count(0)
+    expect(frame.locator("#projection-panel")).not_to_contain_text("ringed")
+
+
+def test_thousands_of_sequences_scroll_virtually(browser, base, logged):
+    _, written = logged
+    data = written["many", 2]
+    final = data["probabilities"][np.arange(MANY), data["lengths"] - 1].max(axis=1)
+    other = Tab(browser, base, START_HASH + "&rh_tag=many")
+    try:
+        f = other.frame
+        expect(f.locator("#overview-sequences")).to_have_text("%d sequences" % MANY)
+        expect(f.locator("#table-count")).to_have_text("%d of %d" % (MANY, MANY))
+        rows = f.locator("#sequence-table tbody tr[data-index]")
+        assert 0 < rows.count() < 60  # only the visible rows are in the DOM
+        # Sorted by confidence (descending first); the last row is reachable by scrolling.
+        f.locator("#sequence-table th button[data-sort='confidence']").click()
+        order = sorted(range(MANY), key=lambda j: (-float(final[j]), j))
+        scroll = f.locator("#sequence-scroll")
+        scroll.evaluate("s => { s.scrollTop = s.scrollHeight; }")
+        expect(f.locator("#sequence-table tbody tr[data-index='%d']" % order[-1])).to_be_visible()
+        assert rows.count() < 60
+        scroll.evaluate("s => { s.scrollTop = 0; }")
+        _select_row(f, order[0])
+        # Forty steps down: the focus row follows, scrolled into view, the table still small.
+        for _ in range(40):
+            scroll.press("ArrowDown")
+        expect(f.locator("#input-caption")).to_contain_text("Sequence %d:" % order[40])
+        focus = f.locator("#sequence-table tbody tr[data-index='%d']" % order[40])
+        expect(focus).to_have_attribute("aria-selected", "true")
+        row_box, view_box = focus.bounding_box(), scroll.bounding_box()
+        assert view_box["y"] <= row_box["y"] and row_box["y"] + row_box["height"] <= view_box["y"] + view_box["height"] + 1
+        assert rows.count() < 60
+        screenshot(f.locator("#table-panel"), "view_table_many.png")
+        other.events.assert_clean()
+    finally:
+        other.close()
+
+
+def test_missing_labels_or_probabilities_are_said(browser, base, logged):
+    _, written = logged
+    other = Tab(browser, base, START_HASH + "&rh_tag=unlabelled")
+    try:
+        f = other.frame
+        expect(f.locator("#overview-note")).to_have_text(
+            "Logged without true labels: accuracy and confusion need them.")
+        expect(f.locator("#overview-accuracy")).to_have_count(0)
+        expect(f.locator("#confusion-matrix button")).to_have_count(0)
+        expect(f.locator("#filter-wrong")).to_be_disabled()
+        _select_row(f, 0)
+        expect(f.locator("#sequence-table tbody tr[data-index='0'] td").nth(2)).to_have_text("—")
+        expect(f.locator("#heatmap-canvas")).to_be_visible()
+        screenshot(f.locator("#overview-panel"), "view_overview_unlabelled.png")
+
+        f.locator("#tag-select").select_option(value="unscored")
+        data = written["unscored", 2]
+        expect(f.locator("#overview-note")).to_have_text(
+            "Logged without class probabilities: no predictions to summarise.")
+        _select_row(f, 0)
+        expect(f.locator("#heatmap-caption")).to_have_text("Logged without class probabilities.")
+        expect(f.locator("#heatmap-canvas")).to_be_hidden()
+        tokens = f.locator("#input-tokens .token")
+        expect(tokens).to_have_count(int(data["lengths"][0]))
+        # Uncoloured: there is no prediction to colour by.
+        assert set(tokens.evaluate_all("ts => ts.map(t => getComputedStyle(t).backgroundColor)")) == {
+            "rgba(0, 0, 0, 0)"}
+        expect(f.locator("#distance-bars .dist-bar")).to_have_count(int(data["lengths"][0]) - 1)
+        other.events.assert_clean()
+    finally:
+        other.close()
 
 
 def test_no_console_errors(tab):

@@ -4,6 +4,8 @@
  * the largest of the checkpoint (bars); below, the distribution over all
  * transitions, where dragging selects a range that the projection highlights.
  * A bar is the step it arrives at: hovering it hovers point t+1 everywhere.
+ * For tests, the histogram carries its bin counts (`data-counts`) and the range
+ * label the exact range (`data-range`, "lo,hi").
  */
 import { h, setChildren, sharpContext } from "../dom";
 import { histogram } from "../panel_model";
@@ -80,6 +82,8 @@ export function mountDistances(parent: HTMLElement, store: Store<AppState>): voi
     if (!ctx) return;
     const r = state.distanceRange;
     range.textContent = r === null ? "no range" : `range ${r[0].toFixed(2)}–${r[1].toFixed(2)}`;
+    range.dataset["range"] = r === null ? "" : `${r[0]},${r[1]}`;
+    hist.dataset["counts"] = counts.join(",");
     clear.disabled = r === null;
     if (data === null) return;
     const most = Math.max(1, ...counts);

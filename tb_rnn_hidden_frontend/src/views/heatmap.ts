@@ -2,7 +2,8 @@
  * Time x class heat map of the focus sequence: rows classes, columns steps,
  * colour = probability. A column is a step: hovering it hovers that point
  * everywhere; the hovered step (from any view) is outlined. The root carries
- * `data-hover-step` so the linking is testable.
+ * `data-hover-step` (and the marked flip step as `data-flip-step`) so the
+ * linking is testable.
  */
 import { sequentialColor } from "../colors";
 import { h, setChildren, sharpContext } from "../dom";
@@ -46,6 +47,7 @@ export function mountHeatmap(parent: HTMLElement, store: Store<AppState>): void 
     const state = store.get();
     root.dataset["hoverStep"] =
       g !== null && state.hover !== null && state.hover >= g.start && state.hover < g.start + g.length ? String(state.hover - g.start) : "";
+    root.dataset["flipStep"] = g !== null && (g.data.flipStep[g.i] ?? 0) > 0 ? String(g.data.flipStep[g.i]) : "";
     if (g === null) {
       canvas.hidden = true;
       scale.hidden = true;

@@ -18,7 +18,7 @@ const CSS = `
 #input-tokens .token.hovered { outline: 2px solid var(--rh-highlight); }
 #input-tokens .token.brushed { text-decoration: underline 2px var(--rh-accent); }
 #input-tokens.numeric { display: flex; flex-wrap: wrap; gap: 1px; line-height: normal; }
-#input-tokens.numeric .token { width: 10px; height: 18px; padding: 0; margin: 0; border-radius: 1px; }
+#input-tokens.numeric .token { width: 14px; height: 22px; padding: 0; margin: 0; border-radius: 1px; }
 .class-legend { display: flex; flex-wrap: wrap; gap: 2px 12px; margin-top: 6px; color: var(--rh-muted); }
 .class-legend .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
 #input-caption { color: var(--rh-muted); margin: 0 0 6px; }

@@ -19,7 +19,7 @@ const CSS = `
 #sequence-scroll:focus-visible { outline: 2px solid var(--rh-highlight); }
 #sequence-table { border-collapse: collapse; width: 100%; table-layout: fixed; font-variant-numeric: tabular-nums; }
 #sequence-table th { position: sticky; top: 0; background: var(--rh-card); font-weight: 500; color: var(--rh-muted); text-align: left; padding: 0; border-bottom: 1px solid var(--rh-border); z-index: 1; }
-#sequence-table th button { border: none; background: none; padding: 4px 4px; width: 100%; text-align: left; font-weight: 500; color: inherit; }
+#sequence-table th button { border: none; background: none; padding: 4px 4px; width: 100%; text-align: left; font-weight: 500; color: inherit; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 #sequence-table td { height: ${ROW_HEIGHT - 1}px; padding: 0 4px; border-bottom: 1px solid var(--rh-border); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 #sequence-table td.num { text-align: right; }
 #sequence-table tbody tr[data-index] { cursor: pointer; }
@@ -34,10 +34,10 @@ const CSS = `
 const COLUMNS: { key: SortKey | null; label: string; width: string }[] = [
   { key: "index", label: "#", width: "34px" },
   { key: null, label: "sequence", width: "auto" },
-  { key: "label", label: "true", width: "54px" },
-  { key: "prediction", label: "pred.", width: "54px" },
+  { key: "label", label: "true", width: "52px" },
+  { key: "prediction", label: "pred.", width: "52px" },
   { key: "correct", label: "ok", width: "24px" },
-  { key: "confidence", label: "conf.", width: "38px" },
+  { key: "confidence", label: "conf.", width: "46px" },
   { key: "flip", label: "flip", width: "32px" },
   { key: "length", label: "len", width: "32px" },
 ];
@@ -157,7 +157,8 @@ export function mountSequenceTable(parent: HTMLElement, store: Store<AppState>):
     const r = currentRows(store.get()).indexOf(i);
     if (r < 0) return;
     const top = r * ROW_HEIGHT;
-    const header = 28;
+    // The sticky header covers the top of the scrolled area; measured, as a long label may wrap it.
+    const header = head.getBoundingClientRect().height;
     if (top < scroll.scrollTop) scroll.scrollTop = top;
     else if (top + ROW_HEIGHT > scroll.scrollTop + scroll.clientHeight - header) scroll.scrollTop = top + ROW_HEIGHT - scroll.clientHeight + header;
   };
