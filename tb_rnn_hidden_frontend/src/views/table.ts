@@ -19,7 +19,7 @@ const CSS = `
 #sequence-scroll:focus-visible { outline: 2px solid var(--rh-highlight); }
 #sequence-table { border-collapse: collapse; width: 100%; table-layout: fixed; font-variant-numeric: tabular-nums; }
 #sequence-table th { position: sticky; top: 0; background: var(--rh-card); font-weight: 500; color: var(--rh-muted); text-align: left; padding: 0; border-bottom: 1px solid var(--rh-border); z-index: 1; }
-#sequence-table th button { border: none; background: none; padding: 4px 4px; width: 100%; text-align: left; font-weight: 500; color: inherit; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+#sequence-table th button { border: none; background: none; padding: 4px 3px; width: 100%; text-align: left; font-weight: 500; color: inherit; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 #sequence-table td { height: ${ROW_HEIGHT - 1}px; padding: 0 4px; border-bottom: 1px solid var(--rh-border); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 #sequence-table td.num { text-align: right; }
 #sequence-table tbody tr[data-index] { cursor: pointer; }
@@ -29,6 +29,7 @@ const CSS = `
 #sequence-table tr.wrong td.verdict { color: #D55E00; font-weight: 500; }
 #sequence-table tr.spacer td { border: none; padding: 0; }
 #table-count { color: var(--rh-muted); }
+#sequence-table .sort-arrow { font-size: 9px; margin-left: 2px; }
 `;
 
 const COLUMNS: { key: SortKey | null; label: string; width: string }[] = [
@@ -38,8 +39,8 @@ const COLUMNS: { key: SortKey | null; label: string; width: string }[] = [
   { key: "prediction", label: "pred.", width: "52px" },
   { key: "correct", label: "ok", width: "24px" },
   { key: "confidence", label: "conf.", width: "46px" },
-  { key: "flip", label: "flip", width: "32px" },
-  { key: "length", label: "len", width: "32px" },
+  { key: "flip", label: "flip", width: "38px" },
+  { key: "length", label: "len", width: "36px" },
 ];
 
 export function mountSequenceTable(parent: HTMLElement, store: Store<AppState>): void {
@@ -77,7 +78,10 @@ export function mountSequenceTable(parent: HTMLElement, store: Store<AppState>):
       h(
         "tr",
         {},
-        ...COLUMNS.map(({ key, label, width }) => {
+        ...COLUMNS.map(({ key, label, width: fixed }) => {
+          // The index column fits the largest index (tabular digits, ~7.5 px each at 13 px).
+          const digits = String(Math.max(9, (state.data?.meta.num_sequences ?? 1) - 1)).length;
+          const width = key === "index" ? `${Math.ceil(14 + 7.5 * digits)}px` : fixed;
           const sorted = key !== null && state.table.sortKey === key;
           const th = h("th", {
             scope: "col",
@@ -86,7 +90,8 @@ export function mountSequenceTable(parent: HTMLElement, store: Store<AppState>):
           });
           if (key === null) th.append(h("span", { style: "padding:4px;display:block" }, label));
           else {
-            const button = h("button", { type: "button", "data-sort": key }, label + (sorted ? (state.table.descending ? " ▼" : " ▲") : ""));
+            const arrow = sorted ? h("span", { class: "sort-arrow", "aria-hidden": "true" }, state.table.descending ? "▼" : "▲") : null;
+            const button = h("button", { type: "button", "data-sort": key }, label, arrow);
             button.addEventListener("click", () => {
               const table = store.get().table;
               store.set({ table: { ...table, sortKey: key, descending: table.sortKey === key ? !table.descending : key === "confidence" } });
