@@ -24,7 +24,11 @@ body {
   color: var(--rh-fg);
   font: 13px Roboto, "Helvetica Neue", Arial, sans-serif;
 }
-#rnn-hidden-app { padding: 12px; display: flex; flex-direction: column; gap: 10px; }
+html, body { height: 100%; }
+/* The tab fills TensorBoard's frame: controls on top, the views below, each column scrolling on its own,
+   so the controls and the projection stay in sight at 1280x800. */
+#rnn-hidden-app { padding: 10px 12px; display: flex; flex-direction: column; gap: 10px; box-sizing: border-box; height: 100vh; }
+#rnn-hidden-app > * { flex: 0 0 auto; }
 .card { background: var(--rh-card); border: 1px solid var(--rh-border); border-radius: 4px; padding: 10px 12px; min-width: 0; }
 .panel h2 { font-size: 13px; font-weight: 500; margin: 0 0 8px; color: var(--rh-muted); text-transform: none; }
 .controls { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 20px; }
@@ -47,9 +51,17 @@ button[aria-pressed="true"] { background: var(--rh-accent); color: #fff; border-
 #message[data-kind="error"] { background: var(--rh-error-bg); color: var(--rh-error-fg); }
 #message[hidden], [hidden] { display: none !important; }
 .checkpoint[aria-busy="true"] { opacity: 0.7; }
-#views { display: grid; grid-template-columns: minmax(340px, 32%) minmax(380px, 1fr) minmax(300px, 27%); gap: 10px; align-items: start; }
-.column { display: flex; flex-direction: column; gap: 10px; min-width: 0; }
-@media (max-width: 1100px) { #views { grid-template-columns: 1fr 1fr; } .column-centre { grid-column: 1 / -1; grid-row: 1; } }
+#rnn-hidden-app > #views { display: grid; grid-template-columns: minmax(340px, 32%) minmax(380px, 1fr) minmax(300px, 27%);
+  grid-template-rows: minmax(0, 1fr); gap: 10px; align-items: stretch; flex: 1 1 0; min-height: 0; }
+.column { display: flex; flex-direction: column; gap: 10px; min-width: 0; min-height: 0; overflow-y: auto; scrollbar-width: thin; }
+.column > * { flex: 0 0 auto; }
+/* Narrow or short frames: one page that scrolls. */
+@media (max-width: 1100px), (max-height: 560px) {
+  #rnn-hidden-app { height: auto; }
+  #rnn-hidden-app > #views { grid-template-rows: none; align-items: start; }
+  .column { overflow: visible; }
+}
+@media (max-width: 1100px) { #rnn-hidden-app > #views { grid-template-columns: 1fr 1fr; } .column-centre { grid-column: 1 / -1; grid-row: 1; } }
 #projection-progress { display: flex; align-items: center; gap: 8px; flex-basis: 100%; }
 #projection-progress progress { flex: 0 1 260px; accent-color: var(--rh-accent); }
 #projection-form { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 14px; flex-basis: 100%; border-top: 1px solid var(--rh-border); padding-top: 8px; }
