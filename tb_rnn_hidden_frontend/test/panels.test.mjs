@@ -1,0 +1,140 @@
+// The panels' pure model (src/panel_model.ts) on a generated checkpoint of 300 sequences, against
+// straightforward reference computations: the two-sequence cases in data.test.mjs cannot catch
+// an ordering or counting slip that only shows with ties, several classes and filters combined.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { decodeCheckpoint } from "../build/data.mjs";
+import { classCounts, histogram, isCorrect, sequenceText, tableRows } from "../build/panel_model.mjs";
+
+/** Deterministic uniform numbers in [0, 1) (mulberry32). */
+function random(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const N = 300;
+const C = 3;
+
+function generated(seed = 1) {
+  const rand = random(seed);
+  const lengths = Array.from({ length: N }, () => 1 + Math.floor(rand() * 8));
+  const total = lengths.reduce((a, b) => a + b, 0);
+  const probabilities = new Float32Array(total * C);
+  // Probabilities from a few levels only, so that confidences tie often.
+  for (let p = 0; p < total; p++) {
+    const winner = Math.floor(rand() * C);
+    const top = [0.5, 0.6, 0.8][Math.floor(rand() * 3)];
+    for (let k = 0; k < C; k++) probabilities[p * C + k] = k === winner ? top : (1 - top) / (C - 1);
+  }
+  const offsets = [0];
+  for (const l of lengths) offsets.push(offsets[offsets.length - 1] + l);
+  const predictions = [];
+  const confidences = [];
+  for (let i = 0; i < N; i++) {
+    const row = (offsets[i + 1] - 1) * C;
+    const values = [...probabilities.subarray(row, row + C)];
+    const best = values.indexOf(Math.max(...values));
+    predictions.push(best);
+    confidences.push(values[best]);
+  }
+  const labels = Array.from({ length: N }, () => Math.floor(rand() * C));
+  const meta = {
+    num_sequences: N, max_length: 8, state_size: 4, num_classes: C, class_names: ["a", "b", "c"],
+    states_dtype: "float16", has_tokens: true, has_probabilities: true, has_labels: true,
+    lengths, labels, predictions, confidences,
+    accuracy: labels.filter((l, i) => l === predictions[i]).length / N,
+    vocabulary: ["w0", "w1", "w2", "w3"],
+  };
+  const tokens = Int32Array.from({ length: total }, (_, p) => p % 4);
+  const distances = Float32Array.from({ length: total - N }, () => rand());
+  return decodeCheckpoint({
+    key: '["r","t",1]', step: 1, meta, tokens, probabilities, distances, maxDistance: 1,
+  });
+}
+
+/** The flip step by its definition: the last step whose prediction differs from the step before. */
+function referenceFlip(data, i) {
+  const start = data.offsets[i];
+  const end = data.offsets[i + 1];
+  for (let p = end - 1; p > start; p--) if (data.pointPrediction[p] !== data.pointPrediction[p - 1]) return p - start;
+  return 0;
+}
+
+function referenceValue(data, i, key) {
+  const m = data.meta;
+  return {
+    index: i, label: m.labels[i], prediction: m.predictions[i], correct: m.labels[i] === m.predictions[i] ? 1 : 0,
+    confidence: m.confidences[i], flip: referenceFlip(data, i), length: m.lengths[i],
+  }[key];
+}
+
+test("flip steps of every sequence match the definition", () => {
+  const data = generated();
+  for (let i = 0; i < N; i++) assert.equal(data.flipStep[i], referenceFlip(data, i), `sequence ${i}`);
+  assert.ok([...data.flipStep].some((f) => f > 0) && [...data.flipStep].some((f) => f === 0));
+});
+
+test("table rows: every sort key, both directions, every filter combination", () => {
+  const data = generated();
+  const m = data.meta;
+  for (const sortKey of ["index", "label", "prediction", "correct", "confidence", "flip", "length"]) {
+    for (const descending of [false, true]) {
+      for (const wrongOnly of [false, true]) {
+        for (const labelFilter of [null, 0, 2]) {
+          const table = { sortKey, descending, wrongOnly, labelFilter };
+          const expected = [...Array(N).keys()]
+            .filter((i) => (!wrongOnly || m.labels[i] !== m.predictions[i]) && (labelFilter === null || m.labels[i] === labelFilter))
+            .sort((a, b) => (descending ? -1 : 1) * (referenceValue(data, a, sortKey) - referenceValue(data, b, sortKey)) || a - b);
+          assert.deepEqual(tableRows(data, table), expected, JSON.stringify(table));
+        }
+      }
+    }
+  }
+});
+
+test("class counts, confusion cells and their members add up", () => {
+  const data = generated();
+  const m = data.meta;
+  const counts = classCounts(data);
+  let members = 0;
+  for (let t = 0; t < C; t++) {
+    assert.equal(counts.total[t], m.labels.filter((l) => l === t).length);
+    assert.equal(counts.correct[t], counts.confusion[t][t]);
+    for (let p = 0; p < C; p++) {
+      const expected = [...Array(N).keys()].filter((i) => m.labels[i] === t && m.predictions[i] === p);
+      assert.deepEqual(counts.members[t][p], expected);
+      assert.equal(counts.confusion[t][p], expected.length);
+      members += expected.length;
+    }
+  }
+  assert.equal(members, N);
+  const correct = counts.correct.reduce((a, b) => a + b, 0);
+  assert.equal(correct / N, m.accuracy);
+  assert.equal([...Array(N).keys()].filter((i) => isCorrect(data, i)).length, correct);
+});
+
+test("histogram counts every finite value once, in the bin of its value", () => {
+  const data = generated();
+  const bins = 40;
+  const counts = histogram(data.distances, bins);
+  assert.equal(counts.reduce((a, b) => a + b, 0), data.distances.length);
+  for (let b = 0; b < bins; b++) {
+    const expected = [...data.distances].filter((v) => v >= b / bins && (v < (b + 1) / bins || (b === bins - 1 && v <= 1))).length;
+    assert.equal(counts[b], expected, `bin ${b}`);
+  }
+});
+
+test("sequence text: the first tokens, an ellipsis only when cut", () => {
+  const data = generated();
+  const i = data.meta.lengths.findIndex((l) => l >= 5);
+  const start = data.offsets[i];
+  const words = Array.from({ length: 3 }, (_, t) => `w${(start + t) % 4}`);
+  assert.equal(sequenceText(data, i, 3), `${words.join(" ")} …`);
+  const short = data.meta.lengths.findIndex((l) => l === 1);
+  assert.equal(sequenceText(data, short, 3), `w${data.offsets[short] % 4}`);
+});
