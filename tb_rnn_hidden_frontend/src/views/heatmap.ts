@@ -99,9 +99,14 @@ export function mountHeatmap(parent: HTMLElement, store: Store<AppState>): void 
     }
     const hovered = root.dataset["hoverStep"];
     if (hovered) {
+      // Highlight outside, white inside: visible on every colour of the ramp.
+      const x = LABEL_WIDTH + Number(hovered) * cell;
       ctx.strokeStyle = themeColor("--rh-highlight");
-      ctx.lineWidth = 2;
-      ctx.strokeRect(LABEL_WIDTH + Number(hovered) * cell, 0, Math.max(2, cell), classes * ROW_HEIGHT);
+      ctx.lineWidth = 3;
+      ctx.strokeRect(x - 0.5, -0.5, Math.max(2, cell) + 1, classes * ROW_HEIGHT + 1);
+      ctx.strokeStyle = "#ffffff";
+      ctx.lineWidth = 1;
+      ctx.strokeRect(x + 1, 1, Math.max(1, cell - 2), classes * ROW_HEIGHT - 2);
     }
   };
 
