@@ -9,7 +9,7 @@
  */
 import { h, setChildren, sharpContext } from "../dom";
 import { histogram } from "../panel_model";
-import type { AppState, Store } from "../store";
+import { hoverPoint, setDistanceRange, type AppState, type Store } from "../store";
 import { addStyles, themeColor } from "../styles";
 import { hideTooltip, pointTooltipLines, showTooltip } from "../tooltip";
 
@@ -111,7 +111,7 @@ export function mountDistances(parent: HTMLElement, store: Store<AppState>): voi
     const data = store.get().data;
     if (!bar || data === null || barStart < 0) return;
     const point = barStart + Number(bar.dataset["step"]);
-    store.set({ hover: point });
+    store.set(hoverPoint(store.get(), point));
     showTooltip(event.clientX, event.clientY, [...pointTooltipLines(data, point), `distance from step ${Number(bar.dataset["step"]) - 1}: ${bar.dataset["distance"]}`]);
   });
   bars.addEventListener("pointerleave", () => {
@@ -128,18 +128,15 @@ export function mountDistances(parent: HTMLElement, store: Store<AppState>): voi
   });
   hist.addEventListener("pointermove", (event) => {
     if (dragFrom === null) return;
-    const to = at(event);
-    store.set({ distanceRange: [Math.min(dragFrom, to), Math.max(dragFrom, to)] });
+    store.set(setDistanceRange([dragFrom, at(event)], 0));
   });
   hist.addEventListener("pointerup", (event) => {
     if (dragFrom === null) return;
-    const to = at(event);
-    const lo = Math.min(dragFrom, to);
-    const hi = Math.max(dragFrom, to);
+    const from = dragFrom;
     dragFrom = null;
-    store.set({ distanceRange: hi - lo < 0.005 ? null : [lo, hi] });
+    store.set(setDistanceRange([from, at(event)]));
   });
-  clear.addEventListener("click", () => store.set({ distanceRange: null }));
+  clear.addEventListener("click", () => store.set(setDistanceRange(null)));
 
   new ResizeObserver(() => drawHist()).observe(hist);
   new MutationObserver(() => drawHist()).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });

@@ -7,7 +7,7 @@
  */
 import { sequentialColor } from "../colors";
 import { h, setChildren, sharpContext } from "../dom";
-import type { AppState, Store } from "../store";
+import { hoverPoint, type AppState, type Store } from "../store";
 import { addStyles, themeColor } from "../styles";
 import { hideTooltip, pointTooltipLines, showTooltip } from "../tooltip";
 
@@ -121,7 +121,7 @@ export function mountHeatmap(parent: HTMLElement, store: Store<AppState>): void 
       return;
     }
     const point = g.start + t;
-    if (store.get().hover !== point) store.set({ hover: point });
+    if (store.get().hover !== point) store.set(hoverPoint(store.get(), point));
     showTooltip(event.clientX, event.clientY, pointTooltipLines(g.data, point));
   });
   canvas.addEventListener("pointerleave", () => {

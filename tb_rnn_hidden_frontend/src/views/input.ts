@@ -7,7 +7,7 @@
 import { classColor, confidenceColor } from "../colors";
 import { h, setChildren } from "../dom";
 import type { CheckpointData } from "../model";
-import type { AppState, Store } from "../store";
+import { hoverPoint, type AppState, type Store } from "../store";
 import { addStyles } from "../styles";
 import { hideTooltip, pointTooltipLines, showTooltip } from "../tooltip";
 
@@ -91,7 +91,7 @@ export function mountInputView(parent: HTMLElement, store: Store<AppState>): voi
     const data = store.get().data;
     if (!span || data === null || shownStart < 0) return;
     const point = shownStart + Number(span.dataset["step"]);
-    store.set({ hover: point });
+    store.set(hoverPoint(store.get(), point));
     showTooltip(event.clientX, event.clientY, pointTooltipLines(data, point));
   });
   tokens.addEventListener("pointerleave", () => {
