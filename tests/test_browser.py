@@ -9,7 +9,10 @@ frontend is the bundle `pip install` built into `tb_rnn_hidden/static/`.
 Screenshots of every state land in `test-artifacts/` at the repository root.
 """
 
+import json
+import re
 import time
+import urllib.parse
 
 import numpy as np
 import pytest
@@ -25,7 +28,7 @@ from browser_support import (  # noqa: F401  (browser is a fixture)
     screenshot,
 )
 from conftest import make_checkpoint
-from tensorboard_process import running_tensorboard
+from tensorboard_process import http_get, running_tensorboard
 from tb_rnn_hidden import writer
 
 TAB_NAME = "RNN Hidden States"
@@ -467,3 +470,277 @@ if __name__ == "__main__":
     import sys
 
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+# ---- The tab's own state: TensorBoard's URL, its theme, play and the projection job.
+# A logdir of its own: the same 12 sequences at every checkpoint (so a selection
+# carries over), and one large checkpoint whose t-SNE runs long enough to watch
+# and cancel.
+CORE_STEPS = (0, 1, 2)
+CORE_N = 12
+BIG_N, BIG_T = 1500, 20
+CORE_HASH = "#rnn_hidden&rh_run=train&rh_tag=lstm&rh_p_method=pca"
+
+
+@pytest.fixture(scope="module")
+def core_base(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("browser_core") / "logs"
+    with writer.HiddenStateWriter(str(logdir / "train")) as w:
+        lengths = make_checkpoint(seed=300, n=CORE_N, t=8, h=6)["lengths"]
+        for step in CORE_STEPS:
+            data = make_checkpoint(seed=300 + step, n=CORE_N, t=8, h=6)
+            data["lengths"] = lengths  # one probe set, as training logs it
+            w.add("lstm", step=step, **data)
+        w.add("zz_big", step=2, **make_checkpoint(seed=400, n=BIG_N, t=BIG_T, h=16))
+    # A cache of its own: a layout stored by an earlier run would be served instead of computed.
+    cache = tmp_path_factory.mktemp("browser_core_cache")
+    with running_tensorboard(str(logdir), "--rnn_hidden_cache_dir", str(cache)) as base:
+        yield base
+
+
+def _open(browser, base, hash_=CORE_HASH, **page_options):
+    """A new page on TensorBoard at `hash_`; (page, events, plugin frame)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, **page_options)
+    events = BrowserEvents(page)
+    page.goto(base + "/" + hash_)
+    return page, events, _frame(page)
+
+
+def _frame(page):
+    deadline = time.time() + TIMEOUT_MS / 1000
+    while True:
+        frames = [f for f in page.frames if FRAME_URL in f.url]
+        if frames:
+            break
+        assert time.time() < deadline, "no plugin frame"
+        page.wait_for_timeout(50)
+    (frame,) = frames
+    expect(frame.locator("#run-select")).to_be_visible()
+    return frame
+
+
+def _hash_state(page):
+    """TensorBoard's URL hash: (plugin id, {rh_* key: value})."""
+    head, *pairs = page.evaluate("() => location.hash").lstrip("#").split("&")
+    return head, dict(urllib.parse.unquote(p).split("=", 1) for p in pairs if "=" in p)
+
+
+def _wait_done(frame, timeout=60_000):
+    expect(frame.locator("#projection-job-status")).to_have_attribute("data-state", "done", timeout=timeout)
+    expect(frame.locator("#projection-job-status")).to_contain_text("done", timeout=timeout)
+
+
+def test_a_reload_restores_the_view_from_tensorboards_url(browser, core_base):
+    page, events, frame = _open(browser, core_base)
+    try:
+        _wait_done(frame)
+        frame.locator("#step-slider").fill("1")
+        expect(frame.locator("#step-label")).to_have_text("step 1 (2 of 3)")
+        frame.locator("#sequence-table tbody tr[data-index='4']").click()
+        expect(frame.locator("#input-caption")).to_contain_text("Sequence 4:")
+        frame.locator("#projection-color-by").select_option(value="time")
+        frame.locator("#projection-seed").fill("3")
+        frame.locator("#projection-apply").click()
+        _wait_done(frame)
+        head, state = _hash_state(page)
+        assert head == "rnn_hidden"
+        assert state == {
+            "rh_run": "train", "rh_tag": "lstm", "rh_step": "1", "rh_sel": "4", "rh_focus": "4",
+            "rh_color": "time", "rh_p_method": "pca", "rh_p_seed": "3",
+        }
+
+        # A real reload: TensorBoard's router keeps the keys after its plugin id.
+        page.reload()
+        frame = _frame(page)
+        assert _hash_state(page) == (head, state)
+        expect(page.get_by_role("tab", name=TAB_NAME)).to_have_attribute("aria-selected", "true")
+        expect(frame.locator("#step-label")).to_have_text("step 1 (2 of 3)")
+        expect(frame.locator("#tag-select")).to_have_value("lstm")
+        expect(frame.locator("#input-caption")).to_contain_text("Sequence 4:")
+        expect(frame.locator("#sequence-table tbody tr[data-index='4']")).to_have_attribute("aria-selected", "true")
+        expect(frame.locator("#projection-color-by")).to_have_value("time")
+        expect(frame.locator("#projection-method")).to_have_value("pca")
+        expect(frame.locator("#projection-seed")).to_have_value("3")
+        _wait_done(frame)
+        screenshot(page, "browser_url_restored.png")
+
+        # A link pasted into the open tab is followed without a reload.
+        frame.evaluate("() => { window.__sameDocument = true; }")
+        page.goto(core_base + "/#rnn_hidden&rh_run=train&rh_tag=lstm&rh_step=0&rh_sel=2,7&rh_focus=7")
+        expect(frame.locator("#step-label")).to_have_text("step 0 (1 of 3)")
+        expect(frame.locator("#input-caption")).to_contain_text("Sequence 7:")
+        expect(frame.locator("#projection-color-by")).to_have_value("prediction")
+        expect(frame.locator("#projection-method")).to_have_value("tsne")
+        assert frame.evaluate("() => window.__sameDocument") is True
+        frame.locator("#projection-method").select_option(value="pca")
+        frame.locator("#projection-apply").click()
+        _wait_done(frame)
+        # A bare `#rnn_hidden` (TensorBoard's router on a tab click) gets the view written back.
+        page.evaluate("() => { location.hash = '#rnn_hidden'; }")
+        expect(page).to_have_url(re.compile(r"#rnn_hidden&.*rh_focus=7"))
+        expect(frame.locator("#input-caption")).to_contain_text("Sequence 7:")
+
+        # A link with keys that do not exist falls back to what does, and rewrites the URL.
+        page.goto("about:blank")
+        page.goto(core_base + "/#rnn_hidden&rh_run=nope&rh_step=99&rh_sel=1,x,500&rh_p_method=bogus")
+        frame = _frame(page)
+        expect(frame.locator("#step-label")).to_have_text("step 2 (3 of 3)")
+        expect(frame.locator("#tag-select")).to_have_value("lstm")
+        expect(frame.locator("#input-caption")).to_contain_text("Sequence 1:")
+        expect(frame.locator("#projection-method")).to_have_value("tsne")
+        page.wait_for_timeout(300)
+        _, state = _hash_state(page)
+        assert (state["rh_run"], state["rh_step"], state["rh_sel"]) == ("train", "2", "1")
+        events.assert_clean()
+    finally:
+        page.close()
+
+
+def test_play_steps_through_aligned_checkpoints_and_keeps_the_selection(browser, core_base):
+    # The form says "no alignment"; playing aligns anyway, so that layouts follow each other.
+    # Seed 7: parameters no other test lays out, so no earlier layout is aligned to.
+    page, events, frame = _open(browser, core_base, CORE_HASH + "&rh_step=0&rh_p_align=none&rh_p_seed=7")
+    projections = []
+    page.on("request", lambda r: projections.append(r.url) if "/rnn_hidden/projection?" in r.url else None)
+    try:
+        expect(frame.locator("#step-label")).to_have_text("step 0 (1 of 3)")
+        expect(frame.locator("#projection-align")).not_to_be_checked()
+        _wait_done(frame)
+        frame.locator("#sequence-table tbody tr[data-index='3']").click()
+        del projections[:]
+        started = time.time()
+        frame.locator("#play-button").click()
+        expect(frame.locator("#play-button")).to_have_attribute("aria-pressed", "true")
+        expect(frame.locator("#step-label")).to_have_text("step 1 (2 of 3)", timeout=30_000)
+        expect(frame.locator("#step-label")).to_have_text("step 2 (3 of 3)", timeout=30_000)
+        expect(frame.locator("#play-button")).to_have_attribute("aria-pressed", "false", timeout=30_000)
+        # Each checkpoint stayed on screen about PLAY_DWELL_MS (1.5 s) once drawn.
+        assert time.time() - started > 2 * 1.4
+        expect(frame.locator("#step-label")).to_have_text("step 2 (3 of 3)")
+        _wait_done(frame)
+        # The selection (same sequences at every checkpoint) came along.
+        expect(frame.locator("#input-caption")).to_contain_text("Sequence 3:")
+
+        queries = [urllib.parse.parse_qs(urllib.parse.urlsplit(u).query) for u in projections]
+        played = [(int(q["step"][0]), q["align"][0]) for q in queries]
+        assert played, projections
+        assert {align for _, align in played} == {"neighbor"}, played
+        first_seen = list(dict.fromkeys(step for step, _ in played))
+        assert first_seen == [0, 1, 2]  # requested in step order
+        # Play laid step 0 out again with alignment (its layout had none), and each later
+        # checkpoint aligned to the one before.
+        for step, aligned_to in ((0, None), (1, 0), (2, 1)):
+            status = json.loads(http_get(
+                core_base + "/data/plugin/rnn_hidden/projection?run=train&tag=lstm&step=%d"
+                "&method=pca&seed=7&align=neighbor" % step)[2])
+            assert (status["state"], status["aligned_to"]) == ("done", aligned_to)
+        expect(frame.locator("#projection-job-status")).to_contain_text("aligned to step 1")
+        assert _hash_state(page)[1]["rh_p_align"] == "none"  # the form's choice is unchanged
+        events.assert_clean()
+    finally:
+        page.close()
+
+
+def test_projection_progress_cancel_and_reprojection(browser, core_base):
+    page, events, frame = _open(browser, core_base, CORE_HASH.replace("lstm", "zz_big"))
+    try:
+        expect(frame.locator("#overview-sequences")).to_have_text("%d sequences" % BIG_N)
+        _wait_done(frame)
+        # Every state the job status went through, as the page showed it.
+        frame.evaluate("""() => {
+          const status = document.querySelector('#projection-job-status');
+          const bar = document.querySelector('#projection-bar');
+          window.__seen = [];
+          new MutationObserver(() => window.__seen.push([status.dataset.state, bar.hidden, bar.value, status.textContent]))
+            .observe(status, { attributes: true, childList: true, characterData: true, subtree: true });
+        }""")
+        frame.locator("#projection-method").select_option(value="tsne")
+        frame.locator("#projection-iterations").fill("5000")
+        frame.locator("#projection-apply").click()
+        bar = frame.locator("#projection-bar")
+        expect(bar).to_be_visible(timeout=30_000)
+        expect(frame.locator("#projection-job-status")).to_contain_text(" s", timeout=30_000)
+        expect(frame.locator("#projection-cancel")).to_be_visible()
+        screenshot(page, "browser_projection_progress.png")
+        frame.locator("#projection-cancel").click()
+        expect(frame.locator("#projection-job-status")).to_have_attribute("data-state", "cancelled", timeout=30_000)
+        expect(frame.locator("#projection-job-status")).to_have_text("cancelled")
+        expect(bar).to_be_hidden()
+        expect(frame.locator("#projection-retry")).to_be_visible()
+        seen = frame.evaluate("() => window.__seen")
+        assert any(state in ("queued", "running") and not hidden for state, hidden, _, _ in seen), seen
+        # The page stopped polling: a `projection` request after a cancel would start the job again.
+        page.wait_for_timeout(1_500)
+        status = json.loads(http_get(
+            core_base + "/data/plugin/rnn_hidden/projection/points?run=train&tag=zz_big&step=2"
+            "&method=tsne&iterations=5000&align=neighbor")[2])
+        assert status["state"] in ("none", "cancelled"), status
+
+        # Another method from the form: PCA, computed and drawn.
+        frame.locator("#projection-method").select_option(value="pca")
+        frame.locator("#projection-apply").click()
+        _wait_done(frame)
+        expect(frame.locator("#projection-area")).to_have_attribute("data-state", "ready")
+        assert _hash_state(page)[1]["rh_p_method"] == "pca"
+
+        # A t-SNE that runs to its end on the small layer: progress, then done and drawn.
+        frame.locator("#tag-select").select_option(value="lstm")
+        expect(frame.locator("#overview-sequences")).to_have_text("%d sequences" % CORE_N)
+        _wait_done(frame)
+        frame.evaluate("() => { window.__seen = []; }")
+        frame.locator("#projection-method").select_option(value="tsne")
+        frame.locator("#projection-iterations").fill("300")
+        frame.locator("#projection-apply").click()
+        _wait_done(frame, timeout=120_000)
+        expect(frame.locator("#projection-area")).to_have_attribute("data-state", "ready")
+        seen = frame.evaluate("() => window.__seen")
+        states = [state for state, _, _, _ in seen]
+        assert states[-1] == "done" and set(states) & {"queued", "running"}, seen
+        screenshot(page, "browser_projection_done.png")
+        events.assert_clean()
+    finally:
+        page.close()
+
+
+def test_tensorboards_dark_mode_menu_themes_the_tab(browser, core_base):
+    page, events, frame = _open(browser, core_base)
+    try:
+        _wait_done(frame)
+        html = frame.locator("html")
+        expect(html).to_have_attribute("data-theme", "light")
+        light = frame.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        # TensorBoard's own theme menu, as a user switches it.
+        page.get_by_role("button", name="Menu for changing light or dark theme").click()
+        page.get_by_role("menuitem", name="Dark").click()
+        expect(page.locator("body")).to_have_class(re.compile(r"\bdark-mode\b"))
+        expect(html).to_have_attribute("data-theme", "dark")
+        dark = frame.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        assert (light, dark) == ("rgb(245, 245, 245)", "rgb(32, 33, 36)")
+        fg = frame.evaluate("() => getComputedStyle(document.querySelector('#overview-panel')).color")
+        assert fg == "rgb(232, 234, 237)"
+        page.wait_for_timeout(300)  # canvases redraw on the theme change
+        screenshot(page, "browser_dark.png")
+        # TensorBoard keeps the choice (once it has stored it); so does the tab after a reload.
+        page.wait_for_function(
+            "() => (localStorage.getItem('_tb_global_settings') || '').includes('\"theme\":\"dark\"')")
+        page.reload()
+        expect(page.locator("body")).to_have_class(re.compile(r"\bdark-mode\b"))
+        frame = _frame(page)
+        expect(frame.locator("html")).to_have_attribute("data-theme", "dark")
+        page.get_by_role("button", name="Menu for changing light or dark theme").click()
+        page.get_by_role("menuitem", name="Light").click()
+        expect(frame.locator("html")).to_have_attribute("data-theme", "light")
+        events.assert_clean()
+    finally:
+        page.close()
+
+    # Outside TensorBoard (the entry page opened alone): the system preference.
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, color_scheme="dark")
+    try:
+        page.goto(core_base + "/data/plugin_entry.html?name=rnn_hidden")
+        expect(page.locator("#run-select")).to_be_visible()
+        expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+        page.emulate_media(color_scheme="light")
+        expect(page.locator("html")).to_have_attribute("data-theme", "light")
+    finally:
+        page.close()

@@ -78,7 +78,16 @@ async function request(route: string, params: Params | undefined, init: RequestI
 }
 
 async function getJson<T>(route: string, params?: Params, signal?: AbortSignal): Promise<T> {
-  const response = await request(route, params, { headers: { Accept: "application/json" } }, signal);
+  return jsonRequest<T>("GET", route, params, signal);
+}
+
+/** A request that changes server state (cancelling a projection job): POST, as the route documents. */
+export function postJson<T>(route: string, params?: Params, signal?: AbortSignal): Promise<T> {
+  return jsonRequest<T>("POST", route, params, signal);
+}
+
+async function jsonRequest<T>(method: "GET" | "POST", route: string, params?: Params, signal?: AbortSignal): Promise<T> {
+  const response = await request(route, params, { method, headers: { Accept: "application/json" } }, signal);
   let body: unknown = undefined;
   let parsed = true;
   try {

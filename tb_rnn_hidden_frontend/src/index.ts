@@ -11,10 +11,10 @@
  * `state.projection`. Views render from the store and write only the shared
  * selection back; they never call each other.
  */
-import { ApiError, fetchSequences, fetchTags, getArray, getJson } from "./api";
+import { ApiError, fetchSequences, fetchTags, getArray, getJson, postJson } from "./api";
 import { asFloat32, checkShape, decodeCheckpoint } from "./data";
 import { h } from "./dom";
-import { fittedParams, type CheckpointData, type ProjectionParams, type ProjectionState } from "./model";
+import { DEFAULT_DISPLAY, DEFAULT_PROJECTION_PARAMS, fittedParams, type CheckpointData, type ProjectionParams, type ProjectionState } from "./model";
 import { startPolling } from "./poll";
 import {
   createStore,
@@ -22,7 +22,9 @@ import {
   sameSelection,
   selectionOf,
   stepsOf,
+  jsonEqual,
   withCheckpointData,
+  withSelection,
   withTags,
   type AppState,
   type Selection,
@@ -30,7 +32,7 @@ import {
 } from "./store";
 import { injectStyles } from "./styles";
 import { followTheme } from "./theme";
-import { readUrlState, writeUrlState } from "./url_state";
+import { readUrlState, watchUrlState, writeUrlState } from "./url_state";
 import { mountControls } from "./views/controls";
 import { mountDistances } from "./views/distances";
 import { mountHeatmap } from "./views/heatmap";
@@ -88,6 +90,11 @@ function projectionQuery(selection: Selection, params: ProjectionParams): Record
 function sentParams(state: Readonly<AppState>): ProjectionParams {
   const params: ProjectionParams = state.playing ? { ...state.params, align: "neighbor" } : state.params;
   return fittedParams(params, state.data?.pointSequence.length ?? 0);
+}
+
+/** Which request a `ProjectionState` answers: the checkpoint and the parameters sent. */
+function projectionKey(state: Readonly<AppState>): string {
+  return JSON.stringify([state.run, state.tag, state.step, sentParams(state)]);
 }
 
 interface ProjectionStatus {
@@ -149,17 +156,14 @@ function createLayout(): Record<string, HTMLElement> {
   return { ...panels, checkpoint };
 }
 
-/** Keeps the URL in step with the view (run, tag, step, selection, colouring, parameters). */
+/**
+ * Keeps the URL in step with the view (run, tag, step, selection, colouring,
+ * parameters), and the view with a URL the user edits or pastes while the tab
+ * is open. A bare `#rnn_hidden` (TensorBoard's router, on a click of the tab)
+ * gets the current view written back instead of resetting it.
+ */
 function syncUrl(store: Store<AppState>): void {
-  store.subscribe((state, previous) => {
-    if (
-      sameSelection(state, previous) &&
-      state.selected === previous.selected &&
-      state.focus === previous.focus &&
-      state.display.colorBy === previous.display.colorBy &&
-      state.params === previous.params
-    )
-      return;
+  const write = (state: Readonly<AppState>) => {
     if (state.run === null) return;
     writeUrlState({
       run: state.run,
@@ -169,6 +173,34 @@ function syncUrl(store: Store<AppState>): void {
       ...(state.focus !== null ? { focus: state.focus } : {}),
       colorBy: state.display.colorBy,
       params: state.params,
+    });
+  };
+  store.subscribe((state, previous) => {
+    if (
+      sameSelection(state, previous) &&
+      state.selected === previous.selected &&
+      state.focus === previous.focus &&
+      state.display.colorBy === previous.display.colorBy &&
+      state.params === previous.params
+    )
+      return;
+    write(state);
+  });
+  watchUrlState((url, hasOurs) => {
+    const state = store.get();
+    if (!hasOurs) {
+      write(state);
+      return;
+    }
+    const selected = url.selected ?? [];
+    const params = { ...DEFAULT_PROJECTION_PARAMS, ...(url.params ?? {}) };
+    const colorBy = url.colorBy ?? DEFAULT_DISPLAY.colorBy; // left out of the URL when default
+    store.set({
+      ...withSelection(state, { run: url.run ?? state.run, tag: url.tag ?? state.tag, step: url.step ?? state.step }),
+      selected: jsonEqual(selected, state.selected) ? state.selected : selected,
+      focus: url.focus ?? selected[0] ?? null,
+      display: colorBy !== state.display.colorBy ? { ...state.display, colorBy } : state.display,
+      params: jsonEqual(params, state.params) ? state.params : params,
     });
   });
 }
@@ -291,7 +323,7 @@ export async function render(): Promise<void> {
     if (data === null) return;
     const selection = selectionOf(state);
     const params = sentParams(state);
-    const key = JSON.stringify([selection.run, selection.tag, selection.step, params]);
+    const key = projectionKey(state);
     const query = projectionQuery(selection, params);
     try {
       let first = true;
@@ -335,33 +367,58 @@ export async function render(): Promise<void> {
   controls.addEventListener("rh-cancel-projection", () => {
     const state = store.get();
     if (state.data === null) return;
-    const params = sentParams(state);
-    void getJson("projection/cancel", projectionQuery(selectionOf(state), params)).catch(() => undefined);
+    // Polling stops first: the next `projection` request after a cancel would start the job again.
+    const run = ++projectionRun;
+    const key = projectionKey(state);
+    const cancel = async () => {
+      try {
+        const status = await postJson<ProjectionStatus>("projection/cancel", projectionQuery(selectionOf(state), sentParams(state)));
+        if (run !== projectionRun) return;
+        store.set({
+          projection: { ...store.get().projection, key, state: status.state, progress: status.progress, phase: status.phase, elapsed: status.elapsed, coords: null },
+        });
+      } catch (err) {
+        // 404: no job left to cancel (it has just finished): show its result.
+        if (run === projectionRun) void project();
+        if (!(err instanceof ApiError && err.status === 404)) console.warn("rnn_hidden: cancel failed:", describeError(err));
+      }
+    };
+    void cancel();
   });
 
   // ---- playing through checkpoints: advance once the shown one is drawn (or failed)
   let playTimer: ReturnType<typeof setTimeout> | undefined;
-  store.subscribe((state) => {
-    clearTimeout(playTimer);
-    if (!state.playing) return;
-    const steps = stepsOf(state);
-    const index = state.step !== null ? steps.indexOf(state.step) : -1;
+  let dwelling: string | null = null; // the projection key whose dwell timer runs
+  store.subscribe((state, previous) => {
+    const p = state.projection;
+    const key = state.data !== null && state.data.step === state.step ? projectionKey(state) : null;
+    if (state.playing && !previous.playing && key !== null && p.key !== key) {
+      // Started on a layout of other parameters (no alignment): lay this one out aligned too, so
+      // that the next checkpoint's layout has a neighbour to align to.
+      void project();
+    }
+    // This checkpoint's own layout: right after its data arrives the store still holds the previous one's.
     const shown =
-      state.data !== null &&
-      state.data.step === state.step &&
-      (state.projection.coords !== null || state.projection.state === "failed");
-    if (!shown) return;
-    const nextStep = steps[index + 1];
+      state.playing && key !== null && p.key === key && (p.coords !== null || p.state === "failed" || p.state === "cancelled");
+    if (!shown) {
+      clearTimeout(playTimer);
+      dwelling = null;
+      return;
+    }
+    if (dwelling === key) return; // other changes (hover, …) do not restart the dwell
+    dwelling = key;
+    const steps = stepsOf(state);
+    const nextStep = steps[steps.indexOf(state.step as number) + 1];
     if (nextStep === undefined) {
       store.set({ playing: false });
       return;
     }
     // Queue the next layout now: the server computes it after this one, aligned to it.
-    const params = sentParams(state);
-    void getJson("projection", projectionQuery({ ...selectionOf(state), step: nextStep }, params)).catch(
+    void getJson("projection", projectionQuery({ ...selectionOf(state), step: nextStep }, sentParams(state))).catch(
       () => undefined,
     );
     playTimer = setTimeout(() => {
+      dwelling = null;
       if (store.get().playing && store.get().step === state.step) store.set({ step: nextStep });
     }, PLAY_DWELL_MS);
   });

@@ -63,7 +63,11 @@ button[aria-pressed="true"] { background: var(--rh-accent); color: #fff; border-
 }
 @media (max-width: 1100px) { #rnn-hidden-app > #views { grid-template-columns: 1fr 1fr; } .column-centre { grid-column: 1 / -1; grid-row: 1; } }
 #projection-progress { display: flex; align-items: center; gap: 8px; flex-basis: 100%; }
-#projection-progress progress { flex: 0 1 260px; accent-color: var(--rh-accent); }
+#projection-progress progress { flex: 0 1 260px; height: 6px; border: none; border-radius: 3px; appearance: none; -webkit-appearance: none; background: var(--rh-border); }
+/* An explicit track and fill: Chromium's default track at 0 % reads as a full bar. */
+#projection-progress progress::-webkit-progress-bar { background: var(--rh-border); border-radius: 3px; }
+#projection-progress progress::-webkit-progress-value { background: var(--rh-accent); border-radius: 3px; }
+#projection-progress progress::-moz-progress-bar { background: var(--rh-accent); border-radius: 3px; }
 #projection-form { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 14px; flex-basis: 100%; border-top: 1px solid var(--rh-border); padding-top: 8px; }
 #tooltip { position: fixed; z-index: 10; pointer-events: none; background: var(--rh-card); color: var(--rh-fg);
   border: 1px solid var(--rh-border); border-radius: 3px; padding: 4px 8px; box-shadow: 0 2px 6px rgba(0,0,0,0.25);

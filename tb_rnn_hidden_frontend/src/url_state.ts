@@ -124,3 +124,23 @@ export function writeUrlState(state: UrlState): void {
   // replaceState: no history entry per slider move, and no hashchange for TensorBoard's router.
   target.history.replaceState(target.history.state, "", hash);
 }
+
+/** True when `hash` carries any of the tab's `rh_*` keys. */
+export function hasUrlState(hash: string): boolean {
+  return parseHash(hash).pairs.some(([key]) => key.startsWith(PREFIX));
+}
+
+/**
+ * Calls `listener` when the user changes the URL's hash by hand (a pasted
+ * link, an edited address) or TensorBoard's router rewrites it (clicking the
+ * tab sets a bare `#rnn_hidden`). Our own writes use replaceState, which fires
+ * no hashchange.
+ */
+export function watchUrlState(listener: (state: UrlState, hasOurs: boolean) => void): void {
+  const target = urlWindow();
+  target.addEventListener("hashchange", () => {
+    const hash = target.location.hash;
+    if (parseHash(hash).head !== "rnn_hidden") return; // another plugin's tab: not ours to read
+    listener(decodeUrlState(parseHash(hash).pairs), hasUrlState(hash));
+  });
+}

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { decodeUrlState, encodeUrlState, parseHash, replaceHashState } from "../build/url_state.mjs";
+import { decodeUrlState, encodeUrlState, hasUrlState, parseHash, replaceHashState } from "../build/url_state.mjs";
 
 test("state round-trips through the hash, other keys kept", () => {
   const state = {
@@ -43,4 +43,11 @@ test("small probe sets get the largest perplexity below P / 3; PCA is untouched"
   assert.equal(fittedParams(tsne, 3).perplexity, 2);
   const pca = { ...tsne, method: "pca" };
   assert.equal(fittedParams(pca, 40), pca);
+});
+
+test("hasUrlState tells a bare plugin hash (TensorBoard's router) from one carrying the view", () => {
+  assert.equal(hasUrlState("#rnn_hidden"), false);
+  assert.equal(hasUrlState("#rnn_hidden&other=1"), false);
+  assert.equal(hasUrlState("#rnn_hidden&rh_step=3"), true);
+  assert.equal(hasUrlState(""), false);
 });
