@@ -22,7 +22,9 @@
  *
  * For tests, the canvas area carries `data-transform` (JSON {k, tx, ty}: data
  * -> CSS px of the canvas, `sx = x*k + tx`, `sy = ty - y*k`), `data-points`
- * (points drawn), `data-state` and `data-animating`.
+ * (points drawn), `data-highlighted` and `data-highlighted-hash` (the points
+ * drawn ringed for the distance range: their number and the FNV-1a hash of
+ * their indices in ascending order), `data-state` and `data-animating`.
  */
 import { CLASS_PALETTE, CORRECT_COLOR, WRONG_COLOR, classColor, sequentialColor } from "../colors";
 import { h, setChildren } from "../dom";
@@ -52,6 +54,13 @@ import { hideTooltip, pointTooltipLines, showTooltip } from "../tooltip";
 export const ANIMATION_MS = 600;
 /** At most this many trajectories are drawn (the focused one always). */
 export const MAX_TRAJECTORIES = 200;
+/**
+ * Above this many trajectories, the ones not focused are drawn as thin lines
+ * (at most one device pixel wide, no halo): the canvas rasterises wide,
+ * self-overlapping strokes slowly (hundreds of ms for 200 trajectories of 100
+ * steps in software rendering), thin ones in a few ms.
+ */
+export const THIN_TRAJECTORIES_ABOVE = 24;
 /** Height of the canvas area, CSS px. */
 const CANVAS_HEIGHT = 440;
 
@@ -128,6 +137,13 @@ function readTheme(): Theme {
     accent: v("--rh-accent") || "#f57c00",
   };
 }
+
+/**
+ * FNV-1a over 32-bit values (one round per point index, ascending), as
+ * `data-highlighted-hash` publishes the ringed points.
+ */
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
 
 /** Little-endian RGBA packed for a Uint32Array view of ImageData. */
 function pack(r: number, g: number, b: number): number {
@@ -433,6 +449,8 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
       pixels.fill(0);
     }
     let count = 0;
+    let ringed = 0;
+    let ringedHash = FNV_OFFSET;
     if (drawn && transform && data && colors.length === pointCount()) {
       const k = transform.k * dpr;
       const tx = transform.tx * dpr;
@@ -480,7 +498,11 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
           const cx = Math.round((coords[2 * p] as number) * k + tx);
           const cy = Math.round(ty - (coords[2 * p + 1] as number) * k);
           if (!(cx >= -r && cy >= -r && cx < W + r && cy < H + r)) continue;
-          if (pass === 2) plot(cx, cy, r + 1, ringDisc, ring);
+          if (pass === 2) {
+            plot(cx, cy, r + 1, ringDisc, ring);
+            ringed++;
+            ringedHash = Math.imul(ringedHash ^ p, FNV_PRIME) >>> 0;
+          }
           plot(cx, cy, r, disc, colors[p] as number);
           count++;
         }
@@ -488,6 +510,9 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     }
     baseCtx.putImageData(image, 0, 0);
     area.dataset["points"] = String(count);
+    // What is ringed (the distance range), for tests: how many, and a hash of their indices.
+    area.dataset["highlighted"] = String(ringed);
+    area.dataset["highlightedHash"] = ringed > 0 ? ringedHash.toString(16) : "";
   };
 
   /** The sequences whose trajectories are drawn: the focused one last (on top). */
@@ -531,7 +556,28 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     const GRADIENT_LEVELS = 12;
     const batches = new Map<string, { path: Path2D; color: string; width: number }>();
     const halo = new Path2D();
+    let stroked = false;
+    // The halo, then the batches of the trajectories not focused (in source-over order:
+    // "destination-over" compositing made the rasterising several times slower).
+    const strokeBatches = () => {
+      if (stroked) return;
+      stroked = true;
+      ctx.save();
+      if (!thin) {
+        ctx.strokeStyle = rgbCss(bgColor, 0.85);
+        ctx.lineWidth = (display.thickness === "constant" ? 1.75 : 4) + 2;
+        ctx.stroke(halo);
+      }
+      ctx.globalAlpha = sequences.length < 10 ? 1 : 0.75;
+      for (const batch of batches.values()) {
+        ctx.strokeStyle = batch.color;
+        ctx.lineWidth = batch.width;
+        ctx.stroke(batch.path);
+      }
+      ctx.restore();
+    };
     const labelAll = sequences.length <= 5;
+    const thin = sequences.length > THIN_TRAJECTORIES_ABOVE;
     for (const s of sequences) {
       const a = offsets[s] as number;
       const b = offsets[s + 1] as number;
@@ -545,6 +591,12 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
       const level = (f: number) => (display.timeGradient ? Math.round(f * (GRADIENT_LEVELS - 1)) : -1);
       const colorOfLevel = (l: number) => (l < 0 ? base : mix(start, end, l / (GRADIENT_LEVELS - 1)));
       const widthOf = (step: number, p: number) => {
+        if (thin && !isFocus) {
+          // Width still shows time or distance, within one device pixel.
+          if (display.thickness === "time") return (0.35 + 0.65 * (step / Math.max(1, len - 1))) / dpr;
+          if (display.thickness === "distance") return (0.35 + 0.65 * Math.min(1, distances[p - s - 1] ?? 0)) / dpr;
+          return 1 / dpr;
+        }
         const extra = isFocus ? 1 : 0;
         if (display.thickness === "time") return 0.75 + 3.25 * (step / Math.max(1, len - 1)) + extra;
         if (display.thickness === "distance") return 0.75 + 5 * (distances[p - s - 1] ?? 0) + extra;
@@ -552,20 +604,21 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
       };
       const haloWidth = (display.thickness === "constant" ? 1.75 : 4) + 2;
       if (isFocus) {
+        strokeBatches(); // the others (last in `sequences`) go under it
         ctx.beginPath();
         ctx.moveTo(sx(a), sy(a));
         for (let p = a + 1; p < b; p++) ctx.lineTo(sx(p), sy(p));
         ctx.strokeStyle = rgbCss(bgColor, 0.9);
         ctx.lineWidth = haloWidth + 2;
         ctx.stroke();
-      } else {
+      } else if (!thin) {
         halo.moveTo(sx(a), sy(a));
         for (let p = a + 1; p < b; p++) halo.lineTo(sx(p), sy(p));
       }
       for (let p = a + 1; p < b; p++) {
         const step = p - a;
         const l = level(step / Math.max(1, len - 1));
-        const w = Math.round(widthOf(step, p) * 2) / 2;
+        const w = thin && !isFocus ? Math.round(widthOf(step, p) * dpr * 10) / (10 * dpr) : Math.round(widthOf(step, p) * 2) / 2;
         if (isFocus) {
           ctx.beginPath();
           ctx.moveTo(sx(p - 1), sy(p - 1));
@@ -615,20 +668,7 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
         }
       }
     }
-    // The batches go under what is drawn already (the focused trajectory), the halo under them.
-    ctx.save();
-    ctx.globalCompositeOperation = "destination-over";
-    ctx.globalAlpha = sequences.length < 10 ? 1 : 0.75;
-    for (const batch of batches.values()) {
-      ctx.strokeStyle = batch.color;
-      ctx.lineWidth = batch.width;
-      ctx.stroke(batch.path);
-    }
-    ctx.globalAlpha = 1;
-    ctx.strokeStyle = rgbCss(bgColor, 0.85);
-    ctx.lineWidth = (display.thickness === "constant" ? 1.75 : 4) + 2;
-    ctx.stroke(halo);
-    ctx.restore();
+    strokeBatches();
     ctx.lineWidth = 1.5;
     for (const m of markerJobs) {
       ctx.beginPath();
@@ -819,6 +859,9 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     const shown = trajectorySequences().length;
     if (state.selected.length > shown) {
       items.push(h("span", { class: "legend-note" }, `trajectories of ${shown} of ${state.selected.length} selected sequences`));
+    }
+    if (shown > THIN_TRAJECTORIES_ABOVE) {
+      items.push(h("span", { class: "legend-note" }, `over ${THIN_TRAJECTORIES_ABOVE} trajectories: thin lines but the focused one`));
     }
     if (shown > 0 && state.display.markers) {
       items.push(h("span", { class: "legend-note" }, "trajectory: ○ start, ■ end"));
