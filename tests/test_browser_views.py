@@ -28,6 +28,7 @@ from tb_rnn_hidden import writer
 
 N, T, H = 40, 12, 8
 MANY = 3000
+LONG = 600
 STEPS = (0, 1, 2)
 MARKUP_TOKEN = "<img src=x onerror=alert(1)>"
 CLASS_NAMES = ["neg", "<b>bold</b>", "pos"]
@@ -61,6 +62,11 @@ def logged(tmp_path_factory):
         many["class_names"] = CLASS_NAMES
         w.add("many", step=2, **many)
         written["many", 2] = many
+        # Long sequences (the heat map scrolls sideways).
+        series = make_checkpoint(seed=73, n=3, t=LONG, h=4)
+        series["class_names"] = CLASS_NAMES
+        w.add("series", step=2, **series)
+        written["series", 2] = series
         unlabelled = make_checkpoint(seed=71, n=8, t=6, h=4)
         unlabelled["labels"] = None
         w.add("unlabelled", step=2, **unlabelled)
@@ -141,6 +147,46 @@ def tab(browser, base):
 def _select_row(frame, i):
     frame.locator("#sequence-table tbody tr[data-index='%d']" % i).click()
     expect(frame.locator("#input-caption")).to_contain_text("Sequence %d:" % i)
+
+
+def _fnv1a(indices):
+    """FNV-1a over 32-bit values, one round per index, as the projection publishes its ringed points."""
+    h = 0x811C9DC5
+    for p in indices:
+        h = ((h ^ int(p)) * 0x01000193) & 0xFFFFFFFF
+    return "%x" % h
+
+
+def _points_in_distance_range(base, lengths, lo, hi, tag="lstm", step=2):
+    """The points whose arriving transition's normalised distance is in [lo, hi], from the served /distances."""
+    status, headers, body = http_get(
+        base + "/data/plugin/rnn_hidden/distances?run=train&tag=%s&step=%d" % (tag, step))
+    assert status == 200, body
+    assert headers["X-Array-Dtype"] == "float32"
+    raw = np.frombuffer(body, np.float32)
+    largest = float(headers["X-Max-Distance"])
+    # As the browser decodes them: float64 product stored as float32, compared as float64.
+    normalised = (raw.astype(np.float64) * (1.0 / largest)).astype(np.float32).astype(np.float64)
+    offsets = _offsets(lengths)
+    assert len(raw) == offsets[-1] - len(lengths)
+    return [int(offsets[i] + t) for i in range(len(lengths)) for t in range(1, int(lengths[i]))
+            if lo <= normalised[offsets[i] - i + t - 1] <= hi]
+
+
+def _assert_ringed(tab, lengths, expected_range=None):
+    """The projection rings exactly the points computed here from the served distances and the shown range."""
+    frame = tab.frame
+    raw_range = frame.locator("#distance-range").get_attribute("data-range")
+    lo, hi = (float(v) for v in raw_range.split(","))
+    if expected_range is not None:
+        assert (lo, hi) == pytest.approx(expected_range, abs=1e-12)
+    expected = _points_in_distance_range(tab.base, lengths, lo, hi)
+    area = frame.locator("#projection-area")
+    total = int(np.sum(lengths))
+    expect(area).to_have_attribute("data-points", str(total))  # all drawn, so all ringed ones are too
+    expect(area).to_have_attribute("data-highlighted", str(len(expected)))
+    expect(area).to_have_attribute("data-highlighted-hash", _fnv1a(expected) if expected else "")
+    return expected
 
 
 def _predicted(data, i):
@@ -585,6 +631,35 @@ def test_ctrl_and_shift_click_add_to_the_selection(tab):
     assert selected() == [6]
 
 
+def test_many_trajectories_are_drawn_thin(tab):
+    """Above 24 selected sequences the others' trajectories are thin lines (fast to rasterise); the focus keeps its width."""
+    frame = tab.frame
+    tab.wait_projection()
+    area = frame.locator("#projection-area")
+    box = area.bounding_box()
+    trails = frame.locator("#projection-trails")
+    inked = "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; " \
+            "let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"
+    _select_row(frame, 0)
+    one = trails.evaluate(inked)
+    page = tab.page
+    page.keyboard.down("Shift")  # a box over the whole plot: every sequence
+    page.mouse.move(box["x"] + 2, box["y"] + 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2, steps=4)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    legend = frame.locator("#projection-legend")
+    expect(legend).to_contain_text("over 24 trajectories: thin lines but the focused one")
+    assert len(tab.url_state()["rh_sel"].split(",")) == N
+    page.wait_for_timeout(100)
+    assert trails.evaluate(inked) > 2 * one  # the others are drawn too
+    screenshot(area, "view_projection_thin_trajectories.png")
+    area.press("Escape")
+    _select_row(frame, 0)
+    expect(legend).not_to_contain_text("thin lines")
+
+
 def test_distance_range_brush_and_clear(tab, logged):
     _, written = logged
     frame = tab.frame
@@ -622,12 +697,56 @@ def test_distance_range_brush_and_clear(tab, logged):
         "bs => bs.map(b => Number(b.dataset.step))")
     assert marked == [t + 1 for t, d in enumerate(own) if lo <= d <= hi]
     expect(frame.locator("#projection-panel")).to_contain_text("ringed: arriving step distance %.2f" % lo)
+    ringed = _assert_ringed(tab, lengths)
+    assert 0 < len(ringed) < int(lengths.sum()) - N  # a real subset of the points with a transition
     screenshot(frame.locator("#distance-panel"), "view_distance_range.png")
+    screenshot(frame.locator("#projection-area"), "view_distance_range_projection.png")
 
     frame.locator("#distance-clear").click()
     expect(label).to_have_text("no range")
     expect(frame.locator("#distance-bars .dist-bar.in-range")).to_have_count(0)
     expect(frame.locator("#projection-panel")).not_to_contain_text("ringed")
+    expect(frame.locator("#projection-area")).to_have_attribute("data-highlighted", "0")
+
+
+def test_distance_range_by_keyboard(tab, logged):
+    """The histogram's range brush without a mouse: Tab to it, arrows move, shift+arrows resize, Escape clears."""
+    _, written = logged
+    frame = tab.frame
+    lengths = written["lstm", 2]["lengths"]
+    tab.wait_projection()
+    hist = frame.locator("#distance-hist")
+    label = frame.locator("#distance-range")
+    expect(label).to_have_text("no range")
+    expect(hist).to_have_attribute("role", "slider")
+    expect(hist).to_have_accessible_name("Distance range to highlight in the projection")
+    expect(hist).to_have_attribute("aria-valuetext", "no range")
+    # Reached with the Tab key: a click on the caption above it sets where Tab starts.
+    frame.locator("#distance-hist-caption").click()
+    tab.page.keyboard.press("Tab")
+    expect(hist).to_be_focused()
+    assert hist.evaluate("h => getComputedStyle(h).outlineStyle") != "none"  # a visible focus ring
+
+    tab.page.keyboard.press("ArrowRight")  # the first press: the first of 40 bins
+    expect(label).to_have_text("range 0.00–0.03")
+    _assert_ringed(tab, lengths, (0, 1 / 40))
+    for _ in range(11):
+        tab.page.keyboard.press("ArrowRight")  # moves: bins 11..12
+    for _ in range(9):
+        tab.page.keyboard.press("Shift+ArrowRight")  # upper end: bins 11..21
+    tab.page.keyboard.press("Shift+ArrowLeft")  # bins 11..20
+    expect(hist).to_have_attribute("aria-valuetext", "from 0.275 to 0.500 of the largest distance")
+    ringed = _assert_ringed(tab, lengths, (11 / 40, 20 / 40))
+    assert len(ringed) > 0
+    screenshot(frame.locator("#distance-panel"), "view_distance_range_keyboard.png")
+    tab.page.keyboard.press("End")  # same width, at the top
+    _assert_ringed(tab, lengths, (31 / 40, 1.0))
+    tab.page.keyboard.press("Home")
+    _assert_ringed(tab, lengths, (0.0, 9 / 40))
+    tab.page.keyboard.press("Escape")
+    expect(label).to_have_text("no range")
+    expect(frame.locator("#projection-area")).to_have_attribute("data-highlighted", "0")
+    expect(hist).to_be_focused()
 
 
 def test_thousands_of_sequences_scroll_virtually(browser, base, logged):
@@ -660,6 +779,75 @@ def test_thousands_of_sequences_scroll_virtually(browser, base, logged):
         assert view_box["y"] <= row_box["y"] and row_box["y"] + row_box["height"] <= view_box["y"] + view_box["height"] + 1
         assert rows.count() < 60
         screenshot(f.locator("#table-panel"), "view_table_many.png")
+        other.events.assert_clean()
+    finally:
+        other.close()
+
+
+def test_heatmap_of_a_long_sequence_scrolls_and_hovers_exactly(browser, base, logged):
+    """600 steps: columns stay readable (>= 3 px), the map scrolls, a step hovered elsewhere is scrolled into view."""
+    _, written = logged
+    data = written["series", 2]
+    probabilities = data["probabilities"][0]
+    other = Tab(browser, base, START_HASH + "&rh_tag=series")
+    try:
+        f = other.frame
+        _select_row(f, 0)
+        root = f.locator("#heatmap-root")
+        scroller = f.locator("#heatmap-scroll")
+        canvas = f.locator("#heatmap-canvas")
+        token = lambda t: f.locator("#input-tokens .token[data-step='%d']" % t)  # noqa: E731
+        expect(f.locator("#heatmap-caption")).to_contain_text("(%d steps; scroll sideways for more)" % LONG)
+        cell = float(root.get_attribute("data-cell"))
+        label = float(root.get_attribute("data-label-width"))
+        assert cell >= 3
+        width, client = scroller.evaluate("s => [s.scrollWidth, s.clientWidth]")
+        assert width == pytest.approx(label + cell * LONG, abs=1)
+        assert width > 3 * client  # it does scroll
+        assert scroller.evaluate("s => s.scrollLeft") == 0
+
+        def column_x(t):
+            """Page x of the centre of step t's column, and whether it is inside the visible window."""
+            box = canvas.bounding_box()
+            x = box["x"] + label + (t + 0.5) * cell - scroller.evaluate("s => s.scrollLeft")
+            return x, box["x"] + label <= x <= box["x"] + box["width"]
+
+        # A token far to the right, hovered in the input view: the map scrolls to its column.
+        token(550).scroll_into_view_if_needed()
+        token(550).hover()
+        expect(root).to_have_attribute("data-hover-step", "550")
+        x, visible = column_x(550)
+        assert visible
+        screenshot(f.locator("#heatmap-panel"), "view_heatmap_long_scrolled.png")
+
+        # Hovering columns of the scrolled map hovers exactly those steps everywhere, with their probabilities.
+        box = canvas.bounding_box()
+        for t in (545, 551, 556):
+            x, visible = column_x(t)
+            assert visible
+            other.page.mouse.move(x, box["y"] + 8)
+            expect(root).to_have_attribute("data-hover-step", str(t))
+            expect(token(t)).to_have_class("token hovered")
+            expect(f.locator("#tooltip")).to_contain_text("sequence 0, step %d" % t)
+            k = int(probabilities[t].argmax())
+            expect(f.locator("#tooltip")).to_contain_text("%s: %.1f%%" % (CLASS_NAMES[k], 100 * probabilities[t, k]))
+        # The pointer on the map does not scroll it.
+        left = scroller.evaluate("s => s.scrollLeft")
+        other.page.mouse.move(column_x(556)[0] + cell / 4, box["y"] + 8)
+        assert scroller.evaluate("s => s.scrollLeft") == left
+
+        # Scrolled to the end by the user: the last column is the last step.
+        scroller.evaluate("s => { s.scrollLeft = s.scrollWidth; }")
+        x, visible = column_x(LONG - 1)
+        assert visible
+        other.page.mouse.move(x, box["y"] + 8)
+        expect(root).to_have_attribute("data-hover-step", str(LONG - 1))
+        # Back to a token near the start: scrolled back.
+        token(3).scroll_into_view_if_needed()
+        token(3).hover()
+        expect(root).to_have_attribute("data-hover-step", "3")
+        assert column_x(3)[1]
+        screenshot(f.locator("#heatmap-panel"), "view_heatmap_long_start.png")
         other.events.assert_clean()
     finally:
         other.close()

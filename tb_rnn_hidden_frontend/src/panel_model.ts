@@ -100,3 +100,30 @@ export function histogram(values: Float32Array, bins: number): number[] {
   }
   return counts;
 }
+
+/**
+ * The distance range after a key press on the histogram, in whole bins of
+ * `bins` (a dragged range snaps to the nearest bin edges): arrows move it one
+ * bin, shift+arrows move its upper end (at least one bin wide), Home/End move
+ * it to either end. Without a range, any of these shows the first bin (Home,
+ * arrows) or the last (End). Null for other keys: the range does not change.
+ */
+export function keyedRange(
+  range: readonly [number, number] | null,
+  key: string,
+  shift: boolean,
+  bins: number,
+): [number, number] | null {
+  let lo = range === null ? 0 : Math.min(bins - 1, Math.max(0, Math.round(range[0] * bins)));
+  let hi = range === null ? 1 : Math.min(bins, Math.max(lo + 1, Math.round(range[1] * bins)));
+  const width = hi - lo;
+  const up = key === "ArrowRight" || key === "ArrowUp";
+  const down = key === "ArrowLeft" || key === "ArrowDown";
+  if (!up && !down && key !== "Home" && key !== "End") return null;
+  if (key === "Home") [lo, hi] = [0, width];
+  else if (key === "End") [lo, hi] = [bins - width, bins];
+  else if (range !== null && shift) hi = up ? Math.min(bins, hi + 1) : Math.max(lo + 1, hi - 1);
+  else if (range !== null && up && hi < bins) [lo, hi] = [lo + 1, hi + 1];
+  else if (range !== null && down && lo > 0) [lo, hi] = [lo - 1, hi - 1];
+  return [lo / bins, hi / bins];
+}

@@ -138,3 +138,46 @@ test("sequence text: the first tokens, an ellipsis only when cut", () => {
   const short = data.meta.lengths.findIndex((l) => l === 1);
   assert.equal(sequenceText(data, short, 3), `w${data.offsets[short] % 4}`);
 });
+
+test("keyedRange: the histogram's range by keyboard, in whole bins", async () => {
+  const { keyedRange } = await import("../build/panel_model.mjs");
+  const B = 40;
+  const bins = (r) => (r === null ? null : r.map((v) => Math.round(v * B)));
+  // Without a range: arrows and Home show the first bin, End the last.
+  for (const key of ["ArrowRight", "ArrowLeft", "ArrowUp", "ArrowDown", "Home"]) {
+    assert.deepEqual(bins(keyedRange(null, key, false, B)), [0, 1], key);
+    assert.deepEqual(bins(keyedRange(null, key, true, B)), [0, 1], `shift+${key}`);
+  }
+  assert.deepEqual(bins(keyedRange(null, "End", false, B)), [39, 40]);
+  // Other keys change nothing.
+  assert.equal(keyedRange([0.2, 0.3], "a", false, B), null);
+  assert.equal(keyedRange(null, "Enter", false, B), null);
+  // Arrows move, keeping the width, and stop at either end.
+  assert.deepEqual(bins(keyedRange([10 / B, 14 / B], "ArrowRight", false, B)), [11, 15]);
+  assert.deepEqual(bins(keyedRange([10 / B, 14 / B], "ArrowLeft", false, B)), [9, 13]);
+  assert.deepEqual(bins(keyedRange([36 / B, 1], "ArrowRight", false, B)), [36, 40]);
+  assert.deepEqual(bins(keyedRange([0, 4 / B], "ArrowLeft", false, B)), [0, 4]);
+  // Shift+arrows move the upper end; the range stays at least one bin wide and inside [0, 1].
+  assert.deepEqual(bins(keyedRange([10 / B, 14 / B], "ArrowRight", true, B)), [10, 15]);
+  assert.deepEqual(bins(keyedRange([10 / B, 14 / B], "ArrowLeft", true, B)), [10, 13]);
+  assert.deepEqual(bins(keyedRange([10 / B, 11 / B], "ArrowLeft", true, B)), [10, 11]);
+  assert.deepEqual(bins(keyedRange([10 / B, 1], "ArrowRight", true, B)), [10, 40]);
+  // Home/End keep the width.
+  assert.deepEqual(bins(keyedRange([10 / B, 14 / B], "Home", false, B)), [0, 4]);
+  assert.deepEqual(bins(keyedRange([10 / B, 14 / B], "End", false, B)), [36, 40]);
+  // A dragged range snaps to the nearest bin edges; exact values are k / bins.
+  assert.deepEqual(keyedRange([0.3012, 0.6987], "ArrowRight", false, B), [13 / B, 29 / B]);
+  // A range narrower than a bin, or at the top, still gives a valid bin.
+  assert.deepEqual(bins(keyedRange([0.999, 1], "ArrowLeft", false, B)), [38, 39]);
+  for (let i = 0; i < 200; i++) {
+    const lo = Math.random();
+    const hi = lo + Math.random() * (1 - lo);
+    for (const key of ["ArrowRight", "ArrowLeft", "Home", "End"]) {
+      for (const shift of [false, true]) {
+        const [a, b] = keyedRange([lo, hi], key, shift, B);
+        assert.ok(0 <= a && a < b && b <= 1 && Number.isInteger(Math.round(a * B)), `${lo},${hi} ${key} ${shift}: ${a},${b}`);
+        assert.ok(Math.abs(a * B - Math.round(a * B)) < 1e-9 && Math.abs(b * B - Math.round(b * B)) < 1e-9);
+      }
+    }
+  }
+});

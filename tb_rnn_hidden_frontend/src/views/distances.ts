@@ -4,11 +4,12 @@
  * the largest of the checkpoint (bars); below, the distribution over all
  * transitions, where dragging selects a range that the projection highlights.
  * A bar is the step it arrives at: hovering it hovers point t+1 everywhere.
- * For tests, the histogram carries its bin counts (`data-counts`) and the range
- * label the exact range (`data-range`, "lo,hi").
+ * The histogram is also a keyboard control (arrow keys, see its aria
+ * description). For tests, it carries its bin counts (`data-counts`) and the
+ * range label the exact range (`data-range`, "lo,hi").
  */
 import { h, setChildren, sharpContext } from "../dom";
-import { histogram } from "../panel_model";
+import { histogram, keyedRange } from "../panel_model";
 import { hoverPoint, setDistanceRange, type AppState, type Store } from "../store";
 import { addStyles, themeColor } from "../styles";
 import { hideTooltip, pointTooltipLines, showTooltip } from "../tooltip";
@@ -22,7 +23,9 @@ const CSS = `
 #distance-bars .dist-bar { flex: 1 1 0; min-width: 1px; background: var(--rh-muted); opacity: 0.75; }
 #distance-bars .dist-bar.hovered { background: var(--rh-highlight); opacity: 1; }
 #distance-bars .dist-bar.in-range { background: var(--rh-accent); opacity: 1; }
-#distance-hist { display: block; width: 100%; height: ${HIST_HEIGHT}px; cursor: col-resize; touch-action: none; }
+#distance-hist { display: block; width: 100%; height: ${HIST_HEIGHT}px; cursor: col-resize; touch-action: none; border-radius: 2px; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+#distance-hist:focus-visible { outline: 2px solid var(--rh-accent); outline-offset: 2px; }
 .distance-row { display: flex; align-items: center; gap: 8px; color: var(--rh-muted); margin: 4px 0; }
 #distance-caption, #distance-hist-caption { color: var(--rh-muted); margin: 6px 0 4px; }
 `;
@@ -31,11 +34,31 @@ export function mountDistances(parent: HTMLElement, store: Store<AppState>): voi
   addStyles("distances", CSS);
   const caption = h("p", { id: "distance-caption" });
   const bars = h("div", { id: "distance-bars", "data-testid": "distance-bars" });
-  const histCaption = h("p", { id: "distance-hist-caption" }, "All transitions of this checkpoint (drag to highlight a range in the projection):");
-  const hist = h("canvas", { id: "distance-hist", "data-testid": "distance-hist" });
-  const range = h("span", { id: "distance-range", "data-testid": "distance-range" });
+  const histCaption = h(
+    "p",
+    { id: "distance-hist-caption" },
+    "All transitions of this checkpoint (drag, or focus it and use the arrow keys, to highlight a range in the projection):",
+  );
+  // Keyboard: arrows move the range one bin, shift+arrows move its upper end, Home/End jump, Escape clears.
+  const hist = h("canvas", {
+    id: "distance-hist",
+    "data-testid": "distance-hist",
+    tabindex: 0,
+    role: "slider",
+    "aria-label": "Distance range to highlight in the projection",
+    "aria-describedby": "distance-hist-caption distance-hist-keys",
+    "aria-valuemin": 0,
+    "aria-valuemax": 1,
+    "aria-keyshortcuts": "ArrowLeft ArrowRight Shift+ArrowLeft Shift+ArrowRight Home End Escape",
+  });
+  const keysHint = h(
+    "span",
+    { id: "distance-hist-keys", class: "visually-hidden" },
+    `Arrow keys move the range by one of ${BINS} bins; shift with arrow keys moves its upper end; Escape clears it.`,
+  );
+  const range = h("span", { id: "distance-range", "data-testid": "distance-range", "aria-live": "polite" });
   const clear = h("button", { type: "button", id: "distance-clear" }, "Clear range");
-  parent.append(h("h2", {}, "Step distances (hidden space)"), caption, bars, histCaption, hist, h("div", { class: "distance-row" }, range, clear));
+  parent.append(h("h2", {}, "Step distances (hidden space)"), caption, bars, histCaption, hist, keysHint, h("div", { class: "distance-row" }, range, clear));
 
   let barStart = -1; // point index of step 0 of the shown sequence
   let barEls: HTMLElement[] = [];
@@ -82,6 +105,8 @@ export function mountDistances(parent: HTMLElement, store: Store<AppState>): voi
     if (!ctx) return;
     const r = state.distanceRange;
     range.textContent = r === null ? "no range" : `range ${r[0].toFixed(2)}–${r[1].toFixed(2)}`;
+    hist.setAttribute("aria-valuenow", String(r === null ? 0 : r[0]));
+    hist.setAttribute("aria-valuetext", r === null ? "no range" : `from ${r[0].toFixed(3)} to ${r[1].toFixed(3)} of the largest distance`);
     range.dataset["range"] = r === null ? "" : `${r[0]},${r[1]}`;
     hist.dataset["counts"] = counts.join(",");
     clear.disabled = r === null;
@@ -137,6 +162,19 @@ export function mountDistances(parent: HTMLElement, store: Store<AppState>): voi
     store.set(setDistanceRange([from, at(event)]));
   });
   clear.addEventListener("click", () => store.set(setDistanceRange(null)));
+  hist.addEventListener("keydown", (event) => {
+    const r = store.get().distanceRange;
+    if (event.key === "Escape" || event.key === "Delete" || event.key === "Backspace") {
+      if (r === null) return;
+      store.set(setDistanceRange(null));
+      event.preventDefault();
+      return;
+    }
+    const next = keyedRange(r, event.key, event.shiftKey, BINS);
+    if (next === null) return;
+    event.preventDefault();
+    store.set(setDistanceRange(next));
+  });
 
   new ResizeObserver(() => drawHist()).observe(hist);
   new MutationObserver(() => drawHist()).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
