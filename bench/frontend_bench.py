@@ -22,13 +22,29 @@ records (see `tb_rnn_hidden_frontend/src/views/projection.ts`):
   updated, highlight drawn) over 60 moves that land on a new point;
 - box brush: `rh-projection-brush` (pointerup -> brushed points and selected
   sequences in the store, points and trajectories redrawn), 10 boxes;
-- checkpoint animation: frame intervals while the points move to the other
-  checkpoint's layout.
+- checkpoint change: the slider to the other checkpoint and back (two
+  changes), first with one sequence selected, then with the last brush's
+  sequences selected (200 trajectories drawn). Frame intervals (requestAnimationFrame) from the key
+  press until the points have moved to the new layout, reported as max, p95
+  and the number over 100 ms; and the view's measures in that window:
+  `rh-checkpoint-fetch` (the arrays' routes, awaited), `rh-checkpoint-decode`,
+  `rh-checkpoint-views` (the data in the store, every view updated),
+  `rh-projection-draw-points` and `rh-projection-draw-trails` (per frame; the
+  canvas rasterises trajectories later, at the frame's commit, which only the
+  frame intervals show).
 
-The Embedding Projector gets the same 100k x 64 states (a `projector_config.pbtxt`
-with a binary tensor and a metadata TSV in the run directory); the bench
-times how long `#projector` takes until it reports the points loaded, and
-screenshots both to `test-artifacts/`.
+Then, in one browser with WebGL (SwiftShader), the time to first render from
+navigation, three times each, alternating, each in a fresh browser context:
+this plugin's view (PCA, precomputed: all 100k points drawn in a ready
+layout, `data-points`), and TensorBoard's Embedding Projector on the same
+100k x 64 states (a `projector_config.pbtxt` with a binary tensor and a
+metadata TSV in the run directory), which computes its PCA in the browser. The
+projector runs in an iframe inside an iframe (`projector_binary.html`), and its
+`<vz-projector>` element is in Polymer shadow DOM: the bench polls that
+element's own state (`dataSet.points.length`, `projection`) every 20 ms, then
+waits two animation frames. Screenshots land in `test-artifacts/`.
+
+    python bench/frontend_bench.py --comparison-only   # only the time to first render comparison
 """
 
 import argparse
@@ -152,6 +168,50 @@ FRAME_STOP = """() => { window.__frameLoop = false; const f = window.__frames;
   return f.slice(1).map((t, i) => t - f[i]); }"""
 
 
+CHECKPOINT_MEASURES = ("rh-checkpoint-fetch", "rh-checkpoint-decode", "rh-checkpoint-views",
+                       "rh-projection-draw-points", "rh-projection-draw-trails")
+
+
+def checkpoint_change(frame, key, measured):
+    """Frame intervals from pressing `key` on the slider until the points have moved to the other layout.
+
+    The window covers everything a checkpoint change does: the debounce, the
+    fetch and decoding of the new arrays, every view's update, the projection
+    request, and the move (`data-animating` true, then false); 300 ms after it
+    are included. The view's own measures in that window are added to `measured`.
+    """
+    for name in CHECKPOINT_MEASURES:
+        frame.evaluate("n => performance.clearMeasures(n)", name)
+    frame.evaluate(FRAME_TIMER)
+    frame.locator("#step-slider").press(key)
+    frame.wait_for_function("() => document.querySelector('#projection-area').dataset.animating === 'true'",
+                            timeout=30_000)
+    frame.wait_for_function("() => document.querySelector('#projection-area').dataset.animating === 'false'",
+                            timeout=30_000)
+    frame.wait_for_timeout(300)
+    intervals = frame.evaluate(FRAME_STOP)
+    for name in CHECKPOINT_MEASURES:
+        measured.setdefault(name, []).extend(measures(frame, name))
+    return intervals
+
+
+def report_checkpoint_change(results, label, frame):
+    measured = {}
+    intervals = checkpoint_change(frame, "Home", measured) + checkpoint_change(frame, "End", measured)
+    results["checkpoint change, %s: frame interval" % label] = frame_summary(intervals)
+    for name in CHECKPOINT_MEASURES:
+        values = measured.get(name, [])
+        results["  %s, %s" % (label, name)] = "max %.1f ms, median %.1f ms (n=%d)" % (
+            max(values), statistics.median(values), len(values)) if values else "n/a"
+
+
+def frame_summary(intervals):
+    values = sorted(intervals)
+    p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
+    return "max %.1f ms, p95 %.1f ms, median %.1f ms, frames over 100 ms: %d (n=%d)" % (
+        values[-1], p95, statistics.median(values), sum(v > 100 for v in values), len(values))
+
+
 def bench_plugin(browser, base, results):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     errors = []
@@ -211,6 +271,11 @@ def bench_plugin(browser, base, results):
     results["hover highlight"] = summary(hover)
     page.screenshot(path=str(ARTIFACTS / "bench_projection_hover.png"))
 
+    # Checkpoint change with one sequence selected (its trajectory drawn): to step 0 and back.
+    frame.locator("#sequence-table tbody tr[data-index]").first.click()
+    page.wait_for_timeout(300)
+    report_checkpoint_change(results, "1 sequence selected", frame)
+
     # Box brush: shift+drag, 10 boxes from small to a quarter of the plot.
     frame.evaluate("() => performance.clearMeasures('rh-projection-brush')")
     brushed = []
@@ -232,44 +297,95 @@ def bench_plugin(browser, base, results):
     page.screenshot(path=str(ARTIFACTS / "bench_projection_brush.png"))
     frame.locator("#projection-clear-brush").click()
 
-    # Checkpoint animation: to the other checkpoint (its PCA is cached too).
-    slider = frame.locator("#step-slider")
-    if slider.count():
-        frame.evaluate(FRAME_TIMER)
-        slider.press("Home")
-        frame.wait_for_function("() => document.querySelector('#projection-area').dataset.animating === 'true'",
-                                timeout=30_000)
-        frame.wait_for_function("() => document.querySelector('#projection-area').dataset.animating === 'false'",
-                                timeout=30_000)
-        intervals = frame.evaluate(FRAME_STOP)
-        results["checkpoint animation: frame interval"] = summary(intervals[-36:])
+    # Checkpoint change with the last brush's sequences selected (200 trajectories drawn): to step 0 and back.
+    report_checkpoint_change(results, "the brush's sequences selected", frame)
+    results["checkpoint change: legend"] = frame.locator("#projection-legend").inner_text().replace("\n", " | ")
+    page.screenshot(path=str(ARTIFACTS / "bench_projection_checkpoint_change.png"))
     results["page errors"] = errors or "none"
     page.close()
 
 
-def bench_projector(browser, base, results, num_points):
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+# The Embedding Projector runs in an iframe (plugin_entry.html?name=projector) that holds another
+# (projector_binary.html); its <vz-projector> sits in Polymer shadow DOM. Read its own state there.
+PROJECTOR_STATE = """() => {
+  const find = (root) => {
+    const hit = root.querySelector('vz-projector');
+    if (hit) return hit;
+    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) { const x = find(el.shadowRoot); if (x) return x; }
+    return null;
+  };
+  const p = find(document);
+  const ds = p && p.dataSet;
+  return {points: ds ? ds.points.length : 0, projection: p && p.projection ? p.projection.projectionType : null};
+}"""
+PLUGIN_STATE = """() => { const a = document.querySelector('#projection-area');
+  return {points: a ? Number(a.dataset.points) : 0, projection: a && a.dataset.state === 'ready' ? 'ready' : null}; }"""
+# Two animation frames after the state says drawn: the frame with the draw has been presented.
+TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r())))"
+
+
+def time_to_first_render(browser, url, frame_match, state_js, num_points, timeout=300):
+    """Seconds from navigation to the first frame with all points drawn in a layout, polled every 20 ms."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})  # cold cache
+    page = context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     start = time.perf_counter()
-    page.goto(base + "/#projector")
-    # Its own status line says "Points: N | Dimension: D" once the tensor is
-    # loaded; "Total variance described" once its PCA layout is drawn.
-    for label, selector in [("points loaded", "text=/Points: *%d/" % num_points),
-                            ("PCA layout drawn", "text=/Total variance described/")]:
-        try:
-            page.locator(selector).first.wait_for(timeout=300_000)
-            results["projector: %s after" % label] = "%.1f s" % (time.perf_counter() - start)
-        except Exception as e:  # report what happened, not a crash
-            results["projector: %s" % label] = "not within 300 s (%s)" % type(e).__name__
-            break
-    for note in ("sampled", "approximate"):
-        found = page.locator("text=/%s/" % note)
-        if found.count():
-            results["projector note (%s)" % note] = found.first.inner_text().strip()[:200]
-    page.screenshot(path=str(ARTIFACTS / "bench_projector.png"))
-    results["projector page errors"] = errors or "none"
-    page.close()
+    page.goto(url)
+    deadline = start + timeout
+    loaded = None
+    try:
+        while time.perf_counter() < deadline:
+            frames = [f for f in page.frames if frame_match in f.url]
+            state = frames[0].evaluate(state_js) if frames else None
+            if state and state["points"] >= num_points and loaded is None:
+                loaded = time.perf_counter() - start
+            if state and state["points"] >= num_points and state["projection"]:
+                frames[0].evaluate(TWO_FRAMES)
+                return dict(drawn=time.perf_counter() - start, loaded=loaded, page=page, context=context,
+                            projection=state["projection"], errors=errors)
+            page.wait_for_timeout(20)  # (not time.sleep: Playwright must process frame events)
+    except Exception as e:  # report what happened, not a crash
+        return dict(drawn=None, loaded=loaded, page=page, context=context, projection=None,
+                    errors=errors + [repr(e)])
+    return dict(drawn=None, loaded=loaded, page=page, context=context, projection=None, errors=errors)
+
+
+def bench_projector(browser, base, results, num_points, repeats=3):
+    """Time to first render of this plugin's view and of the Embedding Projector, alternating, same browser."""
+    ours, theirs = [], []
+    for i in range(repeats):
+        run = time_to_first_render(browser, base + "/#rnn_hidden&rh_p_method=pca", FRAME_URL, PLUGIN_STATE,
+                                   num_points)
+        ours.append(run["drawn"])
+        if i == 0:
+            results["ours page errors"] = run["errors"] or "none"
+        run["context"].close()
+        run = time_to_first_render(browser, base + "/#projector", "projector_binary.html", PROJECTOR_STATE,
+                                   num_points)
+        theirs.append(run["drawn"])
+        if i == 0:
+            results["projector: tensor of %d points loaded after" % num_points] = (
+                "%.2f s" % run["loaded"] if run["loaded"] is not None else "not within the timeout")
+            results["projector: layout"] = run["projection"] or "none"
+            page = run["page"]
+            inner = page.frame_locator("iframe").first.frame_locator("iframe").first
+            for note in ("PCA is approximate", "Total variance described"):
+                found = inner.locator("text=/%s/" % note)
+                if found.count():
+                    results["projector says"] = "; ".join(
+                        filter(None, [results.get("projector says"), found.first.inner_text().strip()[:100]]))
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(ARTIFACTS / "bench_projector.png"))
+            results["projector page errors"] = run["errors"] or "none"
+        run["context"].close()
+    fmt = lambda xs: ", ".join("%.2f s" % x if x is not None else "n/a" for x in xs)
+    results["first render from navigation: ours"] = fmt(ours)
+    results["first render from navigation: Embedding Projector"] = fmt(theirs)
+    if all(x is not None for x in ours + theirs):
+        ratio = statistics.median(theirs) / statistics.median(ours)
+        results["first render, medians: projector / ours"] = "%.2f s / %.2f s = %.1fx" % (
+            statistics.median(theirs), statistics.median(ours), ratio)
 
 
 def main():
@@ -278,6 +394,8 @@ def main():
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--units", type=int, default=64)
     parser.add_argument("--no-projector", action="store_true")
+    parser.add_argument("--comparison-only", action="store_true",
+                        help="only the time to first render of ours vs the Embedding Projector")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -295,9 +413,10 @@ def main():
         wait_for_pca(base, [0, 100])
         print("PCA cached after %.1f s" % (time.perf_counter() - start), flush=True)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            bench_plugin(browser, base, results)
-            browser.close()
+            if not args.comparison_only:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                bench_plugin(browser, base, results)
+                browser.close()
             if not args.no_projector:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=PROJECTOR_ARGS)
                 bench_projector(browser, base, results, num_points)

@@ -106,10 +106,16 @@ interface ProjectionStatus {
   aligned_to: number | null;
 }
 
-/** Fetches all arrays of one checkpoint and decodes them. */
+/**
+ * Fetches all arrays of one checkpoint and decodes them. User Timing measures
+ * (read by bench/frontend_bench.py): `rh-checkpoint-fetch` (the four routes,
+ * awaited, not main-thread time), `rh-checkpoint-decode`, and, in `load`,
+ * `rh-checkpoint-views` (the new data in the store: every view updated).
+ */
 async function loadCheckpoint(selection: Selection, signal: AbortSignal): Promise<CheckpointData> {
   const { run, tag, step } = selection as { run: string; tag: string; step: number };
   const params = { run, tag, step };
+  const t0 = performance.now();
   const meta = await fetchSequences(run, tag, step, signal);
   const [tokens, probabilities, distances] = await Promise.all([
     meta.has_tokens ? getArray("tokens", params, signal) : Promise.resolve(null),
@@ -120,7 +126,9 @@ async function loadCheckpoint(selection: Selection, signal: AbortSignal): Promis
   if (tokens) checkShape("tokens", tokens.shape, [points]);
   if (probabilities) checkShape("probabilities", probabilities.shape, [points, meta.num_classes]);
   checkShape("distances", distances.shape, [points - meta.lengths.length]);
-  return decodeCheckpoint({
+  const t1 = performance.now();
+  performance.measure("rh-checkpoint-fetch", { start: t0, end: t1 });
+  const decoded = decodeCheckpoint({
     key: JSON.stringify([run, tag, step]),
     step,
     meta,
@@ -129,6 +137,8 @@ async function loadCheckpoint(selection: Selection, signal: AbortSignal): Promis
     distances: asFloat32(distances.data, distances.dtype),
     maxDistance: Number(distances.headers.get("X-Max-Distance") ?? "0"),
   });
+  performance.measure("rh-checkpoint-decode", { start: t1, end: performance.now() });
+  return decoded;
 }
 
 function createLayout(): Record<string, HTMLElement> {
@@ -281,7 +291,9 @@ export async function render(): Promise<void> {
     try {
       const data = await loadCheckpoint(selection, controller.signal);
       if (controller.signal.aborted) return;
-      store.set(withCheckpointData(store.get(), data));
+      const t0 = performance.now();
+      store.set(withCheckpointData(store.get(), data)); // every view updates synchronously
+      performance.measure("rh-checkpoint-views", { start: t0, end: performance.now() });
       checkpoint.hidden = false;
       checkpointError = null;
       void project();
