@@ -632,7 +632,7 @@ def test_ctrl_and_shift_click_add_to_the_selection(tab):
 
 
 def test_many_trajectories_are_drawn_thin(tab):
-    """Above 24 selected sequences the others' trajectories are thin lines (fast to rasterise); the focus keeps its width."""
+    """Above 16 selected sequences the others' trajectories are thin lines (fast to rasterise); the focus keeps its width."""
     frame = tab.frame
     tab.wait_projection()
     area = frame.locator("#projection-area")
@@ -650,7 +650,7 @@ def test_many_trajectories_are_drawn_thin(tab):
     page.mouse.up()
     page.keyboard.up("Shift")
     legend = frame.locator("#projection-legend")
-    expect(legend).to_contain_text("over 24 trajectories: thin lines but the focused one")
+    expect(legend).to_contain_text("over 16 trajectories: thin lines but the focused one")
     assert len(tab.url_state()["rh_sel"].split(",")) == N
     page.wait_for_timeout(100)
     assert trails.evaluate(inked) > 2 * one  # the others are drawn too

@@ -60,7 +60,7 @@ export const MAX_TRAJECTORIES = 200;
  * self-overlapping strokes slowly (hundreds of ms for 200 trajectories of 100
  * steps in software rendering), thin ones in a few ms.
  */
-export const THIN_TRAJECTORIES_ABOVE = 24;
+export const THIN_TRAJECTORIES_ABOVE = 16;
 /** Height of the canvas area, CSS px. */
 const CANVAS_HEIGHT = 440;
 
