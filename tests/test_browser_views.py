@@ -173,7 +173,7 @@ def _points_in_distance_range(base, lengths, lo, hi, tag="lstm", step=2):
             if lo <= normalised[offsets[i] - i + t - 1] <= hi]
 
 
-def _assert_ringed(tab, lengths, expected_range=None):
+def _assert_ringed(tab, lengths, expected_range=None, pixels=False):
     """The projection rings exactly the points computed here from the served distances and the shown range."""
     frame = tab.frame
     raw_range = frame.locator("#distance-range").get_attribute("data-range")
@@ -186,7 +186,48 @@ def _assert_ringed(tab, lengths, expected_range=None):
     expect(area).to_have_attribute("data-points", str(total))  # all drawn, so all ringed ones are too
     expect(area).to_have_attribute("data-highlighted", str(len(expected)))
     expect(area).to_have_attribute("data-highlighted-hash", _fnv1a(expected) if expected else "")
+    if pixels:
+        _assert_ring_pixels(tab, expected, total)
     return expected
+
+
+RING_PIXELS = """([points]) => {
+  const ctx = document.querySelector('#projection-canvas').getContext('2d');
+  const probe = document.createElement('canvas').getContext('2d');
+  probe.fillStyle = getComputedStyle(document.documentElement).getPropertyValue('--rh-highlight').trim();
+  probe.fillRect(0, 0, 1, 1);
+  const colour = (c, x, y) => Array.from(c.getImageData(x, y, 1, 1).data.slice(0, 3));
+  return {highlight: colour(probe, 0, 0),
+          rings: points.map(([x, y]) => [[x + 4, y], [x - 4, y], [x, y + 4], [x, y - 4]].map(([u, v]) => colour(ctx, u, v)))};
+}"""
+
+
+def _assert_ring_pixels(tab, ringed, total):
+    """On the canvas itself: isolated ringed points have the highlight ring, isolated others do not.
+
+    At the fitted zoom 239 points are discs of radius 3 px; a ringed one sits
+    on a highlight disc of radius 4 (device pixel ratio 1), so the pixels 4 px
+    from its centre are the highlight colour. Only points with no other point
+    within 9 px are checked.
+    """
+    tab.frame.locator("#projection-reset").dispatch_event("click")  # fitted zoom; the focus stays where it is
+    tab.page.wait_for_timeout(100)
+    t = json.loads(tab.frame.locator("#projection-area").get_attribute("data-transform"))
+    coords = tab.points()
+    assert len(coords) == total
+    centres = np.stack([np.round(coords[:, 0] * t["k"] + t["tx"]), np.round(t["ty"] - coords[:, 1] * t["k"])], axis=1)
+    gaps = np.array([np.sort(np.abs(centres - c).max(axis=1))[1] for c in centres])
+    isolated = np.flatnonzero(gaps > 9)
+    is_ringed = np.zeros(total, bool)
+    is_ringed[ringed] = True
+    result = tab.frame.evaluate(RING_PIXELS, [centres[isolated].astype(int).tolist()])
+    highlight = result["highlight"]
+    checked = {True: 0, False: 0}
+    for p, rings in zip(isolated, result["rings"]):
+        want = bool(is_ringed[p])
+        assert all((ring == highlight) is want for ring in rings), (int(p), want, rings, highlight)
+        checked[want] += 1
+    assert checked[True] > 0 and checked[False] > 0, checked
 
 
 def _predicted(data, i):
@@ -697,7 +738,7 @@ def test_distance_range_brush_and_clear(tab, logged):
         "bs => bs.map(b => Number(b.dataset.step))")
     assert marked == [t + 1 for t, d in enumerate(own) if lo <= d <= hi]
     expect(frame.locator("#projection-panel")).to_contain_text("ringed: arriving step distance %.2f" % lo)
-    ringed = _assert_ringed(tab, lengths)
+    ringed = _assert_ringed(tab, lengths, pixels=True)
     assert 0 < len(ringed) < int(lengths.sum()) - N  # a real subset of the points with a transition
     screenshot(frame.locator("#distance-panel"), "view_distance_range.png")
     screenshot(frame.locator("#projection-area"), "view_distance_range_projection.png")
@@ -736,7 +777,7 @@ def test_distance_range_by_keyboard(tab, logged):
         tab.page.keyboard.press("Shift+ArrowRight")  # upper end: bins 11..21
     tab.page.keyboard.press("Shift+ArrowLeft")  # bins 11..20
     expect(hist).to_have_attribute("aria-valuetext", "from 0.275 to 0.500 of the largest distance")
-    ringed = _assert_ringed(tab, lengths, (11 / 40, 20 / 40))
+    ringed = _assert_ringed(tab, lengths, (11 / 40, 20 / 40), pixels=True)
     assert len(ringed) > 0
     screenshot(frame.locator("#distance-panel"), "view_distance_range_keyboard.png")
     tab.page.keyboard.press("End")  # same width, at the top
