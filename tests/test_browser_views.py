@@ -125,6 +125,19 @@ class Tab:
         assert status == 200, body
         return np.frombuffer(body, np.float32).reshape(-1, 2)
 
+    def shown_points(self):
+        """The layout the view shows: the projection parameters of the URL state (defaults left out)."""
+        state = self.url_state()
+        params = dict(method="tsne", perplexity=30, seed=0, iterations=500, metric="euclidean", align="neighbor")
+        params.update({k[len("rh_p_"):]: v for k, v in state.items() if k.startswith("rh_p_")})
+        query = urllib.parse.urlencode(dict(run=state.get("rh_run", "train"), tag=state.get("rh_tag", "lstm"),
+                                            step=state.get("rh_step", 2), **params))
+        status, _, body = http_get(self.base + "/data/plugin/rnn_hidden/projection?" + query)
+        assert status == 200 and json.loads(body)["state"] == "done", body
+        status, _, body = http_get(self.base + "/data/plugin/rnn_hidden/projection/points?" + query)
+        assert status == 200, body
+        return np.frombuffer(body, np.float32).reshape(-1, 2)
+
     def screen(self, coords):
         """CSS px in the page for data coords, through the view's published transform."""
         area = self.frame.locator("#projection-area")
@@ -213,7 +226,7 @@ def _assert_ring_pixels(tab, ringed, total):
     tab.frame.locator("#projection-reset").dispatch_event("click")  # fitted zoom; the focus stays where it is
     tab.page.wait_for_timeout(100)
     t = json.loads(tab.frame.locator("#projection-area").get_attribute("data-transform"))
-    coords = tab.points()
+    coords = tab.shown_points()
     assert len(coords) == total
     centres = np.stack([np.round(coords[:, 0] * t["k"] + t["tx"]), np.round(t["ty"] - coords[:, 1] * t["k"])], axis=1)
     gaps = np.array([np.sort(np.abs(centres - c).max(axis=1))[1] for c in centres])
