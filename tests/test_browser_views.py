@@ -128,7 +128,7 @@ class Tab:
     def shown_points(self):
         """The layout the view shows: the projection parameters of the URL state (defaults left out)."""
         state = self.url_state()
-        params = dict(method="tsne", perplexity=30, seed=0, iterations=500, metric="euclidean", align="neighbor")
+        params = dict(method="tsne", perplexity=30, seed=0, iterations=750, metric="euclidean", align="neighbor")
         params.update({k[len("rh_p_"):]: v for k, v in state.items() if k.startswith("rh_p_")})
         query = urllib.parse.urlencode(dict(run=state.get("rh_run", "train"), tag=state.get("rh_tag", "lstm"),
                                             step=state.get("rh_step", 2), **params))

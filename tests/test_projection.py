@@ -65,7 +65,7 @@ def cold(states):
 def test_defaults_and_as_dict():
     params = ProjectionParams()
     assert params.as_dict() == dict(
-        method="tsne", perplexity=30.0, seed=0, iterations=500, metric="euclidean", align="none"
+        method="tsne", perplexity=30.0, seed=0, iterations=750, metric="euclidean", align="none"
     )
     assert projection.METHODS == ("tsne", "pca", "umap")
 
@@ -259,7 +259,7 @@ def test_aligned_layouts_stay_comparable_and_are_faster(rnn, states, cold):
     assert aligned_disparity < independent_disparity / 5, (aligned_disparity, independent_disparity)
     # The aligned layout is a real t-SNE of the new checkpoint, not a copy of the old one.
     assert trustworthiness(following, aligned, n_neighbors=10) > 0.95
-    # No early exaggeration, 100 iterations (2 chunks) instead of 250 + 500.
+    # No early exaggeration, 100 iterations (2 chunks) instead of 250 + 750.
     assert "early exaggeration" not in phases and phases.count("optimisation") == 2
 
     # Timed back to back (another process may share the 2 cores): one retry.

@@ -62,7 +62,7 @@ export const DEFAULT_PROJECTION_PARAMS: ProjectionParams = {
   method: "tsne",
   perplexity: 30,
   seed: 0,
-  iterations: 500,
+  iterations: 750,
   metric: "euclidean",
   align: "neighbor",
 };

@@ -7,7 +7,7 @@ import { decodeUrlState, encodeUrlState, hasUrlState, parseHash, replaceHashStat
 test("state round-trips through the hash, other keys kept", () => {
   const state = {
     run: "train & <eval>", tag: "lstm/1", step: 30, selected: [4, 1, 9], focus: 4, colorBy: "label",
-    params: { method: "pca", perplexity: 30, seed: 3, iterations: 500, metric: "cosine", align: "none" },
+    params: { method: "pca", perplexity: 30, seed: 3, iterations: 750, metric: "cosine", align: "none" },
   };
   const hash = replaceHashState("#rnn_hidden&other=1", encodeUrlState(state));
   assert.ok(hash.startsWith("#rnn_hidden&other=1&rh_run="));
