@@ -25,7 +25,8 @@ of a tanh RNN, D=128, 750 iterations; times vary by ~20 % between runs on this m
   function of cosine distance (|a-b|^2 = 2 - 2 cos); this keeps the PCA reduction valid
   and works with every engine.
 - Align mode (init given): t-SNE starts from init as it is (centred), with no early
-  exaggeration and min(100, max(50, iterations // 2)) iterations. With 250 iterations,
+  exaggeration, ALIGNED_ITERATIONS iterations and a kNN graph of ALIGNED_ANNOY_TREES trees
+  (see the constants for the measurements). History: with 250 iterations,
   10k points took 9-11 s against 22-26 s cold; at 50k points, warm-started FFT
   iterations run on an already spread-out layout and cost more each, so 250 made
   aligned only 1.3x faster than cold; the research note measured 100 iterations as
@@ -57,7 +58,13 @@ SEED_LIMIT = 2**31
 EARLY_EXAGGERATION = 12.0
 EARLY_EXAGGERATION_ITERATIONS = 250
 CHUNK = 50
-ALIGNED_ITERATIONS = 100
+# An aligned run starts from the neighbouring checkpoint's layout, which already holds
+# the structure: it needs no early exaggeration, few iterations and a coarser kNN graph.
+# Measured at 50k tanh-RNN states (2 cores, bench/RESULTS.md): trustworthiness 0.8034
+# with 100 iterations and 50 Annoy trees, 0.8030 with 50 and 25 (0.7911 and 0.7912
+# after a six times larger change of the weights); 19.0 s -> 10.7 s.
+ALIGNED_ITERATIONS = 50
+ALIGNED_ANNOY_TREES = 25
 # Negative gradients: Barnes-Hut up to this many points, FFT above. Measured (2 cores,
 # tanh-RNN states, D=128, 750 iterations): 10k BH 22-26 s, FFT 26-27 s; 20k BH 57 s,
 # FFT 37 s. The research note's tight-cluster data: 10k BH 19 s, FFT 58 s; 50k BH 118 s,
@@ -339,12 +346,16 @@ def _neighbour_agreement(P, y, k=AGREEMENT_K, sample=2000):
     return float((near[rows] == cols[:, None]).any(axis=1).mean())
 
 
-def _affinity_cost(n):
-    """The affinity phase's cost, in iterations after early exaggeration (for progress)."""
-    return AFFINITY_COST_AT_10K * (n / 10_000) ** AFFINITY_COST_EXPONENT
+def _affinity_cost(n, trees=ANNOY_TREES):
+    """The affinity phase's cost, in iterations after early exaggeration (for progress).
+
+    The kNN search (all but the calibration) grows with the number of trees.
+    """
+    share = KNN_SHARES[2] + (1 - KNN_SHARES[2]) * trees / ANNOY_TREES
+    return AFFINITY_COST_AT_10K * (n / 10_000) ** AFFINITY_COST_EXPONENT * share
 
 
-def _annoy_neighbours(x, k, seed, n_jobs, report):
+def _annoy_neighbours(x, k, seed, n_jobs, report, trees=ANNOY_TREES):
     """openTSNE's Annoy kNN (same index, seed and results), queried in chunks.
 
     openTSNE builds the kNN graph in one call that can neither report progress
@@ -360,7 +371,7 @@ def _annoy_neighbours(x, k, seed, n_jobs, report):
     for i in range(n):
         index.add_item(i, x[i])
     report(KNN_SHARES[0], "nearest neighbours: indexing")
-    index.build(n_jobs=n_jobs, n_trees=ANNOY_TREES)
+    index.build(n_jobs=n_jobs, n_trees=trees)
     neighbours = np.zeros((n, k), dtype=int)
     distances = np.zeros((n, k))
 
@@ -387,7 +398,7 @@ def _annoy_neighbours(x, k, seed, n_jobs, report):
     return neighbours, distances
 
 
-def _affinities(x, params, n_jobs, report):
+def _affinities(x, params, n_jobs, report, trees=ANNOY_TREES):
     """openTSNE's PerplexityBasedNN, with its kNN search split so it reports progress.
 
     report(fraction of this phase, phase) is called between chunks, and raises
@@ -402,7 +413,7 @@ def _affinities(x, params, n_jobs, report):
             random_state=params.seed,
         )
     k = min(n - 1, int(3 * params.perplexity))  # openTSNE's k_neighbors="auto"
-    neighbours, distances = _annoy_neighbours(x, k, params.seed, n_jobs, report)
+    neighbours, distances = _annoy_neighbours(x, k, params.seed, n_jobs, report, trees)
     report(KNN_SHARES[0] + KNN_SHARES[1], "affinities: calibrating perplexity")
     return affinity.PerplexityBasedNN(
         perplexity=params.perplexity,
@@ -417,15 +428,19 @@ def _project_tsne(x, params, init, report):
     n = x.shape[0]
     _check_perplexity(params, n)
     n_jobs = _n_jobs()
-    warm_iters = min(ALIGNED_ITERATIONS, max(CHUNK, params.iterations // 2))
     # Progress is counted in the cost of one iteration after early exaggeration.
-    affinity_cost = _affinity_cost(n)
+    trees = ANNOY_TREES if init is None else ALIGNED_ANNOY_TREES
+    affinity_cost = _affinity_cost(n, trees)
     cold_cost = EARLY_EXAGGERATION_ITERATIONS * EE_ITERATION_COST + params.iterations
-    total = affinity_cost + (cold_cost if init is None else warm_iters)
+    total = affinity_cost + (cold_cost if init is None else ALIGNED_ITERATIONS)
+
+    def affinities(start):
+        return _affinities(x, params, n_jobs, lambda f, phase: report((start + f * affinity_cost) / total, phase),
+                           trees)
 
     report(0.0, "affinities")
     x = _prepare(x, params)
-    aff = _affinities(x, params, n_jobs, lambda f, phase: report(f * affinity_cost / total, phase))
+    aff = affinities(0.0)
     done = affinity_cost
     report(done / total, "initialisation")
     warm = (
@@ -434,14 +449,23 @@ def _project_tsne(x, params, init, report):
         and _neighbour_agreement(aff.P, init) >= ALIGN_MIN_AGREEMENT
     )
     if warm:
-        ee_iters, iters = 0, warm_iters
+        ee_iters, iters = 0, ALIGNED_ITERATIONS
         start = init - init.mean(axis=0)
     else:
         ee_iters, iters = EARLY_EXAGGERATION_ITERATIONS, params.iterations
-        if init is not None:  # the full schedule after all: keep the reported fraction
-            fraction = done / total
-            total = affinity_cost + cold_cost
-            done = fraction * total
+        if init is not None:
+            # The full schedule after all, on a cold run's kNN graph (exact below
+            # EXACT_KNN_BELOW: no need to search again); the fraction already
+            # reported is kept and the rest spread over the work that remains.
+            fraction = done / total  # < 1: the aligned iterations were still to come
+            trees = ANNOY_TREES
+            affinity_cost = _affinity_cost(n, trees) if n >= EXACT_KNN_BELOW else 0.0
+            remaining = affinity_cost + cold_cost
+            total = remaining / (1 - fraction)
+            done = total - remaining
+            if affinity_cost:
+                aff = affinities(done)
+                done += affinity_cost
         if init is not None and np.ptp(init, axis=0).all():
             start = initialization.rescale(init - init.mean(axis=0))
         else:
@@ -505,7 +529,7 @@ def project(points, params, *, init=None, progress=None, cancelled=None) -> np.n
     ValueError naming how many and the first index.
     init: optional [P, 2] embedding of a neighbouring checkpoint (same points). When
     given, t-SNE starts from it (centred, at its own scale) with no early exaggeration
-    and min(100, max(50, iterations // 2)) iterations, so consecutive layouts stay
+    and ALIGNED_ITERATIONS iterations, so consecutive layouts stay
     comparable; PCA is rotated/reflected onto it (orthogonal Procrustes); UMAP uses it
     as its init and its result is rotated onto it.
     progress(fraction, phase): fraction in [0, 1], non-decreasing, last call is
