@@ -125,14 +125,20 @@ export function mountHeatmap(parent: HTMLElement, store: Store<AppState>): void 
       const every = tickEvery(cell, 44);
       for (let t = Math.ceil(t0 / every) * every; t < t1; t += every) ticks.add(t);
     }
-    for (const t of [...ticks].sort((a, b) => a - b)) {
+    // Labels that would overlap are left out, the flip's last: flip, first, last, the others.
+    const rank = (t: number) => (t === flip && flip > 0 ? 0 : t === 0 ? 1 : t === length - 1 ? 2 : 3);
+    const placed: [number, number][] = [];
+    for (const t of [...ticks].sort((a, b) => rank(a) - rank(b) || a - b)) {
       if (t < t0 - 1 || t > t1) continue;
       // The last step's label ends at its column's right edge instead of running off it.
       const last = t === length - 1 && t > 0;
-      ctx.textAlign = last ? "right" : "left";
-      ctx.fillText(String(t), last ? xOf(t + 1) : xOf(t), classes * ROW_HEIGHT + 9);
+      const text = String(t);
+      const width = ctx.measureText(text).width;
+      const left = last ? xOf(t + 1) - width : xOf(t);
+      if (placed.some(([a, b]) => left < b + 4 && left + width + 4 > a)) continue;
+      placed.push([left, left + width]);
+      ctx.fillText(text, left, classes * ROW_HEIGHT + 9);
     }
-    ctx.textAlign = "left";
     if (flip > 0) {
       ctx.strokeStyle = themeColor("--rh-fg");
       ctx.setLineDash([3, 2]);

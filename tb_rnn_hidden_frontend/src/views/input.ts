@@ -13,7 +13,7 @@ import { hideTooltip, pointTooltipLines, showTooltip } from "../tooltip";
 
 const CSS = `
 #input-tokens { line-height: 1.9; max-height: 220px; overflow: auto; overflow-wrap: break-word; }
-#input-tokens .token { padding: 1px 3px; margin: 0 1px; border-radius: 3px; cursor: default; white-space: pre-wrap; }
+#input-tokens .token { display: inline-block; max-width: 100%; padding: 1px 3px; margin: 0 1px; line-height: 1.5; border-radius: 3px; cursor: default; white-space: pre-wrap; overflow-wrap: anywhere; }
 #input-tokens .token.flip { box-shadow: inset 0 -2px 0 var(--rh-fg); }
 #input-tokens .token.hovered { outline: 2px solid var(--rh-highlight); }
 #input-tokens .token.brushed { text-decoration: underline 2px var(--rh-accent); }

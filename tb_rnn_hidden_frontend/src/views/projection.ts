@@ -24,7 +24,9 @@
  * -> CSS px of the canvas, `sx = x*k + tx`, `sy = ty - y*k`), `data-points`
  * (points drawn), `data-highlighted` and `data-highlighted-hash` (the points
  * drawn ringed for the distance range: their number and the FNV-1a hash of
- * their indices in ascending order), `data-state` and `data-animating`.
+ * their indices in ascending order), `data-state` and `data-animating`, and the
+ * trajectories drawn: `data-trajectories` (their sequences, the focused one last)
+ * and `data-focus-labels` (the steps of the focused trajectory that carry a label).
  */
 import { CLASS_PALETTE, CORRECT_COLOR, WRONG_COLOR, classColor, sequentialColor } from "../colors";
 import { h, setChildren } from "../dom";
@@ -535,6 +537,8 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     }
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, trailCanvas.width, trailCanvas.height);
+    area.dataset["trajectories"] = "";
+    area.dataset["focusLabels"] = "";
     if (!data || !drawn || !transform) return;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const state = store.get();
@@ -660,7 +664,12 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
           jumps.sort((x, y) => y[0] - x[0]);
           for (const [, p] of jumps.slice(0, isFocus ? 4 : 2)) steps.push(p);
         }
-        for (const p of steps.slice(0, isFocus ? 16 : 4)) {
+        // At most 16 labels (4 when not focused): the last prediction changes, so that the
+        // flip (the last change) is always labelled; the largest jumps.
+        const most = isFocus ? 16 : 4;
+        const kept = display.labels === "changes" ? steps.slice(-most) : steps.slice(0, most);
+        if (isFocus) area.dataset["focusLabels"] = kept.map((p) => p - a).join(",");
+        for (const p of kept) {
           const token = data.tokens !== null ? data.vocabulary?.[data.tokens[p] ?? -1] : undefined;
           const raw = token ?? `t=${p - a}`;
           const text = raw.length > 18 ? `${raw.slice(0, 17)}…` : raw;
@@ -669,6 +678,7 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
       }
     }
     strokeBatches();
+    area.dataset["trajectories"] = sequences.join(",");
     ctx.lineWidth = 1.5;
     for (const m of markerJobs) {
       ctx.beginPath();
