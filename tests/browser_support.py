@@ -7,9 +7,10 @@ repository root.
 
 import os
 import pathlib
+import time
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -79,6 +80,20 @@ class BrowserEvents:
         assert self.page_errors == []
         assert self.dialogs == []
         assert [r for r in self.bad_responses if r[1] not in ignore_urls] == []
+
+
+def plugin_frame(page):
+    """The plugin's frame inside TensorBoard's page, once its controls are shown."""
+    deadline = time.time() + TIMEOUT_MS / 1000
+    while True:
+        frames = [f for f in page.frames if FRAME_URL in f.url]
+        if frames:
+            break
+        assert time.time() < deadline, "no plugin frame"
+        page.wait_for_timeout(50)
+    (frame,) = frames
+    expect(frame.locator("#run-select")).to_be_visible()
+    return frame
 
 
 def require_chromium():

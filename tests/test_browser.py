@@ -24,6 +24,7 @@ from browser_support import (  # noqa: F401  (browser is a fixture)
     BrowserEvents,
     browser,
     flip_step,
+    plugin_frame,
     require_chromium,
     screenshot,
 )
@@ -503,20 +504,7 @@ def _open(browser, base, hash_=CORE_HASH, **page_options):
     page = browser.new_page(viewport={"width": 1280, "height": 800}, **page_options)
     events = BrowserEvents(page)
     page.goto(base + "/" + hash_)
-    return page, events, _frame(page)
-
-
-def _frame(page):
-    deadline = time.time() + TIMEOUT_MS / 1000
-    while True:
-        frames = [f for f in page.frames if FRAME_URL in f.url]
-        if frames:
-            break
-        assert time.time() < deadline, "no plugin frame"
-        page.wait_for_timeout(50)
-    (frame,) = frames
-    expect(frame.locator("#run-select")).to_be_visible()
-    return frame
+    return page, events, plugin_frame(page)
 
 
 def _hash_state(page):
@@ -551,7 +539,7 @@ def test_a_reload_restores_the_view_from_tensorboards_url(browser, core_base):
 
         # A real reload: TensorBoard's router keeps the keys after its plugin id.
         page.reload()
-        frame = _frame(page)
+        frame = plugin_frame(page)
         assert _hash_state(page) == (head, state)
         expect(page.get_by_role("tab", name=TAB_NAME)).to_have_attribute("aria-selected", "true")
         expect(frame.locator("#step-label")).to_have_text("step 1 (2 of 3)")
@@ -583,7 +571,7 @@ def test_a_reload_restores_the_view_from_tensorboards_url(browser, core_base):
         # A link with keys that do not exist falls back to what does, and rewrites the URL.
         page.goto("about:blank")
         page.goto(core_base + "/#rnn_hidden&rh_run=nope&rh_step=99&rh_sel=1,x,500&rh_p_method=bogus")
-        frame = _frame(page)
+        frame = plugin_frame(page)
         expect(frame.locator("#step-label")).to_have_text("step 2 (3 of 3)")
         expect(frame.locator("#tag-select")).to_have_value("lstm")
         expect(frame.locator("#input-caption")).to_contain_text("Sequence 1:")
@@ -725,7 +713,7 @@ def test_tensorboards_dark_mode_menu_themes_the_tab(browser, core_base):
             "() => (localStorage.getItem('_tb_global_settings') || '').includes('\"theme\":\"dark\"')")
         page.reload()
         expect(page.locator("body")).to_have_class(re.compile(r"\bdark-mode\b"))
-        frame = _frame(page)
+        frame = plugin_frame(page)
         expect(frame.locator("html")).to_have_attribute("data-theme", "dark")
         page.get_by_role("button", name="Menu for changing light or dark theme").click()
         page.get_by_role("menuitem", name="Light").click()

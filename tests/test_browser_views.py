@@ -17,11 +17,11 @@ from playwright.sync_api import expect
 from conftest import make_checkpoint
 from tensorboard_process import http_get, running_tensorboard
 from browser_support import (  # noqa: F401  (browser is a fixture)
-    FRAME_URL,
     TIMEOUT_MS,
     BrowserEvents,
     browser,
     flip_step,
+    plugin_frame,
     screenshot,
 )
 from tb_rnn_hidden import writer
@@ -96,14 +96,7 @@ class Tab:
         self.frame = self.wait_frame()
 
     def wait_frame(self):
-        for _ in range(300):
-            frames = [f for f in self.page.frames if FRAME_URL in f.url]
-            if frames:
-                break
-            self.page.wait_for_timeout(50)
-        (frame,) = frames
-        expect(frame.locator("#run-select")).to_be_visible()
-        return frame
+        return plugin_frame(self.page)
 
     def reload(self):
         self.page.reload()

@@ -21,10 +21,10 @@ from playwright.sync_api import expect
 
 from tensorboard_process import http_get, running_tensorboard
 from browser_support import (  # noqa: F401  (browser is a fixture)
-    FRAME_URL,
     BrowserEvents,
     browser,
     flip_step,
+    plugin_frame,
     screenshot,
 )
 
@@ -62,15 +62,6 @@ def _checkpoint(base, step):
     return dict(meta=meta, offsets=offsets, tokens=tokens, flips=flips, wrong=wrong)
 
 
-def _frame(page):
-    for _ in range(300):
-        frames = [f for f in page.frames if FRAME_URL in f.url]
-        if frames:
-            return frames[0]
-        page.wait_for_timeout(50)
-    raise AssertionError("the plugin's frame never loaded")
-
-
 def _wait_projection(frame):
     area = frame.locator("#projection-area")
     expect(area).to_have_attribute("data-state", "ready", timeout=PROJECTION_TIMEOUT_MS)
@@ -96,7 +87,7 @@ def test_a_new_user_finds_where_a_misclassified_review_flipped_and_plays_trainin
         events = BrowserEvents(page)
         page.goto(base + "/#rnn_hidden")  # the address demo/train.py prints
         expect(page.get_by_text("RNN Hidden States", exact=False).first).to_be_visible()
-        frame = _frame(page)
+        frame = plugin_frame(page)
         expect(frame.locator("#step-label")).to_have_text("step 4 (5 of 5)")
         _wait_projection(frame)
 
