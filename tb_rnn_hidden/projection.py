@@ -440,13 +440,13 @@ def _project_tsne(x, params, init, report):
     cold_cost = EARLY_EXAGGERATION_ITERATIONS * EE_ITERATION_COST + params.iterations
     total = affinity_cost + (cold_cost if init is None else ALIGNED_ITERATIONS)
 
-    def affinities(start):
-        return _affinities(x, params, n_jobs, lambda f, phase: report((start + f * affinity_cost) / total, phase),
-                           trees)
+    def affinities(start, trees, cost):
+        """The affinity phase, reported from `start` to `start + cost` of `total`."""
+        return _affinities(x, params, n_jobs, lambda f, phase: report((start + f * cost) / total, phase), trees)
 
     report(0.0, "affinities")
     x = _prepare(x, params)
-    aff = affinities(0.0)
+    aff = affinities(0.0, trees, affinity_cost)
     done = affinity_cost
     report(done / total, "initialisation")
     warm = (
@@ -464,13 +464,12 @@ def _project_tsne(x, params, init, report):
             # EXACT_KNN_BELOW: no need to search again); the fraction already
             # reported is kept and the rest spread over the work that remains.
             fraction = done / total  # < 1: the aligned iterations were still to come
-            trees = ANNOY_TREES
-            affinity_cost = _affinity_cost(n, trees) if n >= EXACT_KNN_BELOW else 0.0
+            affinity_cost = _affinity_cost(n) if n >= EXACT_KNN_BELOW else 0.0
             remaining = affinity_cost + cold_cost
             total = remaining / (1 - fraction)
             done = total - remaining
             if affinity_cost:
-                aff = affinities(done)
+                aff = affinities(done, ANNOY_TREES, affinity_cost)
                 done += affinity_cost
         if init is not None and np.ptp(init, axis=0).all():
             start = initialization.rescale(init - init.mean(axis=0))

@@ -125,7 +125,7 @@ export function mountHeatmap(parent: HTMLElement, store: Store<AppState>): void 
       const every = tickEvery(cell, 44);
       for (let t = Math.ceil(t0 / every) * every; t < t1; t += every) ticks.add(t);
     }
-    // Labels that would overlap are left out, the flip's last: flip, first, last, the others.
+    // Where labels would overlap, the less important one is left out: flip, first, last, others.
     const rank = (t: number) => (t === flip && flip > 0 ? 0 : t === 0 ? 1 : t === length - 1 ? 2 : 3);
     const placed: [number, number][] = [];
     for (const t of [...ticks].sort((a, b) => rank(a) - rank(b) || a - b)) {
@@ -133,10 +133,10 @@ export function mountHeatmap(parent: HTMLElement, store: Store<AppState>): void 
       // The last step's label ends at its column's right edge instead of running off it.
       const last = t === length - 1 && t > 0;
       const text = String(t);
-      const width = ctx.measureText(text).width;
-      const left = last ? xOf(t + 1) - width : xOf(t);
-      if (placed.some(([a, b]) => left < b + 4 && left + width + 4 > a)) continue;
-      placed.push([left, left + width]);
+      const textWidth = ctx.measureText(text).width;
+      const left = last ? xOf(t + 1) - textWidth : xOf(t);
+      if (placed.some(([a, b]) => left < b + 4 && left + textWidth + 4 > a)) continue;
+      placed.push([left, left + textWidth]);
       ctx.fillText(text, left, classes * ROW_HEIGHT + 9);
     }
     if (flip > 0) {
