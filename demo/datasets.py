@@ -105,6 +105,29 @@ def generated(num_train=8000, num_test=2000, max_length=40, seed=0):
                    ["negative", "positive"])
 
 
+# --- Handwritten digits (scikit-learn's bundled copy) ---------------------------
+
+
+def digits(train_fraction=0.75, seed=0):
+    """scikit-learn's 1,797 handwritten digits (8 x 8 pixels), read row by row.
+
+    Each image is a sequence of 8 steps (its pixel rows, top to bottom) of 8
+    values scaled to [0, 1]: a numeric sequence without tokens, 10 classes.
+    The data ship inside scikit-learn (`sklearn.datasets.load_digits`), so this
+    case runs offline. The test split is shuffled with `seed`.
+    """
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = (bunch.images / 16.0).astype(np.float32)  # [N, 8 rows, 8 columns]
+    y = bunch.target.astype(np.int32)
+    order = np.random.default_rng(seed).permutation(len(x))
+    x, y = x[order], y[order]
+    split = int(round(len(x) * train_fraction))
+    return Dataset("digits", x[:split], y[:split], x[split:], y[split:], None,
+                   [str(d) for d in bunch.target_names])
+
+
 # --- Keras dataset files -------------------------------------------------------
 
 

@@ -3,6 +3,8 @@
     python demo/train.py                         # generated reviews, offline (the main job)
     python demo/train.py --dataset imdb          # the paper's IMDB case (Keras' files needed)
     python demo/train.py --dataset reuters       # the paper's Reuters top-5 topics case
+    python demo/train.py --dataset digits        # scikit-learn's digits, rows as 8 steps (offline)
+    python demo/train.py --probe 4500            # a larger probe set (~52k points per checkpoint)
     python demo/train.py --no-serve --quick      # small and fast: log only
 
 Logging is one line in `fit`: `callbacks=[HiddenStateCallback(logdir, probe_x, probe_y, ...)]`.
@@ -27,30 +29,41 @@ CONFIGS = {
     "generated": dict(embedding=16, units=32, probe=300, epochs=6, batch_size=64),
     "imdb": dict(embedding=32, units=100, probe=100, epochs=3, batch_size=64),
     "reuters": dict(embedding=32, units=20, probe=500, epochs=10, batch_size=64),
+    # Numeric sequences: no embedding; the test half (898 digits, 7,184 points).
+    "digits": dict(embedding=None, units=32, probe=898, epochs=12, batch_size=16, learning_rate=0.005),
 }
 
 
-def load(name, data_dir, quick):
+def load(name, data_dir, quick, probe):
     if name == "generated":
         if quick:
             return datasets.generated(num_test=500)
-        return datasets.generated()
+        return datasets.generated(num_test=max(2000, probe or 0))
+    if name == "digits":
+        return datasets.digits(train_fraction=0.5)
     loader = {"imdb": datasets.imdb, "reuters": datasets.reuters}[name]
     return loader(data_dir)
 
 
-def build_model(vocabulary_size, num_classes, embedding, units):
+def build_model(data, embedding, units, learning_rate=0.001):
+    """Token ids through an embedding (masked padding), or numeric steps as they are."""
     import tensorflow as tf
 
-    model = tf.keras.Sequential(
-        [
+    if embedding is None:
+        inputs = [tf.keras.Input(shape=data.x_train.shape[1:], dtype="float32")]
+    else:
+        inputs = [
             tf.keras.Input(shape=(None,), dtype="int32"),
-            tf.keras.layers.Embedding(vocabulary_size, embedding, mask_zero=True),
+            tf.keras.layers.Embedding(len(data.vocabulary), embedding, mask_zero=True),
+        ]
+    model = tf.keras.Sequential(
+        inputs + [
             tf.keras.layers.LSTM(units, name="lstm"),
-            tf.keras.layers.Dense(num_classes, activation="softmax", name="prediction"),
+            tf.keras.layers.Dense(len(data.class_names), activation="softmax", name="prediction"),
         ]
     )
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(tf.keras.optimizers.Adam(learning_rate), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
     return model
 
 
@@ -62,12 +75,15 @@ def main(argv=None):
                         "(default: $KERAS_HOME/datasets or ~/.keras/datasets)")
     parser.add_argument("--epochs", type=int, help="default depends on the data set")
     parser.add_argument("--quick", action="store_true", help="smaller test set, 4 epochs (tests)")
+    parser.add_argument("--probe", type=int,
+                        help="probe sequences logged at every checkpoint (default depends on "
+                        "the data set; the generated reviews have ~11.6 steps each)")
     parser.add_argument("--no-serve", action="store_true", help="log only; do not start TensorBoard")
     parser.add_argument("--port", default="6006")
     args = parser.parse_args(argv)
 
     try:
-        data = load(args.dataset, args.data_dir, args.quick)
+        data = load(args.dataset, args.data_dir, args.quick, args.probe)
     except datasets.MissingDatasetError as e:
         sys.exit("error: %s" % e)
 
@@ -78,9 +94,10 @@ def main(argv=None):
     config = CONFIGS[args.dataset]
     epochs = args.epochs or (4 if args.quick else config["epochs"])
     tf.keras.utils.set_random_seed(0)
-    model = build_model(len(data.vocabulary), len(data.class_names),
-                        config["embedding"], config["units"])
-    probe_x, probe_y = data.x_test[: config["probe"]], data.y_test[: config["probe"]]
+    model = build_model(data, config["embedding"], config["units"],
+                        config.get("learning_rate", 0.001))
+    probe = args.probe or config["probe"]
+    probe_x, probe_y = data.x_test[:probe], data.y_test[:probe]
     run_dir = os.path.join(args.logdir, data.name)
     callback = HiddenStateCallback(
         run_dir,
