@@ -1,114 +1,47 @@
 """2-D projections of hidden states: t-SNE (openTSNE), PCA (scikit-learn), UMAP (optional).
 
 Pure computation: no TensorBoard imports. The job layer (projection_jobs.py) runs one
-`project` call at a time in a worker, passes `progress`/`cancelled` callbacks, and, in
-align mode, the embedding of a neighbouring checkpoint as `init`.
+`compute` call at a time in a worker, passes `progress`/`cancelled` callbacks, and, in
+align mode, the layout of a neighbouring checkpoint as `init` with its `info` as
+`reference`. How t-SNE is scheduled, and how an aligned layout is kept faithful, is in
+tsne.py.
 
-Engine choices, from the shared t-SNE research note (shared/research/tsne.md) and our measurements (2 cores; states
-of a tanh RNN, D=128, 750 iterations; times vary by ~20 % between runs on this machine):
+Engine choices, from the shared t-SNE research note (shared/research/tsne.md) and our
+measurements (2 cores):
 
-- Affinities are openTSNE's PerplexityBasedNN with the kNN search (its Annoy index,
-  same seed, same result) queried in chunks, so it reports progress and can stop:
-  that search is ~87 % of the affinity time (24 s at 50k points).
 - Learning rate N / 12 in every phase (Belkina et al. 2019). openTSNE's "auto" uses
   N / exaggeration, so N after early exaggeration, and that lost local structure on
   tanh-RNN states: trustworthiness (k=10, 2k-point subsample) at 10k points 0.837
-  against 0.855 with N / 12 and 0.867 for scikit-learn's TSNE; at 50k 0.770 against
-  scikit-learn's 0.810.
-- t-SNE is openTSNE's advanced API run in 50-iteration chunks (chunks cost ~5 % against
-  one call; openTSNE's KL callbacks would cost ~60 %, so they are not used).
-  Barnes-Hut up to FFT_ABOVE points, FFT above: 10k points BH 22-26 s, FFT 26-27 s;
-  20k BH 57 s, FFT 37 s (the note's tight-cluster data: 10k BH 19 s vs FFT 58 s).
+  against 0.855 with N / 12 and 0.867 for scikit-learn's TSNE.
 - Rows are reduced to PCA_DIMS dimensions with PCA first only when D > PCA_ABOVE: at
   D = 128 the reduction saves nothing measurable; at D = 1024 it halves affinity time.
 - metric="cosine" L2-normalises the rows and then uses Euclidean distances, a monotone
   function of cosine distance (|a-b|^2 = 2 - 2 cos); this keeps the PCA reduction valid
   and works with every engine.
-- Align mode (init given): t-SNE starts from init as it is (centred), with no early
-  exaggeration, ALIGNED_ITERATIONS iterations and a kNN graph of ALIGNED_ANNOY_TREES trees
-  (see the constants for the measurements). History: with 250 iterations,
-  10k points took 9-11 s against 22-26 s cold; at 50k points, warm-started FFT
-  iterations run on an already spread-out layout and cost more each, so 250 made
-  aligned only 1.3x faster than cold; the research note measured 100 iterations as
-  good as 250 (Procrustes ~0, same kNN10). Procrustes disparity to the neighbour's layout 0.0001 (states
-  2.5 % changed) / 0.0005 (10 %), against 0.06 for an independent run. Starting instead
-  from init rescaled to std 1e-4 (openTSNE's advice for initialisations that then go
-  through early exaggeration) without early exaggeration gives 0.08: no better than an
-  independent run.
-- When init is not a layout of these points (fewer than ALIGN_MIN_AGREEMENT of the
-  points' strongest affinities among their 2-D neighbours; measured on a sample, 0.07 s
-  at 50k), a warm start would stay trapped (kNN10 preservation 0.05 against 0.39), so
-  the full schedule runs from init rescaled to std 1e-4 instead.
+- Every layout carries `info`: how it was made and its trustworthiness (k=10) on a
+  fixed sample of 2,000 points, the quality figure the tab shows.
 """
 
 import dataclasses
 import math
-import os
 
 import numpy as np
 
 METHODS = ("tsne", "pca", "umap")
 METRICS = ("euclidean", "cosine")
 ALIGNS = ("none", "neighbor")
-
-PERPLEXITY_RANGE = (2.0, 200.0)
-ITERATIONS_RANGE = (50, 5000)
+METHOD_LABELS = {"tsne": "t-SNE", "pca": "PCA", "umap": "UMAP"}
 SEED_LIMIT = 2**31
 
-EARLY_EXAGGERATION = 12.0
-EARLY_EXAGGERATION_ITERATIONS = 250
-CHUNK = 50
-# An aligned run starts from the neighbouring checkpoint's layout, which already holds
-# the structure: it needs no early exaggeration, few iterations and a coarser kNN graph.
-# Measured at 50k tanh-RNN states (2 cores, bench/RESULTS.md): trustworthiness 0.8034
-# with 100 iterations and 50 Annoy trees, 0.8030 with 50 and 25 (0.7911 and 0.7912
-# after a six times larger change of the weights); 19.0 s -> 10.7 s.
-ALIGNED_ITERATIONS = 50
-ALIGNED_ANNOY_TREES = 25
-# Negative gradients: Barnes-Hut up to this many points, FFT above. Measured (2 cores,
-# tanh-RNN states, D=128, 750 iterations): 10k BH 22-26 s, FFT 26-27 s; 20k BH 57 s,
-# FFT 37 s. The research note's tight-cluster data: 10k BH 19 s, FFT 58 s; 50k BH 118 s,
-# FFT 88 s. The crossover depends on the data; 15k sits between the two.
-FFT_ABOVE = 15_000
-# FFT interpolation intervals per unit of the layout (openTSNE's default 1). The grid
-# grows with the layout's extent (~200 units at 50k points with learning rate N/12),
-# so later iterations cost more and more. Measured at 50k tanh-RNN states, 250 + 750
-# iterations (2 cores): 1 -> optimisation 51 s, trustworthiness 0.8055; 1.5 -> 22 s,
-# 0.8042; 2 -> 16 s, 0.8025 (scikit-learn 0.810). 1.5 keeps the quality within 0.01.
-FFT_INTS_IN_INTERVAL = 1.5
-# Align mode falls back to the full schedule (from init rescaled to std 1e-4, openTSNE's
-# advice) when init keeps fewer than this fraction of the points' 10 strongest
-# affinities among their 10 nearest 2-D neighbours: init is then not a layout of
-# these points (a converged layout of related points keeps 0.3-0.9; an unrelated one ~0).
-ALIGN_MIN_AGREEMENT = 0.05
-AGREEMENT_K = 10
 PCA_ABOVE = 200
-# Affinities: openTSNE uses exact kNN below this many points and Annoy above (as
-# openTSNE does, with its 50 trees); the Annoy queries run in chunks of KNN_CHUNK
-# points per thread. Shares of the affinity phase, measured at 50k points:
-# indexing (add items + build) 7 %, queries 87 %, perplexity calibration 6 %.
-EXACT_KNN_BELOW = 1000
-ANNOY_TREES = 50
-KNN_CHUNK = 1000
-KNN_SHARES = (0.07, 0.87, 0.06)
-# Relative costs behind the progress fraction, measured (2 cores, tanh-RNN states,
-# D=128): an early-exaggeration iteration costs ~0.35 of a later one (the layout is
-# still compact); the affinity phase as much as ~45 later iterations at 10k points
-# and ~180 at 50k (kNN grows faster than the per-iteration cost).
-EE_ITERATION_COST = 0.35
-AFFINITY_COST_AT_10K = 45.0
-AFFINITY_COST_EXPONENT = 0.9
 PCA_DIMS = 50
+ENGINE_VERSION = 2  # part of every cache key: results of an older schedule are not served
 
 _IGNORED_KEYS = frozenset(("run", "tag", "step", "experiment"))
-UMAP_MISSING = "umap needs the optional extra: pip install tb-rnn-hidden[umap]"
-
-
-def _n_jobs():
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+UMAP_MISSING = (
+    "UMAP is not installed on this TensorBoard server: install it with "
+    "`pip install tb-rnn-hidden[umap]` and restart TensorBoard, or choose t-SNE or PCA"
+)
 
 
 def _bad(name, value, expected):
@@ -116,35 +49,113 @@ def _bad(name, value, expected):
 
 
 @dataclasses.dataclass(frozen=True)
+class ParamSpec:
+    """One projection parameter: its type, bounds or choices, default, and the methods it
+    applies to. `ProjectionParams`, its query parsing and the `/info` route read these."""
+
+    name: str
+    kind: str  # "number", "integer" or "choice"
+    default: object
+    methods: tuple
+    low: float = None
+    high: float = None
+    choices: tuple = ()
+    help: str = ""
+
+    def expected(self):
+        if self.kind == "choice":
+            return "one of %s" % ", ".join(self.choices)
+        article = "an integer" if self.kind == "integer" else "a number"
+        return "%s with %s <= %s <= %s" % (article, _g(self.low), self.name, _g(self.high))
+
+    def check(self, value):
+        """The value, as the parameter's type; ValueError naming it otherwise. Never clamps."""
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise _bad(self.name, repr(value), self.expected())
+            return value
+        numeric = (int, np.integer) if self.kind == "integer" else (int, float, np.integer, np.floating)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numeric)
+            or not math.isfinite(value)
+            or not self.low <= value <= self.high
+        ):
+            raise _bad(self.name, value, self.expected())
+        return int(value) if self.kind == "integer" else float(value)
+
+    def parse(self, text):
+        """A query-string value -> the parameter's type (then `check`)."""
+        if self.kind == "choice":
+            return text
+        try:
+            return int(text, 10) if self.kind == "integer" else float(text)
+        except ValueError:
+            raise _bad(self.name, repr(text), self.expected()) from None
+
+    def as_dict(self):
+        out = dict(name=self.name, kind=self.kind, default=self.default,
+                   methods=list(self.methods), help=self.help)
+        if self.kind == "choice":
+            out["choices"] = list(self.choices)
+        else:
+            out.update(min=self.low, max=self.high)
+        return out
+
+
+def _g(number):
+    return "%g" % number
+
+
+PARAM_SPECS = (
+    ParamSpec("method", "choice", "tsne", METHODS, choices=METHODS,
+              help="projection method"),
+    ParamSpec("perplexity", "number", 30.0, ("tsne",), 2.0, 200.0,
+              help="effective number of neighbours of each point (t-SNE); must be < P / 3"),
+    # A cap: the run stops earlier once settled (see tsne.MOVE_TOLERANCE).
+    ParamSpec("iterations", "integer", 750, ("tsne",), 50, 5000,
+              help="most iterations after early exaggeration (t-SNE); runs stop earlier "
+              "once converged"),
+    ParamSpec("n_neighbors", "integer", 15, ("umap",), 2, 200,
+              help="size of the local neighbourhood (UMAP); must be < P"),
+    ParamSpec("min_dist", "number", 0.1, ("umap",), 0.0, 1.0,
+              help="how tightly UMAP packs points together"),
+    ParamSpec("seed", "integer", 0, ("tsne", "umap"), 0, SEED_LIMIT - 1,
+              help="random seed"),
+    ParamSpec("metric", "choice", "euclidean", METHODS, choices=METRICS,
+              help="distance between hidden states"),
+    # Aligned by default, as the tab asks: an aligned layout is as faithful as a cold one
+    # (tsne.py) and keeps the points of consecutive checkpoints in place.
+    ParamSpec("align", "choice", "neighbor", METHODS, choices=ALIGNS,
+              help="start from the layout of the nearest checkpoint already laid out"),
+)
+SPECS = {spec.name: spec for spec in PARAM_SPECS}
+
+
+@dataclasses.dataclass(frozen=True)
 class ProjectionParams:
-    method: str = "tsne"
-    perplexity: float = 30.0  # tsne/umap (n_neighbors ~ perplexity); 2 <= p <= 200, < P/3 checked at run time
-    seed: int = 0  # 0 <= seed < 2**31
-    # 250 early-exaggeration + 750 = 1000 iterations, scikit-learn's default budget: with
-    # openTSNE's 500 the trustworthiness of 10k tanh-RNN states was 0.012 below
-    # scikit-learn's, with 750 within 0.01 (bench/RESULTS.md).
-    iterations: int = 750  # tsne iterations after early exaggeration (cold); 50..5000
-    metric: str = "euclidean"  # "euclidean" | "cosine"
-    align: str = "none"  # "none" | "neighbor" (the job layer supplies `init` from a neighbouring checkpoint)
+    """The parameters of one projection, checked on construction (never clamped).
+
+    A parameter that does not apply to the method (see PARAM_SPECS) is reset to its
+    default, so that e.g. PCA requests differing only in perplexity share one result.
+    """
+
+    method: str = SPECS["method"].default
+    perplexity: float = SPECS["perplexity"].default
+    seed: int = SPECS["seed"].default
+    iterations: int = SPECS["iterations"].default
+    metric: str = SPECS["metric"].default
+    align: str = SPECS["align"].default
+    n_neighbors: int = SPECS["n_neighbors"].default
+    min_dist: float = SPECS["min_dist"].default
 
     def __post_init__(self):
-        if self.method not in METHODS:
-            raise _bad("method", repr(self.method), "one of %s" % ", ".join(METHODS))
-        if self.metric not in METRICS:
-            raise _bad("metric", repr(self.metric), "one of %s" % ", ".join(METRICS))
-        if self.align not in ALIGNS:
-            raise _bad("align", repr(self.align), "one of %s" % ", ".join(ALIGNS))
-        p = self.perplexity
-        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not (
-            PERPLEXITY_RANGE[0] <= p <= PERPLEXITY_RANGE[1]
-        ):
-            raise _bad("perplexity", p, "a number with 2 <= perplexity <= 200")
-        object.__setattr__(self, "perplexity", float(p))
-        for name, (low, high) in (("seed", (0, SEED_LIMIT - 1)), ("iterations", ITERATIONS_RANGE)):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not (low <= v <= high):
-                raise _bad(name, v, "an integer with %d <= %s <= %d" % (low, name, high))
-            object.__setattr__(self, name, int(v))
+        method = SPECS["method"].check(self.method)
+        for spec in PARAM_SPECS:
+            value = spec.check(getattr(self, spec.name))
+            if method not in spec.methods:
+                value = spec.default
+            object.__setattr__(self, spec.name, value)
 
     @classmethod
     def from_query(cls, args) -> "ProjectionParams":
@@ -154,15 +165,12 @@ class ProjectionParams:
         ValueError('<name> is <value>; expected ...'). Never clamps. Ignores the keys
         run, tag, step, experiment.
         """
-        fields = {f.name for f in dataclasses.fields(cls)}
         values = {}
         for key in args.keys():
             if key in _IGNORED_KEYS:
                 continue
-            if key not in fields:
-                raise _bad(
-                    "parameter %r" % key, "unknown", "one of %s" % ", ".join(sorted(fields))
-                )
+            if key not in SPECS:
+                raise _bad("parameter %r" % key, "unknown", "one of %s" % ", ".join(sorted(SPECS)))
             raw = args[key]
             if isinstance(raw, (list, tuple)):  # parse_qs-style mappings
                 if len(raw) != 1:
@@ -170,25 +178,7 @@ class ProjectionParams:
                 raw = raw[0]
             if isinstance(raw, bytes):
                 raw = raw.decode("utf-8", "replace")
-            text = str(raw).strip()
-            if key == "perplexity":
-                try:
-                    value = float(text)
-                except ValueError:
-                    raise _bad(key, repr(text), "a number with 2 <= perplexity <= 200") from None
-                if not math.isfinite(value):
-                    raise _bad(key, repr(text), "a number with 2 <= perplexity <= 200")
-            elif key in ("seed", "iterations"):
-                low, high = (0, SEED_LIMIT - 1) if key == "seed" else ITERATIONS_RANGE
-                try:
-                    value = int(text, 10)
-                except ValueError:
-                    raise _bad(
-                        key, repr(text), "an integer with %d <= %s <= %d" % (low, key, high)
-                    ) from None
-            else:
-                value = text
-            values[key] = value
+            values[key] = SPECS[key].parse(str(raw).strip())
         return cls(**values)
 
     def as_dict(self) -> dict:
@@ -197,7 +187,17 @@ class ProjectionParams:
 
 
 class Cancelled(Exception):
-    """Raised by `project` when `cancelled()` returned True."""
+    """Raised by `compute` when `cancelled()` returned True."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Projection:
+    """A layout: coords [P, 2] float32 in point order, and `info` (JSON), how it was made:
+    `mode` (cold, warm, relayout; PCA and UMAP: cold or rotated), `trustworthiness`, and
+    for t-SNE the iterations run, whether it converged and its KL divergence."""
+
+    coords: np.ndarray
+    info: dict
 
 
 def umap_available() -> bool:
@@ -208,11 +208,29 @@ def umap_available() -> bool:
     return True
 
 
+def umap_installed() -> bool:
+    """Whether umap-learn is installed, without importing it (its import takes 5-30 s)."""
+    import importlib.util
+
+    return importlib.util.find_spec("umap") is not None
+
+
+def method_availability():
+    """[(method, available, reason)]: what this installation can compute."""
+    installed = umap_installed()
+    return [
+        ("tsne", True, None),
+        ("pca", True, None),
+        ("umap", installed, None if installed else UMAP_MISSING),
+    ]
+
+
 def library_versions() -> dict:
     import openTSNE
     import sklearn
 
     versions = {
+        "engine": ENGINE_VERSION,
         "openTSNE": openTSNE.__version__,
         "sklearn": sklearn.__version__,
         "numpy": np.__version__,
@@ -290,14 +308,6 @@ def _prepare(x, params, reduce=True):
     return np.ascontiguousarray(x, dtype=np.float32)
 
 
-def _procrustes_rotate(y, target):
-    """y rotated/reflected (about its centre) to best match target; no scaling."""
-    yc = y - y.mean(axis=0)
-    tc = target - target.mean(axis=0)
-    u, _, vt = np.linalg.svd(yc.T @ tc)
-    return yc @ (u @ vt) + target.mean(axis=0)
-
-
 def _project_pca(x, params, init, report):
     from sklearn.decomposition import PCA
 
@@ -316,207 +326,46 @@ def _project_pca(x, params, init, report):
 
 
 def _check_perplexity(params, n):
+    if n / 3.0 <= SPECS["perplexity"].low:
+        raise ValueError(
+            "t-SNE needs more than %d points (perplexity >= %g must be < P/3); this checkpoint "
+            "has %d: choose PCA" % (int(3 * SPECS["perplexity"].low), SPECS["perplexity"].low, n)
+        )
     if not params.perplexity < n / 3.0:
         raise ValueError(
-            "perplexity is %g; expected perplexity < P/3 = %.4g for these %d points"
-            % (params.perplexity, n / 3.0, n)
+            "perplexity is %g; expected perplexity < P/3 = %.4g for these %d points: "
+            "lower the perplexity" % (params.perplexity, n / 3.0, n)
         )
 
 
-def _neighbour_agreement(P, y, k=AGREEMENT_K, sample=2000):
-    """Mean fraction of a point's k largest affinities that are among its k nearest in y.
+def _project_tsne(x, params, init, reference, report):
+    from tb_rnn_hidden import tsne
 
-    Estimated on at most `sample` points (a fixed subset): 0.01 s at 50k points.
-    """
-    from sklearn.neighbors import NearestNeighbors
-
-    n = y.shape[0]
-    k = min(k, n - 1)
-    if k < 1:
-        return 1.0
-    points = np.arange(n)
-    if n > sample:
-        points = np.sort(np.random.default_rng(0).choice(n, sample, replace=False))
-    near = NearestNeighbors(n_neighbors=k + 1).fit(y).kneighbors(y[points], return_distance=False)
-    sub = P.tocsr()[points]
-    rows = np.repeat(np.arange(len(points)), np.diff(sub.indptr))
-    keep = sub.indices != points[rows]
-    rows, cols, weights = rows[keep], sub.indices[keep], sub.data[keep]
-    if rows.size == 0:
-        return 1.0
-    order = np.lexsort((-weights, rows))  # by row, then strongest first
-    rows, cols = rows[order], cols[order]
-    starts = np.searchsorted(rows, np.arange(len(points)))
-    top = np.arange(rows.size) - starts[rows] < k
-    rows, cols = rows[top], cols[top]
-    return float((near[rows] == cols[:, None]).any(axis=1).mean())
-
-
-def _affinity_cost(n, trees=ANNOY_TREES):
-    """The affinity phase's cost, in iterations after early exaggeration (for progress).
-
-    The kNN search (all but the calibration) grows with the number of trees.
-    """
-    share = KNN_SHARES[2] + (1 - KNN_SHARES[2]) * trees / ANNOY_TREES
-    return AFFINITY_COST_AT_10K * (n / 10_000) ** AFFINITY_COST_EXPONENT * share
-
-
-def _annoy_neighbours(x, k, seed, n_jobs, report, trees=ANNOY_TREES):
-    """openTSNE's Annoy kNN (same index, seed and results), queried in chunks.
-
-    openTSNE builds the kNN graph in one call that can neither report progress
-    nor stop; at 50k points it is most of the affinity time (measured: adding
-    items 0.4 s, building 50 trees 1.5 s, querying 24 s, calibration 1.5 s).
-    Querying chunk by chunk lets the job report it and be cancelled between chunks.
-    """
-    from openTSNE.dependencies.annoy import AnnoyIndex
-
-    n = x.shape[0]
-    index = AnnoyIndex(x.shape[1], "euclidean")
-    index.set_seed(np.random.RandomState(seed).randint(np.iinfo(np.int32).max))
-    for i in range(n):
-        index.add_item(i, x[i])
-    report(KNN_SHARES[0], "nearest neighbours: indexing")
-    index.build(n_jobs=n_jobs, n_trees=trees)
-    neighbours = np.zeros((n, k), dtype=int)
-    distances = np.zeros((n, k))
-
-    def query(rows):
-        for i in rows:
-            # Annoy returns the point itself first.
-            found, found_distances = index.get_nns_by_item(i, k + 1, include_distances=True)
-            neighbours[i] = found[1:]
-            distances[i] = found_distances[1:]
-
-    from concurrent.futures import ThreadPoolExecutor
-
-    # Annoy releases the GIL while it searches: threads run in parallel.
-    wave = KNN_CHUNK * n_jobs
-    with ThreadPoolExecutor(n_jobs) as pool:
-        for start in range(0, n, wave):
-            report(
-                KNN_SHARES[0] + KNN_SHARES[1] * start / n,
-                "nearest neighbours: %d of %d points" % (start, n),
-            )
-            stop = min(n, start + wave)
-            chunks = [range(a, min(stop, a + KNN_CHUNK)) for a in range(start, stop, KNN_CHUNK)]
-            list(pool.map(query, chunks))
-    return neighbours, distances
-
-
-def _affinities(x, params, n_jobs, report, trees=ANNOY_TREES):
-    """openTSNE's PerplexityBasedNN, with its kNN search split so it reports progress.
-
-    report(fraction of this phase, phase) is called between chunks, and raises
-    Cancelled when the job is cancelled.
-    """
-    from openTSNE import affinity, nearest_neighbors
-
-    n = x.shape[0]
-    if n < EXACT_KNN_BELOW:  # openTSNE's own choice for small data: exact kNN, fast
-        return affinity.PerplexityBasedNN(
-            x, perplexity=params.perplexity, metric="euclidean", n_jobs=n_jobs,
-            random_state=params.seed,
-        )
-    k = min(n - 1, int(3 * params.perplexity))  # openTSNE's k_neighbors="auto"
-    neighbours, distances = _annoy_neighbours(x, k, params.seed, n_jobs, report, trees)
-    report(KNN_SHARES[0] + KNN_SHARES[1], "affinities: calibrating perplexity")
-    return affinity.PerplexityBasedNN(
-        perplexity=params.perplexity,
-        n_jobs=n_jobs,
-        knn_index=nearest_neighbors.PrecomputedNeighbors(neighbours, distances),
-    )
-
-
-def _project_tsne(x, params, init, report):
-    from openTSNE import TSNEEmbedding, initialization
-
-    n = x.shape[0]
-    _check_perplexity(params, n)
-    n_jobs = _n_jobs()
-    # Progress is counted in the cost of one iteration after early exaggeration.
-    trees = ANNOY_TREES if init is None else ALIGNED_ANNOY_TREES
-    affinity_cost = _affinity_cost(n, trees)
-    cold_cost = EARLY_EXAGGERATION_ITERATIONS * EE_ITERATION_COST + params.iterations
-    total = affinity_cost + (cold_cost if init is None else ALIGNED_ITERATIONS)
-
-    def affinities(start, trees, cost):
-        """The affinity phase, reported from `start` to `start + cost` of `total`."""
-        return _affinities(x, params, n_jobs, lambda f, phase: report((start + f * cost) / total, phase), trees)
-
+    _check_perplexity(params, x.shape[0])
     report(0.0, "affinities")
     x = _prepare(x, params)
-    aff = affinities(0.0, trees, affinity_cost)
-    done = affinity_cost
-    report(done / total, "initialisation")
-    warm = (
-        init is not None
-        and np.ptp(init, axis=0).all()  # not all on a line or a point
-        and _neighbour_agreement(aff.P, init) >= ALIGN_MIN_AGREEMENT
-    )
-    if warm:
-        ee_iters, iters = 0, ALIGNED_ITERATIONS
-        start = init - init.mean(axis=0)
-    else:
-        ee_iters, iters = EARLY_EXAGGERATION_ITERATIONS, params.iterations
-        if init is not None:
-            # The full schedule after all, on a cold run's kNN graph (exact below
-            # EXACT_KNN_BELOW: no need to search again); the fraction already
-            # reported is kept and the rest spread over the work that remains.
-            fraction = done / total  # < 1: the aligned iterations were still to come
-            affinity_cost = _affinity_cost(n) if n >= EXACT_KNN_BELOW else 0.0
-            remaining = affinity_cost + cold_cost
-            total = remaining / (1 - fraction)
-            done = total - remaining
-            if affinity_cost:
-                aff = affinities(done, ANNOY_TREES, affinity_cost)
-                done += affinity_cost
-        if init is not None and np.ptp(init, axis=0).all():
-            start = initialization.rescale(init - init.mean(axis=0))
-        else:
-            start = initialization.pca(x, random_state=params.seed)
-    learning_rate = max(200.0, n / EARLY_EXAGGERATION)
-    embedding = TSNEEmbedding(
-        np.ascontiguousarray(start, dtype=np.float64),
-        aff,
-        negative_gradient_method="bh" if n <= FFT_ABOVE else "fft",
-        ints_in_interval=FFT_INTS_IN_INTERVAL,
-        n_jobs=n_jobs,
-        random_state=params.seed,
-    )
-    for phase, count, exaggeration, momentum, cost in (
-        ("early exaggeration", ee_iters, EARLY_EXAGGERATION, 0.5, EE_ITERATION_COST),
-        ("optimisation", iters, 1.0, 0.8, 1.0),
-    ):
-        remaining = count
-        while remaining > 0:
-            step = min(CHUNK, remaining)
-            report(done / total, phase)
-            embedding.optimize(
-                n_iter=step,
-                exaggeration=exaggeration,
-                momentum=momentum,
-                learning_rate=learning_rate,
-                inplace=True,
-                propagate_exception=True,
-            )
-            remaining -= step
-            done += step * cost
-    return np.asarray(embedding)
+    if isinstance(reference, dict):
+        reference = reference.get("reference_trustworthiness")
+    return tsne.embed(x, params, init=init, reference=reference, report=report)
 
 
-def _project_umap(x, params, init, report):
+def _project_umap(x, params, init, reference, report):
     if not umap_available():
         raise ValueError(UMAP_MISSING)
     import umap
 
     n = x.shape[0]
-    _check_perplexity(params, n)
+    if not params.n_neighbors < n:
+        raise ValueError(
+            "n_neighbors is %d; expected n_neighbors < P = %d for these points: lower n_neighbors"
+            % (params.n_neighbors, n)
+        )
     report(0.0, "umap")
     x = _prepare(x, params)
     reducer = umap.UMAP(
         n_components=2,
-        n_neighbors=int(max(2, min(n - 1, round(params.perplexity)))),
+        n_neighbors=params.n_neighbors,
+        min_dist=params.min_dist,
         metric="euclidean",
         random_state=params.seed,
         init=init if init is not None else "spectral",
@@ -525,22 +374,67 @@ def _project_umap(x, params, init, report):
     # UMAP's own optimisation moves an init a lot (Procrustes disparity to it 0.06-0.08
     # on tanh-RNN states, about that of an independent run); rotating the result onto
     # the neighbour at least removes the flips and turns a user would see.
-    return y if init is None else _procrustes_rotate(y, init)
+    return _rotated(x, y, init)
 
 
-def project(points, params, *, init=None, progress=None, cancelled=None) -> np.ndarray:
-    """[P, D] points -> [P, 2] float32 embedding, in the same order.
+def _pca(x):
+    """The first two principal components, from the D x D covariance matrix.
+
+    One pass over the points and an eigendecomposition of D x D: 100k x 256 states take
+    0.1 s, where scikit-learn's full SVD takes ~5 s. Each axis points where its largest
+    loading is positive (scikit-learn's convention), so that checkpoints do not flip.
+    """
+    n, d = x.shape
+    if n < 2:
+        return np.zeros((n, 2))
+    precise = x.astype(np.float64) if x.size <= 4_000_000 else x
+    centred = precise - precise.mean(axis=0)
+    _, vectors = np.linalg.eigh((centred.T @ centred).astype(np.float64))
+    axes = vectors[:, ::-1][:, : min(2, d)]
+    axes *= np.sign(axes[np.abs(axes).argmax(axis=0), np.arange(axes.shape[1])])
+    y = (centred @ axes.astype(centred.dtype)).astype(np.float64)
+    if y.shape[1] < 2:
+        y = np.hstack([y, np.zeros((n, 2 - y.shape[1]))])
+    return y
+
+
+def _project_pca(x, params, init, reference, report):
+    report(0.0, "pca")
+    x = _prepare(x, params, reduce=False)
+    return _rotated(x, _pca(x), init)
+
+
+def provisional(points, metric="euclidean"):
+    """[P, 2] float32: the PCA of the points, to draw at once while a projection computes
+    (no quality figure, no progress)."""
+    x = _prepare(_check_points(points), ProjectionParams(method="pca", metric=metric), reduce=False)
+    return np.ascontiguousarray(_pca(x), dtype=np.float32)
+
+
+def _rotated(x, y, init):
+    """(y rotated onto init when given, info) for the methods that are not scheduled."""
+    from tb_rnn_hidden import tsne
+
+    if init is not None:
+        y = tsne.procrustes_rotate(y, init)
+    trust = tsne.trustworthiness(x, y)
+    trust = None if trust is None else round(trust, 5)
+    return y, dict(mode="cold" if init is None else "rotated", trustworthiness=trust,
+                   reference_trustworthiness=trust)
+
+
+def compute(points, params, *, init=None, reference=None, progress=None, cancelled=None):
+    """[P, D] points -> `Projection` (coords [P, 2] float32 in the same order, info).
 
     points: float (float16 accepted; computed in float32). Rows with NaN/Inf raise
     ValueError naming how many and the first index.
-    init: optional [P, 2] embedding of a neighbouring checkpoint (same points). When
-    given, t-SNE starts from it (centred, at its own scale) with no early exaggeration
-    and ALIGNED_ITERATIONS iterations, so consecutive layouts stay
-    comparable; PCA is rotated/reflected onto it (orthogonal Procrustes); UMAP uses it
-    as its init and its result is rotated onto it.
+    init: optional [P, 2] layout of a neighbouring checkpoint (same points), with its
+    `info` (or its `reference_trustworthiness`) as `reference`. t-SNE starts from it
+    as tsne.py describes; PCA is rotated/reflected onto it (orthogonal Procrustes); UMAP
+    uses it as its init and its result is rotated onto it.
     progress(fraction, phase): fraction in [0, 1], non-decreasing, last call is
-    (1.0, "done"). cancelled() is checked after every progress call (between 50-iteration
-    chunks); when it returns True, Cancelled is raised.
+    (1.0, "done"). cancelled() is checked after every progress call (between chunks of
+    work); when it returns True, Cancelled is raised.
     """
     if not isinstance(params, ProjectionParams):
         raise TypeError("params must be a ProjectionParams, not %s" % type(params).__name__)
@@ -550,11 +444,17 @@ def project(points, params, *, init=None, progress=None, cancelled=None) -> np.n
         init = _check_init(init, x.shape[0])
     if x.shape[0] == 0:
         report(1.0, "done")
-        return np.zeros((0, 2), np.float32)
+        return Projection(np.zeros((0, 2), np.float32), dict(mode="cold", trustworthiness=None))
     if params.method == "umap" and not umap_available():
         raise ValueError(UMAP_MISSING)
     run = {"tsne": _project_tsne, "pca": _project_pca, "umap": _project_umap}[params.method]
-    y = run(x, params, init, report)
-    y = np.ascontiguousarray(y, dtype=np.float32)
+    y, info = run(x, params, init, reference, report)
     report(1.0, "done")
-    return y
+    return Projection(np.ascontiguousarray(y, dtype=np.float32), info)
+
+
+def project(points, params, *, init=None, reference=None, progress=None, cancelled=None):
+    """`compute(...)`'s coordinates alone: [P, 2] float32."""
+    return compute(
+        points, params, init=init, reference=reference, progress=progress, cancelled=cancelled
+    ).coords

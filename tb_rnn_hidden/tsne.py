@@ -1,0 +1,396 @@
+"""t-SNE layouts of one checkpoint: cold, or aligned to a neighbouring checkpoint's layout.
+
+openTSNE optimises; this module chooses the schedule and judges the result. The numbers
+behind each constant are in bench/RESULTS.md ("Alignment on real training").
+
+- Every run stops once the layout has settled: when, over a chunk of CHUNK iterations,
+  its points moved on average less than MOVE_TOLERANCE of the layout's standard
+  deviation. The user's `iterations` is the cap. opt-SNE's rule on the KL divergence
+  (Belkina et al. 2019) was measured first and rejected: openTSNE's KL divergence
+  carries the error of its estimate of the normalisation (Barnes-Hut or FFT), which
+  swings by more than the rule's tolerance from chunk to chunk (at 53k points: 2.19,
+  2.04, 2.56, 2.04 in consecutive chunks), so it stopped runs at random.
+- An aligned run first tries a warm start: the neighbour's layout as it is, no early
+  exaggeration. Where the states changed little this is faithful and keeps every point
+  in place. Where they changed more, the layout stays trapped in the neighbour's
+  structure, and more iterations do not help (on the handwritten digits, a warm start
+  from the last epoch's layout kept trustworthiness 0.978 at epoch 3 after 50 and after
+  600 iterations, against 0.990 for a cold layout). So a warm result is judged: it is
+  kept only if its trustworthiness is at least the reference's minus WARM_TOLERANCE.
+  The reference is the trustworthiness of the nearest faithful layout of the chain (a
+  cold layout or a re-layout, never a warm one, so that small losses do not add up).
+- Otherwise the checkpoint is re-laid out: the neighbour's layout, shrunk by
+  RELAYOUT_SHRINK, goes through early exaggeration and the optimisation. It is as
+  faithful as a cold layout and keeps more of the neighbour's arrangement; the result
+  is rotated onto the neighbour's layout.
+"""
+
+import numpy as np
+
+EARLY_EXAGGERATION = 12.0
+EARLY_EXAGGERATION_ITERATIONS = 250
+CHUNK = 50
+# A run has settled when its points moved less than this share of the layout's standard
+# deviation over the last chunk. Measured on real training (53k points, demo, digits):
+# trustworthiness stops improving while the movement falls from ~0.4 to ~0.07; the
+# movement then levels off at 0.01-0.03 (clusters drifting slowly apart).
+MOVE_TOLERANCE = 0.05
+WARM_TOLERANCE = 0.005
+# A warm start is judged after this many iterations (or sooner, if it converged), and
+# continued only if it is kept: its trustworthiness hardly moves after its first 50
+# iterations (digits, last epoch's layout -> epoch 3: 0.9783 after 50, 0.9772-0.9783
+# from 100 to 600), so judging early wastes little when a re-layout follows.
+WARM_PROBE = 100
+RELAYOUT_SHRINK = 4.0
+RELAYOUT_EXAGGERATION_ITERATIONS = 125
+# Negative gradients: Barnes-Hut up to this many points, FFT above.
+FFT_ABOVE = 15_000
+# FFT interpolation intervals per unit of the layout (openTSNE's default 1).
+FFT_INTS_IN_INTERVAL = 1.5
+# A warm start is not even tried when init keeps fewer than this fraction of the points'
+# strongest affinities among their nearest 2-D neighbours (init is not a layout of
+# these points: a converged layout of related points keeps 0.3-0.9, an unrelated one ~0).
+ALIGN_MIN_AGREEMENT = 0.05
+AGREEMENT_K = 10
+# Affinities: exact kNN below this many points (openTSNE's choice), Annoy above.
+EXACT_KNN_BELOW = 1000
+ANNOY_TREES = 50
+ALIGNED_ANNOY_TREES = 25
+KNN_CHUNK = 1000
+KNN_SHARES = (0.07, 0.87, 0.06)  # indexing, queries, perplexity calibration (50k points)
+# Relative costs behind the progress fraction: an early-exaggeration iteration costs
+# ~0.35 of a later one; the affinity phase as much as ~45 later iterations at 10k points.
+EE_ITERATION_COST = 0.35
+AFFINITY_COST_AT_10K = 45.0
+AFFINITY_COST_EXPONENT = 0.9
+# Trustworthiness (k=10) is measured on this many points, a fixed sample.
+TRUST_SAMPLE = 2000
+TRUST_K = 10
+
+
+def n_jobs():
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def trustworthiness(x, y, sample=TRUST_SAMPLE, k=TRUST_K):
+    """Trustworthiness (k nearest neighbours) of layout y of points x, on a fixed sample.
+
+    The sample is the same for every checkpoint of a probe set (same points, same
+    seed), so layouts of neighbouring checkpoints are compared on the same points.
+    """
+    from sklearn.manifold import trustworthiness as sk_trustworthiness
+
+    n = x.shape[0]
+    if n <= 2 * k + 1:  # sklearn needs k < n / 2
+        return None
+    points = np.arange(n)
+    if n > sample:
+        points = np.sort(np.random.default_rng(0).choice(n, sample, replace=False))
+    return float(sk_trustworthiness(x[points], np.asarray(y)[points], n_neighbors=k))
+
+
+def neighbour_agreement(P, y, k=AGREEMENT_K, sample=2000):
+    """Mean fraction of a point's k largest affinities that are among its k nearest in y.
+
+    Estimated on at most `sample` points (a fixed subset): 0.01 s at 50k points.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    n = y.shape[0]
+    k = min(k, n - 1)
+    if k < 1:
+        return 1.0
+    points = np.arange(n)
+    if n > sample:
+        points = np.sort(np.random.default_rng(0).choice(n, sample, replace=False))
+    near = NearestNeighbors(n_neighbors=k + 1).fit(y).kneighbors(y[points], return_distance=False)
+    sub = P.tocsr()[points]
+    rows = np.repeat(np.arange(len(points)), np.diff(sub.indptr))
+    keep = sub.indices != points[rows]
+    rows, cols, weights = rows[keep], sub.indices[keep], sub.data[keep]
+    if rows.size == 0:
+        return 1.0
+    order = np.lexsort((-weights, rows))  # by row, then strongest first
+    rows, cols = rows[order], cols[order]
+    starts = np.searchsorted(rows, np.arange(len(points)))
+    top = np.arange(rows.size) - starts[rows] < k
+    rows, cols = rows[top], cols[top]
+    return float((near[rows] == cols[:, None]).any(axis=1).mean())
+
+
+def procrustes_rotate(y, target):
+    """y rotated/reflected (about its centre) to best match target; no scaling."""
+    yc = y - y.mean(axis=0)
+    tc = target - target.mean(axis=0)
+    u, _, vt = np.linalg.svd(yc.T @ tc)
+    return yc @ (u @ vt) + target.mean(axis=0)
+
+
+# -- affinities -----------------------------------------------------------------
+
+
+def affinity_cost(n, trees=ANNOY_TREES):
+    """The affinity phase's cost, in iterations after early exaggeration (for progress).
+
+    The kNN search (all but the calibration) grows with the number of trees.
+    """
+    share = KNN_SHARES[2] + (1 - KNN_SHARES[2]) * trees / ANNOY_TREES
+    return AFFINITY_COST_AT_10K * (n / 10_000) ** AFFINITY_COST_EXPONENT * share
+
+
+def _annoy_neighbours(x, k, seed, jobs, report, trees):
+    """openTSNE's Annoy kNN (same index, seed and results), queried in chunks.
+
+    openTSNE builds the kNN graph in one call that can neither report progress
+    nor stop; at 50k points it is most of the affinity time (measured: adding
+    items 0.4 s, building 50 trees 1.5 s, querying 24 s, calibration 1.5 s).
+    Querying chunk by chunk lets the job report it and be cancelled between chunks.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from openTSNE.dependencies.annoy import AnnoyIndex
+
+    n = x.shape[0]
+    index = AnnoyIndex(x.shape[1], "euclidean")
+    index.set_seed(np.random.RandomState(seed).randint(np.iinfo(np.int32).max))
+    for i in range(n):
+        index.add_item(i, x[i])
+    report(KNN_SHARES[0], "nearest neighbours: indexing")
+    index.build(n_jobs=jobs, n_trees=trees)
+    neighbours = np.zeros((n, k), dtype=int)
+    distances = np.zeros((n, k))
+
+    def query(rows):
+        for i in rows:
+            # Annoy returns the point itself first.
+            found, found_distances = index.get_nns_by_item(i, k + 1, include_distances=True)
+            neighbours[i] = found[1:]
+            distances[i] = found_distances[1:]
+
+    # Annoy releases the GIL while it searches: threads run in parallel.
+    wave = KNN_CHUNK * jobs
+    with ThreadPoolExecutor(jobs) as pool:
+        for start in range(0, n, wave):
+            report(
+                KNN_SHARES[0] + KNN_SHARES[1] * start / n,
+                "nearest neighbours: %d of %d points" % (start, n),
+            )
+            stop = min(n, start + wave)
+            chunks = [range(a, min(stop, a + KNN_CHUNK)) for a in range(start, stop, KNN_CHUNK)]
+            list(pool.map(query, chunks))
+    return neighbours, distances
+
+
+def affinities(x, perplexity, seed, report, trees=ANNOY_TREES):
+    """openTSNE's PerplexityBasedNN, with its kNN search split so it reports progress.
+
+    report(fraction of this phase, phase) is called between chunks, and raises
+    Cancelled when the job is cancelled.
+    """
+    from openTSNE import affinity, nearest_neighbors
+
+    n = x.shape[0]
+    jobs = n_jobs()
+    if n < EXACT_KNN_BELOW:  # openTSNE's own choice for small data: exact kNN, fast
+        return affinity.PerplexityBasedNN(
+            x, perplexity=perplexity, metric="euclidean", n_jobs=jobs, random_state=seed,
+        )
+    k = min(n - 1, int(3 * perplexity))  # openTSNE's k_neighbors="auto"
+    neighbours, distances = _annoy_neighbours(x, k, seed, jobs, report, trees)
+    report(KNN_SHARES[0] + KNN_SHARES[1], "affinities: calibrating perplexity")
+    return affinity.PerplexityBasedNN(
+        perplexity=perplexity,
+        n_jobs=jobs,
+        knn_index=nearest_neighbors.PrecomputedNeighbors(neighbours, distances),
+    )
+
+
+# -- optimisation -------------------------------------------------------------------
+
+
+class _Budget:
+    """Progress of one layout, in units of one iteration after early exaggeration.
+
+    Stopping on convergence ends a phase early: the fraction then jumps ahead. When
+    more work turns out to be needed (a re-layout), `replan` keeps the fraction reported
+    and spreads the rest over the work that remains.
+    """
+
+    def __init__(self, report, total):
+        self._report = report
+        self.total = total
+        self.done = 0.0
+
+    def report(self, phase):
+        self._report(min(1.0, self.done / self.total), phase)
+
+    def scope(self, cost):
+        """report(fraction, phase) of a sub-phase costing `cost`, from `done`."""
+        start = self.done
+        return lambda f, phase: self._report(min(1.0, (start + f * cost) / self.total), phase)
+
+    def replan(self, remaining):
+        fraction = min(self.done / self.total, 0.99)
+        self.total = remaining / (1 - fraction)
+        self.done = self.total - remaining
+
+
+class _Optimiser:
+    """An openTSNE embedding optimised in chunks, stopping on convergence."""
+
+    def __init__(self, aff, start, seed):
+        from openTSNE import TSNEEmbedding
+
+        n = start.shape[0]
+        self.learning_rate = max(200.0, n / EARLY_EXAGGERATION)
+        self.embedding = TSNEEmbedding(
+            np.ascontiguousarray(start, dtype=np.float64),
+            aff,
+            negative_gradient_method="bh" if n <= FFT_ABOVE else "fft",
+            ints_in_interval=FFT_INTS_IN_INTERVAL,
+            n_jobs=n_jobs(),
+            random_state=seed,
+        )
+        self.kl_divergence = None
+
+    def run(self, budget, phase, iterations, exaggeration=1.0, stop=True):
+        """Up to `iterations`; (iterations run, settled)."""
+        early = exaggeration != 1.0
+        momentum, cost = (0.5, EE_ITERATION_COST) if early else (0.8, 1.0)
+        done = 0
+        while done < iterations:
+            step = min(CHUNK, iterations - done)
+            budget.report(phase)
+            before = self.coords
+            self.embedding.optimize(
+                n_iter=step, exaggeration=exaggeration, momentum=momentum,
+                learning_rate=self.learning_rate, inplace=True, propagate_exception=True,
+            )
+            done += step
+            budget.done += step * cost
+            self.kl_divergence = float(self.embedding.kl_divergence)
+            if stop and step == CHUNK and self.movement(before) < MOVE_TOLERANCE:
+                budget.done += (iterations - done) * cost  # the rest is not needed
+                return done, True
+        return done, False
+
+    def movement(self, before):
+        """Mean displacement of the points since `before`, per standard deviation of the layout."""
+        now = self.coords
+        spread = float(now.std(axis=0).mean())
+        if spread == 0.0:
+            return 0.0
+        return float(np.linalg.norm(now - before, axis=1).mean()) / spread
+
+    @property
+    def coords(self):
+        return np.array(self.embedding)
+
+
+# -- layouts ----------------------------------------------------------------------------
+
+
+def _info(mode, optimiser, early, iterations, converged, trust, reference, **extra):
+    info = dict(
+        mode=mode,
+        early_exaggeration_iterations=early,
+        iterations=iterations,
+        converged=converged,
+        kl_divergence=None if optimiser.kl_divergence is None else round(optimiser.kl_divergence, 5),
+        trustworthiness=None if trust is None else round(trust, 5),
+        reference_trustworthiness=None if reference is None else round(reference, 5),
+    )
+    info.update(extra)
+    return info
+
+
+def _cold_start(x, init, seed):
+    """openTSNE's PCA initialisation, or `init` shrunk for a re-layout."""
+    from openTSNE import initialization
+
+    if init is None:
+        return initialization.pca(x, random_state=seed)
+    return (init - init.mean(axis=0)) / RELAYOUT_SHRINK
+
+
+def _full_schedule(x, aff, params, init, budget, early):
+    """Early exaggeration, then the optimisation until converged: (y, info)."""
+    optimiser = _Optimiser(aff, _cold_start(x, init, params.seed), params.seed)
+    optimiser.run(budget, "early exaggeration", early, EARLY_EXAGGERATION, stop=False)
+    iterations, converged = optimiser.run(budget, "optimisation", params.iterations)
+    y = optimiser.coords
+    if init is not None:
+        y = procrustes_rotate(y, init)
+    budget.report("quality")
+    trust = trustworthiness(x, y)
+    mode = "cold" if init is None else "relayout"
+    return y, _info(mode, optimiser, early, iterations, converged, trust, trust)
+
+
+def _warm(x, aff, params, init, reference, budget):
+    """The warm start, judged against `reference`: (y, info), or (None, what it reached)."""
+    optimiser = _Optimiser(aff, init, params.seed)
+    first = min(WARM_PROBE, params.iterations)
+    iterations, converged = optimiser.run(budget, "optimisation from the neighbour", first)
+    budget.report("quality")
+    trust = trustworthiness(x, optimiser.coords)
+    if trust is not None and trust < reference - WARM_TOLERANCE:
+        return None, dict(warm_iterations=iterations, warm_trustworthiness=round(trust, 5))
+    if not converged and iterations < params.iterations:
+        more, converged = optimiser.run(
+            budget, "optimisation from the neighbour", params.iterations - iterations
+        )
+        iterations += more
+        budget.report("quality")
+        trust = trustworthiness(x, optimiser.coords)
+    y = optimiser.coords
+    return y, _info("warm", optimiser, 0, iterations, converged, trust, reference)
+
+
+def embed(x, params, init=None, reference=None, report=lambda fraction, phase: None):
+    """t-SNE of prepared float32 points x [n, D]: (y [n, 2], info dict).
+
+    init: the layout of a neighbouring checkpoint (same points), or None for a cold
+    layout. reference: the trustworthiness a faithful layout of the chain reached (the
+    neighbour's `reference_trustworthiness`); without it a warm start cannot be judged,
+    and the checkpoint is re-laid out from init. report(fraction, phase) is called
+    between chunks of work and may raise to stop it.
+    """
+    n = x.shape[0]
+    cold_cost = EARLY_EXAGGERATION_ITERATIONS * EE_ITERATION_COST + params.iterations
+    if init is None:
+        cost = affinity_cost(n)
+        budget = _Budget(report, cost + cold_cost)
+        aff = affinities(x, params.perplexity, params.seed, budget.scope(cost))
+        budget.done += cost
+        return _full_schedule(x, aff, params, None, budget, EARLY_EXAGGERATION_ITERATIONS)
+    cost = affinity_cost(n, ALIGNED_ANNOY_TREES)
+    budget = _Budget(report, cost + params.iterations)
+    aff = affinities(x, params.perplexity, params.seed, budget.scope(cost), ALIGNED_ANNOY_TREES)
+    budget.done += cost
+    budget.report("comparing with the neighbour's layout")
+    init = init - init.mean(axis=0)
+    related = bool(np.ptp(init, axis=0).all()) and (
+        neighbour_agreement(aff.P, init) >= ALIGN_MIN_AGREEMENT
+    )
+    tried = {}
+    if related and reference is not None:
+        y, found = _warm(x, aff, params, init, reference, budget)
+        if y is not None:
+            return y, found
+        tried = found
+    # A re-layout; from the neighbour's layout unless it is not a layout of these
+    # points at all, then from PCA with openTSNE's full early exaggeration.
+    early = RELAYOUT_EXAGGERATION_ITERATIONS if related else EARLY_EXAGGERATION_ITERATIONS
+    budget.replan(early * EE_ITERATION_COST + params.iterations)
+    y, info = _full_schedule(x, aff, params, init if related else None, budget, early)
+    if not related:
+        y = procrustes_rotate(y, init)
+        info["mode"] = "relayout"
+    info.update(tried)
+    return y, info
