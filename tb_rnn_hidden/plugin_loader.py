@@ -35,16 +35,18 @@ class RnnHiddenLoader(base_plugin.TBLoader):
         group.add_argument(
             "--rnn_hidden_precompute",
             choices=("none", "tsne", "pca"),
-            default="none",
-            help="rnn_hidden: precompute this projection, with default parameters and "
-            "aligned to the neighbouring checkpoint, for every checkpoint as it arrives "
-            "(default none).",
+            default="tsne",
+            help="rnn_hidden: lay out every checkpoint in the background as it arrives, "
+            "with this method (default tsne; `none` turns it off): the checkpoint on "
+            "screen first, then its neighbours in training order, each aligned to the "
+            "nearest one done. Projections a user asks for always go first.",
         )
         group.add_argument(
             "--rnn_hidden_precompute_interval",
             type=float,
             default=30.0,
-            help="rnn_hidden: seconds between scans for new checkpoints to precompute.",
+            help="rnn_hidden: seconds between scans for new checkpoints once every "
+            "checkpoint is laid out (default 30).",
         )
 
     def fix_flags(self, flags):

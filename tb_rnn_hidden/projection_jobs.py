@@ -1,4 +1,5 @@
-"""Background 2-D projections of hidden states, shared between requests and cached.
+"""2-D projections of hidden states computed in the background, shared between requests
+and cached.
 
 `ProjectionService` is owned by the plugin. A request names a checkpoint and
 `projection.ProjectionParams`; the service answers at once with the state of
@@ -9,27 +10,28 @@ the job computing it, starting one if no result is stored yet.
   TensorBoard keeps answering while a job runs: during a 20,000-point t-SNE
   (default parameters, 105 s on 2 cores) `/tags` answered 1010 times with a
   median of 0.4 ms and a maximum of 16 ms, so no process pool is needed.
+- A job is a user's (a `/projection` request) or a background one
+  (projection_background.py). User jobs run first, and a running background job hands
+  its thread to waiting user jobs between chunks of its work.
 - Identical requests (same checkpoint data hash and parameters) share one job,
   keyed by `projection_cache.request_key`.
 - A job is queued, running, done, failed or cancelled, with a progress fraction,
-  a phase, elapsed seconds and an error message.
+  a phase, elapsed seconds and, when failed, an error message and whether a retry
+  can succeed (not for invalid data or parameters).
 - Results are kept in a memory LRU bounded by bytes and on disk
   (`projection_cache.DiskCache`), so a new plugin instance serves them at once.
-- `align=neighbor`: when the job starts, it looks for the nearest earlier
-  checkpoint of the same run and tag (else the nearest later one) with the
-  same lengths and a done result for the same parameters, and passes its
-  coordinates as `init`; if none, it computes cold (`aligned_to` None).
+- `align=neighbor`: when the job starts, it looks for the nearest checkpoint of the
+  same run and tag in training order (the earlier on a tie) with the same lengths and a
+  done result for the same parameters, and passes its coordinates as `init` and its
+  `info` as `reference`; if none, it computes cold (`aligned_to` None).
 """
 
 import collections
-import itertools
 import logging
-import queue
 import threading
 import time
 
 import numpy as np
-from tensorboard import context as tb_context
 
 from tb_rnn_hidden import checkpoint_reader
 from tb_rnn_hidden import projection_cache
@@ -48,24 +50,30 @@ def _engine():
     return projection
 
 
+USER, BACKGROUND = 0, 1  # job priorities: what a user asked for, and precomputed work
+
+
 class Job:
     """One computation; its fields are read by status requests while it runs."""
 
-    def __init__(self, key, compute, params, num_points):
+    def __init__(self, key, compute, params, num_points, priority=USER):
         self.key = key
         self.compute = compute
         self.params = params
         self.num_points = num_points
+        self.priority = priority
         self.state = QUEUED
         self.progress = 0.0
         self.phase = QUEUED
         self.error = None
+        self.retryable = None  # once failed: whether a retry can succeed
         self.aligned_to = None
         self.result = None  # (coords, meta) once done
         self.created = time.monotonic()
         self.finished = None
         self._cancel = threading.Event()
         self.finished_event = threading.Event()
+        self.pool = None  # the JobPool running it: background jobs yield to user jobs
 
     def report(self, fraction, phase=None):
         """The engine's progress callback."""
@@ -77,7 +85,13 @@ class Job:
             self.phase = str(phase)
 
     def is_cancelled(self):
-        """The engine's cancellation callback."""
+        """The engine's cancellation callback, called between chunks of work.
+
+        A background job first lets the user jobs waiting for a worker run on its
+        own thread: user work pre-empts background work within one chunk.
+        """
+        if self.priority == BACKGROUND and self.pool is not None:
+            self.pool.run_waiting_user_jobs(self)
         return self._cancel.is_set()
 
     def status(self):
@@ -91,43 +105,61 @@ class Job:
             num_points=self.num_points,
             aligned_to=self.aligned_to,
             cached=False,
+            background=self.priority == BACKGROUND,
+            layout=None if self.result is None else layout_of(self.result[1]),
         )
         if self.error is not None:
             body["error"] = self.error
+            body["retryable"] = bool(self.retryable)
         return body
 
 
+def layout_of(meta):
+    """What a stored result is, for the status object (see http_api.md)."""
+    info = dict(meta.get("info") or {})
+    info.setdefault("method", (meta.get("params") or {}).get("method"))
+    info["aligned_to"] = meta.get("aligned_to")
+    info["seconds"] = meta.get("compute_seconds")
+    return info
+
+
 class JobPool:
-    """Worker threads (started on first use) running jobs; one job per key at a time."""
+    """Worker threads (started on first use) running jobs; one job per key at a time.
+
+    User jobs run before background jobs. A running background job hands its thread to
+    waiting user jobs between chunks of its work (`Job.is_cancelled`), then resumes:
+    nothing computed is lost, and a user's projection waits at most one chunk.
+    """
 
     def __init__(self, workers=1):
         if workers < 1:
             raise ValueError("workers is %r; expected an integer >= 1" % (workers,))
         self._workers = workers
         self._threads = []
-        self._queue = queue.PriorityQueue()
-        self._order = itertools.count()
+        self._waiting = {USER: collections.deque(), BACKGROUND: collections.deque()}
         self._jobs = {}
         self._finished = collections.OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._wake = threading.Condition(self._lock)  # one lock: no lock-order deadlock
         self._closed = False
 
     def get(self, key):
         with self._lock:
             return self._jobs.get(key)
 
-    def submit(self, key, compute, *, params, num_points, priority=0):
+    def submit(self, key, compute, *, params, num_points, priority=USER):
         """(job, created): joins the queued, running, done or failed job of `key`,
-        or queues a new one (lower `priority` runs first)."""
+        or queues a new one. A user joining a background job promotes it."""
         with self._lock:
             job = self._jobs.get(key)
             if job is not None and job.state != CANCELLED:
                 return job, False
             if self._closed:
                 raise RuntimeError("the projection service is closed")
-            job = Job(key, compute, params, num_points)
+            job = Job(key, compute, params, num_points, priority)
+            job.pool = self
             self._jobs[key] = job
-            self._queue.put((priority, next(self._order), job))
+            self._enqueue(job)
             while len(self._threads) < self._workers:
                 thread = threading.Thread(
                     target=self._work, name="rnn_hidden-projection-%d" % len(self._threads),
@@ -136,6 +168,29 @@ class JobPool:
                 thread.start()
                 self._threads.append(thread)
             return job, True
+
+    def _enqueue(self, job):
+        with self._wake:
+            self._waiting[job.priority].append(job)
+            self._wake.notify()
+
+    def _take(self, priorities, block):
+        """The next queued job of `priorities` (in that order), or None."""
+        with self._wake:
+            while True:
+                if self._closed:
+                    return None
+                for priority in priorities:
+                    waiting = self._waiting[priority]
+                    while waiting:
+                        job = waiting.popleft()
+                        if job.state == QUEUED and job.priority == priority:
+                            job.state = RUNNING
+                            job.phase = "starting"
+                            return job
+                if not block:
+                    return None
+                self._wake.wait()
 
     def cancel(self, key):
         """Cancels the queued or running job of `key`; None if there is none."""
@@ -148,6 +203,15 @@ class JobPool:
             del self._jobs[key]
             return job
 
+    def withdraw(self, job):
+        """Drops a background job that has not started; True if it was dropped."""
+        with self._lock:
+            if job.state != QUEUED or job.priority != BACKGROUND or self._jobs.get(job.key) is not job:
+                return False
+            self._finish(job, CANCELLED, phase=CANCELLED)
+            del self._jobs[job.key]
+            return True
+
     def forget(self, key):
         """Drops a finished job, so that the next request starts a new one."""
         with self._lock:
@@ -155,22 +219,39 @@ class JobPool:
             if job is not None and job.state in (DONE, FAILED, CANCELLED):
                 del self._jobs[key]
 
-    def close(self):
+    def promote(self, key):
+        """A user now waits for the job of `key`: if it is a background job, it runs as a
+        user job from now on (queued: ahead of background work; running: it no longer
+        yields to other user jobs)."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is None or job.priority == USER or job.state not in (QUEUED, RUNNING):
+                return
+            job.priority = USER
+            if job.state == QUEUED:
+                self._enqueue(job)  # its background entry is skipped
+
+    def close(self, timeout=10.0):
+        """Cancels every job and waits (up to `timeout`) for the workers to stop."""
         with self._lock:
             self._closed = True
             jobs = [j for j in self._jobs.values() if j.state in (QUEUED, RUNNING)]
         for job in jobs:
             self.cancel(job.key)
-        for _ in self._threads:
-            self._queue.put((float("inf"), next(self._order), None))
+        with self._wake:
+            self._wake.notify_all()
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout)
 
-    def _finish(self, job, state, *, phase=None, error=None, result=None):
+    def _finish(self, job, state, *, phase=None, error=None, result=None, retryable=None):
         # Under self._lock. A cancelled job stays cancelled.
         if job.state in (DONE, FAILED, CANCELLED):
             return
         job.state = state
         job.result = result
         job.error = error
+        job.retryable = retryable
         if phase is not None:
             job.phase = phase
         job.finished = time.monotonic()
@@ -183,34 +264,44 @@ class JobPool:
                 if self._jobs.get(old_key) is old:
                     del self._jobs[old_key]
 
+    def run_waiting_user_jobs(self, background_job):
+        """Runs queued user jobs on this thread, then returns (see `Job.is_cancelled`)."""
+        phase = background_job.phase
+        while not background_job._cancel.is_set():
+            job = self._take((USER,), block=False)
+            if job is None:
+                break
+            background_job.phase = "paused: a requested projection runs first"
+            self._run(job)
+        background_job.phase = phase
+
     def _work(self):
         while True:
-            _, _, job = self._queue.get()
+            job = self._take((USER, BACKGROUND), block=True)
             if job is None:
                 return
-            with self._lock:
-                if job.state != QUEUED:
-                    continue  # cancelled while queued
-                job.state = RUNNING
-                job.phase = "starting"
-            try:
-                result = job.compute(job)
-            except Exception as e:
-                cancelled = isinstance(e, _engine().Cancelled) or job.is_cancelled()
-                if cancelled:
-                    state, error = CANCELLED, None
-                elif isinstance(e, ValueError):
-                    state, error = FAILED, str(e)
-                else:
-                    logger.exception("rnn_hidden: projection job failed")
-                    state, error = FAILED, "%s: %s" % (type(e).__name__, e)
-                with self._lock:
-                    self._finish(job, state, phase=state, error=error)
-                    if state == CANCELLED and self._jobs.get(job.key) is job:
-                        del self._jobs[job.key]
+            self._run(job)
+
+    def _run(self, job):
+        try:
+            result = job.compute(job)
+        except Exception as e:
+            cancelled = isinstance(e, _engine().Cancelled) or job._cancel.is_set()
+            retryable = None
+            if cancelled:
+                state, error = CANCELLED, None
+            elif isinstance(e, ValueError):  # the data or parameters: the same again fails
+                state, error, retryable = FAILED, str(e), False
             else:
-                with self._lock:
-                    self._finish(job, DONE, phase=DONE, result=result)
+                logger.exception("rnn_hidden: projection job failed")
+                state, error, retryable = FAILED, "%s: %s" % (type(e).__name__, e), True
+            with self._lock:
+                self._finish(job, state, phase=state, error=error, retryable=retryable)
+                if state == CANCELLED and self._jobs.get(job.key) is job:
+                    del self._jobs[job.key]
+        else:
+            with self._lock:
+                self._finish(job, DONE, phase=DONE, result=result)
 
 
 class _Request:
@@ -229,27 +320,25 @@ class _Request:
 
 
 class ProjectionService:
-    """Projections of checkpoints read through `reader`, computed by `projection.project`."""
+    """Projections of checkpoints read through `reader`, computed by `projection.compute`."""
 
     def __init__(
         self,
         reader,
-        data_provider,
         cache_dir=None,
         *,
         workers=1,
         memory_bytes=DEFAULT_MEMORY_BYTES,
     ):
         self._reader = reader
-        self._data_provider = data_provider
         self.disk = projection_cache.DiskCache(cache_dir or projection_cache.default_cache_dir())
         self.pool = JobPool(workers)
         self._memory = checkpoint_reader.ByteBudgetCache(memory_bytes)
+        self._provisional = checkpoint_reader.ByteBudgetCache(memory_bytes // 4)
         self._hashes = {}  # (experiment, run, tag, step) -> data SHA-256 (records never change)
         self._hash_lock = threading.Lock()
         self._versions = None
-        self._stop = threading.Event()
-        self._precompute_thread = None
+        self.background = None  # a projection_background.BackgroundProjector, if started
 
     # -- keys ---------------------------------------------------------------
 
@@ -285,20 +374,29 @@ class ProjectionService:
 
     # -- requests -----------------------------------------------------------
 
-    def status(self, ctx, experiment, run, tag, step, params, *, start=True, retry=False, priority=0):
-        """The state of the projection, starting a job if none and `start`."""
+    def status(self, ctx, experiment, run, tag, step, params, *, start=True, retry=False,
+               priority=USER):
+        """The state of the projection, starting a job if none and `start`.
+
+        A user's request (priority USER) also tells the background projector what is on
+        screen, so that it lays out that checkpoint's neighbours next.
+        """
         request = self._resolve(ctx, experiment, run, tag, step, params)
+        if priority == USER and self.background is not None:
+            self.background.focus(experiment, run, tag, step, params)
         return self._status(request, start=start, retry=retry, priority=priority)[0]
 
-    def _status(self, request, *, start, retry, priority=0):
+    def _status(self, request, *, start, retry, priority=USER):
         """(status dict, (coords, meta) or None)."""
         job = self.pool.get(request.key)
-        if job is not None and retry and job.state == FAILED:
+        if job is not None and retry and job.state == FAILED and job.retryable:
             self.pool.forget(request.key)
             job = None
         if job is not None and job.state == DONE and job.result is not None:
             return job.status(), job.result
         if job is not None and job.state in (QUEUED, RUNNING, FAILED):
+            if start and priority == USER:
+                self.pool.promote(request.key)
             return job.status(), None
         found = self.lookup(request.key)
         if found is not None:
@@ -308,7 +406,7 @@ class ProjectionService:
             return dict(
                 state=NONE, progress=0.0, phase=NONE, elapsed=0.0,
                 params=request.params.as_dict(), num_points=num_points,
-                aligned_to=None, cached=False,
+                aligned_to=None, cached=False, background=False, layout=None,
             ), None
         job, _ = self.pool.submit(
             request.key,
@@ -327,8 +425,25 @@ class ProjectionService:
             state=DONE, progress=1.0, phase=DONE,
             elapsed=meta.get("compute_seconds", 0.0),
             params=request.params.as_dict(), num_points=meta.get("num_points"),
-            aligned_to=meta.get("aligned_to"), cached=True,
+            aligned_to=meta.get("aligned_to"), cached=True, background=False,
+            layout=layout_of(meta),
         )
+
+    def submit(self, ctx, experiment, run, tag, step, params, *, priority=BACKGROUND):
+        """(job, stored): the job computing this projection, started if needed, or
+        (None, True) when a result is stored."""
+        request = self._resolve(ctx, experiment, run, tag, step, params)
+        job = self.pool.get(request.key)
+        if job is not None and job.state in (QUEUED, RUNNING, FAILED):
+            return job, False
+        if (job is not None and job.state == DONE) or self.lookup(request.key) is not None:
+            return None, True
+        num_points = int(request.checkpoint.states.shape[0])
+        job, _ = self.pool.submit(
+            request.key, lambda job: self._compute(job, request),
+            params=request.params.as_dict(), num_points=num_points, priority=priority,
+        )
+        return job, False
 
     def points(self, ctx, experiment, run, tag, step, params):
         """(status, coords, meta): coords and meta are None unless the state is done."""
@@ -344,6 +459,17 @@ class ProjectionService:
         job = self.pool.cancel(request.key)
         return None if job is None else job.status()
 
+    def provisional(self, ctx, experiment, run, tag, step, params):
+        """[P, 2] float32: the checkpoint's PCA, computed in the request (milliseconds:
+        measured in bench/RESULTS.md) and kept in memory, to draw while its projection
+        computes. Only `metric` of `params` matters."""
+        checkpoint = self._reader.checkpoint(ctx, experiment, run, tag, step)
+        data_sha256 = self._data_hash(experiment, run, tag, step, checkpoint)
+        return self._provisional.get_or_compute(
+            (data_sha256, params.metric),
+            lambda: _engine().provisional(checkpoint.states, params.metric),
+        )
+
     # -- computing ----------------------------------------------------------
 
     def _compute(self, job, request):
@@ -352,20 +478,22 @@ class ProjectionService:
         job.report(0.0, "reading")
         points = np.asarray(request.checkpoint.states, dtype=np.float32)
         lengths = request.checkpoint.lengths
-        init, init_desc = None, "cold"
+        init, reference, init_desc = None, None, "cold"
         if params.align == "neighbor":
             job.report(0.0, "finding neighbour")
             neighbour = self._neighbour(request, lengths)
             if neighbour is not None:
                 step, (coords, meta) = neighbour
                 init = np.array(coords, dtype=np.float32)
+                reference = meta.get("info")
                 init_desc = {"step": step, "sha256": meta["sha256"]}
                 job.aligned_to = step
         started = time.monotonic()
-        coords = engine.project(
-            points, params, init=init, progress=job.report, cancelled=job.is_cancelled
+        layout = engine.compute(
+            points, params, init=init, reference=reference, progress=job.report,
+            cancelled=job.is_cancelled,
         )
-        coords = np.ascontiguousarray(coords, dtype=np.float32)
+        coords = np.ascontiguousarray(layout.coords, dtype=np.float32)
         if coords.shape != (points.shape[0], 2):
             raise RuntimeError("the engine returned shape %s for %d points" % (coords.shape, len(points)))
         result = projection_cache.result_key(
@@ -379,21 +507,23 @@ class ProjectionService:
             num_points=int(points.shape[0]),
             compute_seconds=round(time.monotonic() - started, 3),
             versions=self.versions(),
+            info=layout.info,
         )
         self._memory.put(request.key, (coords, meta))
         self.disk.put(request.key, result, coords, meta)
         return coords, meta
 
-    def _steps(self, ctx, experiment, run, tag):
+    def steps(self, ctx, experiment, run, tag):
         return [d.step for d in self._reader.series(ctx, experiment, run, tag) or []]
 
     def _neighbour(self, request, lengths):
-        """(step, (coords, meta)) of the nearest checkpoint with a done result, or None."""
-        steps = self._steps(request.ctx, request.experiment, request.run, request.tag)
-        earlier = sorted((s for s in steps if s < request.step), reverse=True)
-        later = sorted(s for s in steps if s > request.step)
+        """(step, (coords, meta)) of the nearest checkpoint in training order (the
+        earlier on a tie) with the same lengths and a done result, or None."""
+        steps = self.steps(request.ctx, request.experiment, request.run, request.tag)
+        others = sorted((s for s in steps if s != request.step),
+                        key=lambda s: (abs(s - request.step), s))
         params_dict = request.params.as_dict()
-        for step in earlier + later:
+        for step in others:
             try:
                 checkpoint = self._reader.checkpoint(
                     request.ctx, request.experiment, request.run, request.tag, step
@@ -412,43 +542,7 @@ class ProjectionService:
                 return step, found
         return None
 
-    # -- precomputing -------------------------------------------------------
-
-    def start_precompute(self, method, interval_seconds=30.0):
-        """Every `interval_seconds`, queues `method` with default parameters (aligned
-        to the neighbour) for every checkpoint without a stored result."""
-        params = _engine().ProjectionParams.from_query({"method": method, "align": "neighbor"})
-
-        def loop():
-            while not self._stop.is_set():
-                try:
-                    self.precompute_once(params)
-                except Exception:
-                    logger.exception("rnn_hidden: precomputing projections failed")
-                self._stop.wait(interval_seconds)
-
-        self._precompute_thread = threading.Thread(
-            target=loop, name="rnn_hidden-precompute", daemon=True
-        )
-        self._precompute_thread.start()
-
-    def precompute_once(self, params):
-        ctx = tb_context.RequestContext()
-        listing = self._reader.list_series(ctx, "")
-        for run, tags in listing.items():
-            for tag, entry in tags.items():
-                if "error" in entry:
-                    continue
-                for step in sorted(entry["steps"]):
-                    if self._stop.is_set():
-                        return
-                    try:
-                        self.status(ctx, "", run, tag, step, params, priority=1)
-                    except Exception as e:
-                        logger.warning(
-                            "rnn_hidden: cannot precompute %s/%s step %d: %s", run, tag, step, e
-                        )
-
     def close(self):
-        self._stop.set()
+        if self.background is not None:
+            self.background.close()
         self.pool.close()

@@ -20,6 +20,7 @@ from tensorboard.plugins import base_plugin
 from tb_rnn_hidden import checkpoint_codec
 from tb_rnn_hidden import checkpoint_reader
 from tb_rnn_hidden import metadata
+from tb_rnn_hidden import projection_background
 from tb_rnn_hidden import projection_cache
 from tb_rnn_hidden import projection_jobs
 
@@ -84,22 +85,27 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
     plugin_name = metadata.PLUGIN_NAME
 
     def __init__(self, context):
-        self._data_provider = context.data_provider
         self._reader = checkpoint_reader.CheckpointReader(context.data_provider)
         flags = context.flags
         workers = getattr(flags, "rnn_hidden_projection_workers", None) or 1
         cache_dir = getattr(flags, "rnn_hidden_cache_dir", None) or projection_cache.default_cache_dir()
         self._projections = projection_jobs.ProjectionService(
-            self._reader, context.data_provider, cache_dir, workers=int(workers)
+            self._reader, cache_dir, workers=int(workers)
         )
-        precompute = getattr(flags, "rnn_hidden_precompute", None) or "none"
-        if precompute != "none":
+        self._background_method = getattr(flags, "rnn_hidden_precompute", None) or "none"
+        if self._background_method != "none":
+            from tb_rnn_hidden import projection
+
+            params = projection.ProjectionParams(method=self._background_method, align="neighbor")
             interval = getattr(flags, "rnn_hidden_precompute_interval", None) or 30.0
-            self._projections.start_precompute(precompute, float(interval))
+            self._projections.background = projection_background.BackgroundProjector(
+                self._projections, self._reader, params, float(interval)
+            ).start()
 
     def get_plugin_apps(self):
         return {
             "/index.js": self._serve_index_js,
+            "/info": self._serve_info,
             "/tags": self._serve_tags,
             "/sequences": self._serve_sequences,
             "/tokens": self._serve_tokens,
@@ -109,6 +115,7 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
             "/projection": self._serve_projection,
             "/projection/points": self._serve_projection_points,
             "/projection/cancel": self._serve_projection_cancel,
+            "/projection/provisional": self._serve_projection_provisional,
         }
 
     def is_active(self):
@@ -134,6 +141,22 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         with open(path, "rb") as f:
             contents = f.read()
         return http_util.Respond(request, contents, "text/javascript")
+
+    @werkzeug.wrappers.Request.application
+    @_json_errors
+    def _serve_info(self, request):
+        from tb_rnn_hidden import projection
+
+        body = dict(
+            methods=[
+                dict(name=name, label=projection.METHOD_LABELS[name],
+                     available=available, reason=reason)
+                for name, available, reason in projection.method_availability()
+            ],
+            params=[spec.as_dict() for spec in projection.PARAM_SPECS],
+            background=None if self._background_method == "none" else self._background_method,
+        )
+        return http_util.Respond(request, body, _JSON)
 
     @werkzeug.wrappers.Request.application
     @_json_errors
@@ -269,6 +292,12 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
             ("X-Projection-Aligned-To", json.dumps(meta.get("aligned_to"))),
         ]
         return _binary(request, coords.astype(np.float32, copy=False), headers)
+
+    @werkzeug.wrappers.Request.application
+    @_json_errors
+    def _serve_projection_provisional(self, request):
+        coords = self._projections.provisional(*self._projection_request(request))
+        return _binary(request, coords, [("X-Projection-Provisional", "pca")])
 
     @werkzeug.wrappers.Request.application
     @_json_errors

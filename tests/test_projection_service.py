@@ -52,6 +52,7 @@ class Served:
         from tensorboard.backend import application
         from tensorboard.plugins import base_plugin
 
+        flags.setdefault("rnn_hidden_precompute", "none")  # tests of background work ask for it
         flags = plugin_flags(rnn_hidden_cache_dir=str(cache_dir), **flags)
         plugin_loader.RnnHiddenLoader().fix_flags(flags)
         provider = make_data_provider(logdir, flags.samples_per_plugin)
@@ -99,15 +100,16 @@ def q(run="r", tag="lstm", step=0, **params):
 
 @pytest.fixture
 def counted(monkeypatch):
-    """Counts calls of the real `projection.project`."""
+    """Counts calls of the real `projection.compute`: (params, with init?, reference)."""
     calls = []
-    real = projection.project
+    real = projection.compute
 
     def wrapper(points, params, **kwargs):
-        calls.append((params, kwargs.get("init") is not None))
+        first = np.asarray(points[:1], np.float32).copy()
+        calls.append((params, kwargs.get("init") is not None, kwargs.get("reference"), first))
         return real(points, params, **kwargs)
 
-    monkeypatch.setattr(projection, "project", wrapper)
+    monkeypatch.setattr(projection, "compute", wrapper)
     return calls
 
 
@@ -123,6 +125,10 @@ def served_factory(tmp_path):
     yield make
     for served in made:
         served.close()
+
+
+def valid_rows(states, lengths):
+    return np.concatenate([states[i, :length] for i, length in enumerate(lengths)])
 
 
 def small_run(logdir, steps=(0,), n=30, t=20, h=12, seed=0):
@@ -270,21 +276,47 @@ def test_unknown_checkpoint_is_404_and_missing_job(logdir, served_factory):
     assert body["state"] == "none" and "/projection" in body["error"]
 
 
-def test_perplexity_too_large_for_the_points_fails_the_job(logdir, served_factory):
+def test_perplexity_too_large_for_the_points_fails_the_job(logdir, served_factory, counted):
     write_run(logdir + "/r", {0: (hidden_like(2, n=3, t=4, h=3)[1], np.full(3, 4))})
     served = served_factory(logdir)
     status = served.wait_done(q(method="tsne", perplexity=30))
     assert status["state"] == "failed" and "perplexity" in status["error"]
+    assert "lower the perplexity" in status["error"]  # what to do
+    assert status["retryable"] is False and status["layout"] is None
     assert served.json(PREFIX + "/projection/points" + q(method="tsne", perplexity=30), 409)[
         "state"
     ] == "failed"
+    # A retry could only fail again: it is not started.
+    again = served.json(PREFIX + "/projection" + q(method="tsne", perplexity=30, retry=1))
+    assert again["state"] == "failed" and len(counted) == 1
+
+
+def test_an_internal_failure_is_retryable(logdir, served_factory, monkeypatch):
+    small_run(logdir + "/r")
+    real = projection.compute
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise MemoryError("out of memory")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(projection, "compute", flaky)
+    served = served_factory(logdir)
+    status = served.wait_done(q(method="pca"))
+    assert status["state"] == "failed" and status["retryable"] is True
+    assert "MemoryError" in status["error"]
+    assert served.json(PREFIX + "/projection" + q(method="pca"))["state"] == "failed"  # polling
+    served.json(PREFIX + "/projection" + q(method="pca", retry=1))
+    assert served.wait_done(q(method="pca"))["state"] == "done" and len(calls) == 2
 
 
 def test_cancel_a_long_tsne_job(logdir, served_factory, monkeypatch):
     base, states = hidden_like(4, n=100, t=30, h=16)
     write_run(logdir + "/r", {0: (states, np.full(100, 30))})
     outcome = []
-    real = projection.project
+    real = projection.compute
 
     def wrapper(*args, **kwargs):
         started = time.monotonic()
@@ -294,7 +326,7 @@ def test_cancel_a_long_tsne_job(logdir, served_factory, monkeypatch):
             outcome.append((type(e), time.monotonic() - started))
             raise
 
-    monkeypatch.setattr(projection, "project", wrapper)
+    monkeypatch.setattr(projection, "compute", wrapper)
     served = served_factory(logdir)
     params = dict(method="tsne", iterations=5000)
     served.json(PREFIX + "/projection" + q(**params))
@@ -326,7 +358,10 @@ def test_align_neighbor_follows_the_previous_checkpoint(logdir, served_factory, 
     assert first["state"] == "done" and first["aligned_to"] is None
     second = served.wait_done(q(step=20, **params))
     assert second["state"] == "done" and second["aligned_to"] == 10
-    assert counted[-1][1] is True  # the engine got an init
+    assert counted[-1][1] is True  # the engine got an init...
+    reference = counted[-1][2]  # ...and the neighbour's layout info as its reference
+    assert reference["reference_trustworthiness"] == first["layout"]["reference_trustworthiness"]
+    assert second["layout"]["aligned_to"] == 10 and second["layout"]["mode"] in ("warm", "relayout")
     y10, _ = served.array(PREFIX + "/projection/points" + q(step=10, **params))
     y20, response = served.array(PREFIX + "/projection/points" + q(step=20, **params))
     assert json.loads(response.headers["X-Projection-Aligned-To"]) == 10
@@ -352,7 +387,9 @@ def test_precompute_aligns_new_checkpoints(logdir, served_factory, counted):
         assert time.monotonic() < deadline, counted
         time.sleep(0.05)
     statuses = [served.wait_done(q(step=s, **params)) for s in (1, 2, 3)]
-    assert [s["aligned_to"] for s in statuses] == [None, 1, 2]
+    # Before anyone asks, newest first (the tab opens there), each aligned to the one after.
+    assert [s["aligned_to"] for s in statuses] == [2, 3, None]
+    assert [c[0].method for c in counted] == ["pca"] * 3
     time.sleep(0.5)  # further scans find everything stored
     assert len(counted) == 3
 
@@ -387,7 +424,7 @@ def test_flags_defaults_and_validation(monkeypatch, tmp_path):
 
     flags = plugin_flags()
     assert flags.rnn_hidden_projection_workers == 1
-    assert flags.rnn_hidden_precompute == "none"
+    assert flags.rnn_hidden_precompute == "tsne"
     assert flags.rnn_hidden_cache_dir is None  # resolved by the plugin:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert projection_cache.default_cache_dir() == str(tmp_path / "tb_rnn_hidden" / "projections")
@@ -404,13 +441,140 @@ def test_flags_defaults_and_validation(monkeypatch, tmp_path):
 def test_umap_job_served_in_point_order_and_aligned(logdir, served_factory):
     checkpoints = small_run(logdir + "/r", steps=(0, 1))
     served = served_factory(logdir)
-    first = served.wait_done(q(step=0, method="umap", perplexity=10, align="neighbor"), timeout=180)
+    first = served.wait_done(q(step=0, method="umap", n_neighbors=10, align="neighbor"), timeout=180)
     assert first["state"] == "done" and first["aligned_to"] is None, first
     coords, response = served.array(PREFIX + "/projection/points" + q(step=0, method="umap",
-                                                                      perplexity=10,
+                                                                      n_neighbors=10,
                                                                       align="neighbor"))
     assert coords.shape == (int(checkpoints[0][1].sum()), 2) and np.isfinite(coords).all()
-    assert json.loads(response.headers["X-Projection-Params"])["method"] == "umap"
-    following = served.wait_done(q(step=1, method="umap", perplexity=10, align="neighbor"),
+    sent = json.loads(response.headers["X-Projection-Params"])
+    assert sent["method"] == "umap" and sent["n_neighbors"] == 10 and sent["perplexity"] == 30
+    following = served.wait_done(q(step=1, method="umap", n_neighbors=10, align="neighbor"),
                                  timeout=180)
     assert following["state"] == "done" and following["aligned_to"] == 0, following
+    assert following["layout"]["mode"] == "rotated" and following["layout"]["trustworthiness"] > 0.5
+
+
+def test_status_says_what_the_layout_is_and_keeps_it_across_restarts(logdir, served_factory):
+    small_run(logdir + "/r")
+    params = dict(method="tsne", perplexity=15, iterations=300)
+    served = served_factory(logdir)
+    status = served.wait_done(q(**params))
+    layout = status["layout"]
+    assert layout["method"] == "tsne" and layout["mode"] == "cold" and layout["aligned_to"] is None
+    assert layout["early_exaggeration_iterations"] == 250
+    assert 50 <= layout["iterations"] <= 300 and isinstance(layout["converged"], bool)
+    assert layout["iterations"] == 300 or layout["converged"]
+    states, _ = served.array(PREFIX + "/states" + q(dtype="float32"))
+    coords, _ = served.array(PREFIX + "/projection/points" + q(**params))
+    from tb_rnn_hidden import tsne
+
+    assert layout["trustworthiness"] == pytest.approx(tsne.trustworthiness(states, coords), abs=1e-5)
+    assert layout["kl_divergence"] > 0 and layout["seconds"] > 0
+    again = served_factory(logdir, served.plugin._projections.disk.directory)
+    stored = again.json(PREFIX + "/projection" + q(**params))
+    assert stored["cached"] is True and stored["layout"] == layout
+
+
+def test_provisional_layout_is_the_checkpoints_pca_at_once(logdir, served_factory, counted):
+    checkpoints = small_run(logdir + "/r", steps=(0, 1))
+    served = served_factory(logdir)
+    started = time.monotonic()
+    coords, response = served.array(PREFIX + "/projection/provisional" + q(step=1))
+    assert time.monotonic() - started < 1.0
+    assert response.headers["X-Projection-Provisional"] == "pca"
+    states, _ = served.array(PREFIX + "/states" + q(step=1, dtype="float32"))
+    assert coords.shape == (len(states), 2) == (int(checkpoints[1][1].sum()), 2)
+    from sklearn.decomposition import PCA
+
+    reference = PCA(2, svd_solver="full").fit_transform(states.astype(np.float64))
+    for k in range(2):  # up to the sign of each axis
+        sign = np.sign(np.dot(coords[:, k], reference[:, k]))
+        np.testing.assert_allclose(coords[:, k] * sign, reference[:, k], atol=1e-3)
+    assert counted == []  # no job: computed in the request
+    assert served.json(PREFIX + "/projection/points" + q(step=1), 409)["state"] == "none"
+    assert "step 7" in served.json(PREFIX + "/projection/provisional" + q(step=7), 404)["error"]
+    assert "metric" in served.json(PREFIX + "/projection/provisional" + q(metric="l1"), 400)["error"]
+
+
+def test_info_offers_only_what_this_installation_can_run(logdir, served_factory, monkeypatch):
+    small_run(logdir + "/r")
+    served = served_factory(logdir, rnn_hidden_precompute="pca")
+    info = served.json(PREFIX + "/info")
+    methods = {m["name"]: m for m in info["methods"]}
+    assert set(methods) == {"tsne", "pca", "umap"}
+    assert methods["umap"]["available"] == projection.umap_installed()
+    assert info["background"] == "pca"
+    specs = {p["name"]: p for p in info["params"]}
+    assert specs["perplexity"]["methods"] == ["tsne"] and specs["n_neighbors"]["methods"] == ["umap"]
+    assert specs["iterations"]["default"] == projection.ProjectionParams().iterations
+    assert specs["metric"]["choices"] == ["euclidean", "cosine"]
+    monkeypatch.setattr(projection, "umap_installed", lambda: False)
+    umap = {m["name"]: m for m in served.json(PREFIX + "/info")["methods"]}["umap"]
+    assert umap["available"] is False and "pip install tb-rnn-hidden[umap]" in umap["reason"]
+    assert served_factory(logdir).json(PREFIX + "/info")["background"] is None
+
+
+def test_background_lays_out_the_focused_layer_outwards_from_what_is_on_screen(
+    logdir, served_factory, counted
+):
+    small_run(logdir + "/r", steps=(0, 1, 2, 3, 4))
+    small_run(logdir + "/other", steps=(0, 1), seed=1)
+    served = served_factory(logdir, rnn_hidden_precompute="pca", rnn_hidden_precompute_interval=60)
+    background = served.plugin._projections.background
+    # Before anyone asks: every layer newest first (the tab opens on the newest).
+    plan = [(t[1], t[3]) for t in background.plan()]
+    assert plan == [("other", 1), ("other", 0), ("r", 4), ("r", 3), ("r", 2), ("r", 1), ("r", 0)]
+    params = dict(method="pca", align="neighbor")
+    # A user looks at step 2: its layer comes first, outwards from step 2.
+    served.json(PREFIX + "/projection" + q(step=2, **params))
+    plan = [(t[1], t[3]) for t in background.plan()]
+    assert plan == [("r", 2), ("r", 1), ("r", 3), ("r", 0), ("r", 4), ("other", 1), ("other", 0)]
+    assert all(t[4] == projection.ProjectionParams(**params) for t in background.plan())
+
+
+def test_background_projection_lays_out_everything_unasked_and_chains_alignment(
+    logdir, served_factory, counted
+):
+    checkpoints = small_run(logdir + "/r", steps=(0, 1, 2, 3, 4))
+    served = served_factory(logdir, rnn_hidden_precompute="pca", rnn_hidden_precompute_interval=60)
+    params = dict(method="pca", align="neighbor")
+    served.wait_done(q(step=2, **params))  # the user opens step 2
+    deadline = time.monotonic() + 60
+    aligned = {}
+    for step in (0, 1, 3, 4):  # never asked for: /projection/points starts nothing
+        while True:
+            response = served.client().get(PREFIX + "/projection/points" + q(step=step, **params))
+            if response.status_code == 200:
+                aligned[step] = json.loads(response.headers["X-Projection-Aligned-To"])
+                break
+            assert response.status_code == 409
+            assert time.monotonic() < deadline, json.loads(response.get_data())
+            time.sleep(0.05)
+    order = [next(s for s, (x, _) in checkpoints.items() if np.array_equal(
+        valid_rows(x, checkpoints[s][1])[:1], first)) for first in [c[3] for c in counted]]
+    # Outwards from step 2, each aligned to the nearest one already laid out; the newest
+    # may have started (cold, newest first) before the user's request arrived.
+    if order[0] == 4:
+        assert order == [4, 2, 1, 3, 0] and aligned == {1: 2, 3: 2, 0: 1, 4: None}
+    else:
+        assert order == [2, 1, 3, 0, 4] and aligned == {1: 2, 3: 2, 0: 1, 4: 3}
+    statuses = [served.json(PREFIX + "/projection" + q(step=s, **params)) for s in (0, 1)]
+    assert all(s["state"] == "done" for s in statuses) and len(counted) == 5
+
+
+def test_a_users_projection_preempts_background_work(logdir, served_factory):
+    base, states = hidden_like(4, n=100, t=30, h=16)
+    write_run(logdir + "/r", {0: (states, np.full(100, 30)), 1: (states * 0.9, np.full(100, 30))})
+    served = served_factory(logdir, rnn_hidden_precompute="tsne", rnn_hidden_precompute_interval=60)
+    pool = served.plugin._projections.pool
+    deadline = time.monotonic() + 30
+    while not any(j.state == "running" and j.priority == 1 for j in list(pool._jobs.values())):
+        assert time.monotonic() < deadline, "no background job started"
+        time.sleep(0.02)
+    (job,) = [j for j in list(pool._jobs.values()) if j.priority == 1]
+    mine = served.wait_done(q(step=0, method="pca"), timeout=30)
+    assert mine["state"] == "done" and mine["background"] is False
+    # It ran on the background job's thread, between two of its chunks, which goes on.
+    assert job.state == "running", (job.state, job.phase)
+    assert job.finished_event.wait(120) and job.state == "done"
