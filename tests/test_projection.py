@@ -324,12 +324,12 @@ def test_without_a_reference_an_aligned_run_relays_out(rnn, states, cold):
     info = aligned.info
     assert info["mode"] == "relayout" and "warm_iterations" not in info
     assert "optimisation from the neighbour" not in phases
-    assert info["early_exaggeration_iterations"] == 125
+    assert info["early_exaggeration_iterations"] == 250 and phases.count("early exaggeration") == 5
 
 
 def test_unrelated_init_is_relaid_out_from_pca(small):
     # A layout of other points (rows shuffled) or a degenerate one is not even tried as
-    # a warm start: the full schedule runs, and the result is rotated onto init.
+    # a warm start: the cold schedule runs, and the result is rotated onto init.
     params = ProjectionParams(align="neighbor", perplexity=20, iterations=500)
     first = projection.compute(small, params)
     cold_trust = trustworthiness(small, first.coords, n_neighbors=10)
