@@ -75,6 +75,8 @@ def main(argv=None):
                         "(default: $KERAS_HOME/datasets or ~/.keras/datasets)")
     parser.add_argument("--epochs", type=int, help="default depends on the data set")
     parser.add_argument("--quick", action="store_true", help="smaller test set, 4 epochs (tests)")
+    parser.add_argument("--every-n-batches", type=int,
+                        help="log a checkpoint every N training batches instead of every epoch")
     parser.add_argument("--probe", type=int,
                         help="probe sequences logged at every checkpoint (default depends on "
                         "the data set; the generated reviews have ~11.6 steps each)")
@@ -105,6 +107,7 @@ def main(argv=None):
         probe_y,
         vocabulary=data.vocabulary,
         class_names=data.class_names,
+        every_n_batches=args.every_n_batches,
         description="LSTM(%d) on the first %d test sequences of %s"
         % (config["units"], len(probe_x), data.name),
     )
@@ -116,7 +119,12 @@ def main(argv=None):
     _, accuracy = model.evaluate(data.x_test, data.y_test, verbose=0)
     print("test accuracy: %.3f on %d test sequences (%.0f s)"
           % (accuracy, len(data.x_test), time.time() - start))
-    print("logged %d checkpoints (epoch 0 = untrained) to %s" % (epochs + 1, run_dir))
+    if args.every_n_batches:
+        batches = epochs * -(-len(data.x_train) // config["batch_size"])
+        print("logged %d checkpoints (step 0 = untrained, then every %d batches) to %s"
+              % (batches // args.every_n_batches + 1, args.every_n_batches, run_dir))
+    else:
+        print("logged %d checkpoints (epoch 0 = untrained) to %s" % (epochs + 1, run_dir))
     if not args.no_serve:
         print("starting TensorBoard: open http://localhost:%s/#rnn_hidden (Ctrl+C to stop)" % args.port)
         subprocess.call([sys.executable, "-m", "tensorboard.main", "--logdir", args.logdir,
