@@ -37,6 +37,67 @@ export interface SequencesResponse {
   vocabulary?: string[] | null;
 }
 
+/** One method of `GET info`: whether this server can compute it, and if not why. */
+export interface MethodInfo {
+  name: string;
+  label: string;
+  available: boolean;
+  reason: string | null;
+}
+
+/** One projection parameter of `GET info`: its type, range or choices, default, and the methods it applies to. */
+export interface ParamSpecInfo {
+  name: string;
+  kind: "number" | "integer" | "choice";
+  default: number | string;
+  methods: string[];
+  help: string;
+  min?: number;
+  max?: number;
+  choices?: string[];
+}
+
+/** `GET info`: what this server offers (methods, parameters) and what it lays out in the background. */
+export interface InfoResponse {
+  methods: MethodInfo[];
+  params: ParamSpecInfo[];
+  background: string | null;
+}
+
+/**
+ * How a finished layout was made (`layout` of the status object): `mode` cold,
+ * warm (started from the neighbour's layout and kept), relayout (the
+ * neighbour's layout re-laid out with early exaggeration), rotated (PCA/UMAP
+ * rotated onto the neighbour); t-SNE adds its iterations and KL divergence.
+ */
+export interface LayoutInfo {
+  method?: string;
+  mode?: "cold" | "warm" | "relayout" | "rotated";
+  aligned_to?: number | null;
+  seconds?: number | null;
+  trustworthiness?: number | null;
+  reference_trustworthiness?: number | null;
+  early_exaggeration_iterations?: number;
+  iterations?: number;
+  converged?: boolean;
+  kl_divergence?: number | null;
+  warm_iterations?: number;
+  warm_trustworthiness?: number | null;
+}
+
+/** `GET projection` / `POST projection/cancel`: the status object of one projection job. */
+export interface ProjectionStatus {
+  state: "queued" | "running" | "done" | "failed" | "cancelled" | "none";
+  progress: number;
+  phase: string;
+  elapsed: number;
+  aligned_to: number | null;
+  background?: boolean;
+  layout?: LayoutInfo | null;
+  error?: string;
+  retryable?: boolean;
+}
+
 /** A failed request; `message` is the backend's `{"error": ...}` text when it sent one. */
 export class ApiError extends Error {
   constructor(
@@ -101,6 +162,10 @@ async function jsonRequest<T>(method: "GET" | "POST", route: string, params?: Pa
   }
   if (!parsed) throw new ApiError(`Invalid JSON in the response to "${route}".`, response.status);
   return body as T;
+}
+
+export function fetchInfo(signal?: AbortSignal): Promise<InfoResponse> {
+  return getJson<InfoResponse>("info", undefined, signal);
 }
 
 export function fetchTags(signal?: AbortSignal): Promise<TagsResponse> {

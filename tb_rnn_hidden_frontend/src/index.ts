@@ -4,24 +4,29 @@
  * TensorBoard loads `/data/plugin_entry.html?name=rnn_hidden` in an iframe,
  * which imports this module and calls `render()` once, with no arguments.
  *
- * Data flows backend routes -> one store -> views: `tags` is polled into the
- * store (so checkpoints logged while training runs appear without a reload);
- * when the selected checkpoint changes its arrays are fetched and decoded
- * into `state.data`, then its projection is requested and polled into
- * `state.projection`. Views render from the store and write only the shared
- * selection back; they never call each other.
+ * Data flows backend routes -> one store -> views: `/info` (what the server
+ * offers) and `tags` are fetched into the store, `tags` polled (so checkpoints
+ * logged while training runs appear without a reload); when the selected
+ * checkpoint changes its arrays are fetched and decoded into `state.data`,
+ * then its projection is requested and followed into `state.projection` and
+ * `state.provisional` (projection_client.ts); Play advances the checkpoint
+ * (play.ts). Views render from the store and write only the shared selection,
+ * the form's parameters and requests (retry, cancel) back; they never call
+ * each other.
  */
-import { ApiError, fetchSequences, fetchTags, getArray, getJson, postJson } from "./api";
+import { ApiError, fetchInfo, fetchSequences, fetchTags, getArray, type InfoResponse } from "./api";
 import { asFloat32, checkShape, decodeCheckpoint } from "./data";
 import { h } from "./dom";
-import { DEFAULT_DISPLAY, DEFAULT_PROJECTION_PARAMS, fittedParams, type CheckpointData, type ProjectionParams, type ProjectionState } from "./model";
+import { checkpointKey, sharedLayoutNotice, shownLayoutCode, unavailableMethodNotice } from "./layout_state";
+import { DEFAULT_DISPLAY, DEFAULT_PROJECTION_PARAMS, METHODS, type CheckpointData, type ProjectionParams } from "./model";
+import { drivePlay } from "./play";
 import { startPolling } from "./poll";
+import { createProjectionClient, describeError } from "./projection_client";
 import {
   createStore,
   INITIAL_STATE,
   sameSelection,
   selectionOf,
-  stepsOf,
   jsonEqual,
   withCheckpointData,
   withSelection,
@@ -32,7 +37,7 @@ import {
 } from "./store";
 import { injectStyles } from "./styles";
 import { followTheme } from "./theme";
-import { readUrlState, watchUrlState, writeUrlState } from "./url_state";
+import { readUrlState, watchUrlState, writeUrlState, type UrlState } from "./url_state";
 import { mountControls } from "./views/controls";
 import { mountDistances } from "./views/distances";
 import { mountHeatmap } from "./views/heatmap";
@@ -40,6 +45,8 @@ import { mountInputView } from "./views/input";
 import { mountOverview } from "./views/overview";
 import { mountProjection } from "./views/projection";
 import { mountSequenceTable } from "./views/table";
+
+export { PLAY_DWELL_MS } from "./play";
 
 export const EMPTY_MESSAGE =
   "No hidden-state data was found. Log some with tb_rnn_hidden.summary.hidden_states(...)";
@@ -50,60 +57,9 @@ export const TAGS_POLL_INTERVAL_MS = 5_000;
 const TAGS_TIMEOUT_MS = 30_000;
 /** Delay before fetching a checkpoint, so dragging the slider does not flood the server. */
 const FETCH_DEBOUNCE_MS = 120;
-/** How often a queued or running projection job is polled. */
-const PROJECTION_POLL_MS = 400;
-/** While playing, how long each checkpoint stays on screen once its projection is shown. */
-export const PLAY_DWELL_MS = 1_500;
-
-function describeError(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
-  if (err instanceof Error) return `Unexpected error: ${err.message}`;
-  return `Unexpected error: ${String(err)}`;
-}
 
 function isAbort(err: unknown): boolean {
   return err instanceof DOMException && err.name === "AbortError";
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** The route parameters of `params` (all of them, so the cache key is explicit). */
-function projectionQuery(selection: Selection, params: ProjectionParams): Record<string, string | number> {
-  return {
-    run: selection.run ?? "",
-    tag: selection.tag ?? "",
-    step: selection.step ?? 0,
-    method: params.method,
-    perplexity: params.perplexity,
-    seed: params.seed,
-    iterations: params.iterations,
-    metric: params.metric,
-    align: params.align,
-  };
-}
-
-/**
- * The parameters the projection of the shown checkpoint is requested with:
- * the form's, fitted to the number of points; while playing always aligned to
- * the neighbouring checkpoint, so that consecutive layouts match.
- */
-function sentParams(state: Readonly<AppState>): ProjectionParams {
-  const params: ProjectionParams = state.playing ? { ...state.params, align: "neighbor" } : state.params;
-  return fittedParams(params, state.data?.pointSequence.length ?? 0);
-}
-
-/** Which request a `ProjectionState` answers: the checkpoint and the parameters sent. */
-function projectionKey(state: Readonly<AppState>): string {
-  return JSON.stringify([state.run, state.tag, state.step, sentParams(state)]);
-}
-
-interface ProjectionStatus {
-  state: ProjectionState["state"];
-  progress: number;
-  phase: string;
-  elapsed: number;
-  error?: string;
-  aligned_to: number | null;
 }
 
 /**
@@ -129,7 +85,7 @@ async function loadCheckpoint(selection: Selection, signal: AbortSignal): Promis
   const t1 = performance.now();
   performance.measure("rh-checkpoint-fetch", { start: t0, end: t1 });
   const decoded = decodeCheckpoint({
-    key: JSON.stringify([run, tag, step]),
+    key: checkpointKey(run, tag, step),
     step,
     meta,
     tokens: tokens ? (tokens.data instanceof Int32Array ? tokens.data : Int32Array.from(tokens.data)) : null,
@@ -167,34 +123,85 @@ function createLayout(): Record<string, HTMLElement> {
 }
 
 /**
- * Keeps the URL in step with the view (run, tag, step, selection, colouring,
- * parameters), and the view with a URL the user edits or pastes while the tab
- * is open. A bare `#rnn_hidden` (TensorBoard's router, on a click of the tab)
- * gets the current view written back instead of resetting it.
+ * `params` with a method this server offers: a link's UMAP opened on a server
+ * without umap-learn becomes the first offered method, and a notice says so.
  */
-function syncUrl(store: Store<AppState>): void {
-  const write = (state: Readonly<AppState>) => {
-    if (state.run === null) return;
-    writeUrlState({
-      run: state.run,
-      ...(state.tag !== null ? { tag: state.tag } : {}),
-      ...(state.step !== null ? { step: state.step } : {}),
-      selected: [...state.selected],
-      ...(state.focus !== null ? { focus: state.focus } : {}),
-      colorBy: state.display.colorBy,
-      params: state.params,
-    });
+function repairMethod(params: ProjectionParams, info: InfoResponse | null): { params: ProjectionParams; notice: string | null } {
+  if (info === null) return { params, notice: null };
+  const offered = info.methods.filter((m) => m.available).map((m) => m.name);
+  if (offered.includes(params.method)) return { params, notice: null };
+  const fallback = METHODS.find((m) => offered.includes(m)) ?? DEFAULT_PROJECTION_PARAMS.method;
+  const reason = info.methods.find((m) => m.name === params.method)?.reason ?? null;
+  return { params: { ...params, method: fallback }, notice: unavailableMethodNotice(params.method, reason, fallback) };
+}
+
+/** The view as URL state: selection, colouring, the form's parameters, and the final layout on screen. */
+function urlStateOf(state: Readonly<AppState>): UrlState {
+  const layout = shownLayoutCode(state);
+  return {
+    ...(state.run !== null ? { run: state.run } : {}),
+    ...(state.tag !== null ? { tag: state.tag } : {}),
+    ...(state.step !== null ? { step: state.step } : {}),
+    selected: [...state.selected],
+    ...(state.focus !== null ? { focus: state.focus } : {}),
+    colorBy: state.display.colorBy,
+    params: state.params,
+    ...(layout !== undefined ? { layout } : {}),
   };
+}
+
+/**
+ * A shared link's `rh_layout`, until the layout it names is shown here: then
+ * if this server's layout of that checkpoint differs, a notice says so. It is
+ * dropped once the user looks elsewhere (another checkpoint or parameters).
+ */
+interface PendingLink {
+  code: string;
+  params: ProjectionParams;
+  /** The selection the link led to, once the first listing has repaired it. */
+  selection: Selection | null;
+}
+
+/** The notice for `link` once its checkpoint's final layout is in; `undefined` to keep waiting, null to drop it. */
+function checkLink(link: PendingLink, state: Readonly<AppState>): string | null | undefined {
+  const selection = link.selection ?? selectionOf(state);
+  link.selection = selection;
+  if (!sameSelection(state, selection) || state.params !== link.params) return null;
+  const code = shownLayoutCode(state);
+  if (code === undefined || state.step === null) return undefined;
+  return sharedLayoutNotice(state.step, link.code, code);
+}
+
+/**
+ * Keeps the URL in step with the view (run, tag, step, selection, colouring,
+ * parameters, the layout shown), and the view with a URL the user edits or
+ * pastes while the tab is open. A bare `#rnn_hidden` (TensorBoard's router, on
+ * a click of the tab) gets the current view written back instead of resetting
+ * it. Notices about the link (a method not offered, another layout) are
+ * cleared once the user moves on.
+ */
+function syncUrl(store: Store<AppState>, opened: UrlState): void {
+  let link: PendingLink | null =
+    opened.layout !== undefined ? { code: opened.layout, params: store.get().params, selection: null } : null;
+  const write = (state: Readonly<AppState>) => {
+    if (state.run !== null) writeUrlState(urlStateOf(state));
+  };
+  // Notices change after the change that caused them has reached every listener (no nested set).
+  const setNotices = (notices: readonly string[]) => queueMicrotask(() => store.set({ linkNotices: notices }));
   store.subscribe((state, previous) => {
-    if (
-      sameSelection(state, previous) &&
-      state.selected === previous.selected &&
-      state.focus === previous.focus &&
-      state.display.colorBy === previous.display.colorBy &&
-      state.params === previous.params
-    )
-      return;
-    write(state);
+    const moved = !sameSelection(state, previous) || state.params !== previous.params;
+    if (moved && previous.data !== null && state.linkNotices.length > 0 && state.linkNotices === previous.linkNotices) {
+      setNotices([]);
+    }
+    if (link !== null && state.data !== null) {
+      const notice = checkLink(link, state);
+      if (notice !== undefined) link = null;
+      if (notice) setNotices([...state.linkNotices, notice]);
+    }
+    if (moved || state.selected !== previous.selected || state.focus !== previous.focus ||
+        state.display.colorBy !== previous.display.colorBy || state.projection !== previous.projection) {
+      write(state);
+    }
   });
   watchUrlState((url, hasOurs) => {
     const state = store.get();
@@ -203,14 +210,18 @@ function syncUrl(store: Store<AppState>): void {
       return;
     }
     const selected = url.selected ?? [];
-    const params = { ...DEFAULT_PROJECTION_PARAMS, ...(url.params ?? {}) };
+    const wanted = { ...DEFAULT_PROJECTION_PARAMS, ...(url.params ?? {}) };
+    const { params: repaired, notice } = repairMethod(wanted, state.info);
+    const params = jsonEqual(repaired, state.params) ? state.params : repaired;
     const colorBy = url.colorBy ?? DEFAULT_DISPLAY.colorBy; // left out of the URL when default
+    link = url.layout !== undefined ? { code: url.layout, params, selection: null } : null;
     store.set({
       ...withSelection(state, { run: url.run ?? state.run, tag: url.tag ?? state.tag, step: url.step ?? state.step }),
       selected: jsonEqual(selected, state.selected) ? state.selected : selected,
       focus: url.focus ?? selected[0] ?? null,
       display: colorBy !== state.display.colorBy ? { ...state.display, colorBy } : state.display,
-      params: jsonEqual(params, state.params) ? state.params : params,
+      params,
+      linkNotices: notice !== null ? [notice] : [],
     });
   });
 }
@@ -243,7 +254,21 @@ export async function render(): Promise<void> {
   mountInputView(layout["input"] as HTMLElement, store);
   mountHeatmap(layout["heatmap"] as HTMLElement, store);
   mountDistances(layout["distances"] as HTMLElement, store);
-  syncUrl(store);
+  syncUrl(store, fromUrl);
+
+  // What the server offers: projections wait for it, so that a link's method it lacks is replaced first.
+  const infoReady = (async () => {
+    try {
+      const info = await fetchInfo(AbortSignal.timeout(TAGS_TIMEOUT_MS));
+      const state = store.get();
+      const { params, notice } = repairMethod(state.params, info);
+      store.set({ info, params, ...(notice !== null ? { linkNotices: [...state.linkNotices, notice] } : {}) });
+    } catch (err) {
+      console.warn("rnn_hidden: could not read the server's projection methods:", describeError(err));
+    }
+  })();
+  const projections = createProjectionClient(store, infoReady);
+  drivePlay(store, projections);
 
   // What #message says, from the sources below; the first that applies wins.
   let tagsLoaded = false;
@@ -292,11 +317,15 @@ export async function render(): Promise<void> {
       const data = await loadCheckpoint(selection, controller.signal);
       if (controller.signal.aborted) return;
       const t0 = performance.now();
-      store.set(withCheckpointData(store.get(), data)); // every view updates synchronously
+      // With its layout when this page has it (seen before, or fetched ahead by Play): no stale frame.
+      // Another checkpoint opened by the user (not by Play): the form's parameters apply again.
+      const next = { ...withCheckpointData(store.get(), data), playAligned: store.get().playing };
+      const cached = projections.cached(next);
+      store.set(cached !== null ? { ...next, projection: cached } : next); // every view updates synchronously
       performance.measure("rh-checkpoint-views", { start: t0, end: performance.now() });
       checkpoint.hidden = false;
       checkpointError = null;
-      void project();
+      void projections.project();
     } catch (err) {
       if (controller.signal.aborted || isAbort(err)) return; // superseded by a newer selection
       store.set(withCheckpointData(store.get(), null));
@@ -319,120 +348,17 @@ export async function render(): Promise<void> {
     if (!tagsLoaded) return; // the URL's selection is checked against the first listing first
     requested = selectionOf(state);
     inFlight?.abort(); // its data is stale now, even before the debounced fetch starts
-    projectionRun++; // and so is its projection
+    projections.stop(); // and so is its projection
     retryWhenReachable = false;
     clearTimeout(timer);
     const selection = selectionOf(state);
     timer = setTimeout(() => void load(selection), FETCH_DEBOUNCE_MS);
   });
 
-  // ---- the projection of the shown checkpoint: requested, polled, then its points fetched
-  let projectionRun = 0;
-  const project = async (retry = false) => {
-    const run = ++projectionRun;
-    const state = store.get();
-    const data = state.data;
-    if (data === null) return;
-    const selection = selectionOf(state);
-    const params = sentParams(state);
-    const key = projectionKey(state);
-    const query = projectionQuery(selection, params);
-    try {
-      let first = true;
-      for (;;) {
-        const status = await getJson<ProjectionStatus>("projection", first && retry ? { ...query, retry: 1 } : query);
-        first = false;
-        if (run !== projectionRun) return;
-        const next: ProjectionState = {
-          key,
-          state: status.state,
-          progress: status.progress,
-          phase: status.phase,
-          elapsed: status.elapsed,
-          error: status.error ?? null,
-          coords: null,
-          alignedTo: status.aligned_to,
-        };
-        if (status.state === "done") {
-          const points = await getArray("projection/points", query);
-          if (run !== projectionRun) return;
-          store.set({ projection: { ...next, coords: points.data as Float32Array } });
-          return;
-        }
-        store.set({ projection: next });
-        if (status.state !== "queued" && status.state !== "running") return;
-        await sleep(PROJECTION_POLL_MS);
-        if (run !== projectionRun) return;
-      }
-    } catch (err) {
-      if (run !== projectionRun) return;
-      store.set({
-        projection: { ...store.get().projection, key, state: "failed", error: describeError(err), coords: null },
-      });
-    }
-  };
-  // Re-projection from the controls: new parameters, or a retry of a failed job.
+  // Re-projection with the form's new parameters (or the form's alignment again after Play).
   store.subscribe((state, previous) => {
-    if (state.params !== previous.params && state.data !== null) void project();
-  });
-  controls.addEventListener("rh-retry-projection", () => void project(true));
-  controls.addEventListener("rh-cancel-projection", () => {
-    const state = store.get();
-    if (state.data === null) return;
-    // Polling stops first: the next `projection` request after a cancel would start the job again.
-    const run = ++projectionRun;
-    const key = projectionKey(state);
-    const cancel = async () => {
-      try {
-        const status = await postJson<ProjectionStatus>("projection/cancel", projectionQuery(selectionOf(state), sentParams(state)));
-        if (run !== projectionRun) return;
-        store.set({
-          projection: { ...store.get().projection, key, state: status.state, progress: status.progress, phase: status.phase, elapsed: status.elapsed, coords: null },
-        });
-      } catch (err) {
-        // 404: no job left to cancel (it has just finished): show its result.
-        if (run === projectionRun) void project();
-        if (!(err instanceof ApiError && err.status === 404)) console.warn("rnn_hidden: cancel failed:", describeError(err));
-      }
-    };
-    void cancel();
-  });
-
-  // ---- playing through checkpoints: advance once the shown one is drawn (or failed)
-  let playTimer: ReturnType<typeof setTimeout> | undefined;
-  let dwelling: string | null = null; // the projection key whose dwell timer runs
-  store.subscribe((state, previous) => {
-    const p = state.projection;
-    const key = state.data !== null && state.data.step === state.step ? projectionKey(state) : null;
-    if (state.playing && !previous.playing && key !== null && p.key !== key) {
-      // Started on a layout of other parameters (no alignment): lay this one out aligned too, so
-      // that the next checkpoint's layout has a neighbour to align to.
-      void project();
-    }
-    // This checkpoint's own layout: right after its data arrives the store still holds the previous one's.
-    const shown =
-      state.playing && key !== null && p.key === key && (p.coords !== null || p.state === "failed" || p.state === "cancelled");
-    if (!shown) {
-      clearTimeout(playTimer);
-      dwelling = null;
-      return;
-    }
-    if (dwelling === key) return; // other changes (hover, …) do not restart the dwell
-    dwelling = key;
-    const steps = stepsOf(state);
-    const nextStep = steps[steps.indexOf(state.step as number) + 1];
-    if (nextStep === undefined) {
-      store.set({ playing: false });
-      return;
-    }
-    // Queue the next layout now: the server computes it after this one, aligned to it.
-    void getJson("projection", projectionQuery({ ...selectionOf(state), step: nextStep }, sentParams(state))).catch(
-      () => undefined,
-    );
-    playTimer = setTimeout(() => {
-      dwelling = null;
-      if (store.get().playing && store.get().step === state.step) store.set({ step: nextStep });
-    }, PLAY_DWELL_MS);
+    const changed = state.params !== previous.params || (previous.playAligned && !state.playAligned && state.data === previous.data);
+    if (changed && state.data !== null) void projections.project();
   });
 
   // TensorBoard calls render() as `void m.render()`, so nothing may escape as a rejection.

@@ -7,7 +7,7 @@
  * Points are indexed as the backend orders them: every valid step of every
  * sequence, sequence after sequence (`offsets[i] .. offsets[i + 1] - 1`).
  */
-import type { SequencesResponse } from "./api";
+import type { LayoutInfo, SequencesResponse } from "./api";
 
 /** One checkpoint, decoded once when it arrives, with the per-point arrays views need. */
 export interface CheckpointData {
@@ -47,61 +47,256 @@ export interface CheckpointData {
 }
 
 export type ProjectionMethod = "tsne" | "pca" | "umap";
+export type Metric = "euclidean" | "cosine";
+export type Align = "none" | "neighbor";
+
+/** Every method the tab knows, in menu order; `/info` says which this server offers. */
+export const METHODS: readonly ProjectionMethod[] = ["tsne", "pca", "umap"];
+export const METHOD_LABELS: Readonly<Record<ProjectionMethod, string>> = { tsne: "t-SNE", pca: "PCA", umap: "UMAP" };
+
+export function isMethod(value: unknown): value is ProjectionMethod {
+  return typeof value === "string" && (METHODS as readonly string[]).includes(value);
+}
 
 /** The query parameters of `/projection` (see tb_rnn_hidden/http_api.md). */
 export interface ProjectionParams {
   method: ProjectionMethod;
   perplexity: number;
-  seed: number;
+  /** t-SNE: the most iterations after early exaggeration (a run stops earlier once converged). */
   iterations: number;
-  metric: "euclidean" | "cosine";
-  align: "none" | "neighbor";
+  n_neighbors: number;
+  min_dist: number;
+  seed: number;
+  metric: Metric;
+  align: Align;
 }
 
+/** The parameters besides `method`: each applies to some methods only. */
+export type ParamName = Exclude<keyof ProjectionParams, "method">;
+
+/**
+ * One field of the projection form, its URL key (`p_<name>`) and its query
+ * parameter. Ranges, help and the methods it applies to are the server's
+ * (`/info`, merged in by `withServerSpecs`) once known; these are the same
+ * values, for before `/info` answers.
+ */
+export interface ParamField {
+  readonly name: ParamName;
+  readonly label: string;
+  readonly kind: "number" | "integer" | "choice";
+  readonly methods: readonly ProjectionMethod[];
+  readonly min?: number;
+  readonly max?: number;
+  /** The form's input step (numbers). */
+  readonly step?: number;
+  readonly choices?: readonly string[];
+  readonly help: string;
+}
+
+/**
+ * The one list of projection parameters on the TypeScript side: the form,
+ * the URL state and the query all iterate it, in this order.
+ */
+export const PROJECTION_FIELDS: readonly ParamField[] = [
+  { name: "perplexity", label: "perplexity", kind: "number", methods: ["tsne"], min: 2, max: 200, step: 1,
+    help: "effective number of neighbours of each point (t-SNE); must be < P / 3" },
+  { name: "iterations", label: "max iterations", kind: "integer", methods: ["tsne"], min: 50, max: 5000, step: 50,
+    help: "most iterations after early exaggeration (t-SNE); runs stop earlier once converged" },
+  { name: "n_neighbors", label: "n_neighbors", kind: "integer", methods: ["umap"], min: 2, max: 200, step: 1,
+    help: "size of the local neighbourhood (UMAP); must be < P" },
+  { name: "min_dist", label: "min_dist", kind: "number", methods: ["umap"], min: 0, max: 1, step: 0.05,
+    help: "how tightly UMAP packs points together" },
+  { name: "seed", label: "seed", kind: "integer", methods: ["tsne", "umap"], min: 0, max: 2 ** 31 - 1, step: 1,
+    help: "random seed" },
+  { name: "metric", label: "metric", kind: "choice", methods: ["tsne", "pca", "umap"], choices: ["euclidean", "cosine"],
+    help: "distance between hidden states" },
+  { name: "align", label: "align to neighbour", kind: "choice", methods: ["tsne", "pca", "umap"], choices: ["none", "neighbor"],
+    help: "start from the layout of the neighbouring checkpoint, so points keep their place across training" },
+];
+
+/**
+ * The tab's defaults: the server's, except `align`, which the tab turns on
+ * (the server's default is `none`) so that checkpoints are laid out as a chain,
+ * as the background projector lays them out.
+ */
 export const DEFAULT_PROJECTION_PARAMS: ProjectionParams = {
   method: "tsne",
   perplexity: 30,
-  seed: 0,
   iterations: 750,
+  n_neighbors: 15,
+  min_dist: 0.1,
+  seed: 0,
   metric: "euclidean",
   align: "neighbor",
 };
 
+/** Whether `field` is a parameter of `method` (the others are not sent, shown or kept in the URL). */
+export function appliesTo(field: ParamField, method: ProjectionMethod): boolean {
+  return field.methods.includes(method);
+}
+
+/** The fields of `method`, in form order. */
+export function fieldsOf(method: ProjectionMethod, fields: readonly ParamField[] = PROJECTION_FIELDS): ParamField[] {
+  return fields.filter((field) => appliesTo(field, method));
+}
+
 /**
- * The parameters sent for a checkpoint of `numPoints` points: t-SNE and UMAP
- * need perplexity < P / 3, so a small probe set gets the largest that fits
- * rather than a failed job (the form keeps the user's value).
+ * `params` with every parameter that does not apply to its method at its
+ * default, as the server resets them: requests that differ only there are one
+ * request (one cache key, one layout). Returns `params` itself when unchanged.
+ */
+export function canonicalParams(params: ProjectionParams, fields: readonly ParamField[] = PROJECTION_FIELDS): ProjectionParams {
+  let out = params;
+  for (const field of fields) {
+    if (appliesTo(field, params.method) || params[field.name] === DEFAULT_PROJECTION_PARAMS[field.name]) continue;
+    out = { ...out, [field.name]: DEFAULT_PROJECTION_PARAMS[field.name] };
+  }
+  return out;
+}
+
+/** The largest perplexity a t-SNE of `numPoints` points accepts (< P / 3), at least 2. */
+export function largestPerplexity(numPoints: number): number {
+  return Math.max(2, Math.floor((numPoints - 1) / 3));
+}
+
+/** The largest n_neighbors a UMAP of `numPoints` points accepts (< P), at least 2. */
+export function largestNeighbors(numPoints: number): number {
+  return Math.max(2, numPoints - 1);
+}
+
+/**
+ * The parameters sent for a checkpoint of `numPoints` points: canonical, and
+ * fitted to small probe sets (t-SNE needs perplexity < P / 3, UMAP
+ * n_neighbors < P), so that a small checkpoint gets the largest value that
+ * fits rather than a failed job; the form keeps the user's value.
  */
 export function fittedParams(params: ProjectionParams, numPoints: number): ProjectionParams {
-  if (params.method === "pca") return params;
-  const largest = Math.max(2, Math.floor((numPoints - 1) / 3));
-  return params.perplexity > largest ? { ...params, perplexity: largest } : params;
+  const canonical = canonicalParams(params);
+  if (canonical.method === "tsne" && canonical.perplexity > largestPerplexity(numPoints)) {
+    return { ...canonical, perplexity: largestPerplexity(numPoints) };
+  }
+  if (canonical.method === "umap" && canonical.n_neighbors > largestNeighbors(numPoints)) {
+    return { ...canonical, n_neighbors: largestNeighbors(numPoints) };
+  }
+  return canonical;
+}
+
+/** What `fittedParams` changed, said plainly for the form's status ("perplexity 13: …"). */
+export function fitNotes(params: ProjectionParams, numPoints: number): string[] {
+  const sent = fittedParams(params, numPoints);
+  const notes: string[] = [];
+  if (sent.perplexity !== params.perplexity && params.method === "tsne") {
+    notes.push(`perplexity ${sent.perplexity}: the largest below ${numPoints} points / 3`);
+  }
+  if (sent.n_neighbors !== params.n_neighbors && params.method === "umap") {
+    notes.push(`n_neighbors ${sent.n_neighbors}: the largest below ${numPoints} points`);
+  }
+  return notes;
+}
+
+/**
+ * Why `params` cannot be sent as they are (a value out of its field's range,
+ * a fraction where an integer is expected), one message per field of the
+ * method; empty when they can.
+ */
+export function invalidParams(params: ProjectionParams, fields: readonly ParamField[] = PROJECTION_FIELDS): string[] {
+  const messages: string[] = [];
+  for (const field of fieldsOf(params.method, fields)) {
+    const value = params[field.name];
+    if (field.kind === "choice") {
+      if (!field.choices?.includes(String(value))) messages.push(`${field.label} must be one of ${field.choices?.join(", ")}`);
+      continue;
+    }
+    const number = Number(value);
+    const low = field.min ?? -Infinity;
+    const high = field.max ?? Infinity;
+    if (!Number.isFinite(number) || number < low || number > high || (field.kind === "integer" && !Number.isInteger(number))) {
+      const what = field.kind === "integer" ? "an integer" : "a number";
+      messages.push(`${field.label} must be ${what} from ${low} to ${high}`);
+    }
+  }
+  return messages;
+}
+
+/**
+ * The fields with the server's ranges, choices, help and methods from
+ * `/info`'s specs where it gives them (labels and defaults stay the tab's).
+ */
+export function withServerSpecs(
+  fields: readonly ParamField[],
+  specs: readonly { name: string; methods?: readonly string[]; min?: number; max?: number; choices?: readonly string[]; help?: string }[],
+): ParamField[] {
+  return fields.map((field) => {
+    const spec = specs.find((s) => s.name === field.name);
+    if (spec === undefined) return field;
+    const methods = spec.methods?.filter(isMethod);
+    return {
+      ...field,
+      ...(methods !== undefined && methods.length > 0 ? { methods } : {}),
+      ...(typeof spec.min === "number" ? { min: spec.min } : {}),
+      ...(typeof spec.max === "number" ? { max: spec.max } : {}),
+      ...(spec.choices !== undefined && spec.choices.length > 0 ? { choices: spec.choices } : {}),
+      ...(spec.help ? { help: spec.help } : {}),
+    };
+  });
 }
 
 /** The projection of the shown checkpoint, as the backend reports it. */
 export interface ProjectionState {
   /** JSON of run/tag/step + params: which request this state answers. */
   readonly key: string;
+  /** The `CheckpointData.key`, step and parameters of that request ("", null, null when idle). */
+  readonly checkpoint: string;
+  readonly step: number | null;
+  readonly params: ProjectionParams | null;
   readonly state: "idle" | "queued" | "running" | "done" | "failed" | "cancelled";
   readonly progress: number;
   readonly phase: string;
   readonly elapsed: number;
   readonly error: string | null;
+  /** Once failed: whether a retry can succeed (a failure of the data or parameters cannot). */
+  readonly retryable: boolean;
+  /** The job was started by the server's background projector. */
+  readonly background: boolean;
   /** P x 2 row-major coordinates once `done`, in point order. */
   readonly coords: Float32Array | null;
   readonly alignedTo: number | null;
+  /** How the layout was made, once done. */
+  readonly layout: LayoutInfo | null;
 }
 
 export const IDLE_PROJECTION: ProjectionState = {
   key: "",
+  checkpoint: "",
+  step: null,
+  params: null,
   state: "idle",
   progress: 0,
   phase: "",
   elapsed: 0,
   error: null,
+  retryable: false,
+  background: false,
   coords: null,
   alignedTo: null,
+  layout: null,
 };
+
+/**
+ * A checkpoint's provisional layout (`/projection/provisional`: its own PCA,
+ * computed at once), drawn while its real projection computes.
+ */
+export interface ProvisionalLayout {
+  /** The `CheckpointData.key` of the checkpoint it lays out. */
+  readonly key: string;
+  readonly step: number;
+  readonly coords: Float32Array;
+}
+
+/** A request from the controls to the projection job (a new object per click). */
+export interface ProjectionAction {
+  readonly kind: "retry" | "cancel";
+}
 
 export type ColorBy = "prediction" | "label" | "time" | "correct";
 

@@ -261,6 +261,38 @@ export function lerpCoords(from: Float32Array, to: Float32Array, t: number, out:
   return out;
 }
 
+/**
+ * `from` moved and scaled so that its centroid and RMS spread equal `to`'s:
+ * layouts of different methods (a provisional PCA, a t-SNE) or of other
+ * parameters live at unrelated scales, and the move between them only reads
+ * as points travelling when both fill the same area. A copy.
+ */
+export function matchSpread(from: Float32Array, to: Float32Array): Float32Array {
+  const stats = (c: Float32Array): [number, number, number] => {
+    const n = c.length / 2;
+    let mx = 0;
+    let my = 0;
+    for (let i = 0; i < n; i++) {
+      mx += c[2 * i] as number;
+      my += c[2 * i + 1] as number;
+    }
+    mx /= Math.max(1, n);
+    my /= Math.max(1, n);
+    let ss = 0;
+    for (let i = 0; i < n; i++) ss += ((c[2 * i] as number) - mx) ** 2 + ((c[2 * i + 1] as number) - my) ** 2;
+    return [mx, my, Math.sqrt(ss / Math.max(1, n))];
+  };
+  const [fx, fy, fs] = stats(from);
+  const [tx, ty, ts] = stats(to);
+  const k = fs > 0 ? ts / fs : 1;
+  const out = new Float32Array(from.length);
+  for (let i = 0; i < out.length; i += 2) {
+    out[i] = ((from[i] as number) - fx) * k + tx;
+    out[i + 1] = ((from[i + 1] as number) - fy) * k + ty;
+  }
+  return out;
+}
+
 /** Ease-in-out (cubic) for the checkpoint animation. */
 export function easeInOut(t: number): number {
   const x = Math.min(1, Math.max(0, t));

@@ -6,7 +6,7 @@
  * other: they write to the store and re-render from it, so new views
  * (heatmaps, projections, ...) only need to subscribe.
  */
-import type { TagsResponse } from "./api";
+import type { InfoResponse, TagsResponse } from "./api";
 import {
   DEFAULT_DISPLAY,
   DEFAULT_PROJECTION_PARAMS,
@@ -16,8 +16,10 @@ import {
   type CheckpointData,
   type DisplayOptions,
   type LinkState,
+  type ProjectionAction,
   type ProjectionParams,
   type ProjectionState,
+  type ProvisionalLayout,
   type TableState,
 } from "./model";
 
@@ -98,12 +100,27 @@ export interface AppState extends Selection, LinkState {
   tags: TagsResponse;
   /** The decoded data of the selected checkpoint, or null while none is loaded. */
   data: CheckpointData | null;
+  /** What the server offers (`/info`: methods, parameter specs), or null until it answers. */
+  info: InfoResponse | null;
+  /** The projection parameters of the form (sent fitted to the checkpoint: `fittedParams`). */
   params: ProjectionParams;
   projection: ProjectionState;
+  /** The shown checkpoint's provisional layout, while its projection computes (or null). */
+  provisional: ProvisionalLayout | null;
+  /** The last retry or cancel asked for by the controls; index.ts carries it out. */
+  projectionAction: ProjectionAction | null;
+  /** What the opened link asked for that this server does not show as such (said in the projection panel). */
+  linkNotices: readonly string[];
   display: DisplayOptions;
   table: TableState;
   /** Playing through checkpoints. */
   playing: boolean;
+  /**
+   * Layouts are requested aligned to the neighbour whatever the form says:
+   * from Play's start until the user opens another checkpoint or applies
+   * parameters, so that the layout Play ended on stays the one shown.
+   */
+  playAligned: boolean;
 }
 
 /** Before the first `tags` response: nothing listed, nothing selected. */
@@ -112,11 +129,16 @@ export const INITIAL_STATE: AppState = {
   ...EMPTY_SELECTION,
   ...EMPTY_LINKS,
   data: null,
+  info: null,
   params: DEFAULT_PROJECTION_PARAMS,
   projection: IDLE_PROJECTION,
+  provisional: null,
+  projectionAction: null,
+  linkNotices: [],
   display: DEFAULT_DISPLAY,
   table: DEFAULT_TABLE,
   playing: false,
+  playAligned: false,
 };
 
 /** Structural equality of JSON values (object key order does not matter). */

@@ -68,6 +68,7 @@ button[aria-pressed="true"] { background: var(--rh-accent); color: #fff; border-
 #projection-progress progress::-webkit-progress-bar { background: var(--rh-border); border-radius: 3px; }
 #projection-progress progress::-webkit-progress-value { background: var(--rh-accent); border-radius: 3px; }
 #projection-progress progress::-moz-progress-bar { background: var(--rh-accent); border-radius: 3px; }
+#projection-form .form-error { color: var(--rh-error-fg); background: var(--rh-error-bg); border-radius: 3px; padding: 1px 6px; }
 #projection-form { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 14px; flex-basis: 100%; border-top: 1px solid var(--rh-border); padding-top: 8px; }
 #tooltip { position: fixed; z-index: 10; pointer-events: none; background: var(--rh-card); color: var(--rh-fg);
   border: 1px solid var(--rh-border); border-radius: 3px; padding: 4px 8px; box-shadow: 0 2px 6px rgba(0,0,0,0.25);

@@ -6,7 +6,16 @@
  * iframe, so it keeps its state as `rh_*` keys after the plugin id in the top
  * window's hash; where the top window cannot be reached, the iframe's own hash.
  */
-import { DEFAULT_DISPLAY, DEFAULT_PROJECTION_PARAMS, type ColorBy, type ProjectionParams } from "./model";
+import { isLayoutCode } from "./layout_state";
+import {
+  DEFAULT_DISPLAY,
+  DEFAULT_PROJECTION_PARAMS,
+  PROJECTION_FIELDS,
+  appliesTo,
+  isMethod,
+  type ColorBy,
+  type ProjectionParams,
+} from "./model";
 
 export interface UrlState {
   run?: string;
@@ -16,6 +25,11 @@ export interface UrlState {
   focus?: number;
   colorBy?: ColorBy;
   params?: Partial<ProjectionParams>;
+  /**
+   * `rh_layout`: the final layout the sender saw (`layout_state.layoutCode`),
+   * so that a link opened on another server can say when its layout differs.
+   */
+  layout?: string;
 }
 
 const PREFIX = "rh_";
@@ -31,16 +45,33 @@ export function encodeUrlState(state: UrlState): [string, string][] {
   if (state.focus !== undefined) pairs.push(["focus", String(state.focus)]);
   if (state.colorBy !== undefined && state.colorBy !== DEFAULT_DISPLAY.colorBy) pairs.push(["color", state.colorBy]);
   const params = state.params ?? {};
-  for (const key of Object.keys(DEFAULT_PROJECTION_PARAMS) as (keyof ProjectionParams)[]) {
-    const value = params[key];
-    if (value !== undefined && value !== DEFAULT_PROJECTION_PARAMS[key]) pairs.push([`p_${key}`, String(value)]);
+  const method = params.method ?? DEFAULT_PROJECTION_PARAMS.method;
+  if (method !== DEFAULT_PROJECTION_PARAMS.method) pairs.push(["p_method", method]);
+  // Only the parameters of the method: the others are not used, so a link does not carry them.
+  for (const field of PROJECTION_FIELDS) {
+    const value = params[field.name];
+    if (appliesTo(field, method) && value !== undefined && value !== DEFAULT_PROJECTION_PARAMS[field.name]) {
+      pairs.push([`p_${field.name}`, String(value)]);
+    }
   }
+  if (state.layout !== undefined) pairs.push(["layout", state.layout]);
   return pairs.map(([key, value]) => [PREFIX + key, value]);
 }
 
 function integer(text: string | undefined): number | undefined {
   if (text === undefined || !/^-?\d+$/.test(text)) return undefined;
   return Number(text);
+}
+
+/** A `p_<name>` value if valid for its field (a choice it offers, a number in its range), else undefined. */
+function fieldValue(field: (typeof PROJECTION_FIELDS)[number], text: string | undefined): string | number | undefined {
+  if (text === undefined) return undefined;
+  if (field.kind === "choice") return field.choices?.includes(text) ? text : undefined;
+  if (!/^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(text)) return undefined;
+  const value = Number(text);
+  if (field.kind === "integer" && !Number.isInteger(value)) return undefined;
+  if (value < (field.min ?? -Infinity) || value > (field.max ?? Infinity)) return undefined;
+  return value;
 }
 
 /** The `rh_*` keys of `pairs`, validated; anything malformed is ignored. */
@@ -65,17 +96,14 @@ export function decodeUrlState(pairs: Iterable<[string, string]>): UrlState {
   if (color !== undefined && (COLOR_BYS as readonly string[]).includes(color)) state.colorBy = color as ColorBy;
   const params: Partial<ProjectionParams> = {};
   const method = values.get("p_method");
-  if (method === "tsne" || method === "pca" || method === "umap") params.method = method;
-  const metric = values.get("p_metric");
-  if (metric === "euclidean" || metric === "cosine") params.metric = metric;
-  const align = values.get("p_align");
-  if (align === "none" || align === "neighbor") params.align = align;
-  for (const key of ["perplexity", "seed", "iterations"] as const) {
-    const text = values.get(`p_${key}`);
-    const value = text !== undefined ? Number(text) : NaN;
-    if (Number.isFinite(value)) params[key] = value;
+  if (isMethod(method)) params.method = method;
+  for (const field of PROJECTION_FIELDS) {
+    const value = fieldValue(field, values.get(`p_${field.name}`));
+    if (value !== undefined) Object.assign(params, { [field.name]: value });
   }
   if (Object.keys(params).length > 0) state.params = params;
+  const layout = values.get("layout");
+  if (layout !== undefined && isLayoutCode(layout)) state.layout = layout;
   return state;
 }
 

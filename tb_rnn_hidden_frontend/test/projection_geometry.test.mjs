@@ -192,3 +192,19 @@ test("lerpCoords and easeInOut: the animation starts and ends exactly on the lay
   close(easeInOut(0.5), 0.5);
   assert.equal(easeInOut(2), 1);
 });
+
+import { matchSpread } from "../build/projection_geometry.mjs";
+
+test("matchSpread brings a layout to another's centroid and RMS spread, keeping its shape", () => {
+  const from = new Float32Array([0, 0, 2, 0, 0, 2, 2, 2]); // a square of side 2 at (1, 1)
+  const to = new Float32Array([100, 100, 110, 100, 100, 90, 110, 90]); // centroid (105, 95)
+  const out = matchSpread(from, to);
+  const mean = (c, k) => [0, 1, 2, 3].reduce((s, i) => s + c[2 * i + k], 0) / 4;
+  const rms = (c) => Math.sqrt([0, 1, 2, 3].reduce((s, i) => s + (c[2 * i] - mean(c, 0)) ** 2 + (c[2 * i + 1] - mean(c, 1)) ** 2, 0) / 4);
+  assert.ok(Math.abs(mean(out, 0) - 105) < 1e-4 && Math.abs(mean(out, 1) - 95) < 1e-4);
+  assert.ok(Math.abs(rms(out) - rms(to)) < 1e-4);
+  assert.deepEqual([...out.slice(0, 2)], [100, 90]); // (0, 0) -> the lower-left corner, scaled by 5
+  assert.notEqual(out, from);
+  // A layout collapsed to one point is only moved.
+  assert.deepEqual([...matchSpread(new Float32Array([3, 3, 3, 3]), to)], [105, 95, 105, 95]);
+});

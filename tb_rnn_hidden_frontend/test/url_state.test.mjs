@@ -8,13 +8,16 @@ test("state round-trips through the hash, other keys kept", () => {
   const state = {
     run: "train & <eval>", tag: "lstm/1", step: 30, selected: [4, 1, 9], focus: 4, colorBy: "label",
     params: { method: "pca", perplexity: 30, seed: 3, iterations: 750, metric: "cosine", align: "none" },
+    layout: "pca:rotated:20:-:0.934",
   };
   const hash = replaceHashState("#rnn_hidden&other=1", encodeUrlState(state));
   assert.ok(hash.startsWith("#rnn_hidden&other=1&rh_run="));
   const back = decodeUrlState(parseHash(hash).pairs);
+  // The seed is not PCA's: it is left out of the link.
   assert.deepEqual(back, {
     run: "train & <eval>", tag: "lstm/1", step: 30, selected: [1, 4, 9], focus: 4, colorBy: "label",
-    params: { method: "pca", seed: 3, metric: "cosine", align: "none" },
+    params: { method: "pca", metric: "cosine", align: "none" },
+    layout: "pca:rotated:20:-:0.934",
   });
   assert.equal(parseHash(hash).head, "rnn_hidden");
   // Replacing again does not duplicate our keys.
@@ -34,20 +37,42 @@ test("malformed values are ignored, not trusted", () => {
   assert.deepEqual(state, { selected: [1, 5], params: { seed: 7 } });
 });
 
-import { DEFAULT_PROJECTION_PARAMS, fittedParams } from "../build/model.mjs";
-
-test("small probe sets get the largest perplexity below P / 3; PCA is untouched", () => {
-  const tsne = DEFAULT_PROJECTION_PARAMS; // perplexity 30
-  assert.equal(fittedParams(tsne, 1000), tsne);
-  assert.equal(fittedParams(tsne, 40).perplexity, 13); // 13 < 40 / 3
-  assert.equal(fittedParams(tsne, 3).perplexity, 2);
-  const pca = { ...tsne, method: "pca" };
-  assert.equal(fittedParams(pca, 40), pca);
-});
-
 test("hasUrlState tells a bare plugin hash (TensorBoard's router) from one carrying the view", () => {
   assert.equal(hasUrlState("#rnn_hidden"), false);
   assert.equal(hasUrlState("#rnn_hidden&other=1"), false);
   assert.equal(hasUrlState("#rnn_hidden&rh_step=3"), true);
   assert.equal(hasUrlState(""), false);
+});
+
+test("UMAP's own parameters round-trip; t-SNE's are not written for it", () => {
+  const params = { method: "umap", perplexity: 50, iterations: 300, n_neighbors: 40, min_dist: 0.25, seed: 2, metric: "euclidean", align: "neighbor" };
+  const pairs = encodeUrlState({ params });
+  assert.deepEqual(pairs, [["rh_p_method", "umap"], ["rh_p_n_neighbors", "40"], ["rh_p_min_dist", "0.25"], ["rh_p_seed", "2"]]);
+  assert.deepEqual(decodeUrlState(pairs), { params: { method: "umap", n_neighbors: 40, min_dist: 0.25, seed: 2 } });
+  // t-SNE's iterations are written for t-SNE only.
+  assert.deepEqual(encodeUrlState({ params: { ...params, method: "tsne" } }), [
+    ["rh_p_perplexity", "50"], ["rh_p_iterations", "300"], ["rh_p_seed", "2"],
+  ]);
+});
+
+test("parameter values outside their field's range or type are ignored", () => {
+  const state = decodeUrlState([
+    ["rh_p_perplexity", "1000"], ["rh_p_n_neighbors", "2.5"], ["rh_p_min_dist", "1.5"], ["rh_p_iterations", "0x10"],
+    ["rh_p_seed", "-1"], ["rh_p_metric", "manhattan"], ["rh_p_align", "yes"], ["rh_p_min_dist", "0.5"],
+  ]);
+  assert.deepEqual(state, { params: { min_dist: 0.5 } });
+});
+
+test("a method the tab does not know is ignored; one it knows is kept for the server to check", () => {
+  assert.deepEqual(decodeUrlState([["rh_p_method", "lle"]]), {});
+  assert.deepEqual(decodeUrlState([["rh_p_method", "umap"]]), { params: { method: "umap" } });
+});
+
+test("rh_layout is kept only when well formed", () => {
+  for (const good of ["tsne:warm:3:400:0.997", "tsne:cold:-:500:0.996", "pca:-:-:-:-", "umap:rotated:0:-:0.91"]) {
+    assert.equal(decodeUrlState([["rh_layout", good]]).layout, good);
+  }
+  for (const bad of ["tsne:warm:3:400", "svd:cold:-:-:-", "tsne:hot:-:1:0.9", "tsne:warm:x:400:0.9", "<b>"]) {
+    assert.equal(decodeUrlState([["rh_layout", bad]]).layout, undefined);
+  }
 });

@@ -1,6 +1,19 @@
 /** Run / layer selectors and the checkpoint slider. */
 import { h, setChildren } from "../dom";
-import { fittedParams, type ProjectionMethod, type ProjectionParams } from "../model";
+import { canRetry, controlsStatusText, projectionKey } from "../layout_state";
+import {
+  IDLE_PROJECTION,
+  METHODS,
+  METHOD_LABELS,
+  PROJECTION_FIELDS,
+  fitNotes,
+  invalidParams,
+  isMethod,
+  withServerSpecs,
+  type ParamField,
+  type ProjectionMethod,
+  type ProjectionParams,
+} from "../model";
 import { stepsOf, withSelection, type AppState, type Store } from "../store";
 
 function formatWallTime(seconds: number | undefined): string {
@@ -71,7 +84,7 @@ export function mountControls(parent: HTMLElement, store: Store<AppState>): void
       stepTime,
     ),
     description,
-    mountProjectionControls(store, parent),
+    mountProjectionControls(store),
   );
   play.addEventListener("click", () => {
     const state = store.get();
@@ -82,7 +95,7 @@ export function mountControls(parent: HTMLElement, store: Store<AppState>): void
     }
     // From the start when at the last checkpoint, else from here.
     const atEnd = state.step === steps[steps.length - 1];
-    store.set({ playing: true, ...(atEnd && steps[0] !== undefined ? { step: steps[0] } : {}) });
+    store.set({ playing: true, playAligned: true, ...(atEnd && steps[0] !== undefined ? { step: steps[0] } : {}) });
   });
 
   runSelect.addEventListener("change", () => {
@@ -131,96 +144,141 @@ export function mountControls(parent: HTMLElement, store: Store<AppState>): void
   store.subscribe(update);
 }
 
-const METHODS: { value: ProjectionMethod; label: string }[] = [
-  { value: "tsne", label: "t-SNE" },
-  { value: "pca", label: "PCA" },
-  { value: "umap", label: "UMAP" },
-];
+/** The methods the server offers (all it lists as available); before `/info`, t-SNE and PCA and the current one. */
+function offeredMethods(state: Readonly<AppState>): ProjectionMethod[] {
+  const info = state.info;
+  if (info === null) return METHODS.filter((m) => m !== "umap" || state.params.method === "umap");
+  return METHODS.filter((m) => info.methods.some((offered) => offered.name === m && offered.available));
+}
+
+/** Why the methods the server lists as unavailable are not offered, for the method menu's tooltip. */
+function unavailableReasons(state: Readonly<AppState>): string {
+  const missing = state.info?.methods.filter((m) => !m.available) ?? [];
+  return missing.map((m) => `${m.label} is not offered: ${m.reason ?? "unavailable on this server"}`).join("\n");
+}
+
+/** One input per projection parameter, each shown only for the methods it applies to. */
+interface FieldControl {
+  /** The field, with the server's ranges once `/info` answered. */
+  field: ParamField;
+  readonly wrap: HTMLElement;
+  readonly input: HTMLInputElement | HTMLSelectElement;
+}
+
+function fieldControl(field: ParamField): FieldControl {
+  const id = `projection-${field.name.replace("_", "-")}`;
+  let input: HTMLInputElement | HTMLSelectElement;
+  if (field.name === "align") {
+    input = h("input", { id, type: "checkbox" });
+    const wrap = h("label", { class: "field", title: field.help }, input, field.label);
+    return { field, wrap, input };
+  }
+  if (field.kind === "choice") {
+    input = h("select", { id }, ...(field.choices ?? []).map((choice) => h("option", { value: choice }, choice)));
+  } else {
+    input = h("input", { id, type: "number", step: field.step ?? (field.kind === "integer" ? 1 : "any") });
+  }
+  const wrap = h("label", { class: "field", title: field.help }, h("span", { class: "label" }, field.label), input);
+  return { field, wrap, input };
+}
+
+/** Sets an input's range from its field (the server's, once `/info` answered). */
+function applyRange(control: FieldControl): void {
+  const { field, input } = control;
+  control.wrap.title = field.help;
+  if (!(input instanceof HTMLInputElement) || input.type !== "number") return;
+  if (field.min !== undefined) input.min = String(field.min);
+  if (field.max !== undefined) input.max = String(field.max);
+}
 
 /**
  * The projection's method and parameters (applied with "Project", so typing
- * does not start jobs) and its progress while the server computes it.
+ * does not start jobs), each method with only its own fields, and the job's
+ * progress and result while the server computes it. Retry and cancel are
+ * written to the store (`projectionAction`), which index.ts carries out.
  */
-function mountProjectionControls(store: Store<AppState>, events: HTMLElement): HTMLElement {
-  const method = h("select", { id: "projection-method", "data-testid": "projection-method" }, ...METHODS.map((m) => h("option", { value: m.value }, m.label)));
-  const perplexity = h("input", { id: "projection-perplexity", type: "number", min: 2, max: 200, step: 1 });
-  const iterations = h("input", { id: "projection-iterations", type: "number", min: 50, max: 5000, step: 50 });
-  const seed = h("input", { id: "projection-seed", type: "number", min: 0, step: 1 });
-  const metric = h("select", { id: "projection-metric" }, h("option", { value: "euclidean" }, "euclidean"), h("option", { value: "cosine" }, "cosine"));
-  const align = h("input", { id: "projection-align", type: "checkbox" });
+function mountProjectionControls(store: Store<AppState>): HTMLElement {
+  const method = h("select", { id: "projection-method", "data-testid": "projection-method" });
+  const controls = PROJECTION_FIELDS.map(fieldControl);
   const apply = h("button", { type: "button", id: "projection-apply", "data-testid": "projection-apply" }, "Project");
+  const invalid = h("span", { id: "projection-form-error", class: "form-error", role: "alert", hidden: true });
   const progress = h("progress", { id: "projection-bar", max: 1, value: 0 });
   const status = h("span", { id: "projection-job-status", "data-testid": "projection-job-status", role: "status" });
   const cancel = h("button", { type: "button", id: "projection-cancel" }, "Cancel");
   const retry = h("button", { type: "button", id: "projection-retry" }, "Retry");
-  const field = (label: string, control: HTMLElement) => h("label", { class: "field" }, h("span", { class: "label" }, label), control);
   const form = h(
     "div",
     { id: "projection-form" },
-    field("Projection", method),
-    field("perplexity", perplexity),
-    field("iterations", iterations),
-    field("seed", seed),
-    field("metric", metric),
-    h("label", { class: "field", title: "Start from the layout of the neighbouring checkpoint, so points keep their place across training" }, align, "align to neighbour"),
+    h("label", { class: "field" }, h("span", { class: "label" }, "Projection"), method),
+    ...controls.map((c) => c.wrap),
     apply,
+    invalid,
     h("div", { id: "projection-progress" }, progress, status, cancel, retry),
   );
+  let fields: readonly ParamField[] = PROJECTION_FIELDS;
 
+  const shownMethod = (): ProjectionMethod => (isMethod(method.value) ? method.value : store.get().params.method);
+  /** Shows the fields of the method chosen in the menu (before it is applied, so the user sets them first). */
+  const showFields = () => {
+    const chosen = shownMethod();
+    for (const control of controls) control.wrap.hidden = !control.field.methods.includes(chosen);
+  };
   const read = (): ProjectionParams => {
-    const current = store.get().params;
-    const number = (input: HTMLInputElement, fallback: number) => (Number.isFinite(input.valueAsNumber) ? input.valueAsNumber : fallback);
-    return {
-      method: method.value as ProjectionMethod,
-      perplexity: number(perplexity, current.perplexity),
-      seed: Math.round(number(seed, current.seed)),
-      iterations: Math.round(number(iterations, current.iterations)),
-      metric: metric.value === "cosine" ? "cosine" : "euclidean",
-      align: align.checked ? "neighbor" : "none",
-    };
+    const params: ProjectionParams = { ...store.get().params, method: shownMethod() };
+    for (const { field, input } of controls) {
+      if (field.name === "align") params.align = (input as HTMLInputElement).checked ? "neighbor" : "none";
+      else if (field.name === "metric") params.metric = input.value === "cosine" ? "cosine" : "euclidean";
+      else {
+        const value = (input as HTMLInputElement).valueAsNumber;
+        params[field.name] = Number.isFinite(value) ? value : Number.NaN;
+      }
+    }
+    return params;
   };
   const write = (params: ProjectionParams) => {
     method.value = params.method;
-    perplexity.value = String(params.perplexity);
-    iterations.value = String(params.iterations);
-    seed.value = String(params.seed);
-    metric.value = params.metric;
-    align.checked = params.align === "neighbor";
-    const tsneLike = params.method !== "pca";
-    perplexity.disabled = !tsneLike;
-    iterations.disabled = params.method !== "tsne";
+    for (const { field, input } of controls) {
+      if (field.name === "align") (input as HTMLInputElement).checked = params.align === "neighbor";
+      else input.value = String(params[field.name]);
+    }
+    showFields();
   };
-  method.addEventListener("change", () => write({ ...read() }));
+  method.addEventListener("change", showFields);
   apply.addEventListener("click", () => {
     const next = read();
-    const current = store.get().params;
-    if (JSON.stringify(next) !== JSON.stringify(current)) store.set({ params: next });
-    else events.dispatchEvent(new CustomEvent("rh-retry-projection"));
+    const problems = invalidParams(next, fields);
+    invalid.hidden = problems.length === 0;
+    invalid.textContent = problems.join("; ");
+    if (problems.length > 0) return;
+    // Applied parameters are the ones sent from now on, also after Play.
+    if (JSON.stringify(next) !== JSON.stringify(store.get().params)) store.set({ params: next, playAligned: false });
+    else if (store.get().playAligned && !store.get().playing && next.align !== "neighbor") store.set({ playAligned: false });
+    else store.set({ projectionAction: { kind: "retry" } });
   });
-  cancel.addEventListener("click", () => events.dispatchEvent(new CustomEvent("rh-cancel-projection")));
-  retry.addEventListener("click", () => events.dispatchEvent(new CustomEvent("rh-retry-projection")));
+  cancel.addEventListener("click", () => store.set({ projectionAction: { kind: "cancel" } }));
+  retry.addEventListener("click", () => store.set({ projectionAction: { kind: "retry" } }));
 
   const update = (state: Readonly<AppState>, previous?: Readonly<AppState>) => {
-    if (previous === undefined || state.params !== previous.params) write(state.params);
-    const p = state.projection;
+    if (previous === undefined || state.info !== previous.info || state.params !== previous.params) {
+      fields = withServerSpecs(PROJECTION_FIELDS, state.info?.params ?? []);
+      controls.forEach((control, i) => {
+        control.field = fields[i] as ParamField;
+        applyRange(control);
+      });
+      setOptions(method, offeredMethods(state).map((m) => ({ value: m, label: METHOD_LABELS[m] })));
+      method.title = unavailableReasons(state);
+      write(state.params);
+      invalid.hidden = true;
+    }
+    // The job of the selected checkpoint: right after a change the store still holds the last one's.
+    const p = state.data !== null && state.projection.key === projectionKey(state) ? state.projection : IDLE_PROJECTION;
     const busy = p.state === "queued" || p.state === "running";
     progress.hidden = !busy;
     progress.value = p.progress;
     cancel.hidden = !busy;
-    retry.hidden = p.state !== "failed" && p.state !== "cancelled";
-    const elapsed = `${p.elapsed.toFixed(1)} s`;
-    let text = "";
-    if (p.state === "queued") text = `queued (${elapsed})`;
-    else if (p.state === "running") text = `${Math.round(p.progress * 100)}% · ${p.phase} · ${elapsed}`;
-    else if (p.state === "done") text = p.coords !== null ? `done${p.alignedTo !== null ? `, aligned to step ${p.alignedTo}` : ""} (${p.elapsed.toFixed(1)} s)` : "loading points…";
-    else if (p.state === "failed") text = `failed: ${p.error ?? "unknown error"}`;
-    else if (p.state === "cancelled") text = "cancelled";
-    const points = state.data?.pointSequence.length ?? 0;
-    const sent = fittedParams(state.params, points);
-    if (state.data !== null && sent.perplexity !== state.params.perplexity) {
-      text += ` · perplexity ${sent.perplexity}: the largest below ${points} points / 3`;
-    }
-    status.textContent = text;
+    retry.hidden = !canRetry(p);
+    const notes = state.data !== null ? fitNotes(state.params, state.data.pointSequence.length) : [];
+    status.textContent = [controlsStatusText(p), ...notes].filter((t) => t !== "").join(" · ");
     status.dataset["state"] = p.state;
   };
   update(store.get());

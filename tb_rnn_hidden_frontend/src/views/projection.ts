@@ -20,23 +20,53 @@
  * - `rh-projection-brush`: pointerup -> brush written to the store and the
  *   points and trajectories redrawn.
  *
+ * Which layout is drawn (layout_state.ts decides): the checkpoint's final
+ * layout; its provisional one (its PCA) while the projection computes, then
+ * the move to the final one; or, until either arrives, the layout already on
+ * screen, of another checkpoint ("stale": drawn dimmed in that checkpoint's
+ * own colours, with no hover, tooltip or brushing, so nothing mixes two
+ * checkpoints) or of other parameters. A status line above the canvas says
+ * which layout is shown, how it was made, and what is computing.
+ *
  * For tests, the canvas area carries `data-transform` (JSON {k, tx, ty}: data
  * -> CSS px of the canvas, `sx = x*k + tx`, `sy = ty - y*k`), `data-points`
  * (points drawn), `data-highlighted` and `data-highlighted-hash` (the points
  * drawn ringed for the distance range: their number and the FNV-1a hash of
- * their indices in ascending order), `data-state` and `data-animating`, and the
- * trajectories drawn: `data-trajectories` (their sequences, the focused one last)
- * and `data-focus-labels` (the steps of the focused trajectory that carry a label).
+ * their indices in ascending order), `data-state` (empty, loading,
+ * provisional, ready, failed) and `data-animating`, the trajectories drawn:
+ * `data-trajectories` (their sequences, the focused one last) and
+ * `data-focus-labels` (the steps of the focused trajectory that carry a label),
+ * and, as of the last frame drawn, `data-layout-kind` (final, provisional,
+ * stale, none), `data-layout-step` (whose layout), `data-checkpoint-step`
+ * (whose data is in the store) and `data-layout` (the final layout's
+ * `rh_layout` code). Each change of those is marked `rh-layout-shown` (User
+ * Timing, `detail` {kind, step, checkpoint, code}).
  */
 import { CLASS_PALETTE, CORRECT_COLOR, WRONG_COLOR, classColor, sequentialColor } from "../colors";
 import { h, setChildren } from "../dom";
-import type { CheckpointData, ColorBy, DisplayOptions } from "../model";
+import {
+  chooseLayout,
+  dataRequestKey,
+  finalSource,
+  layoutCode,
+  layoutDescription,
+  layoutDetails,
+  methodLabel,
+  noticeText,
+  provisionalSource,
+  sameLengths,
+  sentParams,
+  type LayoutChoice,
+  type LayoutSource,
+} from "../layout_state";
+import { IDLE_PROJECTION, type CheckpointData, type ColorBy, type DisplayOptions, type ProjectionParams } from "../model";
 import {
   buildGrid,
   dataBounds,
   easeInOut,
   fitTransform,
   lerpCoords,
+  matchSpread,
   nearestPoint,
   panBy,
   pointsInBox,
@@ -80,6 +110,14 @@ const CSS = `
 .projection-view .projection-area[data-tool="box"], .projection-view .projection-area[data-tool="lasso"] { cursor: crosshair; }
 .projection-view .projection-status { position: absolute; left: 50%; top: 50%; transform: translate(-50%, -50%); padding: 6px 12px; border-radius: 4px; background: var(--rh-bg); color: var(--rh-fg); border: 1px solid var(--rh-border); opacity: 0.92; pointer-events: none; max-width: 80%; text-align: center; }
 .projection-view .projection-status[data-kind="error"] { color: #c62828; }
+.projection-view .projection-layout { font-size: 12px; line-height: 16px; min-height: 36px; color: var(--rh-muted); overflow-wrap: anywhere; }
+.projection-view .projection-layout .layout-box { padding: 1px 6px; border-radius: 3px; }
+.projection-view .projection-layout[data-kind="provisional"] .layout-box, .projection-view .projection-layout[data-kind="stale"] .layout-box { color: var(--rh-fg); background: var(--rh-info-bg); }
+.projection-view .projection-layout[data-failed="true"] .layout-box { background: var(--rh-error-bg); color: var(--rh-error-fg); }
+.projection-view .projection-layout .layout-head { font-weight: 500; color: var(--rh-fg); }
+.projection-view .projection-layout[data-failed="true"] .layout-head { color: inherit; }
+.projection-view .projection-link-notice { font-size: 12px; padding: 2px 6px; border-radius: 3px; background: var(--rh-info-bg); }
+.projection-view .projection-link-notice:empty { display: none; }
 .projection-view .projection-legend { display: flex; flex-wrap: wrap; gap: 2px 12px; font-size: 12px; color: var(--rh-fg); align-items: center; min-height: 18px; }
 .projection-view .legend-item { display: inline-flex; align-items: center; gap: 4px; }
 .projection-view .legend-swatch { width: 10px; height: 10px; border-radius: 50%; display: inline-block; }
@@ -211,10 +249,6 @@ function fadedSequences(data: CheckpointData, fade: DisplayOptions["fade"]): Uin
   return out;
 }
 
-function describeMethod(method: string): string {
-  return method === "tsne" ? "t-SNE" : method === "pca" ? "PCA" : method === "umap" ? "UMAP" : method;
-}
-
 export function mountProjection(parent: HTMLElement, store: Store<AppState>): void {
   addStyles("projection", CSS);
 
@@ -318,7 +352,10 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     status,
   );
   const legend = h("div", { class: "projection-legend", id: "projection-legend" });
-  const root = h("div", { class: "projection-view" }, controls, area, legend);
+  // Which layout is shown and how it was made, or what is shown while the checkpoint's own computes.
+  const layoutLine = h("div", { class: "projection-layout", id: "projection-layout", "data-testid": "projection-layout", role: "status", "data-kind": "none" });
+  const linkNotice = h("div", { class: "projection-link-notice", id: "projection-link-notice", role: "status" });
+  const root = h("div", { class: "projection-view" }, controls, linkNotice, layoutLine, area, legend);
   parent.appendChild(root);
 
   const baseCtx = baseCanvas.getContext("2d");
@@ -336,7 +373,13 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
   let height = 0;
   let dpr = 1;
   let data: CheckpointData | null = null;
-  /** The layout being approached (the store's coords once they match the data). */
+  /** What is drawn: the layout chosen for the store's checkpoint (layout_state.chooseLayout). */
+  let choice: LayoutChoice = { kind: "none", source: null, staleOf: null };
+  /** The checkpoint whose layout `choice.source` is, as it was when that layout was adopted. */
+  let shownData: CheckpointData | null = null;
+  /** The checkpoint the points are coloured, labelled and described by: the layout's own. */
+  let paint: CheckpointData | null = null;
+  /** The layout being approached (`choice.source`'s coordinates). */
   let target: Float32Array | null = null;
   /** What is drawn now (a copy; interpolated while animating). */
   let drawn: Float32Array | null = null;
@@ -361,7 +404,12 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     | { kind: "box" | "lasso"; x0: number; y0: number; x1: number; y1: number; path: number[]; pointerId: number }
     | null = null;
 
-  const pointCount = () => (data ? data.pointSequence.length : 0);
+  const pointCount = () => (paint ? paint.pointSequence.length : 0);
+  /**
+   * Whether pointing at the plot may describe or select points: not while it
+   * shows another checkpoint's layout (its positions are not this one's).
+   */
+  const interactive = () => choice.kind !== "none" && !(choice.kind === "stale" && choice.staleOf === "checkpoint");
 
   // ---- Sizing --------------------------------------------------------------
   const resize = () => {
@@ -400,6 +448,7 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
   const recolor = () => {
     const state = store.get();
     const n = pointCount();
+    const data = paint;
     if (!data || n === 0) {
       colors = new Uint32Array(0);
       layer = new Uint8Array(0);
@@ -407,13 +456,15 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     }
     const colorOf = pointColorFn(data, state.display.colorBy);
     const faded = fadedSequences(data, state.display.fade);
-    const brushed = state.brushed;
+    // Another checkpoint's layout: its own colours, dimmed, and nothing of this checkpoint's links.
+    const stale = !interactive();
+    const brushed = stale ? null : state.brushed;
     let brushMask: Uint8Array | null = null;
     if (brushed !== null) {
       brushMask = new Uint8Array(n);
       for (const p of brushed) if (p >= 0 && p < n) brushMask[p] = 1;
     }
-    const range = state.distanceRange;
+    const range = stale ? null : state.distanceRange;
     const rangeMask =
       range !== null
         ? pointsInDistanceRange(data.pointSequence, data.pointStep, data.distances, range[0], range[1])
@@ -427,7 +478,7 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
         (faded !== null && faded[data.pointSequence[p] ?? 0] === 1) ||
         (brushMask !== null && brushMask[p] === 0) ||
         (rangeMask !== null && rangeMask[p] === 0);
-      const shown = dim ? mix(c, bg, 0.82) : c;
+      const shown = dim ? mix(c, bg, 0.82) : stale ? mix(c, bg, 0.6) : c;
       colors[p] = pack(shown[0], shown[1], shown[2]);
       layer[p] = dim ? 0 : rangeMask !== null ? 2 : 1;
     }
@@ -453,7 +504,7 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     let count = 0;
     let ringed = 0;
     let ringedHash = FNV_OFFSET;
-    if (drawn && transform && data && colors.length === pointCount()) {
+    if (drawn && transform && paint && colors.length === pointCount()) {
       const k = transform.k * dpr;
       const tx = transform.tx * dpr;
       const ty = transform.ty * dpr;
@@ -511,6 +562,7 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
       }
     }
     baseCtx.putImageData(image, 0, 0);
+    publishLayout();
     area.dataset["points"] = String(count);
     // What is ringed (the distance range), for tests: how many, and a hash of their indices.
     area.dataset["highlighted"] = String(ringed);
@@ -520,6 +572,7 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
   /** The sequences whose trajectories are drawn: the focused one last (on top). */
   const trajectorySequences = (): number[] => {
     const state = store.get();
+    const data = paint;
     if (!data) return [];
     const n = data.meta.num_sequences;
     const chosen = state.selected.filter((s) => s >= 0 && s < n && s !== state.focus).slice(0, MAX_TRAJECTORIES - 1);
@@ -539,6 +592,7 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     ctx.clearRect(0, 0, trailCanvas.width, trailCanvas.height);
     area.dataset["trajectories"] = "";
     area.dataset["focusLabels"] = "";
+    const data = paint;
     if (!data || !drawn || !transform) return;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const state = store.get();
@@ -713,7 +767,7 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     ctx.clearRect(0, 0, overlayCanvas.width, overlayCanvas.height);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const state = store.get();
-    if (data && drawn && transform && state.hover !== null && state.hover >= 0 && state.hover < pointCount()) {
+    if (interactive() && drawn && transform && state.hover !== null && state.hover >= 0 && state.hover < pointCount()) {
       const p = state.hover;
       const x = (drawn[2 * p] as number) * transform.k + transform.tx;
       const y = transform.ty - (drawn[2 * p + 1] as number) * transform.k;
@@ -808,36 +862,100 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
   };
 
   // ---- Status, legend, controls ----------------------------------------------
+  /** What the overlay says while no layout can be drawn for the checkpoint. */
+  const waitingText = (state: Readonly<AppState>, wanted: string): string => {
+    const proj = state.projection;
+    const method = methodLabel(sentParams(state).method);
+    if (proj.key !== wanted) return "Waiting for the projection…";
+    if (proj.state === "queued") return `${method} projection queued…`;
+    if (proj.state === "running") return `Computing the ${method} projection: ${proj.phase || "working"} (${Math.round(proj.progress * 100)}%)`;
+    if (proj.state === "cancelled") return "Projection cancelled.";
+    if (proj.state === "done") return "Loading the layout…";
+    return "Waiting for the projection…";
+  };
+
+  /** The status line: the final layout described, or the notice over a provisional or stale one. */
+  const updateLayoutLine = (state: Readonly<AppState>, failed: boolean) => {
+    const source = choice.source;
+    let text = "";
+    let title = "";
+    if (source !== null && choice.kind === "final") {
+      text = layoutDescription(source);
+      title = layoutDetails(source);
+    } else if (source !== null) {
+      // The job of this checkpoint, once the store has it (just after the data it still holds the last one's).
+      const wanted = dataRequestKey(state);
+      const job = state.projection.key === wanted ? state.projection : { ...IDLE_PROJECTION, params: sentParams(state) };
+      text = noticeText(choice, job, sentParams(state), state.data?.step ?? state.step) ?? "";
+      title = layoutDetails(source);
+    }
+    // Bold up to the first " · " (what the layout is) or " — " (what is shown), the rest plain.
+    const cut = [text.indexOf(" · "), text.indexOf(" — ")].filter((i) => i >= 0);
+    const at = cut.length > 0 ? Math.min(...cut) : text.length;
+    if (layoutLine.textContent !== text || layoutLine.dataset["kind"] !== choice.kind) {
+      setChildren(layoutLine, text ? h("div", { class: "layout-box" }, h("span", { class: "layout-head" }, text.slice(0, at)), text.slice(at)) : null);
+    }
+    layoutLine.title = title;
+    layoutLine.dataset["kind"] = choice.kind;
+    layoutLine.dataset["failed"] = String(failed && choice.kind !== "final");
+  };
+
+  let notices: readonly string[] = [];
   const updateStatus = () => {
     const state = store.get();
     const proj = state.projection;
+    const wanted = dataRequestKey(state) ?? "";
+    const failed = state.data !== null && proj.key === wanted && proj.state === "failed";
     let text: string | null = null;
     let kind = "info";
     let stateName = "ready";
     if (state.data === null) {
       text = state.step === null ? null : "Loading the checkpoint…";
       stateName = "empty";
-    } else if (proj.state === "failed") {
-      text = `Projection failed: ${proj.error ?? "unknown error"}`;
-      kind = "error";
+    } else if (choice.kind === "final") {
+      stateName = "ready";
+    } else if (failed) {
       stateName = "failed";
-    } else if (target === null || target.length !== 2 * pointCount()) {
-      stateName = "loading";
-      if (proj.state === "queued") text = `${describeMethod(state.params.method)} projection queued…`;
-      else if (proj.state === "running")
-        text = `Computing the ${describeMethod(state.params.method)} projection: ${proj.phase || "working"} (${Math.round(proj.progress * 100)}%)`;
-      else if (proj.state === "cancelled") text = "Projection cancelled.";
-      else text = "Waiting for the projection…";
-      if (drawn !== null) text = `${text} Showing the previous layout.`;
+      if (choice.kind === "none") {
+        text = `Projection failed: ${proj.error ?? "unknown error"}`;
+        kind = "error";
+      }
+    } else {
+      stateName = choice.kind === "provisional" ? "provisional" : "loading";
+      if (choice.kind === "none") text = waitingText(state, wanted);
     }
     status.hidden = text === null;
     status.textContent = text ?? "";
     status.dataset["kind"] = kind;
     area.dataset["state"] = stateName;
+    updateLayoutLine(state, failed);
+    if (state.linkNotices !== notices) {
+      notices = state.linkNotices;
+      setChildren(linkNotice, ...notices.map((notice) => h("div", {}, notice)));
+    }
+  };
+
+  /** Publishes what the last frame drew (kind and steps of the layout, the data's step), and marks each change. */
+  let published = "";
+  const publishLayout = () => {
+    const kind = drawn === null ? "none" : choice.kind;
+    const source = drawn === null ? null : choice.source;
+    const layoutStep = source?.step ?? null;
+    const checkpointStep = data?.step ?? null;
+    const code = kind === "final" && source?.params ? layoutCode(source.layout, source.params.method) : "";
+    const key = JSON.stringify([kind, layoutStep, checkpointStep, code]);
+    if (key === published) return;
+    published = key;
+    area.dataset["layoutKind"] = kind;
+    area.dataset["layoutStep"] = layoutStep === null ? "" : String(layoutStep);
+    area.dataset["checkpointStep"] = checkpointStep === null ? "" : String(checkpointStep);
+    area.dataset["layout"] = code;
+    performance.mark("rh-layout-shown", { detail: { kind, step: layoutStep, checkpoint: checkpointStep, code } });
   };
 
   const updateLegend = () => {
     const state = store.get();
+    const data = paint;
     if (!data) {
       setChildren(legend);
       return;
@@ -865,7 +983,10 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
       items.push(swatch(CORRECT_COLOR, "correct at this step"), swatch(WRONG_COLOR, "wrong at this step"));
     }
     const n = pointCount();
-    items.push(h("span", { class: "legend-note" }, `${n.toLocaleString("en-US")} points`));
+    items.push(h("span", { class: "legend-note" }, `${n.toLocaleString("en-US")} ${n === 1 ? "point" : "points"}`));
+    if (!interactive() && choice.source !== null) {
+      items.push(h("span", { class: "legend-note" }, `dimmed: step ${choice.source.step}'s layout and predictions`));
+    }
     const shown = trajectorySequences().length;
     if (state.selected.length > shown) {
       items.push(h("span", { class: "legend-note" }, `trajectories of ${shown} of ${state.selected.length} selected sequences`));
@@ -876,10 +997,10 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     if (shown > 0 && state.display.markers) {
       items.push(h("span", { class: "legend-note" }, "trajectory: ○ start, ■ end"));
     }
-    if (state.brushed !== null) {
+    if (state.brushed !== null && interactive()) {
       items.push(h("span", { class: "legend-note", id: "projection-brush-count" }, `${state.brushed.length} points brushed`));
     }
-    if (state.distanceRange !== null) {
+    if (state.distanceRange !== null && interactive()) {
       const [lo, hi] = state.distanceRange;
       items.push(h("span", { class: "legend-note" }, `ringed: arriving step distance ${lo.toFixed(2)}–${hi.toFixed(2)}`));
     }
@@ -919,30 +1040,61 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
   clearButton.addEventListener("click", () => store.set({ brushed: null }));
 
   // ---- Store -> view -------------------------------------------------------------
-  let layoutParams = "";
-  const adoptCoords = (state: Readonly<AppState>) => {
-    const n = pointCount();
-    const coords = state.projection.coords;
-    if (coords === null || n === 0 || coords.length !== 2 * n || coords === target) return;
+  /** The layout for the store's checkpoint (layout_state.ts), given what is drawn now. */
+  const decide = (state: Readonly<AppState>): LayoutChoice => {
+    const current = state.data;
+    if (current === null) return { kind: "none", source: null, staleOf: null };
+    return chooseLayout({
+      checkpoint: current.key,
+      wanted: dataRequestKey(state),
+      final: finalSource(state.projection),
+      provisional: provisionalSource(state.provisional),
+      shown: choice.source,
+      sameProbe: shownData !== null && sameLengths(shownData.offsets, current.offsets),
+    });
+  };
+
+  /** Two layouts of the same method and parameters (alignment aside) share a scale: the zoom is kept between them. */
+  const sameScale = (a: ProjectionParams | null, b: ProjectionParams | null) =>
+    a !== null && b !== null && JSON.stringify({ ...a, align: "" }) === JSON.stringify({ ...b, align: "" });
+
+  /**
+   * Starts drawing `source` (a final or provisional layout of the store's
+   * checkpoint). From a layout of the same points the points move there: with
+   * the zoom kept between layouts of the same parameters (checkpoints of one
+   * chain); otherwise the old positions are first brought to the new layout's
+   * spread and the view refits (a PCA and a t-SNE have unrelated scales).
+   */
+  const adopt = (source: LayoutSource, before: LayoutSource | null) => {
     pendingFirstRender = `rh-projection-coords-${performance.now()}`;
     performance.mark(pendingFirstRender);
-    target = coords;
-    grid = buildGrid(coords);
-    // Another method or parameters give an unrelated layout at another scale: refit, no move.
-    const params = JSON.stringify(state.params);
-    const sameParams = params === layoutParams;
-    layoutParams = params;
-    if (drawn !== null && drawn.length === coords.length && sameParams) {
-      // Same points, new layout (another checkpoint): move them there.
-      from = drawn.slice();
+    target = source.coords;
+    grid = buildGrid(target);
+    shownData = data;
+    const keepZoom = before !== null && before.kind === "final" && source.kind === "final" && sameScale(before.params, source.params);
+    if (drawn !== null && drawn.length === target.length) {
+      from = keepZoom ? drawn.slice() : matchSpread(drawn, target);
       animationStart = performance.now();
       animating = true;
       area.dataset["animating"] = "true";
+      if (!keepZoom) fit();
     } else {
-      drawn = coords.slice();
+      drawn = target.slice();
       animating = false;
       fit();
     }
+  };
+
+  /** Nothing of the old layout applies (no checkpoint, or other points and nothing of this one yet). */
+  const dropLayout = () => {
+    drawn = null;
+    from = null;
+    target = null;
+    grid = null;
+    shownData = null;
+    animating = false;
+    transform = null;
+    area.dataset["animating"] = "false";
   };
 
   let lastData: CheckpointData | null = null;
@@ -950,29 +1102,21 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     let base = false;
     let trails = false;
     let overlay = false;
-    if (state.data !== lastData) {
+    const dataChanged = state.data !== lastData;
+    if (dataChanged) {
       lastData = state.data;
       data = state.data;
-      const n = pointCount();
-      if (data === null || (drawn !== null && drawn.length !== 2 * n)) {
-        // Other points (another run or layer): nothing of the old layout applies.
-        drawn = null;
-        from = null;
-        animating = false;
-        transform = null;
-        area.dataset["animating"] = "false";
-      }
-      if (target !== null && target.length !== 2 * n) {
-        target = null;
-        grid = null;
-      }
+    }
+    const before = choice;
+    const next = decide(state);
+    if (next.source === null && before.source !== null) dropLayout();
+    else if (next.source !== null && next.source.coords !== before.source?.coords) adopt(next.source, before.source);
+    choice = next;
+    const nextPaint = choice.kind === "stale" && choice.staleOf === "checkpoint" ? shownData : data;
+    if (dataChanged || nextPaint !== paint || choice.kind !== before.kind || choice.staleOf !== before.staleOf || next.source?.coords !== before.source?.coords) {
+      paint = nextPaint;
       recolor();
       base = trails = overlay = true;
-    }
-    if (previous === null || state.projection !== previous.projection || state.data !== previous.data) {
-      const before = target;
-      adoptCoords(state);
-      if (target !== before) base = trails = overlay = true;
     }
     if (
       previous !== null &&
@@ -997,6 +1141,9 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     updateStatus();
     if (base || trails) updateLegend();
     if (state.hover !== ownHover && ownHover !== null) ownHover = null;
+    if (!interactive() && ownHover !== null) hideTooltip();
+    // Another checkpoint's trajectories, like its points, are drawn dimmed.
+    trailCanvas.style.opacity = interactive() || choice.kind === "none" ? "" : "0.45";
     if (base || trails || overlay) invalidate(base, trails, overlay);
   };
 
@@ -1009,7 +1156,7 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
   };
 
   const hitTest = (x: number, y: number): number => {
-    if (!grid || !transform || animating) return -1;
+    if (!grid || !transform || animating || !interactive()) return -1;
     const [dx, dy] = toData(transform, x, y);
     const radiusPx = Math.max(6, pointRadius() / dpr + 3);
     return nearestPoint(grid, dx, dy, radiusPx / transform.k);
@@ -1027,12 +1174,13 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
       flush();
       performance.measure("rh-projection-hover", { start: t0, end: performance.now() });
     }
-    if (next !== null && data) showTooltip(event.clientX, event.clientY, pointTooltipLines(data, next));
+    if (next !== null && paint) showTooltip(event.clientX, event.clientY, pointTooltipLines(paint, next));
     else hideTooltip();
   };
 
   const applyBrush = (points: Int32Array) => {
-    if (!data) return;
+    const data = paint;
+    if (!data || !interactive()) return;
     if (points.length === 0) {
       store.set({ brushed: null });
       return;
@@ -1050,7 +1198,9 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     if (event.button !== 0 || !transform) return;
     area.focus({ preventScroll: true });
     const [x, y] = local(event);
-    const brushTool: Tool = currentTool === "pan" ? (event.shiftKey ? "box" : "pan") : currentTool;
+    // Another checkpoint's layout can be panned and zoomed, not brushed.
+    const wanted: Tool = currentTool === "pan" ? (event.shiftKey ? "box" : "pan") : currentTool;
+    const brushTool: Tool = interactive() ? wanted : "pan";
     if (brushTool === "pan") {
       drag = { kind: "pan", x, y, startX: x, startY: y, moved: false, pointerId: event.pointerId };
     } else {
@@ -1101,6 +1251,7 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
       if (!d.moved) {
         // A click: select the sequence of the point under the pointer.
         const p = hitTest(d.startX, d.startY);
+        const data = paint;
         if (p >= 0 && data) {
           const s = data.pointSequence[p] ?? 0;
           const state = store.get();
