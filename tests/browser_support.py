@@ -34,6 +34,16 @@ def flip_step(predicted):
     return 0
 
 
+def layout_code(status):
+    """The `rh_layout` code the tab writes for a done projection's status object (`method:mode:aligned_to:iterations:trust`)."""
+    layout = status["layout"]
+    return "%s:%s:%s:%s:%s" % (
+        status["params"]["method"], layout.get("mode") or "-",
+        "-" if layout.get("aligned_to") is None else layout["aligned_to"],
+        "-" if layout.get("iterations") is None else layout["iterations"],
+        "-" if layout.get("trustworthiness") is None else "%.3f" % layout["trustworthiness"])
+
+
 class BrowserEvents:
     """What a page reported: console errors, uncaught exceptions, dialogs, failed requests."""
 

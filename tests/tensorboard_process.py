@@ -23,11 +23,12 @@ def http_get(url, timeout=30):
 
 
 @contextlib.contextmanager
-def running_tensorboard(logdir, *extra_args, timeout=120, wait_for_plugin_data=True):
+def running_tensorboard(logdir, *extra_args, timeout=120, wait_for_plugin_data=True, env=None):
     """Yields the base URL of a TensorBoard serving `logdir` once our plugin has data.
 
     With `wait_for_plugin_data=False`, once the plugin answers at all (for a
-    logdir without hidden-state data).
+    logdir without hidden-state data). `env` adds to (or overrides) the
+    process's environment, e.g. a `PYTHONPATH` entry.
     """
     log_path = os.path.join(os.path.dirname(logdir.rstrip("/")), "tensorboard.log")
     with open(log_path, "w+") as log:
@@ -36,7 +37,7 @@ def running_tensorboard(logdir, *extra_args, timeout=120, wait_for_plugin_data=T
              "--host", "127.0.0.1", "--port", "0", "--reload_interval", "1", *extra_args],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {})),
         )
         try:
             base = None

@@ -24,6 +24,7 @@ from browser_support import (  # noqa: F401  (browser is a fixture)
     BrowserEvents,
     browser,
     flip_step,
+    layout_code,
     plugin_frame,
     require_chromium,
     screenshot,
@@ -103,9 +104,11 @@ def checkpoints(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def tensorboard(checkpoints):
+def tensorboard(checkpoints, tmp_path_factory):
     logdir, _ = checkpoints
-    with running_tensorboard(logdir) as base:
+    # No background projection: these tests are about the tab's data, not its layouts.
+    cache = tmp_path_factory.mktemp("browser_cache")
+    with running_tensorboard(logdir, "--rnn_hidden_precompute=none", "--rnn_hidden_cache_dir", str(cache)) as base:
         yield base
 
 
@@ -351,7 +354,8 @@ def test_checkpoints_logged_while_the_tab_is_open_appear_without_a_reload(browse
     logdir = tmp_path_factory.mktemp("browser_live") / "logs"
     first = {("lstm", 0): _live_checkpoint(0, n=4), ("lstm", 10): _live_checkpoint(10, n=6)}
     _log(logdir / "live", first)
-    with running_tensorboard(str(logdir)) as base:
+    cache = tmp_path_factory.mktemp("browser_live_cache")
+    with running_tensorboard(str(logdir), "--rnn_hidden_precompute=none", "--rnn_hidden_cache_dir", str(cache)) as base:
         tab = TensorBoardTab(browser, base)
         requests = Requests(tab.page)
         try:
@@ -437,7 +441,9 @@ def _check_live_updates(tab, requests, logdir, first):
 def test_empty_logdir_shows_the_no_data_message(browser, tmp_path_factory):
     logdir = tmp_path_factory.mktemp("browser_empty") / "logs"
     logdir.mkdir()
-    with running_tensorboard(str(logdir), wait_for_plugin_data=False) as base:
+    cache = tmp_path_factory.mktemp("browser_empty_cache")
+    with running_tensorboard(str(logdir), "--rnn_hidden_precompute=none", "--rnn_hidden_cache_dir", str(cache),
+                             wait_for_plugin_data=False) as base:
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         events = BrowserEvents(page)
         try:
@@ -479,6 +485,9 @@ if __name__ == "__main__":
 # and cancel.
 CORE_STEPS = (0, 1, 2)
 CORE_N = 12
+CORE_LENGTHS = make_checkpoint(seed=300, n=CORE_N, t=8, h=6)["lengths"]  # one probe set at every step
+# The t-SNE perplexity the tab sends for these few points: the largest below P / 3.
+PERPLEXITY = min(30, max(2, (int(CORE_LENGTHS.sum()) - 1) // 3))
 BIG_N, BIG_T = 1500, 20
 CORE_HASH = "#rnn_hidden&rh_run=train&rh_tag=lstm&rh_p_method=pca"
 
@@ -487,15 +496,16 @@ CORE_HASH = "#rnn_hidden&rh_run=train&rh_tag=lstm&rh_p_method=pca"
 def core_base(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("browser_core") / "logs"
     with writer.HiddenStateWriter(str(logdir / "train")) as w:
-        lengths = make_checkpoint(seed=300, n=CORE_N, t=8, h=6)["lengths"]
+        lengths = CORE_LENGTHS
         for step in CORE_STEPS:
             data = make_checkpoint(seed=300 + step, n=CORE_N, t=8, h=6)
             data["lengths"] = lengths  # one probe set, as training logs it
             w.add("lstm", step=step, **data)
         w.add("zz_big", step=2, **make_checkpoint(seed=400, n=BIG_N, t=BIG_T, h=16))
-    # A cache of its own: a layout stored by an earlier run would be served instead of computed.
+    # A cache of its own: a layout stored by an earlier run would be served instead of computed; and no
+    # background projection: the tests below say exactly which layouts exist and how they were aligned.
     cache = tmp_path_factory.mktemp("browser_core_cache")
-    with running_tensorboard(str(logdir), "--rnn_hidden_cache_dir", str(cache)) as base:
+    with running_tensorboard(str(logdir), "--rnn_hidden_precompute=none", "--rnn_hidden_cache_dir", str(cache)) as base:
         yield base
 
 
@@ -513,6 +523,14 @@ def _hash_state(page):
     return head, dict(urllib.parse.unquote(p).split("=", 1) for p in pairs if "=" in p)
 
 
+def _layout(base, step, tag="lstm", **params):
+    """The `rh_layout` code of the served, done layout of `step` with `params`."""
+    query = urllib.parse.urlencode(dict(run="train", tag=tag, step=step, **params))
+    status = json.loads(http_get(base + "/data/plugin/rnn_hidden/projection?" + query)[2])
+    assert status["state"] == "done", status
+    return layout_code(status)
+
+
 def _wait_done(frame, timeout=60_000):
     expect(frame.locator("#projection-job-status")).to_have_attribute("data-state", "done", timeout=timeout)
     expect(frame.locator("#projection-job-status")).to_contain_text("done", timeout=timeout)
@@ -527,20 +545,23 @@ def test_a_reload_restores_the_view_from_tensorboards_url(browser, core_base):
         frame.locator("#sequence-table tbody tr[data-index='4']").click()
         expect(frame.locator("#input-caption")).to_contain_text("Sequence 4:")
         frame.locator("#projection-color-by").select_option(value="time")
-        frame.locator("#projection-seed").fill("3")
+        expect(frame.locator("#projection-seed")).to_be_hidden()  # not a parameter of PCA
+        frame.locator("#projection-metric").select_option(value="cosine")
         frame.locator("#projection-apply").click()
         _wait_done(frame)
+        served = _layout(core_base, 1, method="pca", metric="cosine", align="neighbor")
+        # The final layout shown is in the URL too (written once it is drawn).
+        page.wait_for_function("() => location.hash.includes('rh_layout=')")
         head, state = _hash_state(page)
         assert head == "rnn_hidden"
         assert state == {
             "rh_run": "train", "rh_tag": "lstm", "rh_step": "1", "rh_sel": "4", "rh_focus": "4",
-            "rh_color": "time", "rh_p_method": "pca", "rh_p_seed": "3",
+            "rh_color": "time", "rh_p_method": "pca", "rh_p_metric": "cosine", "rh_layout": served,
         }
 
         # A real reload: TensorBoard's router keeps the keys after its plugin id.
         page.reload()
         frame = plugin_frame(page)
-        assert _hash_state(page) == (head, state)
         expect(page.get_by_role("tab", name=TAB_NAME)).to_have_attribute("aria-selected", "true")
         expect(frame.locator("#step-label")).to_have_text("step 1 (2 of 3)")
         expect(frame.locator("#tag-select")).to_have_value("lstm")
@@ -548,9 +569,28 @@ def test_a_reload_restores_the_view_from_tensorboards_url(browser, core_base):
         expect(frame.locator("#sequence-table tbody tr[data-index='4']")).to_have_attribute("aria-selected", "true")
         expect(frame.locator("#projection-color-by")).to_have_value("time")
         expect(frame.locator("#projection-method")).to_have_value("pca")
-        expect(frame.locator("#projection-seed")).to_have_value("3")
+        expect(frame.locator("#projection-metric")).to_have_value("cosine")
         _wait_done(frame)
+        page.wait_for_function("() => location.hash.includes('rh_layout=')")
+        assert _hash_state(page) == (head, state)
+        # The same layout as the link's: nothing to say about it.
+        expect(frame.locator("#projection-link-notice")).to_be_empty()
         screenshot(page, "browser_url_restored.png")
+
+        # A link whose layout differs from the one this server has for that checkpoint says so.
+        other = state["rh_layout"].split(":")
+        other[-1] = "0.123"
+        page.goto("about:blank")
+        page.goto(core_base + "/#" + "&".join(
+            [head] + ["%s=%s" % (k, urllib.parse.quote(v)) for k, v in dict(state, rh_layout=":".join(other)).items()]))
+        frame = plugin_frame(page)
+        _wait_done(frame)
+        notice = frame.locator("#projection-link-notice")
+        expect(notice).to_contain_text("The link was shared with another layout of step 1 (PCA")
+        expect(notice).to_contain_text("trustworthiness 0.123); this server shows PCA")
+        screenshot(frame.locator("#projection-panel"), "browser_link_layout_differs.png")
+        frame.locator("#step-slider").press("ArrowRight")  # looking elsewhere: the notice goes
+        expect(notice).to_be_empty()
 
         # A link pasted into the open tab is followed without a reload.
         frame.evaluate("() => { window.__sameDocument = true; }")
@@ -586,8 +626,8 @@ def test_a_reload_restores_the_view_from_tensorboards_url(browser, core_base):
 
 def test_play_steps_through_aligned_checkpoints_and_keeps_the_selection(browser, core_base):
     # The form says "no alignment"; playing aligns anyway, so that layouts follow each other.
-    # Seed 7: parameters no other test lays out, so no earlier layout is aligned to.
-    page, events, frame = _open(browser, core_base, CORE_HASH + "&rh_step=0&rh_p_align=none&rh_p_seed=7")
+    # t-SNE with seed 7: parameters no other test lays out, so no earlier layout is aligned to.
+    page, events, frame = _open(browser, core_base, "#rnn_hidden&rh_run=train&rh_tag=lstm&rh_step=0&rh_p_align=none&rh_p_seed=7")
     projections = []
     page.on("request", lambda r: projections.append(r.url) if "/rnn_hidden/projection?" in r.url else None)
     try:
@@ -610,7 +650,7 @@ def test_play_steps_through_aligned_checkpoints_and_keeps_the_selection(browser,
         expect(frame.locator("#input-caption")).to_contain_text("Sequence 3:")
 
         queries = [urllib.parse.parse_qs(urllib.parse.urlsplit(u).query) for u in projections]
-        played = [(int(q["step"][0]), q["align"][0]) for q in queries]
+        played = [(int(q["step"][0]), q["align"][0]) for q in queries if q["seed"] == ["7"]]
         assert played, projections
         assert {align for _, align in played} == {"neighbor"}, played
         first_seen = list(dict.fromkeys(step for step, _ in played))
@@ -620,9 +660,11 @@ def test_play_steps_through_aligned_checkpoints_and_keeps_the_selection(browser,
         for step, aligned_to in ((0, None), (1, 0), (2, 1)):
             status = json.loads(http_get(
                 core_base + "/data/plugin/rnn_hidden/projection?run=train&tag=lstm&step=%d"
-                "&method=pca&seed=7&align=neighbor" % step)[2])
+                "&method=tsne&perplexity=%d&seed=7&align=neighbor" % (step, PERPLEXITY))[2])
             assert (status["state"], status["aligned_to"]) == ("done", aligned_to)
         expect(frame.locator("#projection-job-status")).to_contain_text("aligned to step 1")
+        expect(frame.locator("#projection-layout")).to_contain_text("t-SNE of step 2 (perplexity %d, seed 7)" % PERPLEXITY)
+        expect(frame.locator("#projection-layout")).to_contain_text("aligned to step 1")
         assert _hash_state(page)[1]["rh_p_align"] == "none"  # the form's choice is unchanged
         events.assert_clean()
     finally:

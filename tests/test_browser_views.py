@@ -80,8 +80,10 @@ def logged(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def base(logged):
-    with running_tensorboard(logged[0]) as url:
+def base(logged, tmp_path_factory):
+    # Its own cache; no background projection: the layouts shown are the ones these tests ask for.
+    cache = tmp_path_factory.mktemp("views_cache")
+    with running_tensorboard(logged[0], "--rnn_hidden_precompute=none", "--rnn_hidden_cache_dir", str(cache)) as url:
         yield url
 
 
@@ -121,7 +123,8 @@ class Tab:
     def shown_points(self):
         """The layout the view shows: the projection parameters of the URL state (defaults left out)."""
         state = self.url_state()
-        params = dict(method="tsne", perplexity=30, seed=0, iterations=750, metric="euclidean", align="neighbor")
+        params = dict(method="tsne", perplexity=30, seed=0, iterations=750, n_neighbors=15, min_dist=0.1,
+                      metric="euclidean", align="neighbor")
         params.update({k[len("rh_p_"):]: v for k, v in state.items() if k.startswith("rh_p_")})
         query = urllib.parse.urlencode(dict(run=state.get("rh_run", "train"), tag=state.get("rh_tag", "lstm"),
                                             step=state.get("rh_step", 2), **params))
