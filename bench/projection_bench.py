@@ -4,10 +4,19 @@ Not a test: run it by hand and record the output in bench/RESULTS.md.
 
     python bench/projection_bench.py --sizes 10000 50000 100000 200000 --sklearn-timeout 1800
 
-Data: hidden states of a tanh RNN (128 units) over sequences of 50 steps with
-AR(1) inputs, as in the shared research note; the "next checkpoint" perturbs
-the recurrent and input weights so that the states change by about 7 %, as a
-training step would.
+Data (--data):
+  tanh    hidden states of a tanh RNN (128 units) over sequences of 50 steps with
+          AR(1) inputs, as in the shared research note (the distribution the engine
+          was first tuned on); the "next checkpoint" perturbs the recurrent and input
+          weights so that the states change by about 7 %, as a training step would.
+  walk    tanh of Gaussian random walks: 500 sequences x 100 steps x 128 units
+          (50,000 points, whatever --sizes says); wide layouts, where the FFT grid
+          grows with the layout's extent.
+  large   the last checkpoint of the demo's larger run (demo/train.py --probe 4500:
+          LSTM(32) on generated reviews, ~53k points), trained here unless its logs
+          exist (bench/alignment_bench.py --logs).
+  digits  the last checkpoint of the digits run (demo/train.py --dataset digits,
+          7,184 points).
 Each measurement runs in its own process, so peak RSS is that run's alone.
 Rows:
   ours cold     t-SNE from scratch (tb_rnn_hidden.projection.project)
@@ -63,6 +72,32 @@ def make_points(n, seed=0, delta=0.0):
     return out.reshape(-1, DIMS)
 
 
+def walk_points():
+    """tanh of random walks: 500 sequences x 100 steps x 128 units, steps of std 0.15."""
+    rng = np.random.default_rng(0)
+    walks = np.cumsum(0.15 * rng.standard_normal((500, 100, DIMS)), axis=1)
+    return np.tanh(walks).astype(np.float32).reshape(-1, DIMS)
+
+
+def training_points(name, logs):
+    """The newest checkpoint of a run of bench/alignment_bench.py (trained if missing)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import alignment_bench
+
+    logdir = os.path.join(logs, name)
+    alignment_bench.train(name, logdir)
+    states = alignment_bench.checkpoints(logdir)
+    return states[max(states)]
+
+
+def points(data, n, logs):
+    if data == "tanh":
+        return make_points(n)
+    if data == "walk":
+        return walk_points()
+    return training_points(data, logs)
+
+
 def trust(x, y, seed=0):
     from sklearn.manifold import trustworthiness
 
@@ -77,27 +112,38 @@ def disparity(a, b):
     return float(procrustes(a, b)[2])
 
 
-def child(kind, n, workdir):
+def child(kind, n, workdir, data="tanh", logs=None):
     """One measurement; prints a JSON line."""
     from tb_rnn_hidden import projection
 
-    x = make_points(n)
+    x = points(data, n, logs)
+    n = len(x)
     params = projection.ProjectionParams(method="tsne", seed=0)
     extra = {}
     load_before = os.getloadavg()[0]
     start, cpu_start = time.perf_counter(), time.process_time()
     if kind == "cold":
-        y = projection.project(x, params)
+        layout = projection.compute(x, params)
+        y = layout.coords
+        extra["iterations"] = "%d+%d" % (layout.info["early_exaggeration_iterations"],
+                                         layout.info["iterations"])
         np.save(os.path.join(workdir, "cold_%d.npy" % n), y)
+        with open(os.path.join(workdir, "cold_%d.json" % n), "w") as f:
+            json.dump(layout.info, f)
     elif kind in ("aligned", "independent"):
         # The next checkpoint: aligned to the cold layout, or computed from scratch.
         previous = np.load(os.path.join(workdir, "cold_%d.npy" % n))
+        with open(os.path.join(workdir, "cold_%d.json" % n)) as f:
+            reference = json.load(f)
         x = make_points(n, delta=0.05)
         init, align = (previous, "neighbor") if kind == "aligned" else (None, "none")
         start, cpu_start = time.perf_counter(), time.process_time()
-        y = projection.project(
-            x, projection.ProjectionParams(method="tsne", seed=0, align=align), init=init)
+        layout = projection.compute(
+            x, projection.ProjectionParams(method="tsne", seed=0, align=align), init=init,
+            reference=reference if init is not None else None)
+        y = layout.coords
         extra["procrustes_to_previous"] = disparity(previous, y)
+        extra["mode"] = layout.info["mode"]
     else:
         from sklearn.manifold import TSNE
 
@@ -105,7 +151,7 @@ def child(kind, n, workdir):
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start  # all threads of this process
     print(json.dumps(dict(
-        kind=kind, n=n, seconds=seconds, cpu_seconds=cpu_seconds,
+        kind=kind, n=n, data=data, seconds=seconds, cpu_seconds=cpu_seconds,
         peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, trust=trust(x, y),
         load=[load_before, os.getloadavg()[0]], **extra)))
 
@@ -123,27 +169,38 @@ def main():
                              "points (Procrustes disparity of independent vs aligned layouts)")
     parser.add_argument("--kinds", nargs="+", default=["cold", "aligned", "independent", "sklearn"],
                         help="which rows to measure (aligned and independent need cold)")
+    parser.add_argument("--data", choices=["tanh", "walk", "large", "digits"], default="tanh")
+    parser.add_argument("--logs", default=os.path.join(__import__("tempfile").gettempdir(),
+                                                       "alignment_bench_logs"),
+                        help="training runs for --data large/digits (see alignment_bench.py)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, n, workdir = args.child
-        return child(kind, int(n), workdir)
+        return child(kind, int(n), workdir, args.data, args.logs)
+    if args.data != "tanh":
+        points(args.data, 0, args.logs)  # train once, before anything is timed
+        args.sizes = [len(points(args.data, 0, args.logs))]
 
     import tempfile
 
     workdir = tempfile.mkdtemp(prefix="projection_bench_")
     results = {}
-    print("%s, %d CPUs" % (time.strftime("%Y-%m-%d %H:%M"), os.cpu_count()), flush=True)
+    print("%s, %d CPUs, data %s" % (time.strftime("%Y-%m-%d %H:%M"), os.cpu_count(), args.data),
+          flush=True)
     for n in args.sizes:
         kinds = ["cold", "aligned"]
         kinds += ["independent"] if n <= args.independent_up_to else []
         kinds += ["sklearn"] if n <= args.sklearn_up_to else []
         kinds = [kind for kind in kinds if kind in args.kinds]
+        if args.data != "tanh":  # no synthetic next checkpoint: see alignment_bench.py
+            kinds = [kind for kind in kinds if kind in ("cold", "sklearn")]
         for kind in kinds:
             timeout = args.sklearn_timeout if kind == "sklearn" else None
             started = time.perf_counter()
             try:
-                out = subprocess.run([sys.executable, __file__, "--child", kind, str(n), workdir],
+                out = subprocess.run([sys.executable, __file__, "--child", kind, str(n), workdir,
+                                      "--data", args.data, "--logs", args.logs],
                                      capture_output=True, text=True, timeout=timeout)
             except subprocess.TimeoutExpired:
                 seconds = time.perf_counter() - started
