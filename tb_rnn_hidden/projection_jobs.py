@@ -286,7 +286,10 @@ class JobPool:
         try:
             result = job.compute(job)
         except Exception as e:
-            cancelled = isinstance(e, _engine().Cancelled) or job._cancel.is_set()
+            # A process that is exiting (its main thread has ended: Ctrl-C, or the end of a
+            # script) stops the engine's thread pools under a running job: a cancel, not a failure.
+            exiting = not threading.main_thread().is_alive()
+            cancelled = isinstance(e, _engine().Cancelled) or job._cancel.is_set() or exiting
             retryable = None
             if cancelled:
                 state, error = CANCELLED, None

@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import tempfile
 
 import numpy as np
 import pytest
@@ -77,7 +78,9 @@ def make_client(logdir, *, use_loader=True):
     from tb_rnn_hidden import plugin_loader
     from tb_rnn_hidden import rnn_hidden_plugin
 
-    flags = plugin_flags()
+    # No background layouts (they would outlive the test), and no cache in the user's home.
+    flags = plugin_flags(rnn_hidden_precompute="none",
+                         rnn_hidden_cache_dir=tempfile.mkdtemp(prefix="rnn_hidden_cache_"))
     loader = plugin_loader.RnnHiddenLoader()
     if use_loader:
         loader.fix_flags(flags)
