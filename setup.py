@@ -8,6 +8,7 @@ step (fast Python-only iterations, or when the bundle was built separately).
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -83,6 +84,15 @@ class DevelopWithFrontend(develop):
         super().run()
 
 
+def _version():
+    """The one version number, `__version__` in tb_rnn_hidden/__init__.py (read, not imported)."""
+    with open(os.path.join(ROOT, "tb_rnn_hidden", "__init__.py"), encoding="utf-8") as f:
+        match = re.search(r'^__version__ = "([^"]+)"$', f.read(), re.M)
+    if match is None:
+        raise RuntimeError("tb_rnn_hidden/__init__.py has no __version__")
+    return match.group(1)
+
+
 def _long_description():
     path = os.path.join(ROOT, "README.md")
     if not os.path.isfile(path):
@@ -93,19 +103,19 @@ def _long_description():
 
 setup(
     name="tb-rnn-hidden",
-    version="0.1.0",
+    version=_version(),
     description="TensorBoard plugin to explore RNN hidden states across training checkpoints.",
     long_description=_long_description(),
     long_description_content_type="text/markdown",
     packages=find_packages(exclude=["tests", "tests.*"]),
-    package_data={"tb_rnn_hidden": ["static/*", "http_api.md"]},
+    package_data={"tb_rnn_hidden": ["static/*", "http_api.md", "schema/*.json"]},
     python_requires=">=3.9",
     install_requires=[
         "tensorboard>=2.12",
         "numpy>=1.21",
         # C CRC-32C for the TF-free event writer (TensorBoard's is pure Python).
         "google-crc32c>=1.5",
-        # 2-D projections of hidden states (tb_rnn_hidden/projection.py).
+        # 2-D projections of hidden states (tb_rnn_hidden/projection/).
         "openTSNE>=1.0",
         "scikit-learn>=1.3",
     ],
@@ -121,7 +131,7 @@ setup(
     },
     entry_points={
         "tensorboard_plugins": [
-            "rnn_hidden = tb_rnn_hidden.plugin_loader:RnnHiddenLoader",
+            "rnn_hidden = tb_rnn_hidden.server.loader:RnnHiddenLoader",
         ],
     },
     cmdclass={

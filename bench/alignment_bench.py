@@ -66,7 +66,7 @@ def checkpoints(logdir):
     from tensorboard.backend.event_processing import data_provider
     from tensorboard.backend.event_processing import plugin_event_multiplexer as pem
 
-    from tb_rnn_hidden import checkpoint_reader
+    from tb_rnn_hidden.server import reader as checkpoint_reader
 
     guidance = dict(data_ingester.DEFAULT_TENSOR_SIZE_GUIDANCE, rnn_hidden=0)
     mux = pem.EventMultiplexer(size_guidance=data_ingester.DEFAULT_SIZE_GUIDANCE,

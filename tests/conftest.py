@@ -42,7 +42,7 @@ def plugin_flags(**overrides):
     """The flags TensorBoard would hand the loader, after its own parsing."""
     from tensorboard.plugins.core import core_plugin
 
-    from tb_rnn_hidden import plugin_loader
+    from tb_rnn_hidden.server import loader as plugin_loader
 
     parser = argparse.ArgumentParser()
     core_plugin.CorePluginLoader().define_flags(parser)
@@ -75,8 +75,8 @@ def make_client(logdir, *, use_loader=True):
     from tensorboard.backend import application
     from tensorboard.plugins import base_plugin
 
-    from tb_rnn_hidden import plugin_loader
-    from tb_rnn_hidden import rnn_hidden_plugin
+    from tb_rnn_hidden.server import loader as plugin_loader
+    from tb_rnn_hidden.server import plugin as rnn_hidden_plugin
 
     # No background layouts (they would outlive the test), and no cache in the user's home.
     flags = plugin_flags(rnn_hidden_precompute="none",

@@ -18,7 +18,7 @@ from sklearn.manifold import trustworthiness
 
 from conftest import make_data_provider
 from tb_rnn_hidden import projection
-from tb_rnn_hidden import tsne
+from tb_rnn_hidden.projection import tsne
 
 DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demo", "train.py")
 PARAMS = projection.ProjectionParams(align="neighbor")
@@ -29,7 +29,7 @@ def states(tmp_path_factory):
     """{step: [1600, 32] float32} of a real training run, untrained model = step 0."""
     from tensorboard import context
 
-    from tb_rnn_hidden import checkpoint_reader
+    from tb_rnn_hidden.server import reader as checkpoint_reader
 
     logdir = str(tmp_path_factory.mktemp("digits") / "logs")
     result = subprocess.run(

@@ -5,12 +5,13 @@ import pytest
 from tensorboard import context
 
 from conftest import make_checkpoint, make_data_provider
-from tb_rnn_hidden import checkpoint_reader
+from tb_rnn_hidden import memory_cache
+from tb_rnn_hidden.server import reader as checkpoint_reader
 from tb_rnn_hidden import writer
 
 
 def test_cache_evicts_least_recently_used_beyond_its_budget():
-    cache = checkpoint_reader.ByteBudgetCache(100)
+    cache = memory_cache.ByteBudgetCache(100)
     calls = []
 
     def compute(name):

@@ -8,7 +8,7 @@ import tensorflow as tf
 from tensorboard.compat.proto import summary_pb2
 
 from conftest import make_checkpoint, make_client, valid_steps
-from tb_rnn_hidden import metadata
+from tb_rnn_hidden.records import metadata
 from tb_rnn_hidden import summary
 from tb_rnn_hidden import writer
 
@@ -161,7 +161,7 @@ def test_thirty_checkpoints_logged_thirty_served(logdir):
 
 def test_loader_keeps_a_user_sampling_flag():
     from conftest import plugin_flags
-    from tb_rnn_hidden import plugin_loader
+    from tb_rnn_hidden.server import loader as plugin_loader
 
     flags = plugin_flags(samples_per_plugin={"rnn_hidden": 4, "images": 2})
     plugin_loader.RnnHiddenLoader().fix_flags(flags)
@@ -230,7 +230,7 @@ def _write_raw_record(logdir, tag, blobs, content=None, step=0):
 
 
 def test_newer_and_corrupt_records_get_clear_errors_and_lose_nothing(logdir):
-    from tb_rnn_hidden import checkpoint_codec
+    from tb_rnn_hidden.records import codec as checkpoint_codec
 
     good = checkpoint_codec.encode_checkpoint(**make_checkpoint())
     newer = list(good)

@@ -263,7 +263,7 @@ def medium(rnn):
 def test_affinities_equal_opentsnes_and_report_the_neighbour_search(medium):
     from openTSNE import affinity
 
-    from tb_rnn_hidden import tsne
+    from tb_rnn_hidden.projection import tsne
 
     calls = []
     ours = tsne.affinities(medium, 30.0, 3, lambda f, p: calls.append((f, p)))

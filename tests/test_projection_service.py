@@ -17,9 +17,9 @@ import werkzeug.test
 from scipy.spatial import procrustes
 
 from conftest import make_data_provider, plugin_flags
-from tb_rnn_hidden import plugin_loader
+from tb_rnn_hidden.server import loader as plugin_loader
 from tb_rnn_hidden import projection
-from tb_rnn_hidden import rnn_hidden_plugin
+from tb_rnn_hidden.server import plugin as rnn_hidden_plugin
 from tb_rnn_hidden import writer
 
 PREFIX = "/data/plugin/rnn_hidden"
@@ -420,7 +420,7 @@ def test_tensorboard_answers_while_a_job_runs(logdir, served_factory):
 def test_flags_defaults_and_validation(monkeypatch, tmp_path):
     import argparse
 
-    from tb_rnn_hidden import projection_cache
+    from tb_rnn_hidden.projection import cache as projection_cache
 
     flags = plugin_flags()
     assert flags.rnn_hidden_projection_workers == 1
@@ -467,7 +467,7 @@ def test_status_says_what_the_layout_is_and_keeps_it_across_restarts(logdir, ser
     assert layout["iterations"] == 300 or layout["converged"]
     states, _ = served.array(PREFIX + "/states" + q(dtype="float32"))
     coords, _ = served.array(PREFIX + "/projection/points" + q(**params))
-    from tb_rnn_hidden import tsne
+    from tb_rnn_hidden.projection import tsne
 
     assert layout["trustworthiness"] == pytest.approx(tsne.trustworthiness(states, coords), abs=1e-5)
     assert layout["kl_divergence"] > 0 and layout["seconds"] > 0

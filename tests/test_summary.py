@@ -8,8 +8,8 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import event_file_loader
 
 from conftest import make_checkpoint
-from tb_rnn_hidden import checkpoint_codec
-from tb_rnn_hidden import metadata
+from tb_rnn_hidden.records import codec as checkpoint_codec
+from tb_rnn_hidden.records import metadata
 from tb_rnn_hidden import summary
 from tb_rnn_hidden import writer
 

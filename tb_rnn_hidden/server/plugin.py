@@ -17,16 +17,16 @@ from tensorboard import plugin_util
 from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 
-from tb_rnn_hidden import checkpoint_codec
-from tb_rnn_hidden import checkpoint_reader
-from tb_rnn_hidden import metadata
-from tb_rnn_hidden import projection_background
-from tb_rnn_hidden import projection_cache
-from tb_rnn_hidden import projection_jobs
+from tb_rnn_hidden.records import codec
+from tb_rnn_hidden.server import reader as checkpoint_reader
+from tb_rnn_hidden.records import metadata
+from tb_rnn_hidden.projection import background as projection_background
+from tb_rnn_hidden.projection import cache as projection_cache
+from tb_rnn_hidden.projection import jobs as projection_jobs
 
 logger = logging.getLogger(__name__)
 
-_STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
+_STATIC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
 _JSON = "application/json"
 _BINARY = "application/octet-stream"
 
@@ -40,9 +40,9 @@ def _json_errors(route):
             return route(self, request)
         except errors.PublicError as e:
             code, message = e.http_code, str(e)
-        except checkpoint_codec.NewerRecordError as e:
+        except codec.NewerRecordError as e:
             code, message = 422, str(e)
-        except checkpoint_codec.RecordError as e:
+        except codec.RecordError as e:
             code, message = 500, "corrupt hidden-state record: %s" % e
         except Exception as e:  # Never take TensorBoard down; say what failed.
             logger.exception("rnn_hidden: %s failed", request.path)
@@ -246,7 +246,7 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
             )
         states = self._checkpoint(request).states
         if dtype is not None:
-            states = states.astype(checkpoint_codec.STATES_DTYPES[dtype], copy=False)
+            states = states.astype(codec.STATES_DTYPES[dtype], copy=False)
         return _binary(request, states)
 
     @werkzeug.wrappers.Request.application

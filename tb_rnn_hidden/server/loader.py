@@ -4,7 +4,7 @@ import logging
 
 from tensorboard.plugins import base_plugin
 
-from tb_rnn_hidden import metadata
+from tb_rnn_hidden.records import metadata
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class RnnHiddenLoader(base_plugin.TBLoader):
             )
 
     def load(self, context):
-        from tb_rnn_hidden.rnn_hidden_plugin import RnnHiddenPlugin
+        from tb_rnn_hidden.server.plugin import RnnHiddenPlugin
 
         return RnnHiddenPlugin(context)
 

@@ -33,8 +33,8 @@ import time
 
 import numpy as np
 
-from tb_rnn_hidden import checkpoint_reader
-from tb_rnn_hidden import projection_cache
+from tb_rnn_hidden import memory_cache
+from tb_rnn_hidden.projection import cache as projection_cache
 
 logger = logging.getLogger(__name__)
 
@@ -336,8 +336,8 @@ class ProjectionService:
         self._reader = reader
         self.disk = projection_cache.DiskCache(cache_dir or projection_cache.default_cache_dir())
         self.pool = JobPool(workers)
-        self._memory = checkpoint_reader.ByteBudgetCache(memory_bytes)
-        self._provisional = checkpoint_reader.ByteBudgetCache(memory_bytes // 4)
+        self._memory = memory_cache.ByteBudgetCache(memory_bytes)
+        self._provisional = memory_cache.ByteBudgetCache(memory_bytes // 4)
         self._hashes = {}  # (experiment, run, tag, step) -> data SHA-256 (records never change)
         self._hash_lock = threading.Lock()
         self._versions = None

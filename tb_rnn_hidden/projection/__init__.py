@@ -339,7 +339,7 @@ def _check_perplexity(params, n):
 
 
 def _project_tsne(x, params, init, reference, report):
-    from tb_rnn_hidden import tsne
+    from tb_rnn_hidden.projection import tsne
 
     _check_perplexity(params, x.shape[0])
     report(0.0, "affinities")
@@ -413,7 +413,7 @@ def provisional(points, metric="euclidean"):
 
 def _rotated(x, y, init):
     """(y rotated onto init when given, info) for the methods that are not scheduled."""
-    from tb_rnn_hidden import tsne
+    from tb_rnn_hidden.projection import tsne
 
     if init is not None:
         y = tsne.procrustes_rotate(y, init)

@@ -23,7 +23,7 @@ import threading
 
 from tensorboard import context as tb_context
 
-from tb_rnn_hidden import projection_jobs
+from tb_rnn_hidden.projection import jobs as projection_jobs
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 
-from tb_rnn_hidden import metadata
+from tb_rnn_hidden.records import metadata
 
 STATES_DTYPES = {"float16": np.dtype("<f2"), "float32": np.dtype("<f4")}
 _LENGTHS_DTYPE = np.dtype("<i4")

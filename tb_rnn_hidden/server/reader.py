@@ -5,71 +5,23 @@ blobs are cached by (experiment, run, tag, step, blob) and evicted least
 recently used once their bytes exceed the budget.
 """
 
-import collections
-import threading
-
 import numpy as np
 from tensorboard import errors
 from tensorboard.data import provider
 
-from tb_rnn_hidden import checkpoint_codec
-from tb_rnn_hidden import metadata
+from tb_rnn_hidden import memory_cache
+from tb_rnn_hidden.records import codec
+from tb_rnn_hidden.records import metadata
 
 # Keep every checkpoint's blob references: read_blob_sequences needs a bound.
 _ALL_SAMPLES = 2**31 - 1
 DEFAULT_CACHE_BYTES = 1 << 30
 
 
-class ByteBudgetCache:
-    """Least-recently-used values, evicted once their bytes exceed a budget."""
-
-    def __init__(self, budget_bytes):
-        self._budget = budget_bytes
-        self._entries = collections.OrderedDict()  # key -> (value, nbytes)
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        """The cached value, or None."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            self._entries.move_to_end(key)
-            return entry[0]
-
-    def put(self, key, value):
-        """Stores `value` (replacing any under `key`) unless it alone exceeds the budget."""
-        nbytes = _nbytes(value)
-        if nbytes > self._budget:
-            return
-        with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= old[1]
-            self._entries[key] = (value, nbytes)
-            self._bytes += nbytes
-            while self._bytes > self._budget:
-                _, (_, evicted) = self._entries.popitem(last=False)
-                self._bytes -= evicted
-
-    def get_or_compute(self, key, compute):
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key][0]
-        value = compute()  # outside the lock: other requests go on meanwhile
-        with self._lock:
-            computed_meanwhile = key in self._entries
-        if not computed_meanwhile:
-            self.put(key, value)
-        return value
-
-
 class CheckpointReader:
     def __init__(self, data_provider, cache_bytes=DEFAULT_CACHE_BYTES):
         self._data_provider = data_provider
-        self._cache = ByteBudgetCache(cache_bytes)
+        self._cache = memory_cache.ByteBudgetCache(cache_bytes)
 
     def list_series(self, ctx, experiment_id):
         """{run: {tag: {"steps", "wall_times", "description", "display_name"}}}.
@@ -123,7 +75,7 @@ class CheckpointReader:
         for datum in data:
             if datum.step == step:
                 if len(datum.values) != metadata.NUM_BLOBS:
-                    raise checkpoint_codec.RecordError(
+                    raise codec.RecordError(
                         "record at step %d has %d blobs; expected %d"
                         % (step, len(datum.values), metadata.NUM_BLOBS)
                     )
@@ -160,7 +112,7 @@ class Checkpoint:
     def _blob(self, index):
         blob = self._read_blob(index)
         if not isinstance(blob, bytes):
-            raise checkpoint_codec.RecordError(
+            raise codec.RecordError(
                 "blob %d is %s, not bytes: the record is not a string tensor"
                 % (index, type(blob).__name__)
             )
@@ -169,7 +121,7 @@ class Checkpoint:
     @property
     def header(self):
         return self._part(
-            "header", lambda: checkpoint_codec.decode_header(self._blob(metadata.BLOB_HEADER))
+            "header", lambda: codec.decode_header(self._blob(metadata.BLOB_HEADER))
         )
 
     def _decoded(self, name, index, decode):
@@ -177,26 +129,26 @@ class Checkpoint:
 
     @property
     def lengths(self):
-        return self._decoded("lengths", metadata.BLOB_LENGTHS, checkpoint_codec.decode_lengths)
+        return self._decoded("lengths", metadata.BLOB_LENGTHS, codec.decode_lengths)
 
     @property
     def labels(self):
-        return self._decoded("labels", metadata.BLOB_LABELS, checkpoint_codec.decode_labels)
+        return self._decoded("labels", metadata.BLOB_LABELS, codec.decode_labels)
 
     @property
     def probabilities(self):
         return self._decoded(
-            "probabilities", metadata.BLOB_PROBABILITIES, checkpoint_codec.decode_probabilities
+            "probabilities", metadata.BLOB_PROBABILITIES, codec.decode_probabilities
         )
 
     @property
     def states(self):
-        return self._decoded("states", metadata.BLOB_STATES, checkpoint_codec.decode_states)
+        return self._decoded("states", metadata.BLOB_STATES, codec.decode_states)
 
     @property
     def vocabulary(self):
         return self._decoded(
-            "vocabulary", metadata.BLOB_VOCABULARY, checkpoint_codec.decode_vocabulary
+            "vocabulary", metadata.BLOB_VOCABULARY, codec.decode_vocabulary
         )
 
     @property
@@ -204,7 +156,7 @@ class Checkpoint:
         vocabulary = self.vocabulary
         return self._part(
             "token_ids",
-            lambda: checkpoint_codec.decode_token_ids(
+            lambda: codec.decode_token_ids(
                 self._blob(metadata.BLOB_TOKEN_IDS),
                 self.header,
                 len(vocabulary or ()),
@@ -240,15 +192,3 @@ class Checkpoint:
         within = np.ones(len(steps), dtype=bool)
         within[self.offsets[1:-1] - 1] = False  # last step of i -> first of i+1
         return steps[within]
-
-
-def _nbytes(value):
-    if isinstance(value, np.ndarray):
-        return value.nbytes
-    if isinstance(value, (bytes, str)):
-        return len(value)
-    if isinstance(value, (list, tuple)):
-        return 64 + sum(_nbytes(v) for v in value)
-    if isinstance(value, dict):
-        return 256 + sum(_nbytes(v) for v in value.values())
-    return 64
