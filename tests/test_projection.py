@@ -86,7 +86,9 @@ def test_from_query_accepts_valid_values_and_ignores_routing_keys():
             "align": "neighbor",
         }
     )
-    assert params == ProjectionParams("tsne", 12.5, 2**31 - 1, 5000, "cosine", "neighbor")
+    assert params == ProjectionParams(
+        method="tsne", perplexity=12.5, seed=2**31 - 1, iterations=5000, metric="cosine",
+        align="neighbor")
     assert ProjectionParams.from_query({}) == ProjectionParams()
     assert ProjectionParams.from_query({"perplexity": "2", "iterations": "50"}).perplexity == 2.0
     assert ProjectionParams.from_query({"perplexity": "200"}).perplexity == 200.0

@@ -27,6 +27,7 @@ import keras
 import tensorflow as tf
 
 from tb_rnn_hidden.records import summary as summary_lib
+from tb_rnn_hidden.records.fields import RecordFields
 
 __all__ = ["HiddenStateCallback"]
 
@@ -279,19 +280,22 @@ class HiddenStateCallback(keras.callbacks.Callback):
                     probs = None  # the head runs on another time axis (e.g. pooled layers)
                 tokens = self._tag_tokens(probe, out, tag, valid)
                 states, probs, tokens = _valid_steps_first(valid, states, probs, tokens)
-                summary_lib.hidden_states(
-                    tag.name,
+                record = RecordFields(
                     states,
                     probs,
                     tokens=tokens,
                     lengths=lengths,
                     labels=self.probe_labels,
                     class_names=self.class_names,
+                    precision=self.precision,
+                )
+                summary_lib.write_fields(
+                    tag.name,
+                    record,
                     step=step,
                     description=self.description or tag.description(
                         self._num_probes, probs is not None, self.probability_fn is not None
                     ),
-                    precision=self.precision,
                 )
         self._writer.flush()
         self._last_step = step

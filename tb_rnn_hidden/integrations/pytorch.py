@@ -44,6 +44,7 @@ except ImportError as e:
     ) from e
 
 from tb_rnn_hidden.records import summary as summary_lib
+from tb_rnn_hidden.records.fields import RecordFields
 
 __all__ = ["LayerStates", "per_step_states", "log_hidden_states"]
 
@@ -481,16 +482,18 @@ def log_hidden_states(
         for suffix, arrays, cell in kinds:
             text = _describe(rnn, layer, cell)
             records.append(
-                summary_lib.hidden_states_pb(
+                summary_lib.fields_pb(
                     "%s/layer%d%s" % (tag, layer, suffix),
-                    arrays[layer],
-                    probabilities,
-                    tokens=tokens,
-                    lengths=states.lengths,
-                    labels=labels,
-                    class_names=class_names,
+                    RecordFields(
+                        arrays[layer],
+                        probabilities,
+                        tokens=tokens,
+                        lengths=states.lengths,
+                        labels=labels,
+                        class_names=class_names,
+                        precision=precision,
+                    ),
                     description=text if description is None else description + "\n\n" + text,
-                    precision=precision,
                 )
             )
     for record in records:

@@ -30,6 +30,9 @@ behind each constant are in bench/RESULTS.md ("Alignment on real training").
 
 import numpy as np
 
+from tb_rnn_hidden.projection import points
+from tb_rnn_hidden.projection.params import SPECS
+
 EARLY_EXAGGERATION = 12.0
 EARLY_EXAGGERATION_ITERATIONS = 250
 CHUNK = 50
@@ -397,3 +400,26 @@ def embed(x, params, init=None, reference=None, report=lambda fraction, phase: N
     y, info = _full_schedule(x, aff, params, budget, rotate_onto=init)
     info.update(tried)
     return y, info
+
+
+def check_perplexity(params, n):
+    if n / 3.0 <= SPECS["perplexity"].low:
+        raise ValueError(
+            "t-SNE needs more than %d points (perplexity >= %g must be < P/3); this checkpoint "
+            "has %d: choose PCA" % (int(3 * SPECS["perplexity"].low), SPECS["perplexity"].low, n)
+        )
+    if not params.perplexity < n / 3.0:
+        raise ValueError(
+            "perplexity is %g; expected perplexity < P/3 = %.4g for these %d points: "
+            "lower the perplexity" % (params.perplexity, n / 3.0, n)
+        )
+
+
+def project_tsne(x, params, init, reference, report):
+    """The t-SNE layout of points x (checked, then prepared), cold or aligned to init."""
+    check_perplexity(params, x.shape[0])
+    report(0.0, "affinities")
+    x = points.prepare(x, params)
+    if isinstance(reference, dict):
+        reference = reference.get("reference_trustworthiness")
+    return embed(x, params, init=init, reference=reference, report=report)

@@ -6,13 +6,14 @@ TensorFlow (for PyTorch, JAX or plain numpy scripts). TensorFlow is imported
 only by `hidden_states`, so the protobuf path works where it is not installed.
 """
 
+import dataclasses
+
 from tensorboard.compat.proto import summary_pb2
 from tensorboard.compat.proto import types_pb2
 
 from tb_rnn_hidden.records import codec
 from tb_rnn_hidden.records import metadata
-
-_ARRAY_ARGS = ("states", "probabilities", "tokens", "lengths", "labels")
+from tb_rnn_hidden.records.fields import RecordFields
 
 
 def hidden_states(
@@ -57,23 +58,26 @@ def hidden_states(
       ValueError: on invalid input (naming the argument, what was received and
         what was expected), or if no step was given and none is set.
     """
+    fields = RecordFields(
+        states, probabilities, tokens=tokens, lengths=lengths, labels=labels,
+        class_names=class_names, precision=precision,
+    )
+    return write_fields(name, fields, step=step, description=description)
+
+
+def write_fields(name, fields, *, step=None, description=None):
+    """`hidden_states` of one `RecordFields`: what the Keras callback logs with."""
     import tensorflow as tf
 
     summary_metadata = metadata.create_summary_metadata(description=description)
-    arrays = {
-        key: value
-        for key, value in zip(_ARRAY_ARGS, (states, probabilities, tokens, lengths, labels))
-        if value is not None
-    }
+    arrays = fields.array_fields()
 
     def encode(**values):
-        return codec.encode_checkpoint(
-            class_names=class_names, precision=precision, **values
-        )
+        return codec.encode(dataclasses.replace(fields, **values))
 
     def record():
         if tf.executing_eagerly():
-            return tf.constant(encode(**arrays), dtype=tf.string)
+            return tf.constant(encode(), dtype=tf.string)
         # Inside tf.function: encode on the host when the graph runs.
         keys = list(arrays)
 
@@ -109,15 +113,16 @@ def hidden_states_pb(
     `writer._get_file_writer().add_summary(summary, global_step=step)`.
     Arguments are those of `hidden_states`; `tag` is used as is.
     """
-    blobs = codec.encode_checkpoint(
-        states,
-        probabilities,
-        tokens=tokens,
-        lengths=lengths,
-        labels=labels,
-        class_names=class_names,
-        precision=precision,
+    fields = RecordFields(
+        states, probabilities, tokens=tokens, lengths=lengths, labels=labels,
+        class_names=class_names, precision=precision,
     )
+    return fields_pb(tag, fields, description=description)
+
+
+def fields_pb(tag, fields, *, description=None):
+    """`hidden_states_pb` of one `RecordFields`: what the writer and PyTorch helper log with."""
+    blobs = codec.encode(fields)
     # Filled in place: every protobuf copy of a 50 MiB record costs ~80 ms, and
     # make_tensor_proto would pad every blob to the longest one.
     summary = summary_pb2.Summary()

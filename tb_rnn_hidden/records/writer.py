@@ -17,6 +17,7 @@ import google_crc32c
 from tensorboard.compat.proto import event_pb2
 
 from tb_rnn_hidden.records import summary as summary_lib
+from tb_rnn_hidden.records.fields import RecordFields
 
 _file_ids = itertools.count()  # unique file names within a process
 
@@ -68,9 +69,10 @@ class HiddenStateWriter:
         self._file.write(_record(event.SerializeToString()))
         self._file.flush()
 
-    def add(self, tag, states, probabilities=None, *, step, **kwargs):
-        """Validates and writes one checkpoint; kwargs as in `summary.hidden_states_pb`."""
-        self.add_summary(summary_lib.hidden_states_pb(tag, states, probabilities, **kwargs), step)
+    def add(self, tag, states, probabilities=None, *, step, description=None, **fields):
+        """Validates and writes one checkpoint; arguments as in `summary.hidden_states_pb`."""
+        record = RecordFields(states, probabilities, **fields)
+        self.add_summary(summary_lib.fields_pb(tag, record, description=description), step)
 
     def add_summary(self, summary, step):
         """Writes a `Summary` (from `hidden_states_pb`) at `step`."""

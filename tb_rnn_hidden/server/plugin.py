@@ -1,13 +1,13 @@
-"""The TensorBoard plugin: HTTP routes serving logged hidden-state checkpoints.
+"""The TensorBoard plugin: the route table serving logged hidden-state checkpoints.
 
-Reads only through `context.data_provider`. Every error a request can cause
-is answered as JSON `{"error": message}` with a 4xx/5xx code, never raised
-into TensorBoard. Large arrays are served as raw little-endian bytes.
+Reads only through `context.data_provider` (reader.py). Each route parses its
+request (requests.py), asks the reader, the derived figures (analysis/) or the
+projection service, and answers; every error is answered as JSON
+`{"error": message}` with a 4xx/5xx code, never raised into TensorBoard. Large
+arrays are served as raw little-endian bytes.
 """
 
-import functools
 import json
-import logging
 import os
 
 import numpy as np
@@ -17,66 +17,15 @@ from tensorboard import plugin_util
 from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 
-from tb_rnn_hidden.records import codec
-from tb_rnn_hidden.server import reader as checkpoint_reader
-from tb_rnn_hidden.records import metadata
 from tb_rnn_hidden.projection import background as projection_background
 from tb_rnn_hidden.projection import cache as projection_cache
 from tb_rnn_hidden.projection import jobs as projection_jobs
-
-logger = logging.getLogger(__name__)
+from tb_rnn_hidden.records import codec
+from tb_rnn_hidden.records import metadata
+from tb_rnn_hidden.server import reader as checkpoint_reader
+from tb_rnn_hidden.server import requests
 
 _STATIC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
-_JSON = "application/json"
-_BINARY = "application/octet-stream"
-
-
-def _json_errors(route):
-    """Answers every failure of `route` as a JSON message with its status code."""
-
-    @functools.wraps(route)
-    def wrapper(self, request):
-        try:
-            return route(self, request)
-        except errors.PublicError as e:
-            code, message = e.http_code, str(e)
-        except codec.NewerRecordError as e:
-            code, message = 422, str(e)
-        except codec.RecordError as e:
-            code, message = 500, "corrupt hidden-state record: %s" % e
-        except Exception as e:  # Never take TensorBoard down; say what failed.
-            logger.exception("rnn_hidden: %s failed", request.path)
-            code, message = 500, "internal error in rnn_hidden: %s: %s" % (type(e).__name__, e)
-        return http_util.Respond(request, {"error": message}, _JSON, code=code)
-
-    return wrapper
-
-
-def _string_arg(request, name):
-    value = request.args.get(name)
-    if value is None:
-        raise errors.InvalidArgumentError("missing query parameter %r" % name)
-    return value
-
-
-def _int_arg(request, name):
-    value = _string_arg(request, name)
-    try:
-        return int(value)
-    except ValueError:
-        raise errors.InvalidArgumentError("query parameter %r is %r; expected an integer" % (name, value))
-
-
-def _binary(request, array, extra_headers=()):
-    """Raw little-endian bytes with the shape and dtype in headers."""
-    array = np.ascontiguousarray(array)
-    headers = [
-        ("X-Array-Shape", ",".join(str(d) for d in array.shape)),
-        ("X-Array-Dtype", array.dtype.name),
-    ]
-    return http_util.Respond(
-        request, array.tobytes(), _BINARY, headers=headers + list(extra_headers)
-    )
 
 
 class RnnHiddenPlugin(base_plugin.TBPlugin):
@@ -130,7 +79,7 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         )
 
     @werkzeug.wrappers.Request.application
-    @_json_errors
+    @requests.json_errors
     def _serve_index_js(self, request):
         path = os.path.join(_STATIC_DIR, "index.js")
         if not os.path.exists(path):
@@ -143,7 +92,7 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         return http_util.Respond(request, contents, "text/javascript")
 
     @werkzeug.wrappers.Request.application
-    @_json_errors
+    @requests.json_errors
     def _serve_info(self, request):
         from tb_rnn_hidden import projection
 
@@ -156,88 +105,55 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
             params=[spec.as_dict() for spec in projection.PARAM_SPECS],
             background=None if self._background_method == "none" else self._background_method,
         )
-        return http_util.Respond(request, body, _JSON)
+        return http_util.Respond(request, body, requests.JSON)
 
     @werkzeug.wrappers.Request.application
-    @_json_errors
+    @requests.json_errors
     def _serve_tags(self, request):
         ctx = plugin_util.context(request.environ)
         experiment = plugin_util.experiment_id(request.environ)
-        return http_util.Respond(request, self._reader.list_series(ctx, experiment), _JSON)
-
-    @staticmethod
-    def _checkpoint_address(request):
-        """(ctx, experiment, run, tag, step) named by a request's query."""
-        return (
-            plugin_util.context(request.environ),
-            plugin_util.experiment_id(request.environ),
-            _string_arg(request, "run"),
-            _string_arg(request, "tag"),
-            _int_arg(request, "step"),
-        )
+        return http_util.Respond(request, self._reader.list_series(ctx, experiment), requests.JSON)
 
     def _checkpoint(self, request):
-        return self._reader.checkpoint(*self._checkpoint_address(request))
+        return self._reader.checkpoint(*requests.checkpoint_address(request))
 
     @werkzeug.wrappers.Request.application
-    @_json_errors
+    @requests.json_errors
     def _serve_sequences(self, request):
         checkpoint = self._checkpoint(request)
         header = checkpoint.header
-        lengths = checkpoint.lengths
         labels = checkpoint.labels
-        final = checkpoint.final_probabilities
-        predictions = confidences = accuracy = None
-        if final is not None:
-            predictions = final.argmax(axis=1)
-            confidences = final.max(axis=1)
-            if labels is not None:
-                accuracy = float((predictions == labels).mean())
-        body = {
-            key: header[key]
-            for key in (
-                "version",
-                "num_sequences",
-                "max_length",
-                "state_size",
-                "num_steps",
-                "num_classes",
-                "class_names",
-                "states_dtype",
-                "has_tokens",
-                "has_labels",
-                "has_probabilities",
-            )
-        }
+        predictions = checkpoint.predictions
+        body = {key: header[key] for key in codec.HEADER_FIELDS}
         body.update(
-            lengths=lengths.tolist(),
+            lengths=checkpoint.lengths.tolist(),
             labels=None if labels is None else labels.tolist(),
-            predictions=None if predictions is None else predictions.tolist(),
-            confidences=None if confidences is None else confidences.tolist(),
-            accuracy=accuracy,
+            predictions=_list_or_none(predictions.classes),
+            confidences=_list_or_none(predictions.confidences),
+            accuracy=predictions.accuracy,
             vocabulary=checkpoint.vocabulary,
         )
-        return http_util.Respond(request, body, _JSON)
+        return http_util.Respond(request, body, requests.JSON)
 
     def _optional_array(self, request, what, read):
         """An array the checkpoint may have been logged without (`has_<what>`)."""
         checkpoint = self._checkpoint(request)
         if not checkpoint.header["has_" + what]:
             raise errors.NotFoundError("this checkpoint was logged without %s" % what)
-        return _binary(request, read(checkpoint))
+        return requests.binary(request, read(checkpoint))
 
     @werkzeug.wrappers.Request.application
-    @_json_errors
+    @requests.json_errors
     def _serve_tokens(self, request):
         return self._optional_array(request, "tokens", lambda c: c.token_ids)
 
     @werkzeug.wrappers.Request.application
-    @_json_errors
+    @requests.json_errors
     def _serve_probabilities(self, request):
         return self._optional_array(request, "probabilities", lambda c: c.probabilities)
 
     @werkzeug.wrappers.Request.application
-    @_json_errors
+    @requests.json_errors
     def _serve_states(self, request):
         dtype = request.args.get("dtype")
         if dtype not in (None, "float16", "float32"):
@@ -247,20 +163,20 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         states = self._checkpoint(request).states
         if dtype is not None:
             states = states.astype(codec.STATES_DTYPES[dtype], copy=False)
-        return _binary(request, states)
+        return requests.binary(request, states)
 
     @werkzeug.wrappers.Request.application
-    @_json_errors
+    @requests.json_errors
     def _serve_distances(self, request):
         distances = self._checkpoint(request).distances
         largest = float(distances.max()) if distances.size else 0.0
-        return _binary(request, distances, [("X-Max-Distance", repr(largest))])
+        return requests.binary(request, distances, [("X-Max-Distance", repr(largest))])
 
     def _projection_request(self, request):
         """(ctx, experiment, run, tag, step, params) of a projection route."""
         from tb_rnn_hidden import projection
 
-        address = self._checkpoint_address(request)
+        address = requests.checkpoint_address(request)
         args = {k: v for k, v in request.args.items() if k not in _PROJECTION_ROUTE_ARGS}
         try:
             params = projection.ProjectionParams.from_query(args)
@@ -269,14 +185,14 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         return address + (params,)
 
     @werkzeug.wrappers.Request.application
-    @_json_errors
+    @requests.json_errors
     def _serve_projection(self, request):
         retry = request.args.get("retry") in ("1", "true")
         status = self._projections.status(*self._projection_request(request), retry=retry)
-        return http_util.Respond(request, status, _JSON)
+        return http_util.Respond(request, status, requests.JSON)
 
     @werkzeug.wrappers.Request.application
-    @_json_errors
+    @requests.json_errors
     def _serve_projection_points(self, request):
         status, coords, meta = self._projections.points(*self._projection_request(request))
         if coords is None:
@@ -286,27 +202,31 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
                 "the projection is %s, not done; request /projection to start or poll it"
                 % status["state"],
             )
-            return http_util.Respond(request, status, _JSON, code=409)
+            return http_util.Respond(request, status, requests.JSON, code=409)
         headers = [
             ("X-Projection-Params", json.dumps(status["params"], sort_keys=True)),
             ("X-Projection-Aligned-To", json.dumps(meta.get("aligned_to"))),
         ]
-        return _binary(request, coords.astype(np.float32, copy=False), headers)
+        return requests.binary(request, coords.astype(np.float32, copy=False), headers)
 
     @werkzeug.wrappers.Request.application
-    @_json_errors
+    @requests.json_errors
     def _serve_projection_provisional(self, request):
         coords = self._projections.provisional(*self._projection_request(request))
-        return _binary(request, coords, [("X-Projection-Provisional", "pca")])
+        return requests.binary(request, coords, [("X-Projection-Provisional", "pca")])
 
     @werkzeug.wrappers.Request.application
-    @_json_errors
+    @requests.json_errors
     def _serve_projection_cancel(self, request):
         status = self._projections.cancel(*self._projection_request(request))
         if status is None:
             raise errors.NotFoundError("no queued or running projection job for these parameters")
-        return http_util.Respond(request, status, _JSON)
+        return http_util.Respond(request, status, requests.JSON)
 
 
 # Query parameters of the projection routes that are not `ProjectionParams`.
 _PROJECTION_ROUTE_ARGS = frozenset(("run", "tag", "step", "retry"))
+
+
+def _list_or_none(array):
+    return None if array is None else array.tolist()

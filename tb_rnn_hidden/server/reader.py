@@ -5,11 +5,11 @@ blobs are cached by (experiment, run, tag, step, blob) and evicted least
 recently used once their bytes exceed the budget.
 """
 
-import numpy as np
 from tensorboard import errors
 from tensorboard.data import provider
 
 from tb_rnn_hidden import memory_cache
+from tb_rnn_hidden.analysis import derived
 from tb_rnn_hidden.records import codec
 from tb_rnn_hidden.records import metadata
 
@@ -166,29 +166,21 @@ class Checkpoint:
     @property
     def offsets(self):
         """[N + 1] index of each sequence's first step in the step-major arrays."""
-        return np.concatenate([[0], np.cumsum(self.lengths, dtype=np.int64)])
+        return self._part("offsets", lambda: derived.offsets(self.lengths))
 
     @property
     def final_probabilities(self):
         """[N, C] the prediction at each sequence's last valid step, or None."""
-        if self.probabilities is None:
-            return None
-        return self.probabilities[self.offsets[1:] - 1]
+        return derived.final_probabilities(self.probabilities, self.offsets)
+
+    @property
+    def predictions(self):
+        """`analysis.derived.Predictions` of each sequence's last step."""
+        return self._part(
+            "predictions", lambda: derived.predictions(self.final_probabilities, self.labels)
+        )
 
     @property
     def distances(self):
-        """Euclidean distance between consecutive hidden states within each sequence.
-
-        [P - N] float32, sequence after sequence: transition t -> t+1 of
-        sequence i is at `offsets[i] - i + t`.
-        """
-        return self._part("distances", self._compute_distances)
-
-    def _compute_distances(self):
-        states = self.states
-        steps = np.linalg.norm(
-            np.diff(states.astype(np.float32, copy=False), axis=0), axis=1
-        ).astype(np.float32)
-        within = np.ones(len(steps), dtype=bool)
-        within[self.offsets[1:-1] - 1] = False  # last step of i -> first of i+1
-        return steps[within]
+        """`analysis.derived.step_distances`: [P - N] float32."""
+        return self._part("distances", lambda: derived.step_distances(self.states, self.offsets))
