@@ -11,15 +11,15 @@ the job computing it, starting one if no result is stored yet.
   (default parameters, 105 s on 2 cores) `/tags` answered 1010 times with a
   median of 0.4 ms and a maximum of 16 ms, so no process pool is needed.
 - A job is a user's (a `/projection` request) or a background one
-  (projection_background.py). User jobs run first, and a running background job hands
+  (background.py). User jobs run first, and a running background job hands
   its thread to waiting user jobs between chunks of its work.
 - Identical requests (same checkpoint data hash and parameters) share one job,
-  keyed by `projection_cache.request_key`.
+  keyed by `cache.request_key`.
 - A job is queued, running, done, failed or cancelled, with a progress fraction,
   a phase, elapsed seconds and, when failed, an error message and whether a retry
   can succeed (not for invalid data or parameters).
 - Results are kept in a memory LRU bounded by bytes and on disk
-  (`projection_cache.DiskCache`), so a new plugin instance serves them at once.
+  (`cache.DiskCache`), so a new plugin instance serves them at once.
 - `align=neighbor`: when the job starts, it looks for the nearest checkpoint of the
   same run and tag in training order (the earlier on a tie) with the same lengths and a
   done result for the same parameters, and passes its coordinates as `init` and its
