@@ -14,14 +14,14 @@
  * the form's parameters and requests (retry, cancel) back; they never call
  * each other.
  */
-import { ApiError, fetchInfo, fetchSequences, fetchTags, getArray, type InfoResponse } from "./api";
-import { asFloat32, checkShape, decodeCheckpoint } from "./data";
-import { h } from "./dom";
-import { checkpointKey, sharedLayoutNotice, shownLayoutCode, unavailableMethodNotice } from "./layout_state";
-import { DEFAULT_DISPLAY, DEFAULT_PROJECTION_PARAMS, METHODS, type CheckpointData, type ProjectionParams } from "./model";
-import { drivePlay } from "./play";
-import { startPolling } from "./poll";
-import { createProjectionClient, describeError } from "./projection_client";
+import { ApiError, fetchInfo, fetchSequences, fetchTags, getArray, type InfoResponse } from "./api/http";
+import { asFloat32, checkShape, decodeCheckpoint } from "./domain/data";
+import { h } from "./ui/dom";
+import { checkpointKey, sharedLayoutNotice, shownLayoutCode, unavailableMethodNotice } from "./domain/layout_state";
+import { DEFAULT_DISPLAY, DEFAULT_PROJECTION_PARAMS, METHODS, type CheckpointData, type ProjectionParams } from "./domain/model";
+import { drivePlay } from "./controllers/player";
+import { startPolling } from "./controllers/poll";
+import { createProjectionClient, describeError } from "./controllers/projection_jobs";
 import {
   createStore,
   INITIAL_STATE,
@@ -34,10 +34,10 @@ import {
   type AppState,
   type Selection,
   type Store,
-} from "./store";
-import { injectStyles } from "./styles";
-import { followTheme } from "./theme";
-import { readUrlState, watchUrlState, writeUrlState, type UrlState } from "./url_state";
+} from "./state/store";
+import { injectStyles } from "./ui/styles";
+import { followTheme } from "./ui/theme";
+import { readUrlState, watchUrlState, writeUrlState, type UrlState } from "./state/url_state";
 import { mountControls } from "./views/controls";
 import { mountDistances } from "./views/distances";
 import { mountHeatmap } from "./views/heatmap";
@@ -46,7 +46,7 @@ import { mountOverview } from "./views/overview";
 import { mountProjection } from "./views/projection";
 import { mountSequenceTable } from "./views/table";
 
-export { PLAY_DWELL_MS } from "./play";
+export { PLAY_DWELL_MS } from "./controllers/player";
 
 export const EMPTY_MESSAGE =
   "No hidden-state data was found. Log some with tb_rnn_hidden.summary.hidden_states(...)";

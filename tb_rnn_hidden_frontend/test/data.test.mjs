@@ -1,9 +1,9 @@
-// Unit tests of checkpoint decoding (src/data.ts) and the panels' pure model (src/panel_model.ts).
+// Unit tests of checkpoint decoding (src/domain/data.ts) and the panels' pure model (src/domain/panel_model.ts).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { asFloat32, checkShape, decodeCheckpoint, flipSteps, float16ToFloat32, offsetsOf } from "../build/data.mjs";
-import { classCounts, histogram, isCorrect, sequenceText, tableRows } from "../build/panel_model.mjs";
+import { asFloat32, checkShape, decodeCheckpoint, flipSteps, float16ToFloat32, offsetsOf } from "../build/domain/data.mjs";
+import { classCounts, histogram, isCorrect, sequenceText, tableRows } from "../build/domain/panel_model.mjs";
 
 // Two sequences of lengths 3 and 2, 2 classes.
 const META = {

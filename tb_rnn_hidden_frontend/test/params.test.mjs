@@ -1,4 +1,4 @@
-// Unit tests of the projection parameters (src/model.ts): the one field list, fitting per method,
+// Unit tests of the projection parameters (src/domain/model.ts): the one field list, fitting per method,
 // validation, and the server's specs (/info) merged in.
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -12,7 +12,7 @@ import {
   fittedParams,
   invalidParams,
   withServerSpecs,
-} from "../build/model.mjs";
+} from "../build/domain/model.mjs";
 
 const TSNE = DEFAULT_PROJECTION_PARAMS;
 const PCA = { ...TSNE, method: "pca" };

@@ -1,5 +1,5 @@
-// Unit tests of the selection store. `npm test` first bundles src/store.ts to
-// build/store.mjs with esbuild (no ts-node or @types/node needed).
+// Unit tests of the selection store. `npm test` first bundles src/state/store.ts to
+// build/state/store.mjs with esbuild (no ts-node or @types/node needed).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -19,7 +19,7 @@ import {
   withCheckpointData,
   withSelection,
   withTags,
-} from "../build/store.mjs";
+} from "../build/state/store.mjs";
 
 const info = (steps) => ({
   steps,

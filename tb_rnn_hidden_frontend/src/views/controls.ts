@@ -1,6 +1,6 @@
 /** Run / layer selectors and the checkpoint slider. */
-import { h, setChildren } from "../dom";
-import { canRetry, controlsStatusText, projectionKey } from "../layout_state";
+import { h, setChildren } from "../ui/dom";
+import { canRetry, controlsStatusText, projectionKey } from "../domain/layout_state";
 import {
   IDLE_PROJECTION,
   METHODS,
@@ -13,8 +13,8 @@ import {
   type ParamField,
   type ProjectionMethod,
   type ProjectionParams,
-} from "../model";
-import { stepsOf, withSelection, type AppState, type Store } from "../store";
+} from "../domain/model";
+import { stepsOf, withSelection, type AppState, type Store } from "../state/store";
 
 function formatWallTime(seconds: number | undefined): string {
   if (seconds === undefined || !Number.isFinite(seconds)) return "";

@@ -8,11 +8,11 @@
  * description). For tests, it carries its bin counts (`data-counts`) and the
  * range label the exact range (`data-range`, "lo,hi").
  */
-import { h, setChildren, sharpContext } from "../dom";
-import { histogram, keyedRange } from "../panel_model";
-import { hoverPoint, setDistanceRange, type AppState, type Store } from "../store";
-import { addStyles, themeColor } from "../styles";
-import { hideTooltip, pointTooltipLines, showTooltip } from "../tooltip";
+import { h, setChildren, sharpContext } from "../ui/dom";
+import { histogram, keyedRange } from "../domain/panel_model";
+import { hoverPoint, setDistanceRange, type AppState, type Store } from "../state/store";
+import { addStyles, themeColor } from "../ui/styles";
+import { hideTooltip, pointTooltipLines, showTooltip } from "../ui/tooltip";
 
 const BINS = 40;
 const BAR_AREA = 90;

@@ -12,11 +12,11 @@
  * `data-flip-step`, and the geometry `data-cell` (CSS px per step) and
  * `data-label-width`; the scroller's `scrollLeft` is the scroll offset.
  */
-import { sequentialColor } from "../colors";
-import { h, sharpContext } from "../dom";
-import { hoverPoint, type AppState, type Store } from "../store";
-import { addStyles, themeColor } from "../styles";
-import { hideTooltip, pointTooltipLines, showTooltip } from "../tooltip";
+import { sequentialColor } from "../ui/colors";
+import { h, sharpContext } from "../ui/dom";
+import { hoverPoint, type AppState, type Store } from "../state/store";
+import { addStyles, themeColor } from "../ui/styles";
+import { hideTooltip, pointTooltipLines, showTooltip } from "../ui/tooltip";
 
 const ROW_HEIGHT = 16;
 const LABEL_WIDTH = 72;

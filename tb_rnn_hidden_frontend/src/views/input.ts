@@ -4,12 +4,12 @@
  * flipped marked; numeric sequences as a strip of steps. Hovering a token is
  * hovering its point everywhere.
  */
-import { classColor, confidenceColor } from "../colors";
-import { h, setChildren } from "../dom";
-import type { CheckpointData } from "../model";
-import { hoverPoint, type AppState, type Store } from "../store";
-import { addStyles } from "../styles";
-import { hideTooltip, pointTooltipLines, showTooltip } from "../tooltip";
+import { classColor, confidenceColor } from "../ui/colors";
+import { h, setChildren } from "../ui/dom";
+import type { CheckpointData } from "../domain/model";
+import { hoverPoint, type AppState, type Store } from "../state/store";
+import { addStyles } from "../ui/styles";
+import { hideTooltip, pointTooltipLines, showTooltip } from "../ui/tooltip";
 
 const CSS = `
 #input-tokens { line-height: 1.9; max-height: 220px; overflow: auto; overflow-wrap: break-word; }

@@ -1,9 +1,9 @@
 /** Overview of the checkpoint: accuracy, per-class bars, confusion matrix (click a cell to select). */
-import { classColor, CORRECT_COLOR } from "../colors";
-import { h, setChildren } from "../dom";
-import { classCounts } from "../panel_model";
-import { selectSequences, type AppState, type Store } from "../store";
-import { addStyles } from "../styles";
+import { classColor, CORRECT_COLOR } from "../ui/colors";
+import { h, setChildren } from "../ui/dom";
+import { classCounts } from "../domain/panel_model";
+import { selectSequences, type AppState, type Store } from "../state/store";
+import { addStyles } from "../ui/styles";
 
 const CSS = `
 #overview-facts { display: flex; flex-wrap: wrap; gap: 2px 16px; margin-bottom: 8px; }

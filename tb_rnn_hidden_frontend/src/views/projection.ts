@@ -42,8 +42,8 @@
  * `rh_layout` code). Each change of those is marked `rh-layout-shown` (User
  * Timing, `detail` {kind, step, checkpoint, code}).
  */
-import { CLASS_PALETTE, CORRECT_COLOR, WRONG_COLOR, classColor, sequentialColor } from "../colors";
-import { h, setChildren } from "../dom";
+import { CLASS_PALETTE, CORRECT_COLOR, WRONG_COLOR, classColor, sequentialColor } from "../ui/colors";
+import { h, setChildren } from "../ui/dom";
 import {
   chooseLayout,
   dataRequestKey,
@@ -58,8 +58,8 @@ import {
   sentParams,
   type LayoutChoice,
   type LayoutSource,
-} from "../layout_state";
-import { IDLE_PROJECTION, type CheckpointData, type ColorBy, type DisplayOptions, type ProjectionParams } from "../model";
+} from "../domain/layout_state";
+import { IDLE_PROJECTION, type CheckpointData, type ColorBy, type DisplayOptions, type ProjectionParams } from "../domain/model";
 import {
   buildGrid,
   dataBounds,
@@ -77,10 +77,10 @@ import {
   zoomAt,
   type PointGrid,
   type ViewTransform,
-} from "../projection_geometry";
-import type { AppState, Store } from "../store";
-import { addStyles } from "../styles";
-import { hideTooltip, pointTooltipLines, showTooltip } from "../tooltip";
+} from "../domain/projection_geometry";
+import type { AppState, Store } from "../state/store";
+import { addStyles } from "../ui/styles";
+import { hideTooltip, pointTooltipLines, showTooltip } from "../ui/tooltip";
 
 /** Duration of the move between two checkpoints' layouts. */
 export const ANIMATION_MS = 600;

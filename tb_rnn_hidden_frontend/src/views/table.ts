@@ -3,11 +3,11 @@
  * select, up/down keys to step the focus. Only the visible rows are in the
  * DOM (virtual scrolling), so thousands of sequences stay fast.
  */
-import { h, setChildren } from "../dom";
-import type { SortKey } from "../model";
-import { isCorrect, sequenceText, tableRows } from "../panel_model";
-import { selectSequences, type AppState, type Store } from "../store";
-import { addStyles } from "../styles";
+import { h, setChildren } from "../ui/dom";
+import type { SortKey } from "../domain/model";
+import { isCorrect, sequenceText, tableRows } from "../domain/panel_model";
+import { selectSequences, type AppState, type Store } from "../state/store";
+import { addStyles } from "../ui/styles";
 
 const ROW_HEIGHT = 24;
 const VIEW_ROWS = 14;

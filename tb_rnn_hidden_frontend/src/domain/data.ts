@@ -3,7 +3,7 @@
  * reads (`CheckpointData`). Done once per checkpoint, with typed arrays only,
  * so 100k points decode in milliseconds.
  */
-import type { SequencesResponse } from "./api";
+import type { SequencesResponse } from "../api/http";
 import type { CheckpointData } from "./model";
 
 /** IEEE half floats (as `/states` may send them) to float32. */

@@ -11,9 +11,9 @@
  * fetched ahead (`prefetch`), is drawn with its data, without a stale frame.
  * Retry and cancel arrive as `state.projectionAction`, written by the controls.
  */
-import { ApiError, getArray, getJson, postJson, type ProjectionStatus } from "./api";
-import { checkShape } from "./data";
-import { checkpointKey, projectionKey, requestKey, sentParams } from "./layout_state";
+import { ApiError, getArray, getJson, postJson, type ProjectionStatus } from "../api/http";
+import { checkShape } from "../domain/data";
+import { checkpointKey, projectionKey, requestKey, sentParams } from "../domain/layout_state";
 import {
   IDLE_PROJECTION,
   PROJECTION_FIELDS,
@@ -22,8 +22,8 @@ import {
   type ProjectionParams,
   type ProjectionState,
   type ProvisionalLayout,
-} from "./model";
-import { selectionOf, type AppState, type Selection, type Store } from "./store";
+} from "../domain/model";
+import { selectionOf, type AppState, type Selection, type Store } from "../state/store";
 
 /** How often a queued or running projection job is polled. */
 const PROJECTION_POLL_MS = 400;

@@ -7,7 +7,7 @@
  * Points are indexed as the backend orders them: every valid step of every
  * sequence, sequence after sequence (`offsets[i] .. offsets[i + 1] - 1`).
  */
-import type { LayoutInfo, SequencesResponse } from "./api";
+import type { LayoutInfo, SequencesResponse } from "../api/http";
 
 /** One checkpoint, decoded once when it arrives, with the per-point arrays views need. */
 export interface CheckpointData {

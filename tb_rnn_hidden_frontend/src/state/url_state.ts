@@ -6,7 +6,7 @@
  * iframe, so it keeps its state as `rh_*` keys after the plugin id in the top
  * window's hash; where the top window cannot be reached, the iframe's own hash.
  */
-import { isLayoutCode } from "./layout_state";
+import { isLayoutCode } from "../domain/layout_state";
 import {
   DEFAULT_DISPLAY,
   DEFAULT_PROJECTION_PARAMS,
@@ -15,7 +15,7 @@ import {
   isMethod,
   type ColorBy,
   type ProjectionParams,
-} from "./model";
+} from "../domain/model";
 
 export interface UrlState {
   run?: string;

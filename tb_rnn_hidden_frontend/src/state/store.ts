@@ -6,7 +6,7 @@
  * other: they write to the store and re-render from it, so new views
  * (heatmaps, projections, ...) only need to subscribe.
  */
-import type { InfoResponse, TagsResponse } from "./api";
+import type { InfoResponse, TagsResponse } from "../api/http";
 import {
   DEFAULT_DISPLAY,
   DEFAULT_PROJECTION_PARAMS,
@@ -21,7 +21,7 @@ import {
   type ProjectionState,
   type ProvisionalLayout,
   type TableState,
-} from "./model";
+} from "../domain/model";
 
 export type Listener<S> = (state: Readonly<S>, previous: Readonly<S>) => void;
 
