@@ -43,7 +43,7 @@ import { mountDistances } from "./views/distances";
 import { mountHeatmap } from "./views/heatmap";
 import { mountInputView } from "./views/input";
 import { mountOverview } from "./views/overview";
-import { mountProjection } from "./views/projection";
+import { mountProjection } from "./views/projection/index";
 import { mountSequenceTable } from "./views/table";
 
 export { PLAY_DWELL_MS } from "./controllers/player";

@@ -233,6 +233,19 @@ export function selectSequences(
 }
 
 /**
+ * A click on a point of sequence `sequence`: selects that sequence alone
+ * (kept as is when already selected) and focuses it; with `toggle`
+ * (ctrl/cmd), adds or removes it, focusing it when added, else the first.
+ */
+export function clickSequence(state: Readonly<AppState>, sequence: number, toggle: boolean): Pick<AppState, "selected" | "focus"> {
+  if (!toggle) return { selected: state.selected.includes(sequence) ? state.selected : [sequence], focus: sequence };
+  const selected = state.selected.includes(sequence)
+    ? state.selected.filter((x) => x !== sequence)
+    : [...state.selected, sequence].sort((a, b) => a - b);
+  return { selected, focus: selected.includes(sequence) ? sequence : (selected[0] ?? null) };
+}
+
+/**
  * Brushing points (box, lasso): `brushed` = the points (ascending, unique,
  * inside the checkpoint), `selected` = their sequences; the focus is kept if
  * among them, else the first. An empty brush clears `brushed` and keeps the
