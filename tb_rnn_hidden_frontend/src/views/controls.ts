@@ -3,7 +3,9 @@ import { h, setChildren } from "../ui/dom";
 import { canRetry, controlsStatusText, projectionKey } from "../domain/layout_state";
 import {
   IDLE_PROJECTION,
+  DEFAULT_PROJECTION_PARAMS,
   METHODS,
+  METRICS,
   METHOD_LABELS,
   PROJECTION_FIELDS,
   fitNotes,
@@ -227,7 +229,7 @@ function mountProjectionControls(store: Store<AppState>): HTMLElement {
     const params: ProjectionParams = { ...store.get().params, method: shownMethod() };
     for (const { field, input } of controls) {
       if (field.name === "align") params.align = (input as HTMLInputElement).checked ? "neighbor" : "none";
-      else if (field.name === "metric") params.metric = input.value === "cosine" ? "cosine" : "euclidean";
+      else if (field.name === "metric") params.metric = METRICS.find((m) => m === input.value) ?? DEFAULT_PROJECTION_PARAMS.metric;
       else {
         const value = (input as HTMLInputElement).valueAsNumber;
         params[field.name] = Number.isFinite(value) ? value : Number.NaN;
