@@ -11,10 +11,13 @@
  * fetched ahead (`prefetch`), is drawn with its data, without a stale frame.
  * Retry and cancel arrive as `state.projectionAction`, written by the controls.
  */
-import { ApiError, getArray, getJson, postJson, type ProjectionStatus } from "../api/http";
+import { ApiError, describeError } from "../api/http";
+import { cancelProjection, fetchProjectionPoints, fetchProjectionStatus, fetchProvisionalLayout } from "../api/routes";
+import type { ProjectionStatus } from "../api/types";
 import { checkShape } from "../domain/data";
 import { checkpointKey, projectionKey, requestKey, sentParams } from "../domain/layout_state";
 import {
+  DEFAULT_PROJECTION_PARAMS,
   IDLE_PROJECTION,
   PROJECTION_FIELDS,
   appliesTo,
@@ -33,12 +36,6 @@ const PREFETCH_POLL_MS = 1_000;
 const CACHED_LAYOUTS = 12;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-export function describeError(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
-  if (err instanceof Error) return `Unexpected error: ${err.message}`;
-  return `Unexpected error: ${String(err)}`;
-}
 
 /** A request that failed in transit (unreachable, 5xx, a race with the job) may succeed again; a 4xx may not. */
 function retryableError(err: unknown): boolean {
@@ -114,18 +111,16 @@ export function createProjectionClient(store: Store<AppState>, infoReady: Promis
   let run = 0; // the current `project()` call; older ones stop at their next await
 
   const points = async (query: Record<string, string | number>, numPoints: number): Promise<Float32Array> => {
-    const array = await getArray("projection/points", query);
+    const array = await fetchProjectionPoints(query);
     checkShape("projection/points", array.shape, [numPoints, 2]);
-    if (!(array.data instanceof Float32Array)) throw new ApiError(`"projection/points" sent ${array.dtype}, expected float32.`, 200);
     return array.data;
   };
 
   /** The checkpoint's provisional layout, or null if the server could not give one (the projection goes on). */
   const provisional = async (data: CheckpointData, query: Record<string, string | number>): Promise<ProvisionalLayout | null> => {
     try {
-      const array = await getArray("projection/provisional", { run: query["run"] ?? "", tag: query["tag"] ?? "", step: data.step, metric: query["metric"] ?? "euclidean" });
+      const array = await fetchProvisionalLayout({ run: query["run"] ?? "", tag: query["tag"] ?? "", step: data.step, metric: query["metric"] ?? DEFAULT_PROJECTION_PARAMS.metric });
       checkShape("projection/provisional", array.shape, [data.pointSequence.length, 2]);
-      if (!(array.data instanceof Float32Array)) return null;
       return { key: data.key, step: data.step, coords: array.data };
     } catch (err) {
       console.warn("rnn_hidden: no provisional layout:", describeError(err));
@@ -164,7 +159,7 @@ export function createProjectionClient(store: Store<AppState>, infoReady: Promis
     try {
       let first = true;
       for (;;) {
-        const status = await getJson<ProjectionStatus>("projection", first && retry ? { ...query, retry: 1 } : query);
+        const status = await fetchProjectionStatus(query, first && retry);
         if (current !== run) return;
         if (first && pending !== null && status.state !== "done") void showProvisional(pending, key);
         first = false;
@@ -207,7 +202,7 @@ export function createProjectionClient(store: Store<AppState>, infoReady: Promis
     const current = ++run;
     const key = projectionKey(state);
     try {
-      const status = await postJson<ProjectionStatus>("projection/cancel", projectionQuery(selectionOf(state), sentParams(state)));
+      const status = await cancelProjection(projectionQuery(selectionOf(state), sentParams(state)));
       if (current !== run) return;
       store.set({ projection: { ...projectionFrom(status, key, state.data.key, state.data.step, sentParams(state)), state: "cancelled" } });
     } catch (err) {
@@ -230,7 +225,7 @@ export function createProjectionClient(store: Store<AppState>, infoReady: Promis
     const query = projectionQuery(selection, params);
     while (keepGoing()) {
       try {
-        const status = await getJson<ProjectionStatus>("projection", query);
+        const status = await fetchProjectionStatus(query);
         if (status.state === "done") {
           const coords = await points(query, numPoints);
           const checkpoint = checkpointKey(selection.run, selection.tag, selection.step);
@@ -249,4 +244,15 @@ export function createProjectionClient(store: Store<AppState>, infoReady: Promis
     state.data === null ? null : layouts.get(projectionKey(state), state.data.pointSequence.length);
 
   return { project, cached: cachedOf, prefetch, stop: () => void run++ };
+}
+
+/**
+ * Re-projection with the form's new parameters (or the form's alignment
+ * again after Play), for the checkpoint shown.
+ */
+export function followParams(store: Store<AppState>, client: ProjectionClient): void {
+  store.subscribe((state, previous) => {
+    const changed = state.params !== previous.params || (previous.playAligned && !state.playAligned && state.data === previous.data);
+    if (changed && state.data !== null) void client.project();
+  });
 }

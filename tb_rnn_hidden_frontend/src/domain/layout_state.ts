@@ -10,7 +10,7 @@
  * was made (method, parameters, iterations run, alignment, quality) and what
  * is computing. Pure, so Node tests cover every case.
  */
-import type { LayoutInfo } from "../api/http";
+import type { LayoutInfo } from "../api/types";
 import {
   DEFAULT_PROJECTION_PARAMS,
   METHOD_LABELS,

@@ -6,7 +6,7 @@
  * other: they write to the store and re-render from it, so new views
  * (heatmaps, projections, ...) only need to subscribe.
  */
-import type { InfoResponse, TagsResponse } from "../api/http";
+import type { InfoResponse, TagsResponse } from "../api/types";
 import {
   DEFAULT_DISPLAY,
   DEFAULT_PROJECTION_PARAMS,
@@ -121,7 +121,23 @@ export interface AppState extends Selection, LinkState {
    * parameters, so that the layout Play ended on stays the one shown.
    */
   playAligned: boolean;
+  /** How the backend requests behind the page fare (controllers write it; the page shell shows it). */
+  requests: RequestStatus;
 }
+
+/** What the `tags` poller and the checkpoint loader report, for `#message` and `#views`. */
+export interface RequestStatus {
+  /** Some `tags` listing has arrived. */
+  readonly tagsLoaded: boolean;
+  /** Why the last `tags` request failed, or null. */
+  readonly tagsError: string | null;
+  /** Why the shown checkpoint failed to load, or null. */
+  readonly checkpointError: string | null;
+  /** A checkpoint's arrays are being fetched. */
+  readonly checkpointBusy: boolean;
+}
+
+export const INITIAL_REQUESTS: RequestStatus = { tagsLoaded: false, tagsError: null, checkpointError: null, checkpointBusy: false };
 
 /** Before the first `tags` response: nothing listed, nothing selected. */
 export const INITIAL_STATE: AppState = {
@@ -139,6 +155,7 @@ export const INITIAL_STATE: AppState = {
   table: DEFAULT_TABLE,
   playing: false,
   playAligned: false,
+  requests: INITIAL_REQUESTS,
 };
 
 /** Structural equality of JSON values (object key order does not matter). */
