@@ -10,9 +10,9 @@
  */
 import { h, setChildren, sharpContext } from "../ui/dom";
 import { histogram, keyedRange } from "../domain/panel_model";
-import { hoverPoint, setDistanceRange, type AppState, type Store } from "../state/store";
+import { setDistanceRange, type AppState, type Store } from "../state/store";
 import { addStyles, themeColor } from "../ui/styles";
-import { hideTooltip, pointTooltipLines, showTooltip } from "../ui/tooltip";
+import { bindPointHover } from "../ui/hover";
 
 const BINS = 40;
 const BAR_AREA = 90;
@@ -131,17 +131,15 @@ export function mountDistances(parent: HTMLElement, store: Store<AppState>): voi
   };
 
   // Hover linking from the bars.
-  bars.addEventListener("pointerover", (event) => {
-    const bar = (event.target as Element).closest(".dist-bar") as HTMLElement | null;
-    const data = store.get().data;
-    if (!bar || data === null || barStart < 0) return;
-    const point = barStart + Number(bar.dataset["step"]);
-    store.set(hoverPoint(store.get(), point));
-    showTooltip(event.clientX, event.clientY, [...pointTooltipLines(data, point), `distance from step ${Number(bar.dataset["step"]) - 1}: ${bar.dataset["distance"]}`]);
-  });
-  bars.addEventListener("pointerleave", () => {
-    hideTooltip();
-    if (store.get().hover !== null) store.set({ hover: null });
+  bindPointHover(store, bars, {
+    on: "pointerover",
+    hitAt: (event) => {
+      const bar = (event.target as Element).closest(".dist-bar") as HTMLElement | null;
+      const data = store.get().data;
+      if (!bar || data === null || barStart < 0) return null;
+      const step = Number(bar.dataset["step"]);
+      return { point: barStart + step, data, extra: [`distance from step ${step - 1}: ${bar.dataset["distance"]}`] };
+    },
   });
 
   // Range brush on the distribution.

@@ -14,9 +14,9 @@
  */
 import { sequentialColor } from "../ui/colors";
 import { h, sharpContext } from "../ui/dom";
-import { hoverPoint, type AppState, type Store } from "../state/store";
+import type { AppState, Store } from "../state/store";
 import { addStyles, themeColor } from "../ui/styles";
-import { hideTooltip, pointTooltipLines, showTooltip } from "../ui/tooltip";
+import { bindPointHover } from "../ui/hover";
 
 const ROW_HEIGHT = 16;
 const LABEL_WIDTH = 72;
@@ -184,24 +184,20 @@ export function mountHeatmap(parent: HTMLElement, store: Store<AppState>): void 
   };
 
   let ownHover = false; // the last hover came from this view (no scrolling under the pointer)
-  canvas.addEventListener("pointermove", (event) => {
-    const g = geometry();
-    if (g === null) return;
-    const t = stepAt(event, g);
-    if (t < 0) {
-      hideTooltip();
-      if (store.get().hover !== null) store.set({ hover: null });
-      return;
-    }
-    const point = g.start + t;
-    ownHover = true;
-    if (store.get().hover !== point) store.set(hoverPoint(store.get(), point));
-    showTooltip(event.clientX, event.clientY, pointTooltipLines(g.data, point));
-  });
-  canvas.addEventListener("pointerleave", () => {
-    hideTooltip();
-    ownHover = false;
-    if (store.get().hover !== null) store.set({ hover: null });
+  bindPointHover(store, canvas, {
+    on: "pointermove",
+    clearOutside: true,
+    hitAt: (event) => {
+      const g = geometry();
+      const t = g === null ? -1 : stepAt(event, g);
+      return g === null || t < 0 ? null : { point: g.start + t, data: g.data };
+    },
+    hovered: () => {
+      ownHover = true;
+    },
+    left: () => {
+      ownHover = false;
+    },
   });
   scroller.addEventListener("scroll", () => draw(), { passive: true });
   new ResizeObserver(() => draw()).observe(root);

@@ -7,9 +7,9 @@
 import { classColor, confidenceColor } from "../ui/colors";
 import { h, setChildren } from "../ui/dom";
 import type { CheckpointData } from "../domain/model";
-import { hoverPoint, type AppState, type Store } from "../state/store";
+import type { AppState, Store } from "../state/store";
 import { addStyles } from "../ui/styles";
-import { hideTooltip, pointTooltipLines, showTooltip } from "../ui/tooltip";
+import { bindPointHover } from "../ui/hover";
 
 const CSS = `
 #input-tokens { line-height: 1.9; max-height: 220px; overflow: auto; overflow-wrap: break-word; }
@@ -86,17 +86,14 @@ export function mountInputView(parent: HTMLElement, store: Store<AppState>): voi
     });
   };
 
-  tokens.addEventListener("pointerover", (event) => {
-    const span = (event.target as Element).closest(".token") as HTMLElement | null;
-    const data = store.get().data;
-    if (!span || data === null || shownStart < 0) return;
-    const point = shownStart + Number(span.dataset["step"]);
-    store.set(hoverPoint(store.get(), point));
-    showTooltip(event.clientX, event.clientY, pointTooltipLines(data, point));
-  });
-  tokens.addEventListener("pointerleave", () => {
-    hideTooltip();
-    if (store.get().hover !== null) store.set({ hover: null });
+  bindPointHover(store, tokens, {
+    on: "pointerover",
+    hitAt: (event) => {
+      const span = (event.target as Element).closest(".token") as HTMLElement | null;
+      const data = store.get().data;
+      if (!span || data === null || shownStart < 0) return null;
+      return { point: shownStart + Number(span.dataset["step"]), data };
+    },
   });
 
   store.subscribe((state, previous) => {
