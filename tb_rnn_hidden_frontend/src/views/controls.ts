@@ -16,6 +16,7 @@ import {
   type ProjectionMethod,
   type ProjectionParams,
 } from "../domain/model";
+import { applyParams, cancelProjection, retryProjection, togglePlay } from "../state/actions";
 import { stepsOf, withSelection, type AppState, type Store } from "../state/store";
 
 function formatWallTime(seconds: number | undefined): string {
@@ -88,17 +89,7 @@ export function mountControls(parent: HTMLElement, store: Store<AppState>): void
     description,
     mountProjectionControls(store),
   );
-  play.addEventListener("click", () => {
-    const state = store.get();
-    const steps = stepsOf(state);
-    if (state.playing) {
-      store.set({ playing: false });
-      return;
-    }
-    // From the start when at the last checkpoint, else from here.
-    const atEnd = state.step === steps[steps.length - 1];
-    store.set({ playing: true, playAligned: true, ...(atEnd && steps[0] !== undefined ? { step: steps[0] } : {}) });
-  });
+  play.addEventListener("click", () => store.set(togglePlay(store.get())));
 
   runSelect.addEventListener("change", () => {
     store.set(withSelection(store.get(), { run: runSelect.value }));
@@ -252,13 +243,10 @@ function mountProjectionControls(store: Store<AppState>): HTMLElement {
     invalid.hidden = problems.length === 0;
     invalid.textContent = problems.join("; ");
     if (problems.length > 0) return;
-    // Applied parameters are the ones sent from now on, also after Play.
-    if (JSON.stringify(next) !== JSON.stringify(store.get().params)) store.set({ params: next, playAligned: false });
-    else if (store.get().playAligned && !store.get().playing && next.align !== "neighbor") store.set({ playAligned: false });
-    else store.set({ projectionAction: { kind: "retry" } });
+    store.set(applyParams(store.get(), next));
   });
-  cancel.addEventListener("click", () => store.set({ projectionAction: { kind: "cancel" } }));
-  retry.addEventListener("click", () => store.set({ projectionAction: { kind: "retry" } }));
+  cancel.addEventListener("click", () => store.set(cancelProjection()));
+  retry.addEventListener("click", () => store.set(retryProjection()));
 
   const update = (state: Readonly<AppState>, previous?: Readonly<AppState>) => {
     if (previous === undefined || state.info !== previous.info || state.params !== previous.params) {
