@@ -19,7 +19,8 @@ import { createProjectionClient, followParams } from "./controllers/projection_j
 import { loadServerInfo } from "./controllers/server_info";
 import { startTagsPoller } from "./controllers/tags_poller";
 import { syncUrl } from "./controllers/url_sync";
-import { createStore, INITIAL_STATE, type AppState } from "./state/store";
+import { createStore } from "./state/store";
+import { INITIAL_STATE, type AppState } from "./state/app_state";
 import { readUrlState } from "./state/url_state";
 import { injectStyles } from "./ui/styles";
 import { followTheme } from "./ui/theme";

@@ -16,7 +16,8 @@ import { fetchDistances, fetchProbabilities, fetchSequences, fetchTokens } from 
 import { asFloat32, checkShape, decodeCheckpoint } from "../domain/data";
 import { checkpointKey } from "../domain/layout_state";
 import type { CheckpointData } from "../domain/model";
-import { sameSelection, selectionOf, withCheckpointData, type AppState, type RequestStatus, type Selection, type Store } from "../state/store";
+import { sameSelection, selectionOf, withCheckpointData, type AppState, type RequestStatus, type Selection } from "../state/app_state";
+import type { Store } from "../state/store";
 import type { ProjectionClient } from "./projection_jobs";
 
 /** Delay before fetching a checkpoint, so dragging the slider does not flood the server. */

@@ -10,7 +10,8 @@
  */
 import { projectionKey, sentParams } from "../domain/layout_state";
 import type { ProjectionClient } from "./projection_jobs";
-import { selectionOf, stepsOf, type AppState, type Store } from "../state/store";
+import { selectionOf, stepsOf, type AppState } from "../state/app_state";
+import type { Store } from "../state/store";
 
 /** While playing, how long each checkpoint stays on screen once its projection is shown. */
 export const PLAY_DWELL_MS = 1_500;

@@ -26,7 +26,8 @@ import {
   type ProjectionState,
   type ProvisionalLayout,
 } from "../domain/model";
-import { selectionOf, type AppState, type Selection, type Store } from "../state/store";
+import { selectionOf, type AppState, type Selection } from "../state/app_state";
+import type { Store } from "../state/store";
 
 /** How often a queued or running projection job is polled. */
 const PROJECTION_POLL_MS = 400;

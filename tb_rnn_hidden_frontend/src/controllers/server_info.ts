@@ -7,7 +7,8 @@ import { fetchInfo } from "../api/routes";
 import type { InfoResponse } from "../api/types";
 import { unavailableMethodNotice } from "../domain/layout_state";
 import { DEFAULT_PROJECTION_PARAMS, METHODS, type ProjectionParams } from "../domain/model";
-import type { AppState, Store } from "../state/store";
+import type { AppState } from "../state/app_state";
+import type { Store } from "../state/store";
 import { describeError } from "../api/http";
 import { TAGS_TIMEOUT_MS } from "./tags_poller";
 

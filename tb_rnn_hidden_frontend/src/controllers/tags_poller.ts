@@ -5,7 +5,8 @@
  * reported in `state.requests` and the view stays as it was.
  */
 import { fetchTags } from "../api/routes";
-import { withTags, type AppState, type Store } from "../state/store";
+import { withTags, type AppState } from "../state/app_state";
+import type { Store } from "../state/store";
 import { startPolling, type Poller } from "./poll";
 import { describeError } from "../api/http";
 

@@ -7,7 +7,8 @@
  */
 import { sharedLayoutNotice, shownLayoutCode } from "../domain/layout_state";
 import { DEFAULT_DISPLAY, DEFAULT_PROJECTION_PARAMS, type ProjectionParams } from "../domain/model";
-import { jsonEqual, sameSelection, selectionOf, withSelection, type AppState, type Selection, type Store } from "../state/store";
+import { jsonEqual, sameSelection, selectionOf, withSelection, type AppState, type Selection } from "../state/app_state";
+import type { Store } from "../state/store";
 import { watchUrlState, writeUrlState, type UrlState } from "../state/url_state";
 import { repairMethod } from "./server_info";
 

@@ -4,7 +4,7 @@
  * events between views and controllers).
  */
 import type { ProjectionParams } from "../domain/model";
-import { stepsOf, type AppState } from "./store";
+import { stepsOf, type AppState } from "./app_state";
 
 /** Retry the projection job (a new object each time, so that a second click is a second request). */
 export function retryProjection(): Pick<AppState, "projectionAction"> {

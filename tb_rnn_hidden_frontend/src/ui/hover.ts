@@ -4,7 +4,9 @@
  * marks it) and the page's tooltip describes it; leaving clears both.
  */
 import type { CheckpointData } from "../domain/model";
-import { hoverPoint, type AppState, type Store } from "../state/store";
+import { hoverPoint } from "../state/selection";
+import type { AppState } from "../state/app_state";
+import type { Store } from "../state/store";
 import { hideTooltip, pointTooltipLines, showTooltip } from "./tooltip";
 
 /** A point under the pointer, the checkpoint it belongs to, and lines the tooltip adds for this view. */

@@ -17,7 +17,8 @@ import {
   type ProjectionParams,
 } from "../domain/model";
 import { applyParams, cancelProjection, retryProjection, togglePlay } from "../state/actions";
-import { stepsOf, withSelection, type AppState, type Store } from "../state/store";
+import { stepsOf, withSelection, type AppState } from "../state/app_state";
+import type { Store } from "../state/store";
 
 function formatWallTime(seconds: number | undefined): string {
   if (seconds === undefined || !Number.isFinite(seconds)) return "";

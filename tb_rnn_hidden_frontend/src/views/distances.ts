@@ -10,7 +10,9 @@
  */
 import { h, setChildren, sharpContext } from "../ui/dom";
 import { histogram, keyedRange } from "../domain/panel_model";
-import { setDistanceRange, type AppState, type Store } from "../state/store";
+import { setDistanceRange } from "../state/selection";
+import type { AppState } from "../state/app_state";
+import type { Store } from "../state/store";
 import { addStyles, themeColor } from "../ui/styles";
 import { bindPointHover } from "../ui/hover";
 

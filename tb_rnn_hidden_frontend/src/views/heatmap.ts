@@ -14,7 +14,8 @@
  */
 import { sequentialColor } from "../ui/colors";
 import { h, sharpContext } from "../ui/dom";
-import type { AppState, Store } from "../state/store";
+import type { AppState } from "../state/app_state";
+import type { Store } from "../state/store";
 import { addStyles, themeColor } from "../ui/styles";
 import { bindPointHover } from "../ui/hover";
 

@@ -7,7 +7,8 @@
 import { classColor, confidenceColor } from "../ui/colors";
 import { h, setChildren } from "../ui/dom";
 import type { CheckpointData } from "../domain/model";
-import type { AppState, Store } from "../state/store";
+import type { AppState } from "../state/app_state";
+import type { Store } from "../state/store";
 import { addStyles } from "../ui/styles";
 import { bindPointHover } from "../ui/hover";
 

@@ -2,7 +2,9 @@
 import { classColor, CORRECT_COLOR } from "../ui/colors";
 import { h, setChildren } from "../ui/dom";
 import { classCounts } from "../domain/panel_model";
-import { selectSequences, type AppState, type Store } from "../state/store";
+import { selectSequences } from "../state/selection";
+import type { AppState } from "../state/app_state";
+import type { Store } from "../state/store";
 import { addStyles } from "../ui/styles";
 
 const CSS = `

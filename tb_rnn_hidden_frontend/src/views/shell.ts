@@ -4,7 +4,8 @@
  * of panels in `#views`, which shows while a checkpoint's data is in the
  * store and is `aria-busy` while one loads.
  */
-import type { AppState, Store } from "../state/store";
+import type { AppState } from "../state/app_state";
+import type { Store } from "../state/store";
 import { h } from "../ui/dom";
 
 export const EMPTY_MESSAGE =

@@ -6,7 +6,9 @@
 import { h, setChildren } from "../ui/dom";
 import type { SortKey } from "../domain/model";
 import { isCorrect, sequenceText, tableRows } from "../domain/panel_model";
-import { selectSequences, type AppState, type Store } from "../state/store";
+import { selectSequences } from "../state/selection";
+import type { AppState } from "../state/app_state";
+import type { Store } from "../state/store";
 import { addStyles } from "../ui/styles";
 
 const ROW_HEIGHT = 24;

@@ -19,7 +19,7 @@ import {
 } from "../../domain/layout_state";
 import type { ProjectionParams } from "../../domain/model";
 import { buildGrid, easeInOut, lerpCoords, matchSpread } from "../../domain/projection_geometry";
-import type { AppState } from "../../state/store";
+import type { AppState } from "../../state/app_state";
 import { fit, type ProjectionView } from "./context";
 import { drawOverlay } from "./overlays";
 import { drawPoints } from "./points";

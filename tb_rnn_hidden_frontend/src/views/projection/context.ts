@@ -12,7 +12,8 @@
 import type { LayoutChoice } from "../../domain/layout_state";
 import type { CheckpointData } from "../../domain/model";
 import { fitTransform, dataBounds, type PointGrid, type ViewTransform } from "../../domain/projection_geometry";
-import type { AppState, Store } from "../../state/store";
+import type { AppState } from "../../state/app_state";
+import type { Store } from "../../state/store";
 import type { CanvasTheme } from "../../ui/theme";
 import type { ProjectionElements } from "./elements";
 

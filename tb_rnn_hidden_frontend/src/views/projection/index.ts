@@ -37,7 +37,8 @@
  * Timing, `detail` {kind, step, checkpoint, code}).
  */
 import { panBy } from "../../domain/projection_geometry";
-import type { AppState, Store } from "../../state/store";
+import type { AppState } from "../../state/app_state";
+import type { Store } from "../../state/store";
 import { readCanvasTheme } from "../../ui/theme";
 import { hideTooltip } from "../../ui/tooltip";
 import { adopt, decide, dropLayout, flush, invalidate } from "./animation";

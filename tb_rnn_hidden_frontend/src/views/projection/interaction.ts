@@ -10,7 +10,7 @@
  * points and trajectories redrawn).
  */
 import { nearestPoint, panBy, pointsInBox, pointsInPolygon, toData, zoomAt } from "../../domain/projection_geometry";
-import { brushPoints, clickSequence } from "../../state/store";
+import { brushPoints, clickSequence } from "../../state/selection";
 import { hideTooltip, pointTooltipLines, showTooltip } from "../../ui/tooltip";
 import { interactive, pointRadius, publishTransform, type Drag, type ProjectionView, type Tool } from "./context";
 

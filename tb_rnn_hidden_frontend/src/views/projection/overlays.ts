@@ -15,7 +15,7 @@ import {
   sentParams,
 } from "../../domain/layout_state";
 import { IDLE_PROJECTION } from "../../domain/model";
-import type { AppState } from "../../state/store";
+import type { AppState } from "../../state/app_state";
 import { CORRECT_COLOR, WRONG_COLOR, classColor, rgbCss, sequentialColor } from "../../ui/colors";
 import { h, setChildren } from "../../ui/dom";
 import { interactive, pointCount, trajectorySequences, type Drag, type ProjectionView } from "./context";
