@@ -106,7 +106,7 @@ export interface ProjectionClient {
   prefetch(selection: Selection, params: ProjectionParams, numPoints: number, keepGoing: () => boolean): Promise<void>;
 }
 
-/** `info` gates requests: a method the server does not offer is replaced first (index.ts). */
+/** `info` gates requests: a method the server does not offer is replaced first (server_info.ts). */
 export function createProjectionClient(store: Store<AppState>, infoReady: Promise<void>): ProjectionClient {
   const layouts = new LayoutCache();
   let run = 0; // the current `project()` call; older ones stop at their next await

@@ -71,7 +71,7 @@ export interface AppState extends Selection, LinkState {
   projection: ProjectionState;
   /** The shown checkpoint's provisional layout, while its projection computes (or null). */
   provisional: ProvisionalLayout | null;
-  /** The last retry or cancel asked for by the controls; index.ts carries it out. */
+  /** The last retry or cancel asked for by the controls (state/actions.ts); the projection jobs carry it out. */
   projectionAction: ProjectionAction | null;
   /** What the opened link asked for that this server does not show as such (said in the projection panel). */
   linkNotices: readonly string[];

@@ -98,7 +98,7 @@ export function mountControls(parent: HTMLElement, store: Store<AppState>): void
   tagSelect.addEventListener("change", () => {
     store.set(withSelection(store.get(), { tag: tagSelect.value }));
   });
-  // `input` fires while dragging; index.ts debounces the resulting fetches.
+  // `input` fires while dragging; the checkpoint loader debounces the resulting fetches.
   slider.addEventListener("input", () => {
     const step = stepsOf(store.get())[slider.valueAsNumber];
     if (step !== undefined) store.set({ step });
@@ -189,7 +189,7 @@ function applyRange(control: FieldControl): void {
  * The projection's method and parameters (applied with "Project", so typing
  * does not start jobs), each method with only its own fields, and the job's
  * progress and result while the server computes it. Retry and cancel are
- * written to the store (`projectionAction`), which index.ts carries out.
+ * written to the store (`projectionAction`), which the projection jobs carry out.
  */
 function mountProjectionControls(store: Store<AppState>): HTMLElement {
   const method = h("select", { id: "projection-method", "data-testid": "projection-method" });
