@@ -37,7 +37,7 @@ test("methods, labels, fields, defaults and choices come from the JSON", () => {
   for (const field of PROJECTION_FIELDS) {
     const p = param(field.name);
     assert.deepEqual(
-      [field.label, field.kind, field.methods, field.min, field.max, field.step, field.choices, field.help],
+      [field.label, field.kind, field.methods, field.low, field.high, field.step, field.choices, field.help],
       [p.label, p.kind, p.methods, p.low, p.high, p.step, p.choices, p.help],
       field.name,
     );

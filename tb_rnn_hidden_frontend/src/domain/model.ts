@@ -74,35 +74,19 @@ export type ParamName = Exclude<keyof ProjectionParams, "method">;
 
 /**
  * One field of the projection form, its URL key (`p_<name>`) and its query
- * parameter. Ranges, help and the methods it applies to are the server's
- * (`/info`, merged in by `withServerSpecs`) once known; before `/info`
- * answers, the same values from projection_params.json.
+ * parameter: the JSON's definition, its name and methods narrowed to the
+ * tab's types (`low`/`high` the range, `step` the form's input step). Ranges,
+ * help and the methods it applies to are the server's (`/info`, merged in by
+ * `withServerSpecs`) once known; before `/info` answers, the JSON's.
  */
-export interface ParamField {
+export interface ParamField extends ParamDefinition {
   readonly name: ParamName;
-  readonly label: string;
-  readonly kind: "number" | "integer" | "choice";
   readonly methods: readonly ProjectionMethod[];
-  readonly min?: number;
-  readonly max?: number;
-  /** The form's input step (numbers). */
-  readonly step?: number;
-  readonly choices?: readonly string[];
-  readonly help: string;
 }
 
+/** The form field of a parameter's JSON definition (methods the tab does not know are dropped). */
 function fieldOf(p: ParamDefinition): ParamField {
-  return {
-    name: p.name as ParamName,
-    label: p.label,
-    kind: p.kind,
-    methods: p.methods.filter(isMethod),
-    ...(p.low !== undefined ? { min: p.low } : {}),
-    ...(p.high !== undefined ? { max: p.high } : {}),
-    ...(p.step !== undefined ? { step: p.step } : {}),
-    ...(p.choices !== undefined ? { choices: p.choices } : {}),
-    help: p.help,
-  };
+  return { ...p, name: p.name as ParamName, methods: p.methods.filter(isMethod) };
 }
 
 /**
@@ -200,8 +184,8 @@ export function invalidParams(params: ProjectionParams, fields: readonly ParamFi
       continue;
     }
     const number = Number(value);
-    const low = field.min ?? -Infinity;
-    const high = field.max ?? Infinity;
+    const low = field.low ?? -Infinity;
+    const high = field.high ?? Infinity;
     if (!Number.isFinite(number) || number < low || number > high || (field.kind === "integer" && !Number.isInteger(number))) {
       const what = field.kind === "integer" ? "an integer" : "a number";
       messages.push(`${field.label} must be ${what} from ${low} to ${high}`);
@@ -225,8 +209,8 @@ export function withServerSpecs(
     return {
       ...field,
       ...(methods !== undefined && methods.length > 0 ? { methods } : {}),
-      ...(typeof spec.min === "number" ? { min: spec.min } : {}),
-      ...(typeof spec.max === "number" ? { max: spec.max } : {}),
+      ...(typeof spec.min === "number" ? { low: spec.min } : {}),
+      ...(typeof spec.max === "number" ? { high: spec.max } : {}),
       ...(spec.choices !== undefined && spec.choices.length > 0 ? { choices: spec.choices } : {}),
       ...(spec.help ? { help: spec.help } : {}),
     };

@@ -70,7 +70,7 @@ function fieldValue(field: (typeof PROJECTION_FIELDS)[number], text: string | un
   if (!/^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(text)) return undefined;
   const value = Number(text);
   if (field.kind === "integer" && !Number.isInteger(value)) return undefined;
-  if (value < (field.min ?? -Infinity) || value > (field.max ?? Infinity)) return undefined;
+  if (value < (field.low ?? -Infinity) || value > (field.high ?? Infinity)) return undefined;
   return value;
 }
 

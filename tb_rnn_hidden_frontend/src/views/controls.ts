@@ -181,8 +181,8 @@ function applyRange(control: FieldControl): void {
   const { field, input } = control;
   control.wrap.title = field.help;
   if (!(input instanceof HTMLInputElement) || input.type !== "number") return;
-  if (field.min !== undefined) input.min = String(field.min);
-  if (field.max !== undefined) input.max = String(field.max);
+  if (field.low !== undefined) input.min = String(field.low);
+  if (field.high !== undefined) input.max = String(field.high);
 }
 
 /**
