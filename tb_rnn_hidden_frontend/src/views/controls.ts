@@ -1,5 +1,5 @@
 /** Run / layer selectors and the checkpoint slider. */
-import { h, setChildren } from "../ui/dom";
+import { h, options, setChildren } from "../ui/dom";
 import { canRetry, controlsStatusText, projectionKey } from "../domain/layout_state";
 import {
   IDLE_PROJECTION,
@@ -52,7 +52,7 @@ function setOptions(select: HTMLSelectElement, choices: Choice[]): void {
     current.length === choices.length &&
     current.every((option, i) => option.value === choices[i]?.value && option.text === choices[i]?.label);
   if (same) return;
-  setChildren(select, ...choices.map(({ value, label }) => h("option", { value }, label)));
+  setChildren(select, ...options(choices.map(({ value, label }) => [value, label])));
 }
 
 /**
@@ -168,7 +168,7 @@ function fieldControl(field: ParamField): FieldControl {
     return { field, wrap, input };
   }
   if (field.kind === "choice") {
-    input = h("select", { id }, ...(field.choices ?? []).map((choice) => h("option", { value: choice }, choice)));
+    input = h("select", { id }, ...options((field.choices ?? []).map((choice) => [choice, choice])));
   } else {
     input = h("input", { id, type: "number", step: field.step ?? (field.kind === "integer" ? 1 : "any") });
   }

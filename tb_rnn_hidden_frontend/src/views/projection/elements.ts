@@ -5,7 +5,7 @@
  * Ids and attributes are what the browser tests drive.
  */
 import type { ColorBy, DisplayOptions } from "../../domain/model";
-import { h } from "../../ui/dom";
+import { h, options } from "../../ui/dom";
 import { addStyles } from "../../ui/styles";
 import { fit, type ProjectionView, type Tool } from "./context";
 
@@ -59,29 +59,35 @@ export interface ProjectionElements {
   linkNotice: HTMLDivElement;
 }
 
-function select(id: string, label: string, options: [string, string][], title: string) {
-  const el = h("select", { id, "aria-label": label, title });
-  for (const [value, text] of options) el.appendChild(h("option", { value }, text));
-  return { el, wrap: h("label", {}, label, el) };
+/** The display selects: what each is, and its options as [value, text]. */
+const SELECTS = {
+  colorBy: { id: "projection-color-by", label: "Colour", title: "What the colour of a point shows",
+    options: [["prediction", "predicted class"], ["label", "true class"], ["time", "time step"], ["correct", "correct at step"]] },
+  thickness: { id: "projection-thickness", label: "Width", title: "Trajectory line width",
+    options: [["constant", "constant"], ["time", "by time"], ["distance", "by step distance"]] },
+  labels: { id: "projection-labels", label: "Labels", title: "Token labels on trajectories",
+    options: [["none", "none"], ["changes", "prediction changes"], ["jumps", "large jumps"]] },
+  fade: { id: "projection-fade", label: "Fade", title: "Dim the correctly or wrongly classified sequences",
+    options: [["none", "none"], ["correct", "correct sequences"], ["wrong", "wrong sequences"]] },
+  tool: { id: "projection-tool", label: "Drag", title: "What dragging in the plot does",
+    options: [["pan", "pan (shift: box)"], ["box", "box brush"], ["lasso", "lasso brush"]] },
+} as const;
+
+type SelectSpec = (typeof SELECTS)[keyof typeof SELECTS];
+
+/** A labelled `<select>` of `spec`. */
+function select(spec: SelectSpec) {
+  const el = h("select", { id: spec.id, "aria-label": spec.label, title: spec.title }, ...options(spec.options));
+  return { el, wrap: h("label", {}, spec.label, el) };
 }
 
 /** The row of display controls above the plot. */
 function createControls() {
-  const colorBy = select("projection-color-by", "Colour",
-    [["prediction", "predicted class"], ["label", "true class"], ["time", "time step"], ["correct", "correct at step"]],
-    "What the colour of a point shows");
-  const thickness = select("projection-thickness", "Width",
-    [["constant", "constant"], ["time", "by time"], ["distance", "by step distance"]],
-    "Trajectory line width");
-  const labels = select("projection-labels", "Labels",
-    [["none", "none"], ["changes", "prediction changes"], ["jumps", "large jumps"]],
-    "Token labels on trajectories");
-  const fade = select("projection-fade", "Fade",
-    [["none", "none"], ["correct", "correct sequences"], ["wrong", "wrong sequences"]],
-    "Dim the correctly or wrongly classified sequences");
-  const tool = select("projection-tool", "Drag",
-    [["pan", "pan (shift: box)"], ["box", "box brush"], ["lasso", "lasso brush"]],
-    "What dragging in the plot does");
+  const colorBy = select(SELECTS.colorBy);
+  const thickness = select(SELECTS.thickness);
+  const labels = select(SELECTS.labels);
+  const fade = select(SELECTS.fade);
+  const tool = select(SELECTS.tool);
   const gradient = h("input", { type: "checkbox", id: "projection-gradient" });
   const markers = h("input", { type: "checkbox", id: "projection-markers" });
   const resetButton = h("button", { type: "button", id: "projection-reset", title: "Fit all points" }, "Reset zoom");
