@@ -87,3 +87,19 @@ export function setDistanceRange(
 export function pointsOf(data: CheckpointData, sequence: number): [number, number] {
   return [data.offsets[sequence] ?? 0, data.offsets[sequence + 1] ?? 0];
 }
+
+/** The focused sequence of the shown checkpoint, with its points [start, end). */
+export interface FocusedSequence {
+  data: CheckpointData;
+  sequence: number;
+  start: number;
+  end: number;
+}
+
+/** The focused sequence, or null without a checkpoint or a focus inside it. */
+export function focusedSequence(state: Readonly<AppState>): FocusedSequence | null {
+  const data = state.data;
+  if (data === null || state.focus === null || state.focus >= data.meta.num_sequences) return null;
+  const [start, end] = pointsOf(data, state.focus);
+  return { data, sequence: state.focus, start, end };
+}

@@ -48,3 +48,28 @@ export function bindPointHover(store: Store<AppState>, target: HTMLElement, opti
     clear();
   });
 }
+
+/**
+ * Hover linking for the steps of the shown sequence drawn as elements
+ * (`selector`, each with `data-step`) inside `container`: the point is
+ * `start() + step`, where `start()` is the sequence's first point (-1 while
+ * none is shown); `extra` adds tooltip lines.
+ */
+export function bindStepHover(
+  store: Store<AppState>,
+  container: HTMLElement,
+  selector: string,
+  start: () => number,
+  extra?: (element: HTMLElement, step: number) => string[],
+): void {
+  bindPointHover(store, container, {
+    on: "pointerover",
+    hitAt: (event) => {
+      const element = (event.target as Element).closest(selector) as HTMLElement | null;
+      const data = store.get().data;
+      if (!element || data === null || start() < 0) return null;
+      const step = Number(element.dataset["step"]);
+      return { point: start() + step, data, ...(extra ? { extra: extra(element, step) } : {}) };
+    },
+  });
+}

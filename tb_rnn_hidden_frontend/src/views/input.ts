@@ -10,7 +10,8 @@ import type { CheckpointData } from "../domain/model";
 import type { AppState } from "../state/app_state";
 import type { Store } from "../state/store";
 import { addStyles } from "../ui/styles";
-import { bindPointHover } from "../ui/hover";
+import { bindStepHover } from "../ui/hover";
+import { focusedSequence } from "../state/selection";
 
 const CSS = `
 #input-tokens { line-height: 1.9; max-height: 220px; overflow: auto; overflow-wrap: break-word; }
@@ -43,18 +44,16 @@ export function mountInputView(parent: HTMLElement, store: Store<AppState>): voi
   let shownStart = -1;
 
   const render = (state: Readonly<AppState>) => {
-    const data = state.data;
     spans = [];
     shownStart = -1;
-    if (data === null || state.focus === null || state.focus >= data.meta.num_sequences) {
-      caption.textContent = data === null ? "" : "Select a sequence (table, confusion matrix or projection) to see its input.";
+    const focused = focusedSequence(state);
+    if (focused === null) {
+      caption.textContent = state.data === null ? "" : "Select a sequence (table, confusion matrix or projection) to see its input.";
       setChildren(tokens);
       setChildren(legendBox);
       return;
     }
-    const i = state.focus;
-    const start = data.offsets[i] as number;
-    const end = data.offsets[i + 1] as number;
+    const { data, sequence: i, start, end } = focused;
     shownStart = start;
     const flip = data.classNames.length > 0 ? (data.flipStep[i] ?? 0) : -1;
     const label = data.meta.labels?.[i];
@@ -87,15 +86,7 @@ export function mountInputView(parent: HTMLElement, store: Store<AppState>): voi
     });
   };
 
-  bindPointHover(store, tokens, {
-    on: "pointerover",
-    hitAt: (event) => {
-      const span = (event.target as Element).closest(".token") as HTMLElement | null;
-      const data = store.get().data;
-      if (!span || data === null || shownStart < 0) return null;
-      return { point: shownStart + Number(span.dataset["step"]), data };
-    },
-  });
+  bindStepHover(store, tokens, ".token", () => shownStart);
 
   store.subscribe((state, previous) => {
     if (state.data !== previous.data || state.focus !== previous.focus) render(state);
