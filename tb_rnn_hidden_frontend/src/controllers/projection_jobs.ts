@@ -106,145 +106,172 @@ export interface ProjectionClient {
   prefetch(selection: Selection, params: ProjectionParams, numPoints: number, keepGoing: () => boolean): Promise<void>;
 }
 
-/** `info` gates requests: a method the server does not offer is replaced first (server_info.ts). */
-export function createProjectionClient(store: Store<AppState>, infoReady: Promise<void>): ProjectionClient {
-  const layouts = new LayoutCache();
-  let run = 0; // the current `project()` call; older ones stop at their next await
+/** What the client's functions share: the store, the cache, and which `project()` call is current. */
+interface Jobs {
+  readonly store: Store<AppState>;
+  readonly infoReady: Promise<void>;
+  readonly layouts: LayoutCache;
+  /** The current `project()` call; older ones stop at their next await. */
+  run: number;
+}
 
-  const points = async (query: Record<string, string | number>, numPoints: number): Promise<Float32Array> => {
-    const array = await fetchProjectionPoints(query);
-    checkShape("projection/points", array.shape, [numPoints, 2]);
-    return array.data;
-  };
+/** One `project()` call's request: the checkpoint, its key, the parameters sent and the route query. */
+interface Request {
+  readonly current: number;
+  readonly data: CheckpointData;
+  readonly key: string;
+  readonly params: ProjectionParams;
+  readonly query: Record<string, string | number>;
+}
 
-  /** The checkpoint's provisional layout, or null if the server could not give one (the projection goes on). */
-  const provisional = async (data: CheckpointData, query: Record<string, string | number>): Promise<ProvisionalLayout | null> => {
-    try {
-      const array = await fetchProvisionalLayout({ run: query["run"] ?? "", tag: query["tag"] ?? "", step: data.step, metric: query["metric"] ?? DEFAULT_PROJECTION_PARAMS.metric });
-      checkShape("projection/provisional", array.shape, [data.pointSequence.length, 2]);
-      return { key: data.key, step: data.step, coords: array.data };
-    } catch (err) {
-      console.warn("rnn_hidden: no provisional layout:", describeError(err));
-      return null;
-    }
-  };
+async function points(query: Record<string, string | number>, numPoints: number): Promise<Float32Array> {
+  const array = await fetchProjectionPoints(query);
+  checkShape("projection/points", array.shape, [numPoints, 2]);
+  return array.data;
+}
 
-  /** Stores the provisional layout once it arrives, unless the checkpoint changed or its projection is done by then. */
-  const showProvisional = async (pending: Promise<ProvisionalLayout | null>, key: string) => {
-    const layout = await pending;
-    const state = store.get();
-    if (layout === null || state.data?.key !== layout.key) return;
-    if (state.projection.key === key && state.projection.state === "done") return;
-    store.set({ provisional: layout });
-  };
+/** The checkpoint's provisional layout, or null if the server could not give one (the projection goes on). */
+async function provisional(data: CheckpointData, query: Record<string, string | number>): Promise<ProvisionalLayout | null> {
+  try {
+    const array = await fetchProvisionalLayout({ run: query["run"] ?? "", tag: query["tag"] ?? "", step: data.step, metric: query["metric"] ?? DEFAULT_PROJECTION_PARAMS.metric });
+    checkShape("projection/provisional", array.shape, [data.pointSequence.length, 2]);
+    return { key: data.key, step: data.step, coords: array.data };
+  } catch (err) {
+    console.warn("rnn_hidden: no provisional layout:", describeError(err));
+    return null;
+  }
+}
 
-  const project = async (retry = false) => {
-    const current = ++run;
-    await infoReady;
-    if (current !== run) return;
-    const state = store.get();
-    const data = state.data;
-    if (data === null || state.step === null) return;
-    const params = sentParams(state);
-    const key = projectionKey(state);
-    const numPoints = data.pointSequence.length;
-    const cached = retry ? null : layouts.get(key, numPoints);
-    if (cached !== null) {
-      store.set({ projection: cached });
+/** Stores the provisional layout once it arrives, unless the checkpoint changed or its projection is done by then. */
+async function showProvisional(jobs: Jobs, pending: Promise<ProvisionalLayout | null>, key: string): Promise<void> {
+  const layout = await pending;
+  const state = jobs.store.get();
+  if (layout === null || state.data?.key !== layout.key) return;
+  if (state.projection.key === key && state.projection.state === "done") return;
+  jobs.store.set({ provisional: layout });
+}
+
+/** Polls the job of `request` into the store until it is done (then fetches its points), fails or is superseded. */
+async function follow(jobs: Jobs, request: Request, retry: boolean, pending: Promise<ProvisionalLayout | null> | null): Promise<void> {
+  const { current, data, key, params, query } = request;
+  const numPoints = data.pointSequence.length;
+  let first = true;
+  for (;;) {
+    const status = await fetchProjectionStatus(query, first && retry);
+    if (current !== jobs.run) return;
+    if (first && pending !== null && status.state !== "done") void showProvisional(jobs, pending, key);
+    first = false;
+    const next = projectionFrom(status, key, data.key, data.step, params);
+    if (status.state === "done") {
+      const done: ProjectionState = { ...next, coords: await points(query, numPoints) };
+      if (current !== jobs.run) return;
+      jobs.layouts.set(key, done);
+      jobs.store.set({ projection: done });
       return;
     }
-    const query = projectionQuery(selectionOf(state), params);
-    // PCA is computed in milliseconds: its provisional layout would only flash before it.
-    const wantProvisional = params.method !== "pca" && state.provisional?.key !== data.key;
-    const pending = wantProvisional ? provisional(data, query) : null;
+    jobs.store.set({ projection: next });
+    if (status.state !== "queued" && status.state !== "running") return;
+    await sleep(PROJECTION_POLL_MS);
+    if (current !== jobs.run) return;
+  }
+}
+
+/** The store's projection state of a request that failed with `err`. */
+function failedProjection(request: Request, err: unknown): ProjectionState {
+  const { data, key, params } = request;
+  return {
+    ...IDLE_PROJECTION,
+    key,
+    checkpoint: data.key,
+    step: data.step,
+    params,
+    state: "failed",
+    error: describeError(err),
+    retryable: retryableError(err),
+    coords: null,
+  };
+}
+
+async function project(jobs: Jobs, retry = false): Promise<void> {
+  const current = ++jobs.run;
+  await jobs.infoReady;
+  if (current !== jobs.run) return;
+  const state = jobs.store.get();
+  const data = state.data;
+  if (data === null || state.step === null) return;
+  const params = sentParams(state);
+  const key = projectionKey(state);
+  const cached = retry ? null : jobs.layouts.get(key, data.pointSequence.length);
+  if (cached !== null) {
+    jobs.store.set({ projection: cached });
+    return;
+  }
+  const request: Request = { current, data, key, params, query: projectionQuery(selectionOf(state), params) };
+  // PCA is computed in milliseconds: its provisional layout would only flash before it.
+  const wantProvisional = params.method !== "pca" && state.provisional?.key !== data.key;
+  const pending = wantProvisional ? provisional(data, request.query) : null;
+  try {
+    await follow(jobs, request, retry, pending);
+  } catch (err) {
+    if (current !== jobs.run) return;
+    jobs.store.set({ projection: failedProjection(request, err) });
+  }
+}
+
+/** Stops polling, then cancels the job; a job that has just finished is shown instead. */
+async function cancel(jobs: Jobs): Promise<void> {
+  const state = jobs.store.get();
+  if (state.data === null) return;
+  // Polling stops first: the next `projection` request after a cancel would start the job again.
+  const current = ++jobs.run;
+  const key = projectionKey(state);
+  try {
+    const status = await cancelProjection(projectionQuery(selectionOf(state), sentParams(state)));
+    if (current !== jobs.run) return;
+    jobs.store.set({ projection: { ...projectionFrom(status, key, state.data.key, state.data.step, sentParams(state)), state: "cancelled" } });
+  } catch (err) {
+    // 404: no job left to cancel (it has just finished): show its result.
+    if (current === jobs.run) void project(jobs);
+    if (!(err instanceof ApiError && err.status === 404)) console.warn("rnn_hidden: cancel failed:", describeError(err));
+  }
+}
+
+async function prefetch(jobs: Jobs, selection: Selection, params: ProjectionParams, numPoints: number, keepGoing: () => boolean): Promise<void> {
+  const key = requestKey(selection.run, selection.tag, selection.step, params);
+  if (jobs.layouts.get(key, numPoints) !== null) return;
+  const query = projectionQuery(selection, params);
+  while (keepGoing()) {
     try {
-      let first = true;
-      for (;;) {
-        const status = await fetchProjectionStatus(query, first && retry);
-        if (current !== run) return;
-        if (first && pending !== null && status.state !== "done") void showProvisional(pending, key);
-        first = false;
-        const next = projectionFrom(status, key, data.key, data.step, params);
-        if (status.state === "done") {
-          const done: ProjectionState = { ...next, coords: await points(query, numPoints) };
-          if (current !== run) return;
-          layouts.set(key, done);
-          store.set({ projection: done });
-          return;
-        }
-        store.set({ projection: next });
-        if (status.state !== "queued" && status.state !== "running") return;
-        await sleep(PROJECTION_POLL_MS);
-        if (current !== run) return;
+      const status = await fetchProjectionStatus(query);
+      if (status.state === "done") {
+        const coords = await points(query, numPoints);
+        const checkpoint = checkpointKey(selection.run, selection.tag, selection.step);
+        jobs.layouts.set(key, { ...projectionFrom(status, key, checkpoint, selection.step ?? 0, params), coords });
+        return;
       }
-    } catch (err) {
-      if (current !== run) return;
-      store.set({
-        projection: {
-          ...IDLE_PROJECTION,
-          key,
-          checkpoint: data.key,
-          step: data.step,
-          params,
-          state: "failed",
-          error: describeError(err),
-          retryable: retryableError(err),
-          coords: null,
-        },
-      });
+      if (status.state !== "queued" && status.state !== "running") return;
+    } catch {
+      return; // the checkpoint's own request reports errors when it is shown
     }
-  };
+    await sleep(PREFETCH_POLL_MS);
+  }
+}
 
-  /** Stops polling, then cancels the job; a job that has just finished is shown instead. */
-  const cancel = async () => {
-    const state = store.get();
-    if (state.data === null) return;
-    // Polling stops first: the next `projection` request after a cancel would start the job again.
-    const current = ++run;
-    const key = projectionKey(state);
-    try {
-      const status = await cancelProjection(projectionQuery(selectionOf(state), sentParams(state)));
-      if (current !== run) return;
-      store.set({ projection: { ...projectionFrom(status, key, state.data.key, state.data.step, sentParams(state)), state: "cancelled" } });
-    } catch (err) {
-      // 404: no job left to cancel (it has just finished): show its result.
-      if (current === run) void project();
-      if (!(err instanceof ApiError && err.status === 404)) console.warn("rnn_hidden: cancel failed:", describeError(err));
-    }
-  };
-
+/** `info` gates requests: a method the server does not offer is replaced first (server_info.ts). */
+export function createProjectionClient(store: Store<AppState>, infoReady: Promise<void>): ProjectionClient {
+  const jobs: Jobs = { store, infoReady, layouts: new LayoutCache(), run: 0 };
   store.subscribe((state, previous) => {
     const action = state.projectionAction;
     if (action === previous.projectionAction || action === null) return;
-    if (action.kind === "retry") void project(true);
-    else void cancel();
+    if (action.kind === "retry") void project(jobs, true);
+    else void cancel(jobs);
   });
-
-  const prefetch = async (selection: Selection, params: ProjectionParams, numPoints: number, keepGoing: () => boolean) => {
-    const key = requestKey(selection.run, selection.tag, selection.step, params);
-    if (layouts.get(key, numPoints) !== null) return;
-    const query = projectionQuery(selection, params);
-    while (keepGoing()) {
-      try {
-        const status = await fetchProjectionStatus(query);
-        if (status.state === "done") {
-          const coords = await points(query, numPoints);
-          const checkpoint = checkpointKey(selection.run, selection.tag, selection.step);
-          layouts.set(key, { ...projectionFrom(status, key, checkpoint, selection.step ?? 0, params), coords });
-          return;
-        }
-        if (status.state !== "queued" && status.state !== "running") return;
-      } catch {
-        return; // the checkpoint's own request reports errors when it is shown
-      }
-      await sleep(PREFETCH_POLL_MS);
-    }
+  return {
+    project: (retry) => project(jobs, retry),
+    cached: (state) => (state.data === null ? null : jobs.layouts.get(projectionKey(state), state.data.pointSequence.length)),
+    prefetch: (selection, params, numPoints, keepGoing) => prefetch(jobs, selection, params, numPoints, keepGoing),
+    stop: () => void jobs.run++,
   };
-
-  const cachedOf = (state: Readonly<AppState>) =>
-    state.data === null ? null : layouts.get(projectionKey(state), state.data.pointSequence.length);
-
-  return { project, cached: cachedOf, prefetch, stop: () => void run++ };
 }
 
 /**
