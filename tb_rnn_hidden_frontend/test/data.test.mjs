@@ -1,9 +1,9 @@
-// Unit tests of checkpoint decoding (src/data.ts) and the panels' pure model (src/panel_model.ts).
+// Unit tests of checkpoint decoding (src/domain/data.ts) and the panels' pure model (src/domain/panel_model.ts).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { asFloat32, checkShape, decodeCheckpoint, flipSteps, float16ToFloat32, offsetsOf } from "../build/data.mjs";
-import { classCounts, histogram, isCorrect, sequenceText, tableRows } from "../build/panel_model.mjs";
+import { asFloat32, checkShape, decodeCheckpoint, flipSteps, offsetsOf } from "../build/domain/data.mjs";
+import { classCounts, histogram, isCorrect, sequenceText, tableRows } from "../build/domain/panel_model.mjs";
 
 // Two sequences of lengths 3 and 2, 2 classes.
 const META = {
@@ -55,18 +55,6 @@ test("numeric sequences without tokens or probabilities decode too", () => {
   assert.equal(isCorrect(data, 0), null);
 });
 
-test("float16 decoding covers normal, subnormal, zero, infinity and NaN", () => {
-  const bits = new Uint16Array([0x3c00, 0xc000, 0x3555, 0x0001, 0x0000, 0x7c00, 0x7e00]);
-  const values = float16ToFloat32(bits);
-  assert.equal(values[0], 1);
-  assert.equal(values[1], -2);
-  assert.ok(Math.abs(values[2] - 0.333251953125) < 1e-9);
-  assert.equal(values[3], 2 ** -24);
-  assert.equal(values[4], 0);
-  assert.equal(values[5], Infinity);
-  assert.ok(Number.isNaN(values[6]));
-});
-
 test("class counts and the confusion matrix with its members", () => {
   const counts = classCounts(decodeCheckpoint(RAW));
   assert.deepEqual(counts.total, [1, 1]);
@@ -94,18 +82,10 @@ test("histogram bins values in [0, 1], the maximum in the last bin", () => {
   assert.deepEqual(histogram(new Float32Array([0, 0.26, 0.74, 1]), 2), [2, 2]);
 });
 
-test("float routes sent as float16 decode to float32; float32 passes through", () => {
-  // 1.0, -2.0, 0.5 as IEEE half bits.
-  const half = asFloat32(new Uint16Array([0x3c00, 0xc000, 0x3800]), "float16");
-  assert.ok(half instanceof Float32Array);
-  assert.deepEqual([...half], [1, -2, 0.5]);
+test("float routes pass float32 through; int32 converts", () => {
   const same = new Float32Array([0.25]);
-  assert.equal(asFloat32(same, "float32"), same);
-  // Decoded probabilities from half floats give the same argmax as float32 ones.
-  const probs = asFloat32(new Uint16Array([0x3a66, 0x3266, 0x34cd, 0x399a, 0x2e66, 0x3b33, 0x3866, 0x3733, 0x3666, 0x38cd]), "float16");
-  const data = decodeCheckpoint({ ...RAW, probabilities: probs });
-  assert.deepEqual([...data.pointPrediction], [0, 1, 1, 0, 1]);
-  assert.deepEqual([...data.flipStep], [1, 1]);
+  assert.equal(asFloat32(same), same);
+  assert.deepEqual([...asFloat32(new Int32Array([1, -2]))], [1, -2]);
 });
 
 test("checkShape rejects arrays that would misalign the points", () => {

@@ -1,4 +1,4 @@
-// Unit tests of which layout the projection draws and what the tab says about it (src/layout_state.ts).
+// Unit tests of which layout the projection draws and what the tab says about it (src/domain/layout_state.ts).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -26,8 +26,8 @@ import {
   sharedLayoutNotice,
   shownLayoutCode,
   unavailableMethodNotice,
-} from "../build/layout_state.mjs";
-import { DEFAULT_PROJECTION_PARAMS, IDLE_PROJECTION } from "../build/model.mjs";
+} from "../build/domain/layout_state.mjs";
+import { DEFAULT_PROJECTION_PARAMS, IDLE_PROJECTION } from "../build/domain/model.mjs";
 
 const TSNE = DEFAULT_PROJECTION_PARAMS;
 const STEP1 = checkpointKey("run", "lstm", 1);

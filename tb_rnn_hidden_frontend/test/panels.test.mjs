@@ -1,11 +1,11 @@
-// The panels' pure model (src/panel_model.ts) on a generated checkpoint of 300 sequences, against
+// The panels' pure model (src/domain/panel_model.ts) on a generated checkpoint of 300 sequences, against
 // straightforward reference computations: the two-sequence cases in data.test.mjs cannot catch
 // an ordering or counting slip that only shows with ties, several classes and filters combined.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { decodeCheckpoint } from "../build/data.mjs";
-import { classCounts, histogram, isCorrect, sequenceText, tableRows } from "../build/panel_model.mjs";
+import { decodeCheckpoint } from "../build/domain/data.mjs";
+import { classCounts, histogram, isCorrect, sequenceText, tableRows } from "../build/domain/panel_model.mjs";
 
 /** Deterministic uniform numbers in [0, 1) (mulberry32). */
 function random(seed) {
@@ -140,7 +140,7 @@ test("sequence text: the first tokens, an ellipsis only when cut", () => {
 });
 
 test("keyedRange: the histogram's range by keyboard, in whole bins", async () => {
-  const { keyedRange } = await import("../build/panel_model.mjs");
+  const { keyedRange } = await import("../build/domain/panel_model.mjs");
   const B = 40;
   const bins = (r) => (r === null ? null : r.map((v) => Math.round(v * B)));
   // Without a range: arrows and Home show the first bin, End the last.

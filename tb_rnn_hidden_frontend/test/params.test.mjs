@@ -1,4 +1,4 @@
-// Unit tests of the projection parameters (src/model.ts): the one field list, fitting per method,
+// Unit tests of the projection parameters (src/domain/model.ts): the one field list, fitting per method,
 // validation, and the server's specs (/info) merged in.
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -12,7 +12,7 @@ import {
   fittedParams,
   invalidParams,
   withServerSpecs,
-} from "../build/model.mjs";
+} from "../build/domain/model.mjs";
 
 const TSNE = DEFAULT_PROJECTION_PARAMS;
 const PCA = { ...TSNE, method: "pca" };
@@ -73,7 +73,7 @@ test("the server's specs set ranges, help and methods; labels stay the tab's", (
     { name: "unknown", kind: "number", default: 1, methods: ["tsne"] },
   ]);
   const perplexity = fields.find((f) => f.name === "perplexity");
-  assert.deepEqual([perplexity.min, perplexity.max, perplexity.help, perplexity.label], [5, 100, "server help", "perplexity"]);
+  assert.deepEqual([perplexity.low, perplexity.high, perplexity.help, perplexity.label], [5, 100, "server help", "perplexity"]);
   assert.deepEqual(fields.find((f) => f.name === "seed").methods, ["tsne", "umap"]); // methods it does not know are dropped
   assert.deepEqual(invalidParams({ ...TSNE, perplexity: 150 }, fields), ["perplexity must be a number from 5 to 100"]);
   assert.equal(fields.length, PROJECTION_FIELDS.length);

@@ -1,9 +1,9 @@
-// Unit tests of the tags poller (src/poll.ts, bundled to build/poll.mjs by `npm test`),
+// Unit tests of the tags poller (src/controllers/poll.ts, bundled to build/controllers/poll.mjs by `npm test`),
 // with Node's mocked timers and a fake `document`.
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, mock, test } from "node:test";
 
-import { startPolling } from "../build/poll.mjs";
+import { startPolling } from "../build/controllers/poll.mjs";
 
 const INTERVAL = 5000;
 

@@ -1,5 +1,5 @@
-// Unit tests of the projection view's pure geometry (src/projection_geometry.ts,
-// bundled to build/projection_geometry.mjs by `npm test`): the view transform,
+// Unit tests of the projection view's pure geometry (src/domain/projection_geometry.ts,
+// bundled to build/domain/projection_geometry.mjs by `npm test`): the view transform,
 // grid hit-testing, box and lasso membership. Each is checked against a
 // brute-force answer on random points, so a wrong grid cell bound fails.
 import assert from "node:assert/strict";
@@ -21,7 +21,7 @@ import {
   toData,
   toScreen,
   zoomAt,
-} from "../build/projection_geometry.mjs";
+} from "../build/domain/projection_geometry.mjs";
 
 /** Deterministic pseudo-random coordinates (mulberry32), P x 2. */
 function randomCoords(n, seed = 1, scale = 10) {
@@ -193,7 +193,7 @@ test("lerpCoords and easeInOut: the animation starts and ends exactly on the lay
   assert.equal(easeInOut(2), 1);
 });
 
-import { matchSpread } from "../build/projection_geometry.mjs";
+import { matchSpread } from "../build/domain/projection_geometry.mjs";
 
 test("matchSpread brings a layout to another's centroid and RMS spread, keeping its shape", () => {
   const from = new Float32Array([0, 0, 2, 0, 0, 2, 2, 2]); // a square of side 2 at (1, 1)

@@ -1,25 +1,21 @@
-// Unit tests of the selection store. `npm test` first bundles src/store.ts to
-// build/store.mjs with esbuild (no ts-node or @types/node needed).
+// Unit tests of the store, the app state and the selection reducers. `npm test` first bundles
+// src/state/*.ts to build/state/*.mjs with esbuild (no ts-node or @types/node needed).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  createStore,
   EMPTY_SELECTION,
   INITIAL_STATE,
   jsonEqual,
   normalizeSelection,
   sameSelection,
   stepsOf,
-  selectSequences,
-  brushPoints,
-  hoverPoint,
-  setDistanceRange,
-  pointsOf,
   withCheckpointData,
   withSelection,
   withTags,
-} from "../build/store.mjs";
+} from "../build/state/app_state.mjs";
+import { brushPoints, hoverPoint, pointsOf, selectSequences, setDistanceRange } from "../build/state/selection.mjs";
+import { createStore } from "../build/state/store.mjs";
 
 const info = (steps) => ({
   steps,

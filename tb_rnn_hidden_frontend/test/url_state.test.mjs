@@ -1,8 +1,8 @@
-// Unit tests of the URL state (src/url_state.ts).
+// Unit tests of the URL state (src/state/url_state.ts).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { decodeUrlState, encodeUrlState, hasUrlState, parseHash, replaceHashState } from "../build/url_state.mjs";
+import { decodeUrlState, encodeUrlState, hasUrlState, parseHash, replaceHashState } from "../build/state/url_state.mjs";
 
 test("state round-trips through the hash, other keys kept", () => {
   const state = {

@@ -1,9 +1,11 @@
 /** Run / layer selectors and the checkpoint slider. */
-import { h, setChildren } from "../dom";
-import { canRetry, controlsStatusText, projectionKey } from "../layout_state";
+import { h, options, setChildren } from "../ui/dom";
+import { canRetry, controlsStatusText, projectionKey } from "../domain/layout_state";
 import {
   IDLE_PROJECTION,
+  DEFAULT_PROJECTION_PARAMS,
   METHODS,
+  METRICS,
   METHOD_LABELS,
   PROJECTION_FIELDS,
   fitNotes,
@@ -13,8 +15,10 @@ import {
   type ParamField,
   type ProjectionMethod,
   type ProjectionParams,
-} from "../model";
-import { stepsOf, withSelection, type AppState, type Store } from "../store";
+} from "../domain/model";
+import { applyParams, cancelProjection, retryProjection, togglePlay } from "../state/actions";
+import { stepsOf, withSelection, type AppState } from "../state/app_state";
+import type { Store } from "../state/store";
 
 function formatWallTime(seconds: number | undefined): string {
   if (seconds === undefined || !Number.isFinite(seconds)) return "";
@@ -48,7 +52,7 @@ function setOptions(select: HTMLSelectElement, choices: Choice[]): void {
     current.length === choices.length &&
     current.every((option, i) => option.value === choices[i]?.value && option.text === choices[i]?.label);
   if (same) return;
-  setChildren(select, ...choices.map(({ value, label }) => h("option", { value }, label)));
+  setChildren(select, ...options(choices.map(({ value, label }) => [value, label])));
 }
 
 /**
@@ -86,17 +90,7 @@ export function mountControls(parent: HTMLElement, store: Store<AppState>): void
     description,
     mountProjectionControls(store),
   );
-  play.addEventListener("click", () => {
-    const state = store.get();
-    const steps = stepsOf(state);
-    if (state.playing) {
-      store.set({ playing: false });
-      return;
-    }
-    // From the start when at the last checkpoint, else from here.
-    const atEnd = state.step === steps[steps.length - 1];
-    store.set({ playing: true, playAligned: true, ...(atEnd && steps[0] !== undefined ? { step: steps[0] } : {}) });
-  });
+  play.addEventListener("click", () => store.set(togglePlay(store.get())));
 
   runSelect.addEventListener("change", () => {
     store.set(withSelection(store.get(), { run: runSelect.value }));
@@ -104,7 +98,7 @@ export function mountControls(parent: HTMLElement, store: Store<AppState>): void
   tagSelect.addEventListener("change", () => {
     store.set(withSelection(store.get(), { tag: tagSelect.value }));
   });
-  // `input` fires while dragging; index.ts debounces the resulting fetches.
+  // `input` fires while dragging; the checkpoint loader debounces the resulting fetches.
   slider.addEventListener("input", () => {
     const step = stepsOf(store.get())[slider.valueAsNumber];
     if (step !== undefined) store.set({ step });
@@ -174,7 +168,7 @@ function fieldControl(field: ParamField): FieldControl {
     return { field, wrap, input };
   }
   if (field.kind === "choice") {
-    input = h("select", { id }, ...(field.choices ?? []).map((choice) => h("option", { value: choice }, choice)));
+    input = h("select", { id }, ...options((field.choices ?? []).map((choice) => [choice, choice])));
   } else {
     input = h("input", { id, type: "number", step: field.step ?? (field.kind === "integer" ? 1 : "any") });
   }
@@ -187,15 +181,15 @@ function applyRange(control: FieldControl): void {
   const { field, input } = control;
   control.wrap.title = field.help;
   if (!(input instanceof HTMLInputElement) || input.type !== "number") return;
-  if (field.min !== undefined) input.min = String(field.min);
-  if (field.max !== undefined) input.max = String(field.max);
+  if (field.low !== undefined) input.min = String(field.low);
+  if (field.high !== undefined) input.max = String(field.high);
 }
 
 /**
  * The projection's method and parameters (applied with "Project", so typing
  * does not start jobs), each method with only its own fields, and the job's
  * progress and result while the server computes it. Retry and cancel are
- * written to the store (`projectionAction`), which index.ts carries out.
+ * written to the store (`projectionAction`), which the projection jobs carry out.
  */
 function mountProjectionControls(store: Store<AppState>): HTMLElement {
   const method = h("select", { id: "projection-method", "data-testid": "projection-method" });
@@ -227,7 +221,7 @@ function mountProjectionControls(store: Store<AppState>): HTMLElement {
     const params: ProjectionParams = { ...store.get().params, method: shownMethod() };
     for (const { field, input } of controls) {
       if (field.name === "align") params.align = (input as HTMLInputElement).checked ? "neighbor" : "none";
-      else if (field.name === "metric") params.metric = input.value === "cosine" ? "cosine" : "euclidean";
+      else if (field.name === "metric") params.metric = METRICS.find((m) => m === input.value) ?? DEFAULT_PROJECTION_PARAMS.metric;
       else {
         const value = (input as HTMLInputElement).valueAsNumber;
         params[field.name] = Number.isFinite(value) ? value : Number.NaN;
@@ -250,13 +244,10 @@ function mountProjectionControls(store: Store<AppState>): HTMLElement {
     invalid.hidden = problems.length === 0;
     invalid.textContent = problems.join("; ");
     if (problems.length > 0) return;
-    // Applied parameters are the ones sent from now on, also after Play.
-    if (JSON.stringify(next) !== JSON.stringify(store.get().params)) store.set({ params: next, playAligned: false });
-    else if (store.get().playAligned && !store.get().playing && next.align !== "neighbor") store.set({ playAligned: false });
-    else store.set({ projectionAction: { kind: "retry" } });
+    store.set(applyParams(store.get(), next));
   });
-  cancel.addEventListener("click", () => store.set({ projectionAction: { kind: "cancel" } }));
-  retry.addEventListener("click", () => store.set({ projectionAction: { kind: "retry" } }));
+  cancel.addEventListener("click", () => store.set(cancelProjection()));
+  retry.addEventListener("click", () => store.set(retryProjection()));
 
   const update = (state: Readonly<AppState>, previous?: Readonly<AppState>) => {
     if (previous === undefined || state.info !== previous.info || state.params !== previous.params) {

@@ -4,12 +4,14 @@
  * flipped marked; numeric sequences as a strip of steps. Hovering a token is
  * hovering its point everywhere.
  */
-import { classColor, confidenceColor } from "../colors";
-import { h, setChildren } from "../dom";
-import type { CheckpointData } from "../model";
-import { hoverPoint, type AppState, type Store } from "../store";
-import { addStyles } from "../styles";
-import { hideTooltip, pointTooltipLines, showTooltip } from "../tooltip";
+import { classColor, confidenceColor } from "../ui/colors";
+import { h, setChildren } from "../ui/dom";
+import type { CheckpointData } from "../domain/model";
+import type { AppState } from "../state/app_state";
+import type { Store } from "../state/store";
+import { addStyles } from "../ui/styles";
+import { bindStepHover } from "../ui/hover";
+import { focusedSequence } from "../state/selection";
 
 const CSS = `
 #input-tokens { line-height: 1.9; max-height: 220px; overflow: auto; overflow-wrap: break-word; }
@@ -42,18 +44,16 @@ export function mountInputView(parent: HTMLElement, store: Store<AppState>): voi
   let shownStart = -1;
 
   const render = (state: Readonly<AppState>) => {
-    const data = state.data;
     spans = [];
     shownStart = -1;
-    if (data === null || state.focus === null || state.focus >= data.meta.num_sequences) {
-      caption.textContent = data === null ? "" : "Select a sequence (table, confusion matrix or projection) to see its input.";
+    const focused = focusedSequence(state);
+    if (focused === null) {
+      caption.textContent = state.data === null ? "" : "Select a sequence (table, confusion matrix or projection) to see its input.";
       setChildren(tokens);
       setChildren(legendBox);
       return;
     }
-    const i = state.focus;
-    const start = data.offsets[i] as number;
-    const end = data.offsets[i + 1] as number;
+    const { data, sequence: i, start, end } = focused;
     shownStart = start;
     const flip = data.classNames.length > 0 ? (data.flipStep[i] ?? 0) : -1;
     const label = data.meta.labels?.[i];
@@ -86,18 +86,7 @@ export function mountInputView(parent: HTMLElement, store: Store<AppState>): voi
     });
   };
 
-  tokens.addEventListener("pointerover", (event) => {
-    const span = (event.target as Element).closest(".token") as HTMLElement | null;
-    const data = store.get().data;
-    if (!span || data === null || shownStart < 0) return;
-    const point = shownStart + Number(span.dataset["step"]);
-    store.set(hoverPoint(store.get(), point));
-    showTooltip(event.clientX, event.clientY, pointTooltipLines(data, point));
-  });
-  tokens.addEventListener("pointerleave", () => {
-    hideTooltip();
-    if (store.get().hover !== null) store.set({ hover: null });
-  });
+  bindStepHover(store, tokens, ".token", () => shownStart);
 
   store.subscribe((state, previous) => {
     if (state.data !== previous.data || state.focus !== previous.focus) render(state);

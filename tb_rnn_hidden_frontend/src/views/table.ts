@@ -3,11 +3,13 @@
  * select, up/down keys to step the focus. Only the visible rows are in the
  * DOM (virtual scrolling), so thousands of sequences stay fast.
  */
-import { h, setChildren } from "../dom";
-import type { SortKey } from "../model";
-import { isCorrect, sequenceText, tableRows } from "../panel_model";
-import { selectSequences, type AppState, type Store } from "../store";
-import { addStyles } from "../styles";
+import { h, options, setChildren } from "../ui/dom";
+import type { CheckpointData, SortKey } from "../domain/model";
+import { isCorrect, sequenceText, tableRows } from "../domain/panel_model";
+import { selectSequences } from "../state/selection";
+import type { AppState } from "../state/app_state";
+import type { Store } from "../state/store";
+import { addStyles } from "../ui/styles";
 
 const ROW_HEIGHT = 24;
 const VIEW_ROWS = 14;
@@ -32,7 +34,13 @@ const CSS = `
 #sequence-table .sort-arrow { font-size: 9px; margin-left: 2px; }
 `;
 
-const COLUMNS: { key: SortKey | null; label: string; width: string }[] = [
+interface Column {
+  key: SortKey | null;
+  label: string;
+  width: string;
+}
+
+const COLUMNS: Column[] = [
   { key: "index", label: "#", width: "34px" },
   { key: null, label: "sequence", width: "auto" },
   { key: "label", label: "true", width: "52px" },
@@ -43,7 +51,24 @@ const COLUMNS: { key: SortKey | null; label: string; width: string }[] = [
   { key: "length", label: "len", width: "36px" },
 ];
 
-export function mountSequenceTable(parent: HTMLElement, store: Store<AppState>): void {
+interface TableElements {
+  wrongOnly: HTMLInputElement;
+  labelFilter: HTMLSelectElement;
+  count: HTMLSpanElement;
+  head: HTMLTableSectionElement;
+  body: HTMLTableSectionElement;
+  scroll: HTMLDivElement;
+}
+
+interface TableView {
+  readonly store: Store<AppState>;
+  readonly el: TableElements;
+  /** The sequences in table order (filtered, sorted), and the data and table options they are of. */
+  rows: number[];
+  rowsFor: { data: unknown; table: unknown };
+}
+
+function createElements(parent: HTMLElement): TableElements {
   addStyles("table", CSS);
   const wrongOnly = h("input", { type: "checkbox", id: "filter-wrong", "data-testid": "filter-wrong" });
   const labelFilter = h("select", { id: "filter-label", "data-testid": "filter-label" });
@@ -60,164 +85,185 @@ export function mountSequenceTable(parent: HTMLElement, store: Store<AppState>):
   const table = h("table", { id: "sequence-table", "data-testid": "sequence-table", "aria-multiselectable": "true" }, head, body);
   const scroll = h("div", { id: "sequence-scroll", tabindex: 0, role: "grid", "aria-label": "Sequences; up and down keys move the focus" }, table);
   parent.append(h("h2", {}, "Sequences"), filters, scroll);
+  return { wrongOnly, labelFilter, count, head, body, scroll };
+}
 
-  let rows: number[] = [];
-  let rowsFor: { data: unknown; table: unknown } = { data: null, table: null };
+function currentRows(view: TableView, state: Readonly<AppState>): number[] {
+  if (view.rowsFor.data !== state.data || view.rowsFor.table !== state.table) {
+    view.rows = state.data ? tableRows(state.data, state.table) : [];
+    view.rowsFor = { data: state.data, table: state.table };
+  }
+  return view.rows;
+}
 
-  const currentRows = (state: Readonly<AppState>) => {
-    if (rowsFor.data !== state.data || rowsFor.table !== state.table) {
-      rows = state.data ? tableRows(state.data, state.table) : [];
-      rowsFor = { data: state.data, table: state.table };
-    }
-    return rows;
-  };
-
-  const renderHead = (state: Readonly<AppState>) => {
-    setChildren(
-      head,
-      h(
-        "tr",
-        {},
-        ...COLUMNS.map(({ key, label, width: fixed }) => {
-          // The index column fits the largest index (tabular digits, ~7.5 px each at 13 px).
-          const digits = String(Math.max(9, (state.data?.meta.num_sequences ?? 1) - 1)).length;
-          const width = key === "index" ? `${Math.ceil(14 + 7.5 * digits)}px` : fixed;
-          const sorted = key !== null && state.table.sortKey === key;
-          const th = h("th", {
-            scope: "col",
-            style: `width:${width}`,
-            "aria-sort": sorted ? (state.table.descending ? "descending" : "ascending") : "none",
-          });
-          if (key === null) th.append(h("span", { style: "padding:4px;display:block" }, label));
-          else {
-            const arrow = sorted ? h("span", { class: "sort-arrow", "aria-hidden": "true" }, state.table.descending ? "▼" : "▲") : null;
-            const button = h("button", { type: "button", "data-sort": key }, label, arrow);
-            button.addEventListener("click", () => {
-              const table = store.get().table;
-              store.set({ table: { ...table, sortKey: key, descending: table.sortKey === key ? !table.descending : key === "confidence" } });
-            });
-            th.append(button);
-          }
-          return th;
-        }),
-      ),
-    );
-  };
-
-  const renderBody = () => {
-    const state = store.get();
-    const data = state.data;
-    const all = currentRows(state);
-    count.textContent = data ? `${all.length} of ${data.meta.num_sequences}` : "";
-    if (data === null) {
-      setChildren(body);
-      return;
-    }
-    const first = Math.max(0, Math.floor(scroll.scrollTop / ROW_HEIGHT) - OVERSCAN);
-    const last = Math.min(all.length, first + VIEW_ROWS + 2 * OVERSCAN);
-    const selected = new Set(state.selected);
-    const name = (k: number | null | undefined) => (k === null || k === undefined ? "—" : (data.classNames[k] ?? String(k)));
-    const trs = [];
-    if (first > 0) trs.push(h("tr", { class: "spacer", style: `height:${first * ROW_HEIGHT}px` }, h("td", { colspan: COLUMNS.length })));
-    for (let r = first; r < last; r++) {
-      const i = all[r] as number;
-      const correct = isCorrect(data, i);
-      const confidence = data.meta.confidences?.[i];
-      const classes = [correct === false ? "wrong" : "", state.focus === i ? "focus" : ""].filter(Boolean).join(" ");
-      const text = sequenceText(data, i);
-      trs.push(
-        h(
-          "tr",
-          { "data-index": i, "aria-selected": selected.has(i) ? "true" : "false", class: classes || undefined },
-          h("td", { class: "num" }, i),
-          h("td", { title: text }, text),
-          h("td", {}, name(data.meta.labels?.[i])),
-          h("td", {}, name(data.meta.predictions?.[i])),
-          h("td", { class: "verdict" }, correct === null ? "—" : correct ? "✓" : "✗"),
-          h("td", { class: "num" }, confidence !== undefined ? confidence.toFixed(2) : "—"),
-          h("td", { class: "num" }, data.classNames.length > 0 ? (data.flipStep[i] ?? 0) : "—"),
-          h("td", { class: "num" }, data.meta.lengths[i] ?? 0),
-        ),
-      );
-    }
-    const below = all.length - last;
-    if (below > 0) trs.push(h("tr", { class: "spacer", style: `height:${below * ROW_HEIGHT}px` }, h("td", { colspan: COLUMNS.length })));
-    setChildren(body, ...trs);
-  };
-
-  const renderFilters = (state: Readonly<AppState>) => {
-    wrongOnly.checked = state.table.wrongOnly;
-    const names = state.data?.classNames ?? [];
-    const options = [h("option", { value: "" }, "all"), ...names.map((n, k) => h("option", { value: k }, n))];
-    if (labelFilter.options.length !== options.length || [...labelFilter.options].some((o, k) => o.text !== options[k]?.textContent)) {
-      setChildren(labelFilter, ...options);
-    }
-    labelFilter.value = state.table.labelFilter === null ? "" : String(state.table.labelFilter);
-    labelFilter.disabled = names.length === 0 || state.data?.meta.labels === null;
-    wrongOnly.disabled = state.data?.meta.labels === null || names.length === 0;
-  };
-
-  /** Scrolls so that sequence `i`'s row is visible (if it passes the filters). */
-  const reveal = (i: number) => {
-    const r = currentRows(store.get()).indexOf(i);
-    if (r < 0) return;
-    const top = r * ROW_HEIGHT;
-    // The sticky header covers the top of the scrolled area; measured, as a long label may wrap it.
-    const header = head.getBoundingClientRect().height;
-    if (top < scroll.scrollTop) scroll.scrollTop = top;
-    else if (top + ROW_HEIGHT > scroll.scrollTop + scroll.clientHeight - header) scroll.scrollTop = top + ROW_HEIGHT - scroll.clientHeight + header;
-  };
-
-  body.addEventListener("click", (event) => {
-    const tr = (event.target as Element).closest("tr[data-index]");
-    if (!tr) return;
-    const i = Number((tr as HTMLElement).dataset["index"]);
-    const state = store.get();
-    if (event.ctrlKey || event.metaKey) {
-      const next = state.selected.includes(i) ? state.selected.filter((s) => s !== i) : [...state.selected, i];
-      store.set(selectSequences(state, next, next.includes(i) ? i : null));
-    } else if (event.shiftKey && state.focus !== null) {
-      const all = currentRows(state);
-      const a = all.indexOf(state.focus);
-      const b = all.indexOf(i);
-      const range = a >= 0 && b >= 0 ? all.slice(Math.min(a, b), Math.max(a, b) + 1) : [i];
-      store.set(selectSequences(state, [...state.selected, ...range], i));
-    } else {
-      store.set(selectSequences(state, [i], i));
-    }
-    scroll.focus({ preventScroll: true });
+/** A column's header: its label, a sort button (sorted: its arrow) unless it does not sort. */
+function headerCell(store: Store<AppState>, state: Readonly<AppState>, { key, label, width: fixed }: Column): HTMLTableCellElement {
+  // The index column fits the largest index (tabular digits, ~7.5 px each at 13 px).
+  const digits = String(Math.max(9, (state.data?.meta.num_sequences ?? 1) - 1)).length;
+  const width = key === "index" ? `${Math.ceil(14 + 7.5 * digits)}px` : fixed;
+  const sorted = key !== null && state.table.sortKey === key;
+  const th = h("th", {
+    scope: "col",
+    style: `width:${width}`,
+    "aria-sort": sorted ? (state.table.descending ? "descending" : "ascending") : "none",
   });
-  scroll.addEventListener("keydown", (event) => {
-    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
-    event.preventDefault();
-    const state = store.get();
-    const all = currentRows(state);
-    if (all.length === 0) return;
-    const at = state.focus !== null ? all.indexOf(state.focus) : -1;
-    const next = event.key === "ArrowDown" ? Math.min(all.length - 1, at + 1) : Math.max(0, at < 0 ? 0 : at - 1);
-    const i = all[next] as number;
+  if (key === null) {
+    th.append(h("span", { style: "padding:4px;display:block" }, label));
+    return th;
+  }
+  const arrow = sorted ? h("span", { class: "sort-arrow", "aria-hidden": "true" }, state.table.descending ? "▼" : "▲") : null;
+  const button = h("button", { type: "button", "data-sort": key }, label, arrow);
+  button.addEventListener("click", () => {
+    const table = store.get().table;
+    store.set({ table: { ...table, sortKey: key, descending: table.sortKey === key ? !table.descending : key === "confidence" } });
+  });
+  th.append(button);
+  return th;
+}
+
+function renderHead(view: TableView, state: Readonly<AppState>): void {
+  setChildren(view.el.head, h("tr", {}, ...COLUMNS.map((column) => headerCell(view.store, state, column))));
+}
+
+/** Sequence `i`'s row. */
+function sequenceRow(data: CheckpointData, i: number, state: Readonly<AppState>, selected: ReadonlySet<number>): HTMLTableRowElement {
+  const name = (k: number | null | undefined) => (k === null || k === undefined ? "—" : (data.classNames[k] ?? String(k)));
+  const correct = isCorrect(data, i);
+  const confidence = data.meta.confidences?.[i];
+  const classes = [correct === false ? "wrong" : "", state.focus === i ? "focus" : ""].filter(Boolean).join(" ");
+  const text = sequenceText(data, i);
+  return h(
+    "tr",
+    { "data-index": i, "aria-selected": selected.has(i) ? "true" : "false", class: classes || undefined },
+    h("td", { class: "num" }, i),
+    h("td", { title: text }, text),
+    h("td", {}, name(data.meta.labels?.[i])),
+    h("td", {}, name(data.meta.predictions?.[i])),
+    h("td", { class: "verdict" }, correct === null ? "—" : correct ? "✓" : "✗"),
+    h("td", { class: "num" }, confidence !== undefined ? confidence.toFixed(2) : "—"),
+    h("td", { class: "num" }, data.classNames.length > 0 ? (data.flipStep[i] ?? 0) : "—"),
+    h("td", { class: "num" }, data.meta.lengths[i] ?? 0),
+  );
+}
+
+/** A row standing for `rows` rows not in the DOM. */
+function spacer(rows: number): HTMLTableRowElement {
+  return h("tr", { class: "spacer", style: `height:${rows * ROW_HEIGHT}px` }, h("td", { colspan: COLUMNS.length }));
+}
+
+/** The rows in (and near) the scrolled window, spacers for the others. */
+function renderBody(view: TableView): void {
+  const { count, body, scroll } = view.el;
+  const state = view.store.get();
+  const data = state.data;
+  const all = currentRows(view, state);
+  count.textContent = data ? `${all.length} of ${data.meta.num_sequences}` : "";
+  if (data === null) {
+    setChildren(body);
+    return;
+  }
+  const first = Math.max(0, Math.floor(scroll.scrollTop / ROW_HEIGHT) - OVERSCAN);
+  const last = Math.min(all.length, first + VIEW_ROWS + 2 * OVERSCAN);
+  const selected = new Set(state.selected);
+  const trs = [];
+  if (first > 0) trs.push(spacer(first));
+  for (let r = first; r < last; r++) trs.push(sequenceRow(data, all[r] as number, state, selected));
+  const below = all.length - last;
+  if (below > 0) trs.push(spacer(below));
+  setChildren(body, ...trs);
+}
+
+function renderFilters(view: TableView, state: Readonly<AppState>): void {
+  const { wrongOnly, labelFilter } = view.el;
+  wrongOnly.checked = state.table.wrongOnly;
+  const names = state.data?.classNames ?? [];
+  const choices = options([["", "all"], ...names.map((n, k): [number, string] => [k, n])]);
+  if (labelFilter.options.length !== choices.length || [...labelFilter.options].some((o, k) => o.text !== choices[k]?.textContent)) {
+    setChildren(labelFilter, ...choices);
+  }
+  labelFilter.value = state.table.labelFilter === null ? "" : String(state.table.labelFilter);
+  labelFilter.disabled = names.length === 0 || state.data?.meta.labels === null;
+  wrongOnly.disabled = state.data?.meta.labels === null || names.length === 0;
+}
+
+/** Scrolls so that sequence `i`'s row is visible (if it passes the filters). */
+function reveal(view: TableView, i: number): void {
+  const { head, scroll } = view.el;
+  const r = currentRows(view, view.store.get()).indexOf(i);
+  if (r < 0) return;
+  const top = r * ROW_HEIGHT;
+  // The sticky header covers the top of the scrolled area; measured, as a long label may wrap it.
+  const header = head.getBoundingClientRect().height;
+  if (top < scroll.scrollTop) scroll.scrollTop = top;
+  else if (top + ROW_HEIGHT > scroll.scrollTop + scroll.clientHeight - header) scroll.scrollTop = top + ROW_HEIGHT - scroll.clientHeight + header;
+}
+
+/** Click selects a row; ctrl/cmd toggles it, shift adds the range from the focus. */
+function clickRow(view: TableView, event: MouseEvent): void {
+  const { store } = view;
+  const tr = (event.target as Element).closest("tr[data-index]");
+  if (!tr) return;
+  const i = Number((tr as HTMLElement).dataset["index"]);
+  const state = store.get();
+  if (event.ctrlKey || event.metaKey) {
+    const next = state.selected.includes(i) ? state.selected.filter((s) => s !== i) : [...state.selected, i];
+    store.set(selectSequences(state, next, next.includes(i) ? i : null));
+  } else if (event.shiftKey && state.focus !== null) {
+    const all = currentRows(view, state);
+    const a = all.indexOf(state.focus);
+    const b = all.indexOf(i);
+    const range = a >= 0 && b >= 0 ? all.slice(Math.min(a, b), Math.max(a, b) + 1) : [i];
+    store.set(selectSequences(state, [...state.selected, ...range], i));
+  } else {
     store.set(selectSequences(state, [i], i));
-  });
-  scroll.addEventListener("scroll", () => renderBody(), { passive: true });
+  }
+  view.el.scroll.focus({ preventScroll: true });
+}
+
+/** Up and down keys move the focus (and the selection) one row. */
+function stepFocus(view: TableView, event: KeyboardEvent): void {
+  if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+  event.preventDefault();
+  const state = view.store.get();
+  const all = currentRows(view, state);
+  if (all.length === 0) return;
+  const at = state.focus !== null ? all.indexOf(state.focus) : -1;
+  const next = event.key === "ArrowDown" ? Math.min(all.length - 1, at + 1) : Math.max(0, at < 0 ? 0 : at - 1);
+  const i = all[next] as number;
+  view.store.set(selectSequences(state, [i], i));
+}
+
+function bindInput(view: TableView): void {
+  const { store } = view;
+  const { body, scroll, wrongOnly, labelFilter } = view.el;
+  body.addEventListener("click", (event) => clickRow(view, event));
+  scroll.addEventListener("keydown", (event) => stepFocus(view, event));
+  scroll.addEventListener("scroll", () => renderBody(view), { passive: true });
   wrongOnly.addEventListener("change", () => store.set({ table: { ...store.get().table, wrongOnly: wrongOnly.checked } }));
   labelFilter.addEventListener("change", () =>
     store.set({ table: { ...store.get().table, labelFilter: labelFilter.value === "" ? null : Number(labelFilter.value) } }),
   );
+}
 
-  store.subscribe((state, previous) => {
-    if (state.table !== previous.table || state.data !== previous.data) {
-      renderHead(state);
-      renderFilters(state);
+function update(view: TableView, state: Readonly<AppState>, previous: Readonly<AppState>): void {
+  if (state.table !== previous.table || state.data !== previous.data) {
+    renderHead(view, state);
+    renderFilters(view, state);
+  }
+  if (state.table !== previous.table || state.data !== previous.data || state.selected !== previous.selected || state.focus !== previous.focus) {
+    renderBody(view);
+    if (state.focus !== null && state.focus !== previous.focus) {
+      reveal(view, state.focus);
+      renderBody(view);
     }
-    if (state.table !== previous.table || state.data !== previous.data || state.selected !== previous.selected || state.focus !== previous.focus) {
-      renderBody();
-      if (state.focus !== null && state.focus !== previous.focus) {
-        reveal(state.focus);
-        renderBody();
-      }
-    }
-  });
-  renderHead(store.get());
-  renderFilters(store.get());
-  renderBody();
+  }
+}
+
+export function mountSequenceTable(parent: HTMLElement, store: Store<AppState>): void {
+  const view: TableView = { store, el: createElements(parent), rows: [], rowsFor: { data: null, table: null } };
+  bindInput(view);
+  store.subscribe((state, previous) => update(view, state, previous));
+  renderHead(view, store.get());
+  renderFilters(view, store.get());
+  renderBody(view);
 }

@@ -3,7 +3,7 @@
  * Its lines are logged strings (tokens, class names), so they enter as text.
  */
 import { h, setChildren } from "./dom";
-import type { CheckpointData } from "./model";
+import type { CheckpointData } from "../domain/model";
 
 let element: HTMLDivElement | null = null;
 

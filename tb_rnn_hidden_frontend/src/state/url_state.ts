@@ -6,7 +6,7 @@
  * iframe, so it keeps its state as `rh_*` keys after the plugin id in the top
  * window's hash; where the top window cannot be reached, the iframe's own hash.
  */
-import { isLayoutCode } from "./layout_state";
+import { isLayoutCode } from "../domain/layout_state";
 import {
   DEFAULT_DISPLAY,
   DEFAULT_PROJECTION_PARAMS,
@@ -15,7 +15,7 @@ import {
   isMethod,
   type ColorBy,
   type ProjectionParams,
-} from "./model";
+} from "../domain/model";
 
 export interface UrlState {
   run?: string;
@@ -70,7 +70,7 @@ function fieldValue(field: (typeof PROJECTION_FIELDS)[number], text: string | un
   if (!/^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(text)) return undefined;
   const value = Number(text);
   if (field.kind === "integer" && !Number.isInteger(value)) return undefined;
-  if (value < (field.min ?? -Infinity) || value > (field.max ?? Infinity)) return undefined;
+  if (value < (field.low ?? -Infinity) || value > (field.high ?? Infinity)) return undefined;
   return value;
 }
 

@@ -8,9 +8,10 @@
  * While one dwells, the next one's layout is asked for and fetched ahead, so
  * that it is drawn together with its data.
  */
-import { projectionKey, sentParams } from "./layout_state";
-import type { ProjectionClient } from "./projection_client";
-import { selectionOf, stepsOf, type AppState, type Store } from "./store";
+import { projectionKey, sentParams } from "../domain/layout_state";
+import type { ProjectionClient } from "./projection_jobs";
+import { selectionOf, stepsOf, type AppState } from "../state/app_state";
+import type { Store } from "../state/store";
 
 /** While playing, how long each checkpoint stays on screen once its projection is shown. */
 export const PLAY_DWELL_MS = 1_500;

@@ -3,6 +3,8 @@
  * the user turns dark mode on. Followed live (MutationObserver); outside
  * TensorBoard, the system preference.
  */
+import { parseColor, type Rgb } from "./colors";
+
 export type Theme = "light" | "dark";
 
 function parentBody(): HTMLElement | null {
@@ -33,4 +35,36 @@ export function followTheme(): void {
   } else {
     window.matchMedia?.("(prefers-color-scheme: dark)").addEventListener("change", apply);
   }
+}
+
+/** The page's theme colours as canvases need them (RGB triples and CSS strings), read from the CSS variables. */
+export interface CanvasTheme {
+  bg: Rgb;
+  bgCss: string;
+  fg: string;
+  fgRgb: Rgb;
+  muted: string;
+  highlight: string;
+  highlightRgb: Rgb;
+  accent: string;
+}
+
+export function readCanvasTheme(): CanvasTheme {
+  const style = getComputedStyle(document.documentElement);
+  const v = (name: string) => style.getPropertyValue(name).trim();
+  const dark = document.documentElement.dataset["theme"] === "dark";
+  const bg = parseColor(v("--rh-card"), dark ? [48, 48, 48] : [255, 255, 255]);
+  const fgRgb = parseColor(v("--rh-fg"), dark ? [230, 230, 230] : [33, 33, 33]);
+  const highlightRgb = parseColor(v("--rh-highlight"), dark ? [255, 213, 79] : [255, 111, 0]);
+  const rgb = (c: Rgb) => `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+  return {
+    bg,
+    bgCss: rgb(bg),
+    fg: rgb(fgRgb),
+    fgRgb,
+    muted: v("--rh-muted") || (dark ? "#9e9e9e" : "#757575"),
+    highlight: rgb(highlightRgb),
+    highlightRgb,
+    accent: v("--rh-accent") || "#f57c00",
+  };
 }

@@ -7,7 +7,20 @@
  * Points are indexed as the backend orders them: every valid step of every
  * sequence, sequence after sequence (`offsets[i] .. offsets[i + 1] - 1`).
  */
-import type { LayoutInfo, SequencesResponse } from "./api";
+import type { LayoutInfo, SequencesResponse } from "../api/types";
+import {
+  METHOD_NAMES,
+  PARAM_NAMES,
+  PROJECTION_SCHEMA,
+  paramDefinition,
+  type Align,
+  type Metric,
+  type ParamDefinition,
+  type ProjectionMethod,
+  type ProjectionParams,
+} from "./projection_schema";
+
+export type { Align, Metric, ProjectionMethod, ProjectionParams } from "./projection_schema";
 
 /** One checkpoint, decoded once when it arrives, with the per-point arrays views need. */
 export interface CheckpointData {
@@ -46,29 +59,14 @@ export interface CheckpointData {
   readonly flipStep: Int32Array;
 }
 
-export type ProjectionMethod = "tsne" | "pca" | "umap";
-export type Metric = "euclidean" | "cosine";
-export type Align = "none" | "neighbor";
-
 /** Every method the tab knows, in menu order; `/info` says which this server offers. */
-export const METHODS: readonly ProjectionMethod[] = ["tsne", "pca", "umap"];
-export const METHOD_LABELS: Readonly<Record<ProjectionMethod, string>> = { tsne: "t-SNE", pca: "PCA", umap: "UMAP" };
+export const METHODS: readonly ProjectionMethod[] = PROJECTION_SCHEMA.methods.map((m) => m.name).filter(isMethod);
+export const METHOD_LABELS: Readonly<Record<ProjectionMethod, string>> = Object.fromEntries(
+  PROJECTION_SCHEMA.methods.map((m) => [m.name, m.label]),
+) as Record<ProjectionMethod, string>;
 
 export function isMethod(value: unknown): value is ProjectionMethod {
-  return typeof value === "string" && (METHODS as readonly string[]).includes(value);
-}
-
-/** The query parameters of `/projection` (see tb_rnn_hidden/http_api.md). */
-export interface ProjectionParams {
-  method: ProjectionMethod;
-  perplexity: number;
-  /** t-SNE: the most iterations after early exaggeration (a run stops earlier once converged). */
-  iterations: number;
-  n_neighbors: number;
-  min_dist: number;
-  seed: number;
-  metric: Metric;
-  align: Align;
+  return typeof value === "string" && (METHOD_NAMES as readonly string[]).includes(value);
 }
 
 /** The parameters besides `method`: each applies to some methods only. */
@@ -76,59 +74,37 @@ export type ParamName = Exclude<keyof ProjectionParams, "method">;
 
 /**
  * One field of the projection form, its URL key (`p_<name>`) and its query
- * parameter. Ranges, help and the methods it applies to are the server's
- * (`/info`, merged in by `withServerSpecs`) once known; these are the same
- * values, for before `/info` answers.
+ * parameter: the JSON's definition, its name and methods narrowed to the
+ * tab's types (`low`/`high` the range, `step` the form's input step). Ranges,
+ * help and the methods it applies to are the server's (`/info`, merged in by
+ * `withServerSpecs`) once known; before `/info` answers, the JSON's.
  */
-export interface ParamField {
+export interface ParamField extends ParamDefinition {
   readonly name: ParamName;
-  readonly label: string;
-  readonly kind: "number" | "integer" | "choice";
   readonly methods: readonly ProjectionMethod[];
-  readonly min?: number;
-  readonly max?: number;
-  /** The form's input step (numbers). */
-  readonly step?: number;
-  readonly choices?: readonly string[];
-  readonly help: string;
+}
+
+/** The form field of a parameter's JSON definition (methods the tab does not know are dropped). */
+function fieldOf(p: ParamDefinition): ParamField {
+  return { ...p, name: p.name as ParamName, methods: p.methods.filter(isMethod) };
 }
 
 /**
  * The one list of projection parameters on the TypeScript side: the form,
- * the URL state and the query all iterate it, in this order.
+ * the URL state and the query all iterate it, in the JSON's order.
  */
-export const PROJECTION_FIELDS: readonly ParamField[] = [
-  { name: "perplexity", label: "perplexity", kind: "number", methods: ["tsne"], min: 2, max: 200, step: 1,
-    help: "effective number of neighbours of each point (t-SNE); must be < P / 3" },
-  { name: "iterations", label: "max iterations", kind: "integer", methods: ["tsne"], min: 50, max: 5000, step: 50,
-    help: "most iterations after early exaggeration (t-SNE); runs stop earlier once converged" },
-  { name: "n_neighbors", label: "n_neighbors", kind: "integer", methods: ["umap"], min: 2, max: 200, step: 1,
-    help: "size of the local neighbourhood (UMAP); must be < P" },
-  { name: "min_dist", label: "min_dist", kind: "number", methods: ["umap"], min: 0, max: 1, step: 0.05,
-    help: "how tightly UMAP packs points together" },
-  { name: "seed", label: "seed", kind: "integer", methods: ["tsne", "umap"], min: 0, max: 2 ** 31 - 1, step: 1,
-    help: "random seed" },
-  { name: "metric", label: "metric", kind: "choice", methods: ["tsne", "pca", "umap"], choices: ["euclidean", "cosine"],
-    help: "distance between hidden states" },
-  { name: "align", label: "align to neighbour", kind: "choice", methods: ["tsne", "pca", "umap"], choices: ["none", "neighbor"],
-    help: "start from the layout of the neighbouring checkpoint, so points keep their place across training" },
-];
+export const PROJECTION_FIELDS: readonly ParamField[] = PROJECTION_SCHEMA.params
+  .filter((p) => p.name !== "method" && (PARAM_NAMES as readonly string[]).includes(p.name))
+  .map(fieldOf);
 
-/**
- * The tab's defaults: the server's, except `align`, which the tab turns on
- * (the server's default is `none`) so that checkpoints are laid out as a chain,
- * as the background projector lays them out.
- */
-export const DEFAULT_PROJECTION_PARAMS: ProjectionParams = {
-  method: "tsne",
-  perplexity: 30,
-  iterations: 750,
-  n_neighbors: 15,
-  min_dist: 0.1,
-  seed: 0,
-  metric: "euclidean",
-  align: "neighbor",
-};
+/** The defaults, the JSON's (the tab aligns to the neighbour by default, as the background projector does). */
+export const DEFAULT_PROJECTION_PARAMS: ProjectionParams = Object.fromEntries(
+  PARAM_NAMES.map((name) => [name, paramDefinition(name).default]),
+) as unknown as ProjectionParams;
+
+/** The choices of metric and alignment, the JSON's. */
+export const METRICS = (paramDefinition("metric").choices ?? []) as readonly Metric[];
+export const ALIGNS = (paramDefinition("align").choices ?? []) as readonly Align[];
 
 /** Whether `field` is a parameter of `method` (the others are not sent, shown or kept in the URL). */
 export function appliesTo(field: ParamField, method: ProjectionMethod): boolean {
@@ -208,8 +184,8 @@ export function invalidParams(params: ProjectionParams, fields: readonly ParamFi
       continue;
     }
     const number = Number(value);
-    const low = field.min ?? -Infinity;
-    const high = field.max ?? Infinity;
+    const low = field.low ?? -Infinity;
+    const high = field.high ?? Infinity;
     if (!Number.isFinite(number) || number < low || number > high || (field.kind === "integer" && !Number.isInteger(number))) {
       const what = field.kind === "integer" ? "an integer" : "a number";
       messages.push(`${field.label} must be ${what} from ${low} to ${high}`);
@@ -233,8 +209,8 @@ export function withServerSpecs(
     return {
       ...field,
       ...(methods !== undefined && methods.length > 0 ? { methods } : {}),
-      ...(typeof spec.min === "number" ? { min: spec.min } : {}),
-      ...(typeof spec.max === "number" ? { max: spec.max } : {}),
+      ...(typeof spec.min === "number" ? { low: spec.min } : {}),
+      ...(typeof spec.max === "number" ? { high: spec.max } : {}),
       ...(spec.choices !== undefined && spec.choices.length > 0 ? { choices: spec.choices } : {}),
       ...(spec.help ? { help: spec.help } : {}),
     };

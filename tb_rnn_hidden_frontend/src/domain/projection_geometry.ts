@@ -33,7 +33,7 @@ export function toData(t: ViewTransform, sx: number, sy: number): [number, numbe
 }
 
 /** Bounds of the finite points (a zero-size box around the origin when there are none). */
-export function dataBounds(coords: Float32Array): Bounds {
+export function dataBounds(coords: ArrayLike<number>): Bounds {
   let minX = Infinity;
   let minY = Infinity;
   let maxX = -Infinity;
@@ -221,18 +221,7 @@ export function pointInPolygon(polygon: ArrayLike<number>, x: number, y: number)
 /** The points inside a data-space polygon (lasso), ascending. */
 export function pointsInPolygon(grid: PointGrid, polygon: ArrayLike<number>): Int32Array {
   if (polygon.length < 6) return new Int32Array(0);
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  for (let i = 0; i + 1 < polygon.length; i += 2) {
-    const x = polygon[i] as number;
-    const y = polygon[i + 1] as number;
-    minX = Math.min(minX, x);
-    maxX = Math.max(maxX, x);
-    minY = Math.min(minY, y);
-    maxY = Math.max(maxY, y);
-  }
+  const { minX, minY, maxX, maxY } = dataBounds(polygon);
   const box = pointsInBox(grid, minX, minY, maxX, maxY);
   const { coords } = grid;
   const hits: number[] = [];

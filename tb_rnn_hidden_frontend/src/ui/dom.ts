@@ -29,6 +29,11 @@ export function append(parent: Node, ...children: Child[]): void {
   }
 }
 
+/** `<option>`s of `[value, text]` pairs, for a `<select>`. */
+export function options(choices: Iterable<readonly [string | number, string]>): HTMLOptionElement[] {
+  return [...choices].map(([value, text]) => h("option", { value }, text));
+}
+
 /** Replaces all children of `parent`. */
 export function setChildren(parent: Node, ...children: Child[]): void {
   while (parent.firstChild) parent.removeChild(parent.firstChild);

@@ -10,7 +10,7 @@
  * was made (method, parameters, iterations run, alignment, quality) and what
  * is computing. Pure, so Node tests cover every case.
  */
-import type { LayoutInfo } from "./api";
+import type { LayoutInfo } from "../api/types";
 import {
   DEFAULT_PROJECTION_PARAMS,
   METHOD_LABELS,
@@ -40,7 +40,7 @@ export function requestKey(run: string | null, tag: string | null, step: number 
   return JSON.stringify([run, tag, step, params]);
 }
 
-/** The part of the app state that decides which projection is wanted (store.ts's AppState has it). */
+/** The part of the app state that decides which projection is wanted (state/app_state.ts's AppState has it). */
 export interface WantedProjection {
   readonly run: string | null;
   readonly tag: string | null;

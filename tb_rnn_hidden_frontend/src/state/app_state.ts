@@ -1,12 +1,10 @@
 /**
- * A tiny observable store, plus the state shared by all views: the `tags`
- * listing from the backend and the user's selection in it.
- *
- * Data flows backend routes -> this store -> views. Views never talk to each
- * other: they write to the store and re-render from it, so new views
- * (heatmaps, projections, ...) only need to subscribe.
+ * The state shared by all views: the `tags` listing from the backend and the
+ * user's selection in it, the checkpoint's data and projection, the linked
+ * selection, and how the backend requests fare; with the reducers that keep
+ * the selection valid as listings and checkpoints arrive.
  */
-import type { InfoResponse, TagsResponse } from "./api";
+import type { InfoResponse, TagsResponse } from "../api/types";
 import {
   DEFAULT_DISPLAY,
   DEFAULT_PROJECTION_PARAMS,
@@ -21,41 +19,7 @@ import {
   type ProjectionState,
   type ProvisionalLayout,
   type TableState,
-} from "./model";
-
-export type Listener<S> = (state: Readonly<S>, previous: Readonly<S>) => void;
-
-export interface Store<S extends object> {
-  get(): Readonly<S>;
-  /** Shallow-merges `patch`; listeners run only if some field actually changed. */
-  set(patch: Partial<S>): void;
-  /** Returns an unsubscribe function. */
-  subscribe(listener: Listener<S>): () => void;
-}
-
-export function createStore<S extends object>(initial: S): Store<S> {
-  let state: Readonly<S> = { ...initial };
-  const listeners = new Set<Listener<S>>();
-  return {
-    get: () => state,
-    set(patch) {
-      const changed = (Object.keys(patch) as (keyof S)[]).some(
-        (key) => !Object.is(state[key], patch[key]),
-      );
-      if (!changed) return;
-      const previous = state;
-      state = { ...state, ...patch };
-      // Copy so a listener that (un)subscribes does not disturb this round.
-      for (const listener of [...listeners]) listener(state, previous);
-    },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
-    },
-  };
-}
+} from "../domain/model";
 
 /** What the user is looking at: one checkpoint (`step`) of one layer (`tag`) of one run. */
 export interface Selection {
@@ -107,7 +71,7 @@ export interface AppState extends Selection, LinkState {
   projection: ProjectionState;
   /** The shown checkpoint's provisional layout, while its projection computes (or null). */
   provisional: ProvisionalLayout | null;
-  /** The last retry or cancel asked for by the controls; index.ts carries it out. */
+  /** The last retry or cancel asked for by the controls (state/actions.ts); the projection jobs carry it out. */
   projectionAction: ProjectionAction | null;
   /** What the opened link asked for that this server does not show as such (said in the projection panel). */
   linkNotices: readonly string[];
@@ -121,7 +85,23 @@ export interface AppState extends Selection, LinkState {
    * parameters, so that the layout Play ended on stays the one shown.
    */
   playAligned: boolean;
+  /** How the backend requests behind the page fare (controllers write it; the page shell shows it). */
+  requests: RequestStatus;
 }
+
+/** What the `tags` poller and the checkpoint loader report, for `#message` and `#views`. */
+export interface RequestStatus {
+  /** Some `tags` listing has arrived. */
+  readonly tagsLoaded: boolean;
+  /** Why the last `tags` request failed, or null. */
+  readonly tagsError: string | null;
+  /** Why the shown checkpoint failed to load, or null. */
+  readonly checkpointError: string | null;
+  /** A checkpoint's arrays are being fetched. */
+  readonly checkpointBusy: boolean;
+}
+
+export const INITIAL_REQUESTS: RequestStatus = { tagsLoaded: false, tagsError: null, checkpointError: null, checkpointBusy: false };
 
 /** Before the first `tags` response: nothing listed, nothing selected. */
 export const INITIAL_STATE: AppState = {
@@ -139,6 +119,7 @@ export const INITIAL_STATE: AppState = {
   table: DEFAULT_TABLE,
   playing: false,
   playAligned: false,
+  requests: INITIAL_REQUESTS,
 };
 
 /** Structural equality of JSON values (object key order does not matter). */
@@ -214,74 +195,4 @@ export function withCheckpointData(state: Readonly<AppState>, data: CheckpointDa
     selected: selected.length === state.selected.length ? state.selected : selected,
     focus,
   };
-}
-
-/** Selects `indices` (sorted, unique); the focus is `focus`, else kept if selected, else the first. */
-export function selectSequences(
-  state: Readonly<AppState>,
-  indices: readonly number[],
-  focus?: number | null,
-): Pick<AppState, "selected" | "focus"> {
-  const selected = [...new Set(indices)].sort((a, b) => a - b);
-  const next =
-    focus !== undefined && focus !== null
-      ? focus
-      : state.focus !== null && selected.includes(state.focus)
-        ? state.focus
-        : (selected[0] ?? null);
-  return { selected, focus: next };
-}
-
-/**
- * Brushing points (box, lasso): `brushed` = the points (ascending, unique,
- * inside the checkpoint), `selected` = their sequences; the focus is kept if
- * among them, else the first. An empty brush clears `brushed` and keeps the
- * selection, so a stray click does not lose it.
- */
-export function brushPoints(
-  state: Readonly<AppState>,
-  points: ArrayLike<number>,
-): Pick<AppState, "brushed"> | Pick<AppState, "brushed" | "selected" | "focus"> {
-  const data = state.data;
-  const n = data?.pointSequence.length ?? 0;
-  const valid = Int32Array.from(points).filter((p) => p >= 0 && p < n).sort();
-  let count = 0;
-  for (let i = 0; i < valid.length; i++) if (i === 0 || valid[i] !== valid[i - 1]) valid[count++] = valid[i] as number;
-  if (data === null || count === 0) return { brushed: null };
-  const brushed = valid.slice(0, count);
-  const sequences: number[] = [];
-  const seen = new Uint8Array(data.offsets.length - 1);
-  for (const p of brushed) {
-    const s = data.pointSequence[p] as number;
-    if (!seen[s]) {
-      seen[s] = 1;
-      sequences.push(s);
-    }
-  }
-  return { brushed, ...selectSequences(state, sequences) };
-}
-
-/** Hovering a point (a token, a heat-map column, a distance bar map to one), or nothing. */
-export function hoverPoint(state: Readonly<AppState>, point: number | null): Pick<AppState, "hover"> {
-  const n = state.data?.pointSequence.length ?? 0;
-  return { hover: point !== null && Number.isInteger(point) && point >= 0 && point < n ? point : null };
-}
-
-/**
- * A brushed range of normalised distances, ordered and clamped to [0, 1];
- * a range too narrow to mean anything (or null) clears it.
- */
-export function setDistanceRange(
-  range: readonly [number, number] | null,
-  minWidth = 0.005,
-): Pick<AppState, "distanceRange"> {
-  if (range === null || !Number.isFinite(range[0]) || !Number.isFinite(range[1])) return { distanceRange: null };
-  const lo = Math.max(0, Math.min(range[0], range[1]));
-  const hi = Math.min(1, Math.max(range[0], range[1]));
-  return { distanceRange: hi - lo < minWidth ? null : [lo, hi] };
-}
-
-/** The steps of sequence `sequence` as point indices [start, end) of the checkpoint. */
-export function pointsOf(data: CheckpointData, sequence: number): [number, number] {
-  return [data.offsets[sequence] ?? 0, data.offsets[sequence + 1] ?? 0];
 }

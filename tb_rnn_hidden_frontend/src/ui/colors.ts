@@ -59,3 +59,40 @@ export function sequentialColor(t: number): string {
   const mix = (a: number, b: number) => Math.round(a + (b - a) * f);
   return `rgb(${mix(r0, r1)}, ${mix(g0, g1)}, ${mix(b0, b1)})`;
 }
+
+/** An RGB triple, 0..255 per channel (fractional while mixing). */
+export type Rgb = [number, number, number];
+
+/** `a` moved towards `b` by `t` in [0, 1]. */
+export function mix(a: Rgb, b: Rgb, t: number): Rgb {
+  return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
+}
+
+/** `rgba(r, g, b, alpha)` of a triple (channels rounded). */
+export function rgbCss(c: Rgb, alpha = 1): string {
+  return `rgba(${Math.round(c[0])}, ${Math.round(c[1])}, ${Math.round(c[2])}, ${alpha})`;
+}
+
+/** Little-endian RGBA, opaque, packed for a Uint32Array view of ImageData. */
+export function packRgb(c: Rgb): number {
+  return ((255 << 24) | (Math.round(c[2]) << 16) | (Math.round(c[1]) << 8) | Math.round(c[0])) >>> 0;
+}
+
+let colorProbe: CanvasRenderingContext2D | null = null;
+
+/** Any CSS colour -> [r, g, b] (via a canvas's colour parser); `fallback` when unparsable. */
+export function parseColor(css: string, fallback: Rgb): Rgb {
+  const text = css.trim();
+  if (!text) return fallback;
+  colorProbe ??= document.createElement("canvas").getContext("2d");
+  if (colorProbe === null) return fallback;
+  colorProbe.fillStyle = "#010203";
+  colorProbe.fillStyle = text;
+  const value = String(colorProbe.fillStyle);
+  if (value === "#010203" && text !== "#010203") return fallback;
+  if (value.startsWith("#")) return hexToRgb(value.slice(0, 7));
+  const m = value.match(/rgba?\(([^)]+)\)/);
+  if (!m) return fallback;
+  const parts = (m[1] ?? "").split(",").map((s) => Number.parseFloat(s));
+  return [parts[0] ?? 0, parts[1] ?? 0, parts[2] ?? 0];
+}

@@ -3,30 +3,14 @@
  * reads (`CheckpointData`). Done once per checkpoint, with typed arrays only,
  * so 100k points decode in milliseconds.
  */
-import type { SequencesResponse } from "./api";
+import type { SequencesResponse } from "../api/types";
 import type { CheckpointData } from "./model";
 
-/** IEEE half floats (as `/states` may send them) to float32. */
-export function float16ToFloat32(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) {
-    const h = bits[i] as number;
-    const sign = h & 0x8000 ? -1 : 1;
-    const exponent = (h >> 10) & 0x1f;
-    const fraction = h & 0x3ff;
-    if (exponent === 0) out[i] = sign * 2 ** -14 * (fraction / 1024);
-    else if (exponent === 31) out[i] = fraction ? NaN : sign * Infinity;
-    else out[i] = sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-  }
-  return out;
-}
-
 /**
- * A float route's array as float32 whatever precision it was sent in
- * (`X-Array-Dtype` float16 arrives as raw Uint16 bits).
+ * A float route's array as float32. The routes the tab reads send float32
+ * (only `/states`, which the tab does not read, may send float16).
  */
-export function asFloat32(data: Float32Array | Int32Array | Uint16Array, dtype: string): Float32Array {
-  if (dtype === "float16") return float16ToFloat32(data as Uint16Array);
+export function asFloat32(data: Float32Array | Int32Array): Float32Array {
   if (data instanceof Float32Array) return data;
   return Float32Array.from(data);
 }

@@ -1,102 +1,11 @@
 /**
- * HTTP client for the plugin backend.
+ * HTTP for the plugin backend: requests, errors, JSON and binary arrays.
+ * Only routes.ts calls these: every route has its typed function there.
  *
  * All URLs are relative: the plugin runs in TensorBoard's entry iframe whose
  * `<base href="plugin/rnn_hidden/">` resolves them to `/data/plugin/rnn_hidden/`,
  * which keeps the frontend independent of TensorBoard's path prefix.
  */
-
-/** One tag (RNN layer) of one run: the logged checkpoints. */
-export interface TagInfo {
-  steps: number[];
-  wall_times: number[];
-  description: string;
-  display_name: string;
-}
-
-/** `GET tags`: `{run: {tag: TagInfo}}`. */
-export type TagsResponse = Record<string, Record<string, TagInfo>>;
-
-/** `GET sequences?run=&tag=&step=`: per-sequence metadata of one checkpoint. */
-export interface SequencesResponse {
-  num_sequences: number;
-  max_length: number;
-  state_size: number;
-  num_classes: number;
-  class_names: string[] | null;
-  states_dtype: string;
-  has_tokens: boolean;
-  has_probabilities: boolean;
-  has_labels: boolean;
-  lengths: number[];
-  labels: number[] | null;
-  predictions: number[] | null;
-  confidences: number[] | null;
-  accuracy: number | null;
-  num_steps?: number;
-  vocabulary?: string[] | null;
-}
-
-/** One method of `GET info`: whether this server can compute it, and if not why. */
-export interface MethodInfo {
-  name: string;
-  label: string;
-  available: boolean;
-  reason: string | null;
-}
-
-/** One projection parameter of `GET info`: its type, range or choices, default, and the methods it applies to. */
-export interface ParamSpecInfo {
-  name: string;
-  kind: "number" | "integer" | "choice";
-  default: number | string;
-  methods: string[];
-  help: string;
-  min?: number;
-  max?: number;
-  choices?: string[];
-}
-
-/** `GET info`: what this server offers (methods, parameters) and what it lays out in the background. */
-export interface InfoResponse {
-  methods: MethodInfo[];
-  params: ParamSpecInfo[];
-  background: string | null;
-}
-
-/**
- * How a finished layout was made (`layout` of the status object): `mode` cold,
- * warm (started from the neighbour's layout and kept), relayout (the
- * neighbour's layout re-laid out with early exaggeration), rotated (PCA/UMAP
- * rotated onto the neighbour); t-SNE adds its iterations and KL divergence.
- */
-export interface LayoutInfo {
-  method?: string;
-  mode?: "cold" | "warm" | "relayout" | "rotated";
-  aligned_to?: number | null;
-  seconds?: number | null;
-  trustworthiness?: number | null;
-  reference_trustworthiness?: number | null;
-  early_exaggeration_iterations?: number;
-  iterations?: number;
-  converged?: boolean;
-  kl_divergence?: number | null;
-  warm_iterations?: number;
-  warm_trustworthiness?: number | null;
-}
-
-/** `GET projection` / `POST projection/cancel`: the status object of one projection job. */
-export interface ProjectionStatus {
-  state: "queued" | "running" | "done" | "failed" | "cancelled" | "none";
-  progress: number;
-  phase: string;
-  elapsed: number;
-  aligned_to: number | null;
-  background?: boolean;
-  layout?: LayoutInfo | null;
-  error?: string;
-  retryable?: boolean;
-}
 
 /** A failed request; `message` is the backend's `{"error": ...}` text when it sent one. */
 export class ApiError extends Error {
@@ -109,7 +18,13 @@ export class ApiError extends Error {
   }
 }
 
-type Params = Record<string, string | number>;
+export function describeError(err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  if (err instanceof Error) return `Unexpected error: ${err.message}`;
+  return `Unexpected error: ${String(err)}`;
+}
+
+export type Params = Record<string, string | number>;
 
 /** Builds a relative URL such as `sequences?run=a&tag=b&step=3` (values are URL-encoded). */
 export function buildUrl(route: string, params?: Params): string {
@@ -138,7 +53,7 @@ async function request(route: string, params: Params | undefined, init: RequestI
   }
 }
 
-async function getJson<T>(route: string, params?: Params, signal?: AbortSignal): Promise<T> {
+export async function getJson<T>(route: string, params?: Params, signal?: AbortSignal): Promise<T> {
   return jsonRequest<T>("GET", route, params, signal);
 }
 
@@ -164,26 +79,9 @@ async function jsonRequest<T>(method: "GET" | "POST", route: string, params?: Pa
   return body as T;
 }
 
-export function fetchInfo(signal?: AbortSignal): Promise<InfoResponse> {
-  return getJson<InfoResponse>("info", undefined, signal);
-}
-
-export function fetchTags(signal?: AbortSignal): Promise<TagsResponse> {
-  return getJson<TagsResponse>("tags", undefined, signal);
-}
-
-export function fetchSequences(
-  run: string,
-  tag: string,
-  step: number,
-  signal?: AbortSignal,
-): Promise<SequencesResponse> {
-  return getJson<SequencesResponse>("sequences", { run, tag, step }, signal);
-}
-
 /** A binary array route's answer: the typed array and the headers that describe it. */
 export interface BinaryArray {
-  data: Float32Array | Int32Array | Uint16Array;
+  data: Float32Array | Int32Array;
   dtype: string;
   shape: number[];
   headers: Headers;
@@ -207,12 +105,10 @@ export async function getArray(route: string, params: Params, signal?: AbortSign
     .split(",")
     .filter((d) => d !== "")
     .map(Number);
-  let data: Float32Array | Int32Array | Uint16Array;
+  let data: Float32Array | Int32Array;
   if (dtype === "float32") data = new Float32Array(buffer);
   else if (dtype === "int32") data = new Int32Array(buffer);
-  else if (dtype === "float16") data = new Uint16Array(buffer);
   else throw new ApiError(`Unexpected array type ${dtype} from "${route}".`, response.status);
   return { data, dtype, shape, headers: response.headers };
 }
 
-export { getJson };

@@ -1,0 +1,73 @@
+/**
+ * One typed function per backend route (tb_rnn_hidden/http_api.md): every
+ * request of the tab goes through these.
+ */
+import { ApiError, getArray, getJson, postJson, type BinaryArray, type Params } from "./http";
+import type { InfoResponse, ProjectionStatus, SequencesResponse, TagsResponse } from "./types";
+
+/** A checkpoint: the query of every per-checkpoint route. */
+export interface CheckpointQuery {
+  run: string;
+  tag: string;
+  step: number;
+}
+
+/** A projection route's query: the checkpoint, the method and its parameters. */
+export type ProjectionQuery = Record<string, string | number>;
+
+/** `GET info`: what this server offers. */
+export function fetchInfo(signal?: AbortSignal): Promise<InfoResponse> {
+  return getJson<InfoResponse>("info", undefined, signal);
+}
+
+/** `GET tags`: every run's tags and their checkpoints. */
+export function fetchTags(signal?: AbortSignal): Promise<TagsResponse> {
+  return getJson<TagsResponse>("tags", undefined, signal);
+}
+
+/** `GET sequences`: the record header and per-sequence metadata. */
+export function fetchSequences(query: CheckpointQuery, signal?: AbortSignal): Promise<SequencesResponse> {
+  return getJson<SequencesResponse>("sequences", { ...query }, signal);
+}
+
+/** `GET tokens`: int32 [P]. */
+export function fetchTokens(query: CheckpointQuery, signal?: AbortSignal): Promise<BinaryArray> {
+  return getArray("tokens", { ...query }, signal);
+}
+
+/** `GET probabilities`: float32 [P, C]. */
+export function fetchProbabilities(query: CheckpointQuery, signal?: AbortSignal): Promise<BinaryArray> {
+  return getArray("probabilities", { ...query }, signal);
+}
+
+/** `GET distances`: float32 [P - N], with `X-Max-Distance`. */
+export function fetchDistances(query: CheckpointQuery, signal?: AbortSignal): Promise<BinaryArray> {
+  return getArray("distances", { ...query }, signal);
+}
+
+/** `GET projection`: starts (or joins) the job and answers its status; `retry` restarts a failed one. */
+export function fetchProjectionStatus(query: ProjectionQuery, retry = false): Promise<ProjectionStatus> {
+  return getJson<ProjectionStatus>("projection", retry ? { ...query, retry: 1 } : query);
+}
+
+/** A float32 array route's data, checked to be float32. */
+async function floatArray(route: string, params: Params): Promise<BinaryArray & { data: Float32Array }> {
+  const array = await getArray(route, params);
+  if (!(array.data instanceof Float32Array)) throw new ApiError(`"${route}" sent ${array.dtype}, expected float32.`, 200);
+  return { ...array, data: array.data };
+}
+
+/** `GET projection/points`: float32 [P, 2] of a finished job. */
+export function fetchProjectionPoints(query: ProjectionQuery): Promise<BinaryArray & { data: Float32Array }> {
+  return floatArray("projection/points", query);
+}
+
+/** `GET projection/provisional`: float32 [P, 2], the checkpoint's PCA, computed at once. */
+export function fetchProvisionalLayout(query: ProjectionQuery): Promise<BinaryArray & { data: Float32Array }> {
+  return floatArray("projection/provisional", query);
+}
+
+/** `POST projection/cancel`: cancels a queued or running job (404 when none is left). */
+export function cancelProjection(query: ProjectionQuery): Promise<ProjectionStatus> {
+  return postJson<ProjectionStatus>("projection/cancel", query);
+}

@@ -1,0 +1,123 @@
+/**
+ * The backend's answers, as tb_rnn_hidden/http_api.md documents them.
+ */
+
+/** One tag (RNN layer) of one run: the logged checkpoints. */
+export interface TagInfo {
+  steps: number[];
+  wall_times: number[];
+  description: string;
+  display_name: string;
+}
+
+/** `GET tags`: `{run: {tag: TagInfo}}`. */
+export type TagsResponse = Record<string, Record<string, TagInfo>>;
+
+/**
+ * A logged record's header, as `/sequences` serves it whole: the fields of
+ * tb_rnn_hidden/schema/record_header.json (a test checks `RECORD_HEADER_KEYS`
+ * against that file).
+ */
+export interface RecordHeader {
+  version: number;
+  num_sequences: number;
+  max_length: number;
+  state_size: number;
+  num_steps: number;
+  num_classes: number;
+  class_names: string[] | null;
+  states_dtype: "float32" | "float16";
+  has_tokens: boolean;
+  has_labels: boolean;
+  has_probabilities: boolean;
+}
+
+/** The fields of `RecordHeader`, in the schema's order. */
+export const RECORD_HEADER_KEYS = [
+  "version",
+  "num_sequences",
+  "max_length",
+  "state_size",
+  "num_steps",
+  "num_classes",
+  "class_names",
+  "states_dtype",
+  "has_tokens",
+  "has_labels",
+  "has_probabilities",
+] as const satisfies readonly (keyof RecordHeader)[];
+
+/** Compiles only while `RECORD_HEADER_KEYS` lists every field of `RecordHeader`. */
+export type RecordHeaderKeysComplete = Exclude<keyof RecordHeader, (typeof RECORD_HEADER_KEYS)[number]> extends never ? true : never;
+export const RECORD_HEADER_KEYS_COMPLETE: RecordHeaderKeysComplete = true;
+
+/** `GET sequences?run=&tag=&step=`: the record header and per-sequence metadata of one checkpoint. */
+export interface SequencesResponse extends RecordHeader {
+  lengths: number[];
+  labels: number[] | null;
+  predictions: number[] | null;
+  confidences: number[] | null;
+  accuracy: number | null;
+  vocabulary: string[] | null;
+}
+
+/** One method of `GET info`: whether this server can compute it, and if not why. */
+export interface MethodInfo {
+  name: string;
+  label: string;
+  available: boolean;
+  reason: string | null;
+}
+
+/** One projection parameter of `GET info`: its type, range or choices, default, and the methods it applies to. */
+export interface ParamSpecInfo {
+  name: string;
+  kind: "number" | "integer" | "choice";
+  default: number | string;
+  methods: string[];
+  help: string;
+  min?: number;
+  max?: number;
+  choices?: string[];
+}
+
+/** `GET info`: what this server offers (methods, parameters) and what it lays out in the background. */
+export interface InfoResponse {
+  methods: MethodInfo[];
+  params: ParamSpecInfo[];
+  background: string | null;
+}
+
+/**
+ * How a finished layout was made (`layout` of the status object): `mode` cold,
+ * warm (started from the neighbour's layout and kept), relayout (the
+ * neighbour's layout re-laid out with early exaggeration), rotated (PCA/UMAP
+ * rotated onto the neighbour); t-SNE adds its iterations and KL divergence.
+ */
+export interface LayoutInfo {
+  method?: string;
+  mode?: "cold" | "warm" | "relayout" | "rotated";
+  aligned_to?: number | null;
+  seconds?: number | null;
+  trustworthiness?: number | null;
+  reference_trustworthiness?: number | null;
+  early_exaggeration_iterations?: number;
+  iterations?: number;
+  converged?: boolean;
+  kl_divergence?: number | null;
+  warm_iterations?: number;
+  warm_trustworthiness?: number | null;
+}
+
+/** `GET projection` / `POST projection/cancel`: the status object of one projection job. */
+export interface ProjectionStatus {
+  state: "queued" | "running" | "done" | "failed" | "cancelled" | "none";
+  progress: number;
+  phase: string;
+  elapsed: number;
+  aligned_to: number | null;
+  background?: boolean;
+  layout?: LayoutInfo | null;
+  error?: string;
+  retryable?: boolean;
+}

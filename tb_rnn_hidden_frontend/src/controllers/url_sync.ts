@@ -1,0 +1,104 @@
+/**
+ * The URL and the view, kept in step: run, tag, step, selection, colouring,
+ * the form's parameters and the layout shown go into the URL; a URL the user
+ * edits or pastes while the tab is open goes into the store. A shared link's
+ * notices (a method not offered, another layout) are said, and cleared once
+ * the user moves on.
+ */
+import { sharedLayoutNotice, shownLayoutCode } from "../domain/layout_state";
+import { DEFAULT_DISPLAY, DEFAULT_PROJECTION_PARAMS, type ProjectionParams } from "../domain/model";
+import { jsonEqual, sameSelection, selectionOf, withSelection, type AppState, type Selection } from "../state/app_state";
+import type { Store } from "../state/store";
+import { watchUrlState, writeUrlState, type UrlState } from "../state/url_state";
+import { repairMethod } from "./server_info";
+
+/** The view as URL state: selection, colouring, the form's parameters, and the final layout on screen. */
+function urlStateOf(state: Readonly<AppState>): UrlState {
+  const layout = shownLayoutCode(state);
+  return {
+    ...(state.run !== null ? { run: state.run } : {}),
+    ...(state.tag !== null ? { tag: state.tag } : {}),
+    ...(state.step !== null ? { step: state.step } : {}),
+    selected: [...state.selected],
+    ...(state.focus !== null ? { focus: state.focus } : {}),
+    colorBy: state.display.colorBy,
+    params: state.params,
+    ...(layout !== undefined ? { layout } : {}),
+  };
+}
+
+/**
+ * A shared link's `rh_layout`, until the layout it names is shown here: then
+ * if this server's layout of that checkpoint differs, a notice says so. It is
+ * dropped once the user looks elsewhere (another checkpoint or parameters).
+ */
+interface PendingLink {
+  code: string;
+  params: ProjectionParams;
+  /** The selection the link led to, once the first listing has repaired it. */
+  selection: Selection | null;
+}
+
+/** The notice for `link` once its checkpoint's final layout is in; `undefined` to keep waiting, null to drop it. */
+function checkLink(link: PendingLink, state: Readonly<AppState>): string | null | undefined {
+  const selection = link.selection ?? selectionOf(state);
+  link.selection = selection;
+  if (!sameSelection(state, selection) || state.params !== link.params) return null;
+  const code = shownLayoutCode(state);
+  if (code === undefined || state.step === null) return undefined;
+  return sharedLayoutNotice(state.step, link.code, code);
+}
+
+/**
+ * Keeps the URL in step with the view (run, tag, step, selection, colouring,
+ * parameters, the layout shown), and the view with a URL the user edits or
+ * pastes while the tab is open. A bare `#rnn_hidden` (TensorBoard's router, on
+ * a click of the tab) gets the current view written back instead of resetting
+ * it. Notices about the link (a method not offered, another layout) are
+ * cleared once the user moves on.
+ */
+export function syncUrl(store: Store<AppState>, opened: UrlState): void {
+  let link: PendingLink | null =
+    opened.layout !== undefined ? { code: opened.layout, params: store.get().params, selection: null } : null;
+  const write = (state: Readonly<AppState>) => {
+    if (state.run !== null) writeUrlState(urlStateOf(state));
+  };
+  // Notices change after the change that caused them has reached every listener (no nested set).
+  const setNotices = (notices: readonly string[]) => queueMicrotask(() => store.set({ linkNotices: notices }));
+  store.subscribe((state, previous) => {
+    const moved = !sameSelection(state, previous) || state.params !== previous.params;
+    if (moved && previous.data !== null && state.linkNotices.length > 0 && state.linkNotices === previous.linkNotices) {
+      setNotices([]);
+    }
+    if (link !== null && state.data !== null) {
+      const notice = checkLink(link, state);
+      if (notice !== undefined) link = null;
+      if (notice) setNotices([...state.linkNotices, notice]);
+    }
+    if (moved || state.selected !== previous.selected || state.focus !== previous.focus ||
+        state.display.colorBy !== previous.display.colorBy || state.projection !== previous.projection) {
+      write(state);
+    }
+  });
+  watchUrlState((url, hasOurs) => {
+    const state = store.get();
+    if (!hasOurs) {
+      write(state);
+      return;
+    }
+    const selected = url.selected ?? [];
+    const wanted = { ...DEFAULT_PROJECTION_PARAMS, ...(url.params ?? {}) };
+    const { params: repaired, notice } = repairMethod(wanted, state.info);
+    const params = jsonEqual(repaired, state.params) ? state.params : repaired;
+    const colorBy = url.colorBy ?? DEFAULT_DISPLAY.colorBy; // left out of the URL when default
+    link = url.layout !== undefined ? { code: url.layout, params, selection: null } : null;
+    store.set({
+      ...withSelection(state, { run: url.run ?? state.run, tag: url.tag ?? state.tag, step: url.step ?? state.step }),
+      selected: jsonEqual(selected, state.selected) ? state.selected : selected,
+      focus: url.focus ?? selected[0] ?? null,
+      display: colorBy !== state.display.colorBy ? { ...state.display, colorBy } : state.display,
+      params,
+      linkNotices: notice !== null ? [notice] : [],
+    });
+  });
+}

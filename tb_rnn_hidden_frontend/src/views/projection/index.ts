@@ -1,0 +1,159 @@
+/**
+ * The projection view: every valid step of every sequence as a point of the
+ * 2-D layout in `state.projection.coords`, trajectories of the selected
+ * sequences, zoom/pan, box and lasso brushing, hover linking.
+ *
+ * Three stacked canvases so that frequent changes stay cheap at 100k points:
+ * - base (points.ts): the points, written as pixels into one ImageData;
+ *   redrawn on data, colour, brush, zoom/pan and animation;
+ * - trails (trajectories.ts): trajectories, markers and labels of the
+ *   selected sequences;
+ * - overlay (overlays.ts): the hovered point and the brush outline, redrawn
+ *   on pointer moves.
+ * Hit-testing and brushing use a uniform grid (projection_geometry.ts);
+ * pointer input is interaction.ts, the move between layouts and the frame
+ * loop animation.ts, the state they share context.ts.
+ *
+ * Which layout is drawn (layout_state.ts decides): the checkpoint's final
+ * layout; its provisional one (its PCA) while the projection computes, then
+ * the move to the final one; or, until either arrives, the layout already on
+ * screen, of another checkpoint ("stale": drawn dimmed in that checkpoint's
+ * own colours, with no hover, tooltip or brushing, so nothing mixes two
+ * checkpoints) or of other parameters. A status line above the canvas says
+ * which layout is shown, how it was made, and what is computing.
+ *
+ * For tests, the canvas area carries `data-transform` (JSON {k, tx, ty}: data
+ * -> CSS px of the canvas, `sx = x*k + tx`, `sy = ty - y*k`), `data-points`
+ * (points drawn), `data-highlighted` and `data-highlighted-hash` (the points
+ * drawn ringed for the distance range: their number and the FNV-1a hash of
+ * their indices in ascending order), `data-state` (empty, loading,
+ * provisional, ready, failed) and `data-animating`, the trajectories drawn:
+ * `data-trajectories` (their sequences, the focused one last) and
+ * `data-focus-labels` (the steps of the focused trajectory that carry a label),
+ * and, as of the last frame drawn, `data-layout-kind` (final, provisional,
+ * stale, none), `data-layout-step` (whose layout), `data-checkpoint-step`
+ * (whose data is in the store) and `data-layout` (the final layout's
+ * `rh_layout` code). Each change of those is marked `rh-layout-shown` (User
+ * Timing, `detail` {kind, step, checkpoint, code}).
+ */
+import { panBy } from "../../domain/projection_geometry";
+import type { AppState } from "../../state/app_state";
+import type { Store } from "../../state/store";
+import { readCanvasTheme } from "../../ui/theme";
+import { hideTooltip } from "../../ui/tooltip";
+import { adopt, decide, dropLayout, flush, invalidate } from "./animation";
+import { fit, initialLayout, interactive, type ProjectionView } from "./context";
+import { bindControls, createElements, syncControls } from "./elements";
+import { bindPointer } from "./interaction";
+import { updateLegend, updateStatus } from "./overlays";
+import { recolor } from "./points";
+
+
+/** Sizes the canvases to the area (keeping the view centred) and redraws. */
+function resize(view: ProjectionView): void {
+  const { area, baseCanvas, trailCanvas, overlayCanvas } = view.el;
+  const camera = view.camera;
+  const rect = area.getBoundingClientRect();
+  const w = Math.max(1, Math.floor(rect.width));
+  const hgt = Math.max(1, Math.floor(rect.height));
+  const ratio = window.devicePixelRatio || 1;
+  if (w === camera.width && hgt === camera.height && ratio === camera.dpr) return;
+  if (camera.transform && camera.width > 0) camera.transform = panBy(camera.transform, (w - camera.width) / 2, (hgt - camera.height) / 2);
+  camera.width = w;
+  camera.height = hgt;
+  camera.dpr = ratio;
+  for (const canvas of [baseCanvas, trailCanvas, overlayCanvas]) {
+    canvas.width = Math.round(w * ratio);
+    canvas.height = Math.round(hgt * ratio);
+    canvas.style.width = `${w}px`;
+    canvas.style.height = `${hgt}px`;
+  }
+  view.raster.image = null;
+  if (camera.transform === null) fit(view);
+  view.invalidate(true, true, true);
+}
+
+/** Which layers a store change dirties: [points, trajectories, overlay]. */
+function changedLayers(state: Readonly<AppState>, previous: Readonly<AppState> | null): [boolean, boolean, boolean] {
+  if (previous === null) return [false, false, true];
+  let base = false;
+  let trails = false;
+  if (state.display !== previous.display || state.brushed !== previous.brushed || state.distanceRange !== previous.distanceRange) {
+    base =
+      state.display.colorBy !== previous.display.colorBy ||
+      state.display.fade !== previous.display.fade ||
+      state.brushed !== previous.brushed ||
+      state.distanceRange !== previous.distanceRange;
+    trails = true;
+  }
+  if (state.selected !== previous.selected || state.focus !== previous.focus) trails = true;
+  return [base, trails, state.hover !== previous.hover];
+}
+
+/** Brings the view up to the store: the layout to draw, colours, status, legend, dirty layers. */
+function render(view: ProjectionView, state: Readonly<AppState>, previous: Readonly<AppState> | null): void {
+  const layout = view.layout;
+  const dataChanged = state.data !== layout.data;
+  layout.data = state.data;
+  const before = layout.choice;
+  const next = decide(view, state);
+  if (next.source === null && before.source !== null) dropLayout(view);
+  else if (next.source !== null && next.source.coords !== before.source?.coords) adopt(view, next.source, before.source);
+  layout.choice = next;
+  const nextPaint = next.kind === "stale" && next.staleOf === "checkpoint" ? layout.shownData : layout.data;
+  let [base, trails, overlay] = changedLayers(state, previous);
+  const repaint =
+    dataChanged || nextPaint !== layout.paint || next.kind !== before.kind || next.staleOf !== before.staleOf || next.source?.coords !== before.source?.coords;
+  if (repaint) {
+    layout.paint = nextPaint;
+    base = trails = overlay = true;
+  }
+  if (base) recolor(view);
+  if (previous === null || state.display !== previous.display) syncControls(view);
+  updateStatus(view);
+  if (base || trails) updateLegend(view);
+  if (state.hover !== view.pointer.ownHover && view.pointer.ownHover !== null) view.pointer.ownHover = null;
+  if (!interactive(view) && view.pointer.ownHover !== null) hideTooltip();
+  // Another checkpoint's trajectories, like its points, are drawn dimmed.
+  view.el.trailCanvas.style.opacity = interactive(view) || next.kind === "none" ? "" : "0.45";
+  if (base || trails || overlay) view.invalidate(base, trails, overlay);
+}
+
+export function mountProjection(parent: HTMLElement, store: Store<AppState>): void {
+  const el = createElements(parent);
+  const baseCtx = el.baseCanvas.getContext("2d");
+  const trailCtx = el.trailCanvas.getContext("2d");
+  const overlayCtx = el.overlayCanvas.getContext("2d");
+  if (!baseCtx || !trailCtx || !overlayCtx) {
+    el.status.textContent = "This browser cannot draw on a canvas.";
+    el.status.hidden = false;
+    return;
+  }
+  const view: ProjectionView = {
+    store,
+    el,
+    baseCtx,
+    trailCtx,
+    overlayCtx,
+    theme: readCanvasTheme(),
+    layout: initialLayout(),
+    camera: { width: 0, height: 0, dpr: 1, transform: null, fitScale: 1 },
+    raster: { colors: new Uint32Array(0), layer: new Uint8Array(0), image: null, pixels: new Uint32Array(0) },
+    pointer: { tool: "pan", drag: null, ownHover: null, trailShift: [0, 0] },
+    frame: { dirty: { base: false, trails: false, overlay: false }, requested: false, pendingFirstRender: null },
+    published: { layout: "", notices: [] },
+    invalidate: (base, trails, overlay) => invalidate(view, base, trails, overlay),
+    flush: () => flush(view),
+  };
+  bindControls(view);
+  store.subscribe((state, previous) => render(view, state, previous));
+  bindPointer(view);
+  new MutationObserver(() => {
+    view.theme = readCanvasTheme();
+    recolor(view);
+    view.invalidate(true, true, true);
+  }).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme", "style", "class"] });
+  new ResizeObserver(() => resize(view)).observe(el.area);
+  resize(view);
+  render(view, store.get(), null);
+}

@@ -1,0 +1,78 @@
+/**
+ * The page around the views: `#message` (loading, nothing logged, errors of
+ * the backend requests) above the selection controls and the three columns
+ * of panels in `#views`, which shows while a checkpoint's data is in the
+ * store and is `aria-busy` while one loads.
+ */
+import type { AppState } from "../state/app_state";
+import type { Store } from "../state/store";
+import { h } from "../ui/dom";
+
+export const EMPTY_MESSAGE =
+  "No hidden-state data was found. Log some with tb_rnn_hidden.summary.hidden_states(...)";
+
+/** The page's panels, each for one view to mount into. */
+export interface PageLayout {
+  message: HTMLElement;
+  controls: HTMLElement;
+  overview: HTMLElement;
+  table: HTMLElement;
+  projection: HTMLElement;
+  input: HTMLElement;
+  heatmap: HTMLElement;
+  distances: HTMLElement;
+  checkpoint: HTMLElement;
+}
+
+export function createLayout(): PageLayout {
+  const panel = (id: string, label: string) =>
+    h("section", { id, class: "card panel", "aria-label": label, "data-testid": id });
+  const panels = {
+    message: h("div", { id: "message", "data-testid": "message", role: "status", hidden: true }),
+    controls: h("section", { class: "card controls", "aria-label": "Selection", hidden: true }),
+    overview: panel("overview-panel", "Overview"),
+    table: panel("table-panel", "Sequences"),
+    projection: panel("projection-panel", "Projection"),
+    input: panel("input-panel", "Input"),
+    heatmap: panel("heatmap-panel", "Prediction over time"),
+    distances: panel("distance-panel", "Step distances"),
+  };
+  const checkpoint = h(
+    "div",
+    { id: "views", class: "checkpoint", hidden: true },
+    h("div", { class: "column column-left" }, panels.overview, panels.table),
+    h("div", { class: "column column-centre" }, panels.projection),
+    h("div", { class: "column column-right" }, panels.input, panels.heatmap, panels.distances),
+  );
+  const app = h("main", { id: "rnn-hidden-app" }, panels.message, panels.controls, checkpoint);
+  document.body.appendChild(app);
+  return { ...panels, checkpoint };
+}
+
+/** What `#message` says: the first that applies of an error, loading, and nothing logged. */
+export function messageOf(state: Readonly<AppState>): { text: string | null; kind: "info" | "error" } {
+  const { tagsError, checkpointError, tagsLoaded } = state.requests;
+  if (tagsError !== null || checkpointError !== null) return { text: tagsError ?? checkpointError, kind: "error" };
+  if (!tagsLoaded) return { text: "Loading…", kind: "info" };
+  if (Object.keys(state.tags).length === 0) return { text: EMPTY_MESSAGE, kind: "info" };
+  return { text: null, kind: "info" };
+}
+
+/** Keeps `#message` and `#views` as the store says. */
+export function mountShell(layout: PageLayout, store: Store<AppState>): void {
+  const { message, checkpoint } = layout;
+  const update = (state: Readonly<AppState>) => {
+    checkpoint.hidden = state.data === null;
+    if (state.requests.checkpointBusy) checkpoint.setAttribute("aria-busy", "true");
+    else checkpoint.removeAttribute("aria-busy");
+    const { text, kind } = messageOf(state);
+    // Unchanged text is not rewritten: a live region would announce it again.
+    if (text === (message.hidden ? null : message.textContent) && message.dataset["kind"] === kind) return;
+    message.textContent = text ?? "";
+    message.dataset["kind"] = kind;
+    message.setAttribute("role", kind === "error" ? "alert" : "status");
+    message.hidden = text === null;
+  };
+  store.subscribe((state) => update(state));
+  update(store.get());
+}
