@@ -11,7 +11,7 @@ units, tokens, class probabilities) is written with the real writer
 PCA layouts are cached, so the timings below are the browser's, not the
 projection engine's. Then the system Chromium (Playwright, 1280x800) opens the
 plugin tab with `method=pca` and measures, with the User Timing marks the view
-records (see `tb_rnn_hidden_frontend/src/views/projection.ts`):
+records (see `tb_rnn_hidden_frontend/src/views/projection/animation.ts`):
 
 - first render: `rh-projection-first-render` (coordinates in the store -> first
   full draw done), and from the end of the `/projection/points` response
