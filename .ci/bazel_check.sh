@@ -82,7 +82,7 @@ grep -qxF "${library_target}" <<<"${all_targets}" \
   || die "${library_target} is not listed by 'bazel query //...'"
 n_tests="$(grep -c '^//' <<<"${test_targets}" || true)"
 [[ "${n_tests}" -gt 0 ]] \
-  || die "no py_test targets (expected one per tests/test_*.py)"
+  || die "no py_test targets (expected one per tests/**/test_*.py)"
 
 # The bazel-* convenience symlinks (created by `bazel build`) must stay untracked.
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then

@@ -65,7 +65,7 @@ def main():
     args = parser.parse_args()
 
     import tensorflow as tf
-    from conftest import make_client, make_data_provider
+    from support.plugin_client import make_client, make_data_provider
     from tb_rnn_hidden import summary, writer
 
     data = make_data()

@@ -31,7 +31,7 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="projection_serve_bench_")
     os.environ["XDG_CACHE_HOME"] = os.path.join(tmp, "cache")  # the plugin's default cache dir
-    from conftest import make_client
+    from support.plugin_client import make_client
     from tb_rnn_hidden.writer import HiddenStateWriter
 
     steps = 50

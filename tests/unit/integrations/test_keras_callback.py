@@ -18,10 +18,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from conftest import make_client  # noqa: E402
 from tb_rnn_hidden.keras import HiddenStateCallback  # noqa: E402
+from tests.support.plugin_client import PREFIX, make_client  # noqa: E402
 
-PREFIX = "/data/plugin/rnn_hidden"
 RUN = "run"
 VOCAB = ["<pad>", "the", "film", "was", "not", "good", "bad", "but", "plot", "a"]
 ATOL = 1e-5

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 from tensorboard import context
 
-from conftest import make_checkpoint, make_data_provider
 from tb_rnn_hidden import memory_cache
 from tb_rnn_hidden.server import reader as checkpoint_reader
 from tb_rnn_hidden import writer
+from tests.support.checkpoints import make_checkpoint
+from tests.support.plugin_client import make_data_provider
 
 
 def test_cache_evicts_least_recently_used_beyond_its_budget():

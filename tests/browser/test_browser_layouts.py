@@ -20,17 +20,16 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from browser_support import (  # noqa: F401  (browser is a fixture)
+from tb_rnn_hidden import writer
+from tests.support.browser import (
     TIMEOUT_MS,
     BrowserEvents,
-    browser,
     layout_code,
     plugin_frame,
     screenshot,
 )
-from conftest import make_checkpoint
-from tensorboard_process import http_get, running_tensorboard
-from tb_rnn_hidden import writer
+from tests.support.checkpoints import make_checkpoint
+from tests.support.tensorboard_process import http_get, running_tensorboard
 
 STEPS = (0, 1, 2)
 # ~1,600 points per checkpoint: a t-SNE that takes seconds, a PCA that takes milliseconds.

@@ -5,16 +5,14 @@ own format (the real files cannot be downloaded in tests).
 """
 
 import json
-import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from conftest import make_client
-
-DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demo", "train.py")
+from tests.support.paths import DEMO
+from tests.support.plugin_client import make_client
 
 
 def run_demo(*args):

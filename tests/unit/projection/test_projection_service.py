@@ -16,13 +16,11 @@ import werkzeug
 import werkzeug.test
 from scipy.spatial import procrustes
 
-from conftest import make_data_provider, plugin_flags
 from tb_rnn_hidden.server import loader as plugin_loader
 from tb_rnn_hidden import projection
 from tb_rnn_hidden.server import plugin as rnn_hidden_plugin
 from tb_rnn_hidden import writer
-
-PREFIX = "/data/plugin/rnn_hidden"
+from tests.support.plugin_client import PREFIX, make_data_provider, plugin_flags
 
 
 def hidden_like(seed, n=40, t=25, h=16, drift=None, base=None):

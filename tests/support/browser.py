@@ -10,7 +10,9 @@ import pathlib
 import time
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
+
+from tests.support.paths import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -21,7 +23,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-ARTIFACTS = pathlib.Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS = pathlib.Path(ROOT) / "test-artifacts"
 FRAME_URL = "plugin_entry.html?name=rnn_hidden"
 TIMEOUT_MS = 15_000
 
@@ -118,12 +120,3 @@ def require_chromium():
 def screenshot(target, name):
     ARTIFACTS.mkdir(exist_ok=True)
     target.screenshot(path=str(ARTIFACTS / name))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()

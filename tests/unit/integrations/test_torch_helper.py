@@ -1,6 +1,5 @@
 """tb_rnn_hidden.torch against PyTorch's own nn.LSTM / nn.GRU / nn.RNN, and served back by the plugin."""
 
-import json
 import os
 import subprocess
 import sys
@@ -12,12 +11,11 @@ torch = pytest.importorskip("torch", reason="PyTorch is the optional [torch] ext
 from torch import nn  # noqa: E402
 from torch.nn.utils import rnn as rnn_utils  # noqa: E402
 
-from conftest import make_client, valid_steps  # noqa: E402
 from tb_rnn_hidden import writer as writer_lib  # noqa: E402
 from tb_rnn_hidden.torch import log_hidden_states, per_step_states  # noqa: E402
-
-PREFIX = "/data/plugin/rnn_hidden"
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests.support.checkpoints import valid_steps  # noqa: E402
+from tests.support.paths import ROOT  # noqa: E402
+from tests.support.plugin_client import PREFIX, get_json, make_client  # noqa: E402
 N, T, F, H = 6, 7, 4, 5
 LENGTHS = torch.tensor([7, 3, 5, 1, 7, 2])  # unsorted, with a length-1 sequence
 ATOL = 1e-5
@@ -253,12 +251,6 @@ def test_invalid_arguments_raise_clear_errors():
 # log_hidden_states, read back through TensorBoard's data provider and the plugin
 
 
-def get_json(client, path):
-    response = client.get(path)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return json.loads(response.get_data())
-
-
 def get_array(client, path):
     response = client.get(path)
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -408,31 +400,6 @@ def test_import_without_pytorch_says_how_to_install():
     assert "ImportError: tb_rnn_hidden.torch needs PyTorch, which could not be imported" in result.stderr
     assert "pip install tb-rnn-hidden[torch]" in result.stderr
 
-
-def test_pytorch_example_logs_every_epoch_and_learns(tmp_path):
-    logdir = str(tmp_path / "logs")
-    result = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "demo", "pytorch_example.py"),
-         "--logdir", logdir, "--no-serve"],
-        capture_output=True, text=True, timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "logged 9 checkpoints" in result.stdout
-    client = make_client(logdir)
-    tags = get_json(client, PREFIX + "/tags")["pytorch"]
-    assert sorted(tags) == ["lstm/layer0", "lstm/layer0/cell", "lstm/layer1", "lstm/layer1/cell"]
-    assert all(info["steps"] == list(range(9)) for info in tags.values())
-
-    def sequences(tag, step):
-        return get_json(client, PREFIX + "/sequences?run=pytorch&tag=%s&step=%d" % (tag, step))
-
-    untrained, trained = sequences("lstm/layer1", 0), sequences("lstm/layer1", 8)
-    assert trained["num_sequences"] == 200 and trained["state_size"] == 32
-    assert trained["class_names"] == ["sine", "square", "sawtooth"]
-    assert not trained["has_tokens"] and trained["has_probabilities"]
-    # The served accuracy is the head's at each last valid step: the classifier's.
-    assert trained["accuracy"] >= 0.9 > 0.5 > untrained["accuracy"]
-    assert sequences("lstm/layer0/cell", 8)["accuracy"] == trained["accuracy"]
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))

@@ -7,7 +7,6 @@ provider. Every expectation is measured here against a cold layout of the same
 checkpoint: trustworthiness (k=10) of an aligned layout within 0.01 of the cold one's.
 """
 
-import os
 import subprocess
 import sys
 
@@ -16,11 +15,11 @@ import pytest
 from scipy.spatial import procrustes
 from sklearn.manifold import trustworthiness
 
-from conftest import make_data_provider
 from tb_rnn_hidden import projection
 from tb_rnn_hidden.projection import tsne
+from tests.support.paths import DEMO
+from tests.support.plugin_client import make_data_provider
 
-DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demo", "train.py")
 PARAMS = projection.ProjectionParams(align="neighbor")
 
 

@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from conftest import make_checkpoint, valid_steps
-from tensorboard_process import http_get, running_tensorboard
 from tb_rnn_hidden import writer
+from tests.support.checkpoints import make_checkpoint, valid_steps
+from tests.support.tensorboard_process import http_get, running_tensorboard
 
 
 def _rust_data_server_available():

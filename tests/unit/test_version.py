@@ -4,8 +4,7 @@ import json
 import os
 
 import tb_rnn_hidden
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests.support.paths import ROOT
 
 
 def test_frontend_package_version_is_the_python_version():

@@ -7,12 +7,12 @@ import pytest
 import tensorflow as tf
 from tensorboard.compat.proto import summary_pb2
 
-from conftest import make_checkpoint, make_client, valid_steps
 from tb_rnn_hidden.records import metadata
 from tb_rnn_hidden import summary
 from tb_rnn_hidden import writer
+from tests.support.checkpoints import make_checkpoint, valid_steps
+from tests.support.plugin_client import PREFIX, make_client
 
-PREFIX = "/data/plugin/rnn_hidden"
 
 
 def write_tf(logdir, checkpoints, name="lstm", precision="float16"):
@@ -160,7 +160,7 @@ def test_thirty_checkpoints_logged_thirty_served(logdir):
 
 
 def test_loader_keeps_a_user_sampling_flag():
-    from conftest import plugin_flags
+    from tests.support.plugin_client import plugin_flags
     from tb_rnn_hidden.server import loader as plugin_loader
 
     flags = plugin_flags(samples_per_plugin={"rnn_hidden": 4, "images": 2})

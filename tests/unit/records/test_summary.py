@@ -7,11 +7,11 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_file_loader
 
-from conftest import make_checkpoint
 from tb_rnn_hidden.records import codec as checkpoint_codec
 from tb_rnn_hidden.records import metadata
 from tb_rnn_hidden import summary
 from tb_rnn_hidden import writer
+from tests.support.checkpoints import make_checkpoint
 
 
 def read_records(logdir):

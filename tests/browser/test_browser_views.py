@@ -14,17 +14,16 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from conftest import make_checkpoint
-from tensorboard_process import http_get, running_tensorboard
-from browser_support import (  # noqa: F401  (browser is a fixture)
+from tb_rnn_hidden import writer
+from tests.support.browser import (
     TIMEOUT_MS,
     BrowserEvents,
-    browser,
     flip_step,
     plugin_frame,
     screenshot,
 )
-from tb_rnn_hidden import writer
+from tests.support.checkpoints import make_checkpoint
+from tests.support.tensorboard_process import http_get, running_tensorboard
 
 N, T, H = 40, 12, 8
 MANY = 3000

@@ -18,20 +18,19 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from browser_support import (  # noqa: F401  (browser is a fixture)
+from tb_rnn_hidden import writer
+from tests.support.browser import (
     FRAME_URL,
     TIMEOUT_MS,
     BrowserEvents,
-    browser,
     flip_step,
     layout_code,
     plugin_frame,
     require_chromium,
     screenshot,
 )
-from conftest import make_checkpoint
-from tensorboard_process import http_get, running_tensorboard
-from tb_rnn_hidden import writer
+from tests.support.checkpoints import make_checkpoint
+from tests.support.tensorboard_process import http_get, running_tensorboard
 
 TAB_NAME = "RNN Hidden States"
 

@@ -14,7 +14,6 @@ the page under test.
 """
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -25,17 +24,16 @@ import pytest
 from playwright.sync_api import expect
 from sklearn.manifold import trustworthiness
 
-from tensorboard_process import http_get, running_tensorboard
-from browser_support import (  # noqa: F401  (browser is a fixture)
+from tests.support.browser import (
     BrowserEvents,
-    browser,
     flip_step,
     layout_code,
     plugin_frame,
     screenshot,
 )
+from tests.support.paths import DEMO
+from tests.support.tensorboard_process import http_get, running_tensorboard
 
-DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demo", "train.py")
 RUN, TAG = "generated", "lstm"
 # A t-SNE of a few thousand points, computed while the test waits (CI machines are slow).
 PROJECTION_TIMEOUT_MS = 120_000

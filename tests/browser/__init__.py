@@ -1,0 +1,1 @@
+"""The tab in a real browser (the system Chromium) against a real `tensorboard`."""
