@@ -22,7 +22,7 @@ cold, then each earlier one aligned to the one after it):
   aligned   compute with the neighbour's layout and info: mode (warm / relayout),
             seconds, trustworthiness, Procrustes disparity to the neighbour's layout
   cold pair Procrustes disparity between the cold layouts of the two checkpoints
-Trustworthiness: k=10 on the engine's fixed 2,000-point sample (tsne.trustworthiness).
+Trustworthiness: k=10 on the engine's fixed 2,000-point sample (quality.trustworthiness).
 Goals (issue 10): aligned trustworthiness >= cold - 0.01 for every checkpoint; aligned
 Procrustes clearly below the cold pair's; over a run of >= 50k points, the aligned run
 (newest cold, the rest aligned) at least 2x faster than all cold.

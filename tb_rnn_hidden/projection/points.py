@@ -3,6 +3,8 @@ PCA reduction of wide states, and the rotation onto a neighbour's layout."""
 
 import numpy as np
 
+from tb_rnn_hidden.projection import quality
+
 PCA_ABOVE = 200
 PCA_DIMS = 50
 
@@ -48,11 +50,9 @@ def prepare(x, params, reduce=True):
 
 def rotated(x, y, init):
     """(y rotated onto init when given, info) for the methods that are not scheduled."""
-    from tb_rnn_hidden.projection import tsne
-
     if init is not None:
-        y = tsne.procrustes_rotate(y, init)
-    trust = tsne.trustworthiness(x, y)
+        y = quality.procrustes_rotate(y, init)
+    trust = quality.trustworthiness(x, y)
     trust = None if trust is None else round(trust, 5)
     return y, dict(mode="cold" if init is None else "rotated", trustworthiness=trust,
                    reference_trustworthiness=trust)

@@ -31,7 +31,9 @@ behind each constant are in bench/RESULTS.md ("Alignment on real training").
 import numpy as np
 
 from tb_rnn_hidden.projection import points
+from tb_rnn_hidden.projection.affinities import ALIGNED_ANNOY_TREES, affinities, affinity_cost, n_jobs
 from tb_rnn_hidden.projection.params import SPECS
+from tb_rnn_hidden.projection.quality import neighbour_agreement, procrustes_rotate, trustworthiness
 
 EARLY_EXAGGERATION = 12.0
 EARLY_EXAGGERATION_ITERATIONS = 250
@@ -61,167 +63,12 @@ FFT_ABOVE = 4_000
 # 34.5 s -> 35.5 s, 0.8082 -> 0.8094.
 FFT_INTS_IN_INTERVAL = 1.5
 FFT_MAX_INTERVALS = 100
+# An early-exaggeration iteration costs ~0.35 of a later one (for progress).
+EE_ITERATION_COST = 0.35
 # A warm start is not even tried when init keeps fewer than this fraction of the points'
 # strongest affinities among their nearest 2-D neighbours (init is not a layout of
 # these points: a converged layout of related points keeps 0.3-0.9, an unrelated one ~0).
 ALIGN_MIN_AGREEMENT = 0.05
-AGREEMENT_K = 10
-# Affinities: exact kNN below this many points (openTSNE's choice), Annoy above.
-EXACT_KNN_BELOW = 1000
-ANNOY_TREES = 50
-ALIGNED_ANNOY_TREES = 25
-KNN_CHUNK = 1000
-KNN_SHARES = (0.07, 0.87, 0.06)  # indexing, queries, perplexity calibration (50k points)
-# Relative costs behind the progress fraction: an early-exaggeration iteration costs
-# ~0.35 of a later one; the affinity phase as much as ~45 later iterations at 10k points.
-EE_ITERATION_COST = 0.35
-AFFINITY_COST_AT_10K = 45.0
-AFFINITY_COST_EXPONENT = 0.9
-# Trustworthiness (k=10) is measured on this many points, a fixed sample.
-TRUST_SAMPLE = 2000
-TRUST_K = 10
-
-
-def n_jobs():
-    import os
-
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
-def trustworthiness(x, y, sample=TRUST_SAMPLE, k=TRUST_K):
-    """Trustworthiness (k nearest neighbours) of layout y of points x, on a fixed sample.
-
-    The sample is the same for every checkpoint of a probe set (same points, same
-    seed), so layouts of neighbouring checkpoints are compared on the same points.
-    """
-    from sklearn.manifold import trustworthiness as sk_trustworthiness
-
-    n = x.shape[0]
-    if n <= 2 * k + 1:  # sklearn needs k < n / 2
-        return None
-    points = np.arange(n)
-    if n > sample:
-        points = np.sort(np.random.default_rng(0).choice(n, sample, replace=False))
-    return float(sk_trustworthiness(x[points], np.asarray(y)[points], n_neighbors=k))
-
-
-def neighbour_agreement(P, y, k=AGREEMENT_K, sample=2000):
-    """Mean fraction of a point's k largest affinities that are among its k nearest in y.
-
-    Estimated on at most `sample` points (a fixed subset): 0.01 s at 50k points.
-    """
-    from sklearn.neighbors import NearestNeighbors
-
-    n = y.shape[0]
-    k = min(k, n - 1)
-    if k < 1:
-        return 1.0
-    points = np.arange(n)
-    if n > sample:
-        points = np.sort(np.random.default_rng(0).choice(n, sample, replace=False))
-    near = NearestNeighbors(n_neighbors=k + 1).fit(y).kneighbors(y[points], return_distance=False)
-    sub = P.tocsr()[points]
-    rows = np.repeat(np.arange(len(points)), np.diff(sub.indptr))
-    keep = sub.indices != points[rows]
-    rows, cols, weights = rows[keep], sub.indices[keep], sub.data[keep]
-    if rows.size == 0:
-        return 1.0
-    order = np.lexsort((-weights, rows))  # by row, then strongest first
-    rows, cols = rows[order], cols[order]
-    starts = np.searchsorted(rows, np.arange(len(points)))
-    top = np.arange(rows.size) - starts[rows] < k
-    rows, cols = rows[top], cols[top]
-    return float((near[rows] == cols[:, None]).any(axis=1).mean())
-
-
-def procrustes_rotate(y, target):
-    """y rotated/reflected (about its centre) to best match target; no scaling."""
-    yc = y - y.mean(axis=0)
-    tc = target - target.mean(axis=0)
-    u, _, vt = np.linalg.svd(yc.T @ tc)
-    return yc @ (u @ vt) + target.mean(axis=0)
-
-
-# -- affinities -----------------------------------------------------------------
-
-
-def affinity_cost(n, trees=ANNOY_TREES):
-    """The affinity phase's cost, in iterations after early exaggeration (for progress).
-
-    The kNN search (all but the calibration) grows with the number of trees.
-    """
-    share = KNN_SHARES[2] + (1 - KNN_SHARES[2]) * trees / ANNOY_TREES
-    return AFFINITY_COST_AT_10K * (n / 10_000) ** AFFINITY_COST_EXPONENT * share
-
-
-def _annoy_neighbours(x, k, seed, jobs, report, trees):
-    """openTSNE's Annoy kNN (same index, seed and results), queried in chunks.
-
-    openTSNE builds the kNN graph in one call that can neither report progress
-    nor stop; at 50k points it is most of the affinity time (measured: adding
-    items 0.4 s, building 50 trees 1.5 s, querying 24 s, calibration 1.5 s).
-    Querying chunk by chunk lets the job report it and be cancelled between chunks.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from openTSNE.dependencies.annoy import AnnoyIndex
-
-    n = x.shape[0]
-    index = AnnoyIndex(x.shape[1], "euclidean")
-    index.set_seed(np.random.RandomState(seed).randint(np.iinfo(np.int32).max))
-    for i in range(n):
-        index.add_item(i, x[i])
-    report(KNN_SHARES[0], "nearest neighbours: indexing")
-    index.build(n_jobs=jobs, n_trees=trees)
-    neighbours = np.zeros((n, k), dtype=int)
-    distances = np.zeros((n, k))
-
-    def query(rows):
-        for i in rows:
-            # Annoy returns the point itself first.
-            found, found_distances = index.get_nns_by_item(i, k + 1, include_distances=True)
-            neighbours[i] = found[1:]
-            distances[i] = found_distances[1:]
-
-    # Annoy releases the GIL while it searches: threads run in parallel.
-    wave = KNN_CHUNK * jobs
-    with ThreadPoolExecutor(jobs) as pool:
-        for start in range(0, n, wave):
-            report(
-                KNN_SHARES[0] + KNN_SHARES[1] * start / n,
-                "nearest neighbours: %d of %d points" % (start, n),
-            )
-            stop = min(n, start + wave)
-            chunks = [range(a, min(stop, a + KNN_CHUNK)) for a in range(start, stop, KNN_CHUNK)]
-            list(pool.map(query, chunks))
-    return neighbours, distances
-
-
-def affinities(x, perplexity, seed, report, trees=ANNOY_TREES):
-    """openTSNE's PerplexityBasedNN, with its kNN search split so it reports progress.
-
-    report(fraction of this phase, phase) is called between chunks, and raises
-    Cancelled when the job is cancelled.
-    """
-    from openTSNE import affinity, nearest_neighbors
-
-    n = x.shape[0]
-    jobs = n_jobs()
-    if n < EXACT_KNN_BELOW:  # openTSNE's own choice for small data: exact kNN, fast
-        return affinity.PerplexityBasedNN(
-            x, perplexity=perplexity, metric="euclidean", n_jobs=jobs, random_state=seed,
-        )
-    k = min(n - 1, int(3 * perplexity))  # openTSNE's k_neighbors="auto"
-    neighbours, distances = _annoy_neighbours(x, k, seed, jobs, report, trees)
-    report(KNN_SHARES[0] + KNN_SHARES[1], "affinities: calibrating perplexity")
-    return affinity.PerplexityBasedNN(
-        perplexity=perplexity,
-        n_jobs=jobs,
-        knn_index=nearest_neighbors.PrecomputedNeighbors(neighbours, distances),
-    )
 
 
 # -- optimisation -------------------------------------------------------------------

@@ -16,7 +16,7 @@ from scipy.spatial import procrustes
 from sklearn.manifold import trustworthiness
 
 from tb_rnn_hidden import projection
-from tb_rnn_hidden.projection import tsne
+from tb_rnn_hidden.projection import quality, tsne
 from tests.support.paths import DEMO
 from tests.support.plugin_client import make_data_provider
 
@@ -90,7 +90,7 @@ def test_the_untrained_model_never_wears_the_trained_models_layout(states, cold)
     assert trust(states[0], layout.coords) >= trust(states[0], cold[0].coords) - 0.01
     # Rotated onto the neighbour: no flip or turn against it.
     centred = layout.coords - layout.coords.mean(axis=0)
-    rotated = tsne.procrustes_rotate(centred, cold[last].coords)
+    rotated = quality.procrustes_rotate(centred, cold[last].coords)
     np.testing.assert_allclose(rotated - rotated.mean(axis=0), centred, atol=1e-3 * np.abs(centred).max())
 
 
@@ -100,6 +100,6 @@ def test_info_reports_the_work_done(states, cold):
     assert info["mode"] == "cold" and info["converged"] is True
     assert info["early_exaggeration_iterations"] == tsne.EARLY_EXAGGERATION_ITERATIONS
     assert 0 < info["iterations"] <= PARAMS.iterations and info["iterations"] % tsne.CHUNK == 0
-    assert info["trustworthiness"] == pytest.approx(tsne.trustworthiness(states[last], cold[last].coords), abs=1e-5)
+    assert info["trustworthiness"] == pytest.approx(quality.trustworthiness(states[last], cold[last].coords), abs=1e-5)
     assert info["reference_trustworthiness"] == info["trustworthiness"]
     assert info["kl_divergence"] > 0

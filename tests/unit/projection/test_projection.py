@@ -265,12 +265,12 @@ def medium(rnn):
 def test_affinities_equal_opentsnes_and_report_the_neighbour_search(medium):
     from openTSNE import affinity
 
-    from tb_rnn_hidden.projection import tsne
+    from tb_rnn_hidden.projection import affinities
 
     calls = []
-    ours = tsne.affinities(medium, 30.0, 3, lambda f, p: calls.append((f, p)))
+    ours = affinities.affinities(medium, 30.0, 3, lambda f, p: calls.append((f, p)))
     theirs = affinity.PerplexityBasedNN(
-        medium, perplexity=30.0, metric="euclidean", n_jobs=tsne.n_jobs(), random_state=3)
+        medium, perplexity=30.0, metric="euclidean", n_jobs=affinities.n_jobs(), random_state=3)
     assert ours.P.shape == theirs.P.shape and ours.P.nnz == theirs.P.nnz
     assert abs(ours.P - theirs.P).max() == 0.0
     phases = [p for _, p in calls]

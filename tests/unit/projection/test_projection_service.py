@@ -465,9 +465,9 @@ def test_status_says_what_the_layout_is_and_keeps_it_across_restarts(logdir, ser
     assert layout["iterations"] == 300 or layout["converged"]
     states, _ = served.array(PREFIX + "/states" + q(dtype="float32"))
     coords, _ = served.array(PREFIX + "/projection/points" + q(**params))
-    from tb_rnn_hidden.projection import tsne
+    from tb_rnn_hidden.projection import quality
 
-    assert layout["trustworthiness"] == pytest.approx(tsne.trustworthiness(states, coords), abs=1e-5)
+    assert layout["trustworthiness"] == pytest.approx(quality.trustworthiness(states, coords), abs=1e-5)
     assert layout["kl_divergence"] > 0 and layout["seconds"] > 0
     again = served_factory(logdir, served.plugin._projections.disk.directory)
     stored = again.json(PREFIX + "/projection" + q(**params))
