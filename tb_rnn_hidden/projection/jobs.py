@@ -27,6 +27,7 @@ the job computing it, starting one if no result is stored yet.
 """
 
 import collections
+import dataclasses
 import logging
 import threading
 import time
@@ -307,19 +308,19 @@ class JobPool:
                 self._finish(job, DONE, phase=DONE, result=result)
 
 
+@dataclasses.dataclass
 class _Request:
     """A resolved request: the checkpoint, its data hash and the request key."""
 
-    def __init__(self, ctx, experiment, run, tag, step, params, checkpoint, data_sha256, key):
-        self.ctx = ctx
-        self.experiment = experiment
-        self.run = run
-        self.tag = tag
-        self.step = step
-        self.params = params
-        self.checkpoint = checkpoint
-        self.data_sha256 = data_sha256
-        self.key = key
+    ctx: object
+    experiment: str
+    run: str
+    tag: str
+    step: int
+    params: object
+    checkpoint: object
+    data_sha256: str
+    key: str
 
 
 class ProjectionService:
