@@ -13,9 +13,10 @@ current listing, so that the order follows what the user looks at:
 
 Jobs use the parameters of that last request (before any: t-SNE with default parameters,
 aligned to the neighbour). Background jobs yield to every job a user asks for (see
-`projection_jobs.JobPool`). A checkpoint whose job failed is not tried again with the
-same parameters, nor one whose background job a user cancelled. When nothing is left, the projector looks for new checkpoints every
-`interval` seconds, or at once when a user's request moves the focus.
+`jobs.JobPool`). A checkpoint whose job failed is not tried again with the same
+parameters, nor one whose background job a user cancelled. When nothing is left, the
+projector looks for new checkpoints every `interval` seconds, or at once when a user's
+request moves the focus.
 """
 
 import logging
@@ -99,7 +100,7 @@ class BackgroundProjector:
         order = []
         if focus and focus[1] in listing and focus[2] in listing[focus[1]]:
             steps = listing[focus[1]][focus[2]].get("steps", [])
-            nearest = sorted(steps, key=lambda s: (abs(s - focus[3]), s))
+            nearest = projection_jobs.nearest_first(steps, focus[3])
             order += [(experiment, focus[1], focus[2], s, params) for s in nearest]
         for run in sorted(listing):
             for tag in sorted(listing[run]):

@@ -308,6 +308,16 @@ class JobPool:
                 self._finish(job, DONE, phase=DONE, result=result)
 
 
+def nearest_first(steps, step):
+    """`steps` by distance in training order from `step`, the earlier first on a tie: the
+    order in which a checkpoint's neighbours are looked for and laid out."""
+    return sorted(steps, key=lambda s: (abs(s - step), s))
+
+
+def _num_points(request):
+    return int(request.checkpoint.states.shape[0])
+
+
 @dataclasses.dataclass
 class _Request:
     """A resolved request: the checkpoint, its data hash and the request key."""
@@ -405,20 +415,13 @@ class ProjectionService:
         found = self.lookup(request.key)
         if found is not None:
             return self._stored_status(request, found[1]), found
-        num_points = int(request.checkpoint.states.shape[0])
         if not start:
             return dict(
                 state=NONE, progress=0.0, phase=NONE, elapsed=0.0,
-                params=request.params.as_dict(), num_points=num_points,
+                params=request.params.as_dict(), num_points=_num_points(request),
                 aligned_to=None, cached=False, background=False, layout=None,
             ), None
-        job, _ = self.pool.submit(
-            request.key,
-            lambda job: self._compute(job, request),
-            params=request.params.as_dict(),
-            num_points=num_points,
-            priority=priority,
-        )
+        job = self._start(request, priority)
         if job.state == DONE and job.result is not None:
             return job.status(), job.result
         return job.status(), None
@@ -442,12 +445,15 @@ class ProjectionService:
             return job, False
         if (job is not None and job.state == DONE) or self.lookup(request.key) is not None:
             return None, True
-        num_points = int(request.checkpoint.states.shape[0])
+        return self._start(request, priority), False
+
+    def _start(self, request, priority):
+        """The pool's job computing `request` (joined, or queued now)."""
         job, _ = self.pool.submit(
             request.key, lambda job: self._compute(job, request),
-            params=request.params.as_dict(), num_points=num_points, priority=priority,
+            params=request.params.as_dict(), num_points=_num_points(request), priority=priority,
         )
-        return job, False
+        return job
 
     def points(self, ctx, experiment, run, tag, step, params):
         """(status, coords, meta): coords and meta are None unless the state is done."""
@@ -524,8 +530,7 @@ class ProjectionService:
         """(step, (coords, meta)) of the nearest checkpoint in training order (the
         earlier on a tie) with the same lengths and a done result, or None."""
         steps = self.steps(request.ctx, request.experiment, request.run, request.tag)
-        others = sorted((s for s in steps if s != request.step),
-                        key=lambda s: (abs(s - request.step), s))
+        others = [s for s in nearest_first(steps, request.step) if s != request.step]
         params_dict = request.params.as_dict()
         for step in others:
             try:
