@@ -2,7 +2,7 @@
 
 Not a test: run it by hand and record the output in bench/RESULTS.md.
 
-    python bench/alignment_bench.py                      # the three runs below
+    python bench/alignment_bench.py                      # the four runs below
     python bench/alignment_bench.py --runs demo digits   # some of them
 
 Runs (each trained here by demo/train.py, from the untrained model to the last epoch,
@@ -41,6 +41,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))  # the test helpers (support/), as other benches
 
 RUNS = {
     "demo": ["--dataset", "generated"],
@@ -62,18 +63,11 @@ def train(name, logdir):
 def checkpoints(logdir):
     """{step: states float32 [P, H]} of the run's only tag, through the data provider."""
     from tensorboard import context
-    from tensorboard.backend.event_processing import data_ingester
-    from tensorboard.backend.event_processing import data_provider
-    from tensorboard.backend.event_processing import plugin_event_multiplexer as pem
 
+    from support.plugin_client import make_data_provider
     from tb_rnn_hidden.server import reader as checkpoint_reader
 
-    guidance = dict(data_ingester.DEFAULT_TENSOR_SIZE_GUIDANCE, rnn_hidden=0)
-    mux = pem.EventMultiplexer(size_guidance=data_ingester.DEFAULT_SIZE_GUIDANCE,
-                               tensor_size_guidance=guidance)
-    mux.AddRunsFromDirectory(logdir)
-    mux.Reload()
-    reader = checkpoint_reader.CheckpointReader(data_provider.MultiplexerDataProvider(mux, logdir))
+    reader = checkpoint_reader.CheckpointReader(make_data_provider(logdir, {"rnn_hidden": 0}))
     ctx = context.RequestContext()
     ((run, tags),) = reader.list_series(ctx, "").items()
     ((tag, entry),) = tags.items()
