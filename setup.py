@@ -122,6 +122,7 @@ setup(
     extras_require={
         "test": [
             "pytest",
+            "hypothesis>=6.100",
             "tensorflow-cpu>=2.12",
             "playwright",
             "werkzeug",
