@@ -6,6 +6,7 @@ from tensorboard.plugins import base_plugin
 
 from tb_rnn_hidden.projection import cache as projection_cache
 from tb_rnn_hidden.records import metadata
+from tb_rnn_hidden.server import reader as reader_defaults
 from tb_rnn_hidden.server import requests
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,14 @@ def _define_memory_flags(group):
         default=projection_cache.DEFAULT_MAX_BYTES,
         help="rnn_hidden: size budget in bytes of the projection disk cache (default "
         "2147483648, 2 GiB); beyond it the least recently used projections are deleted.",
+    )
+    group.add_argument(
+        "--rnn_hidden_memory_cache_bytes",
+        type=_positive_int,
+        default=reader_defaults.DEFAULT_CACHE_BYTES,
+        help="rnn_hidden: bytes of decoded checkpoints kept in memory, least recently "
+        "used evicted first (default 1073741824, 1 GiB; a 512 x 200 x 256 float16 "
+        "checkpoint takes about 52 MiB).",
     )
     group.add_argument(
         "--rnn_hidden_max_array_requests",

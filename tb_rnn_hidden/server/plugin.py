@@ -34,8 +34,12 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
     plugin_name = metadata.PLUGIN_NAME
 
     def __init__(self, context):
-        self._reader = checkpoint_reader.CheckpointReader(context.data_provider)
         flags = context.flags
+        self._reader = checkpoint_reader.CheckpointReader(
+            context.data_provider,
+            cache_bytes=int(getattr(flags, "rnn_hidden_memory_cache_bytes", None)
+                            or checkpoint_reader.DEFAULT_CACHE_BYTES),
+        )
         workers = getattr(flags, "rnn_hidden_projection_workers", None) or 1
         cache_dir = getattr(flags, "rnn_hidden_cache_dir", None) or projection_cache.default_cache_dir()
         self._projections = projection_jobs.ProjectionService(

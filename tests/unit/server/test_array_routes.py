@@ -244,3 +244,27 @@ def test_concurrent_first_requests_read_a_checkpoint_once(logged):
     expected = expected_arrays(logged[1])["/states"].tobytes()
     assert bodies == [expected] * 8
     assert len(reads) == len(set(reads)), "a blob was read more than once: %s" % reads
+
+
+@pytest.mark.parametrize("budget, reads_of_states", [(None, 1), (1 << 20, 3)])
+def test_the_memory_cache_flag_bounds_what_the_reader_keeps(logged, budget, reads_of_states):
+    flags = {} if budget is None else dict(rnn_hidden_memory_cache_bytes=budget)
+    plugin, app = make_app(logged[0], **flags)
+    provider = plugin._reader._data_provider
+    sizes = []
+    real_read_blob = provider.read_blob
+
+    def counted_read_blob(ctx, *, blob_key):
+        blob = real_read_blob(ctx, blob_key=blob_key)
+        sizes.append(len(blob))
+        return blob
+
+    provider.read_blob = counted_read_blob
+    client = werkzeug.test.Client(app, werkzeug.Response)
+    expected = expected_arrays(logged[1])["/states"]
+    try:
+        for _ in range(3):
+            assert client.get(PREFIX + "/states" + QUERY).get_data() == expected.tobytes()
+    finally:
+        plugin._projections.close()
+    assert sizes.count(expected.nbytes) == reads_of_states  # the states blob (> 1 MiB)
