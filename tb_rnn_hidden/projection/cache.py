@@ -174,14 +174,18 @@ def _decode(data, num_points):
         raise CorruptCacheFile("the header is %s, not an object" % type(header).__name__)
     payload = data[start + header_size :]
     if header.get("size") != len(payload):
-        raise CorruptCacheFile("payload is %d bytes; the header says %r" % (len(payload), header.get("size")))
+        raise CorruptCacheFile(
+            "payload is %d bytes; the header says %r" % (len(payload), header.get("size"))
+        )
     if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
         raise CorruptCacheFile("payload SHA-256 mismatch")
     if header.get("dtype") != "<f4":
         raise CorruptCacheFile("dtype is %r; expected '<f4'" % (header.get("dtype"),))
     rows = len(payload) // 8
     if header.get("shape") != [rows, 2] or len(payload) % 8:
-        raise CorruptCacheFile("shape is %r for %d payload bytes; expected [P, 2]" % (header.get("shape"), len(payload)))
+        raise CorruptCacheFile(
+            "shape is %r for %d payload bytes; expected [P, 2]" % (header.get("shape"), len(payload))
+        )
     if num_points is not None and rows != num_points:
         raise CorruptCacheFile("%d points; the checkpoint has %d" % (rows, num_points))
     coords = np.frombuffer(payload, dtype="<f4").reshape(rows, 2).astype(np.float32)
@@ -229,7 +233,7 @@ class DiskCache:
             raise CorruptCacheFile("key %r is not 64 lowercase hex characters" % (key,))
         path = os.path.join(self._root, kind, key + suffix)
         if not self._holds(os.path.dirname(path)):
-            raise CorruptCacheFile("%s resolves outside the cache directory" % os.path.dirname(path))
+            raise CorruptCacheFile("%s resolves outside the cache" % os.path.dirname(path))
         return path
 
     def _open(self, path, what):
@@ -256,8 +260,10 @@ class DiskCache:
         try:
             data = _encode(coords, meta)
             if len(data) > self.max_bytes:
-                logger.warning("rnn_hidden: a projection of %d bytes exceeds the cache budget "
-                               "(--rnn_hidden_cache_max_bytes=%d); not cached", len(data), self.max_bytes)
+                logger.warning(
+                    "rnn_hidden: a projection of %d bytes exceeds the cache budget "
+                    "(--rnn_hidden_cache_max_bytes=%d); not cached", len(data), self.max_bytes,
+                )
                 return
             result_path, request_path = self.result_path(result), self.request_path(request)
             _atomic_write(result_path, data)

@@ -48,9 +48,9 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         self._projections.disk.max_bytes = int(
             getattr(flags, "rnn_hidden_cache_max_bytes", None) or projection_cache.DEFAULT_MAX_BYTES
         )
-        self._array_slots = requests.RequestSlots(
-            int(getattr(flags, "rnn_hidden_max_array_requests", None) or requests.DEFAULT_ARRAY_REQUESTS)
-        )
+        self._array_slots = requests.RequestSlots(int(
+            getattr(flags, "rnn_hidden_max_array_requests", None) or requests.DEFAULT_ARRAY_REQUESTS
+        ))
         self._background_method = getattr(flags, "rnn_hidden_precompute", None) or "none"
         if self._background_method != "none":
             from tb_rnn_hidden import projection

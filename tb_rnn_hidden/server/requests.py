@@ -113,7 +113,8 @@ class _ArrayChunks:
                 row_bytes = max(1, array[0].size * max(self._dtype.itemsize, array.itemsize))
                 rows = max(1, CHUNK_BYTES // row_bytes)
                 for start in range(0, len(array), rows):
-                    yield np.ascontiguousarray(array[start : start + rows], dtype=self._dtype).tobytes()
+                    chunk = array[start : start + rows]
+                    yield np.ascontiguousarray(chunk, dtype=self._dtype).tobytes()
         finally:
             self.close()
 

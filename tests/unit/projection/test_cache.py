@@ -269,6 +269,12 @@ class Served:
 QUERY = "?run=r&tag=lstm&step=0&method=pca"
 
 
+def consistent(coords, meta):
+    """A result file of `coords` whose header and metadata agree with them."""
+    return cache_file(coords, dict(meta, num_points=len(coords),
+                                   sha256=projection_cache.payload_hash(coords)))
+
+
 @pytest.fixture
 def logged(logdir):
     """A 22-point checkpoint (4 sequences of lengths 6, 6, 5, 5)."""
@@ -281,8 +287,8 @@ def logged(logdir):
 @pytest.mark.parametrize(
     "forge",
     [
-        pytest.param(lambda c, m: cache_file(c[:5], dict(m, num_points=5, sha256=projection_cache.payload_hash(c[:5]))), id="5 points for 22"),
-        pytest.param(lambda c, m: cache_file(np.full_like(c, np.nan), dict(m, sha256=projection_cache.payload_hash(np.full_like(c, np.nan)))), id="NaN coordinates"),
+        pytest.param(lambda c, m: consistent(c[:5], m), id="5 points for 22"),
+        pytest.param(lambda c, m: consistent(np.full_like(c, np.nan), m), id="NaN coordinates"),
         pytest.param(lambda c, m: cache_file(c, "a string"), id="meta a string"),
         pytest.param(lambda c, m: cache_file(c, m)[:-7], id="truncated"),
         pytest.param(lambda c, m: cache_file(c, m, sha256="f" * 64), id="wrong hash"),
