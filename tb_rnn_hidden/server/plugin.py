@@ -4,7 +4,8 @@ Reads only through `context.data_provider` (reader.py). Each route parses its
 request (requests.py), asks the reader, the derived figures (analysis/) or the
 projection service, and answers; every error is answered as JSON
 `{"error": message}` with a 4xx/5xx code, never raised into TensorBoard. Large
-arrays are served as raw little-endian bytes.
+arrays are streamed as raw little-endian bytes, a bounded number at once
+(`requests.binary`, `requests.RequestSlots`).
 """
 
 import json
