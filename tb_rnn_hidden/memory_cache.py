@@ -14,6 +14,7 @@ class ByteBudgetCache:
         self._entries = collections.OrderedDict()  # key -> (value, nbytes)
         self._bytes = 0
         self._lock = threading.Lock()
+        self._computing = {}  # key -> threading.Event set when its computation ends
 
     def get(self, key):
         """The cached value, or None."""
@@ -40,15 +41,30 @@ class ByteBudgetCache:
                 self._bytes -= evicted
 
     def get_or_compute(self, key, compute):
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key][0]
-        value = compute()  # outside the lock: other requests go on meanwhile
-        with self._lock:
-            computed_meanwhile = key in self._entries
-        if not computed_meanwhile:
+        """The cached value of `key`, else `compute()` stored under it.
+
+        One computation per key at a time: concurrent callers of a key being computed
+        wait for it instead of computing their own copy (50 concurrent first requests
+        for one checkpoint would otherwise each decode it). If it fails, a waiting
+        caller computes in its turn.
+        """
+        while True:
+            with self._lock:
+                if key in self._entries:
+                    self._entries.move_to_end(key)
+                    return self._entries[key][0]
+                running = self._computing.get(key)
+                if running is None:
+                    running = self._computing[key] = threading.Event()
+                    break
+            running.wait()
+        try:
+            value = compute()  # outside the lock: other keys go on meanwhile
             self.put(key, value)
+        finally:
+            with self._lock:
+                del self._computing[key]
+            running.set()
         return value
 
 

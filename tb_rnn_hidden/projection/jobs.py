@@ -377,11 +377,12 @@ class ProjectionService:
         key = projection_cache.request_key(data_sha256, params.as_dict(), self.versions())
         return _Request(ctx, experiment, run, tag, step, params, checkpoint, data_sha256, key)
 
-    def lookup(self, key):
-        """(coords, meta) stored for a request key, from memory or disk; or None."""
+    def lookup(self, key, num_points):
+        """(coords, meta) stored for a request key, from memory or disk; or None. A disk
+        result that does not fit a checkpoint of `num_points` points is discarded."""
         found = self._memory.get(key)
         if found is None:
-            found = self.disk.get(key)
+            found = self.disk.get(key, num_points)
             if found is not None:
                 self._memory.put(key, found)
         return found
@@ -412,7 +413,7 @@ class ProjectionService:
             if start and priority == USER:
                 self.pool.promote(request.key)
             return job.status(), None
-        found = self.lookup(request.key)
+        found = self.lookup(request.key, _num_points(request))
         if found is not None:
             return self._stored_status(request, found[1]), found
         if not start:
@@ -443,7 +444,7 @@ class ProjectionService:
         job = self.pool.get(request.key)
         if job is not None and job.state in (QUEUED, RUNNING, FAILED):
             return job, False
-        if (job is not None and job.state == DONE) or self.lookup(request.key) is not None:
+        if (job is not None and job.state == DONE) or self.lookup(request.key, _num_points(request)) is not None:
             return None, True
         return self._start(request, priority), False
 
@@ -546,7 +547,7 @@ class ProjectionService:
                 logger.warning("rnn_hidden: skipping neighbour step %d: %s", step, e)
                 continue
             key = projection_cache.request_key(data_sha256, params_dict, self.versions())
-            found = self.lookup(key)
+            found = self.lookup(key, int(checkpoint.states.shape[0]))
             if found is not None:
                 return step, found
         return None

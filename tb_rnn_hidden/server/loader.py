@@ -4,7 +4,10 @@ import logging
 
 from tensorboard.plugins import base_plugin
 
+from tb_rnn_hidden.projection import cache as projection_cache
 from tb_rnn_hidden.records import metadata
+from tb_rnn_hidden.server import reader as reader_defaults
+from tb_rnn_hidden.server import requests
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ class RnnHiddenLoader(base_plugin.TBLoader):
             "checkpoint is laid out (default 30).",
         )
 
+        _define_memory_flags(group)
+
     def fix_flags(self, flags):
         samples = getattr(flags, "samples_per_plugin", None)
         if isinstance(samples, dict):
@@ -75,3 +80,30 @@ def _positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError("%d is not >= 1" % value)
     return value
+
+
+def _define_memory_flags(group):
+    """What bounds the plugin's memory and disk (README "Memory")."""
+    group.add_argument(
+        "--rnn_hidden_cache_max_bytes",
+        type=_positive_int,
+        default=projection_cache.DEFAULT_MAX_BYTES,
+        help="rnn_hidden: size budget in bytes of the projection disk cache (default "
+        "2147483648, 2 GiB); beyond it the least recently used projections are deleted.",
+    )
+    group.add_argument(
+        "--rnn_hidden_memory_cache_bytes",
+        type=_positive_int,
+        default=reader_defaults.DEFAULT_CACHE_BYTES,
+        help="rnn_hidden: bytes of decoded checkpoints kept in memory, least recently "
+        "used evicted first (default 1073741824, 1 GiB; a 512 x 200 x 256 float16 "
+        "checkpoint takes about 52 MiB).",
+    )
+    group.add_argument(
+        "--rnn_hidden_max_array_requests",
+        type=_positive_int,
+        default=requests.DEFAULT_ARRAY_REQUESTS,
+        help="rnn_hidden: array answers (/states, /distances, /probabilities, /tokens) "
+        "read and sent at once (default 6); more wait up to 10 s, then get 429 with "
+        "Retry-After. Each in flight holds about 2 MiB besides the cached checkpoint.",
+    )

@@ -4,7 +4,8 @@ Reads only through `context.data_provider` (reader.py). Each route parses its
 request (requests.py), asks the reader, the derived figures (analysis/) or the
 projection service, and answers; every error is answered as JSON
 `{"error": message}` with a 4xx/5xx code, never raised into TensorBoard. Large
-arrays are served as raw little-endian bytes.
+arrays are streamed as raw little-endian bytes, a bounded number at once
+(`requests.binary`, `requests.RequestSlots`).
 """
 
 import json
@@ -34,13 +35,23 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
     plugin_name = metadata.PLUGIN_NAME
 
     def __init__(self, context):
-        self._reader = checkpoint_reader.CheckpointReader(context.data_provider)
         flags = context.flags
+        self._reader = checkpoint_reader.CheckpointReader(
+            context.data_provider,
+            cache_bytes=int(getattr(flags, "rnn_hidden_memory_cache_bytes", None)
+                            or checkpoint_reader.DEFAULT_CACHE_BYTES),
+        )
         workers = getattr(flags, "rnn_hidden_projection_workers", None) or 1
         cache_dir = getattr(flags, "rnn_hidden_cache_dir", None) or projection_cache.default_cache_dir()
         self._projections = projection_jobs.ProjectionService(
             self._reader, cache_dir, workers=int(workers)
         )
+        self._projections.disk.max_bytes = int(
+            getattr(flags, "rnn_hidden_cache_max_bytes", None) or projection_cache.DEFAULT_MAX_BYTES
+        )
+        self._array_slots = requests.RequestSlots(int(
+            getattr(flags, "rnn_hidden_max_array_requests", None) or requests.DEFAULT_ARRAY_REQUESTS
+        ))
         self._background_method = getattr(flags, "rnn_hidden_precompute", None) or "none"
         if self._background_method != "none":
             from tb_rnn_hidden import projection
@@ -135,12 +146,26 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         )
         return http_util.Respond(request, body, requests.JSON)
 
+    def _array(self, request, read, dtype=None):
+        """Answers `read(checkpoint)` -> (array, extra headers) as raw bytes, in one of
+        the slots bounding heavy answers in flight (held until the body is sent)."""
+        release = self._array_slots.acquire()
+        try:
+            array, headers = read(self._checkpoint(request))
+            return requests.binary(request, array, headers, dtype=dtype, on_close=release)
+        except BaseException:
+            release()
+            raise
+
     def _optional_array(self, request, what, read):
         """An array the checkpoint may have been logged without (`has_<what>`)."""
-        checkpoint = self._checkpoint(request)
-        if not checkpoint.header["has_" + what]:
-            raise errors.NotFoundError("this checkpoint was logged without %s" % what)
-        return requests.binary(request, read(checkpoint))
+
+        def read_present(checkpoint):
+            if not checkpoint.header["has_" + what]:
+                raise errors.NotFoundError("this checkpoint was logged without %s" % what)
+            return read(checkpoint), ()
+
+        return self._array(request, read_present)
 
     @werkzeug.wrappers.Request.application
     @requests.json_errors
@@ -160,17 +185,18 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
             raise errors.InvalidArgumentError(
                 "query parameter 'dtype' is %r; expected 'float16' or 'float32'" % dtype
             )
-        states = self._checkpoint(request).states
-        if dtype is not None:
-            states = states.astype(codec.STATES_DTYPES[dtype], copy=False)
-        return requests.binary(request, states)
+        dtype = None if dtype is None else codec.STATES_DTYPES[dtype]
+        return self._array(request, lambda c: (c.states, ()), dtype=dtype)
 
     @werkzeug.wrappers.Request.application
     @requests.json_errors
     def _serve_distances(self, request):
-        distances = self._checkpoint(request).distances
-        largest = float(distances.max()) if distances.size else 0.0
-        return requests.binary(request, distances, [("X-Max-Distance", repr(largest))])
+        def read(checkpoint):
+            distances = checkpoint.distances
+            largest = float(distances.max()) if distances.size else 0.0
+            return distances, [("X-Max-Distance", repr(largest))]
+
+        return self._array(request, read)
 
     def _projection_request(self, request):
         """(ctx, experiment, run, tag, step, params) of a projection route."""
