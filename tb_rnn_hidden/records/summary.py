@@ -174,7 +174,8 @@ def hidden_states_pb(
     Write it with `tb_rnn_hidden.writer.HiddenStateWriter` (TensorBoard's own
     event-file writer), or with PyTorch's `SummaryWriter`:
     `writer._get_file_writer().add_summary(summary, global_step=step)`.
-    Arguments are those of `hidden_states`; `tag` is used as is.
+    Arguments are those of `hidden_states` and are checked by the same rules;
+    `tag` is used as is (no name scopes).
     """
     fields = RecordFields(
         states, probabilities, tokens=tokens, lengths=lengths, labels=labels,
