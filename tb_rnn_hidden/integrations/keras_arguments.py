@@ -8,9 +8,12 @@ import numpy as np
 import keras
 import tensorflow as tf
 
+from tb_rnn_hidden.records import fields
+
 __all__ = [
     "check_probe_shapes",
     "class_indices",
+    "class_names_and_labels",
     "describe_inputs",
     "layer_refs",
     "positive_int",
@@ -95,6 +98,19 @@ def class_indices(labels, n):
     return labels
 
 
+def class_names_and_labels(class_names, probe_labels, n):
+    """Checked class names (or None) and [N] int32 labels (or None), by the record's rules.
+
+    Labels must be below the number of class names when there are names.
+    """
+    if class_names is not None:
+        class_names = fields.check_class_names(class_names)
+    labels = class_indices(probe_labels, n)
+    if labels is not None:
+        labels = fields.check_labels(labels, n, len(class_names or []), name="probe_labels")
+    return class_names, labels
+
+
 def layer_refs(layers):
     """The `layers` argument as a list of names or layer objects, or None for all."""
     if layers is None:
@@ -113,12 +129,21 @@ def layer_refs(layers):
 
 def token_vocabulary(vocabulary):
     """A list or dict id -> token; a TextVectorization layer gives its vocabulary."""
-    if vocabulary is None or isinstance(vocabulary, dict):
-        return vocabulary
+    if vocabulary is None:
+        return None
+    if isinstance(vocabulary, dict):
+        return {i: _token("vocabulary[%r]" % (i,), v) for i, v in vocabulary.items()}
     if hasattr(vocabulary, "get_vocabulary"):
-        return list(vocabulary.get_vocabulary())
-    if isinstance(vocabulary, (str, bytes)) or not hasattr(vocabulary, "__len__"):
+        vocabulary = vocabulary.get_vocabulary()
+    elif isinstance(vocabulary, (str, bytes)) or not hasattr(vocabulary, "__len__"):
         raise ValueError(
             "`vocabulary` is %r; expected a list of tokens (index = id), a dict {id: token} "
             "or a TextVectorization layer" % (vocabulary,))
-    return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in vocabulary]
+    return [_token("vocabulary[%d]" % i, v) for i, v in enumerate(vocabulary)]
+
+
+def _token(name, value):
+    """A token as text (the record's rule: UTF-8 bytes or encodable str); other values as str."""
+    if isinstance(value, (str, bytes)):
+        return fields.check_text(name, value)
+    return str(value)

@@ -27,7 +27,7 @@ import keras
 import tensorflow as tf
 
 from tb_rnn_hidden.integrations.keras_arguments import (
-    class_indices,
+    class_names_and_labels,
     layer_refs,
     positive_int,
     probe_arrays,
@@ -35,6 +35,7 @@ from tb_rnn_hidden.integrations.keras_arguments import (
 )
 from tb_rnn_hidden.integrations.keras_graph import model_key
 from tb_rnn_hidden.integrations.keras_probe import ProbePass
+from tb_rnn_hidden.records import fields
 from tb_rnn_hidden.records import summary as summary_lib
 from tb_rnn_hidden.records.fields import RecordFields
 
@@ -163,10 +164,11 @@ class HiddenStateCallback(keras.callbacks.Callback):
         super().__init__()
         self.log_dir = log_dir
         self.probe_inputs, self._num_probes = probe_arrays(probe_inputs)
-        self.probe_labels = class_indices(probe_labels, self._num_probes)
+        self.class_names, self.probe_labels = class_names_and_labels(
+            class_names, probe_labels, self._num_probes
+        )
         self.layers = layer_refs(layers)
         self.vocabulary = token_vocabulary(vocabulary)
-        self.class_names = None if class_names is None else list(class_names)
         self.every_n_epochs = positive_int("every_n_epochs", every_n_epochs)
         self.every_n_batches = (
             None if every_n_batches is None else positive_int("every_n_batches", every_n_batches)
@@ -178,11 +180,9 @@ class HiddenStateCallback(keras.callbacks.Callback):
             )
         self.probability_fn = probability_fn
         self.cell_states = bool(cell_states)
-        if precision not in ("float16", "float32"):
-            raise ValueError("`precision` is %r; expected 'float16' or 'float32'" % (precision,))
-        self.precision = precision
+        self.precision = fields.check_precision(precision)
+        self.description = fields.check_description(description)
         self.batch_size = positive_int("batch_size", batch_size)
-        self.description = description
 
         self._writer = None
         self._probe = None  # ProbePass, built for one model

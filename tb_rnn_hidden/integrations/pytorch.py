@@ -33,6 +33,8 @@ import re
 import warnings
 from typing import List, Optional
 
+import numpy as np
+
 try:
     import torch  # absolute import: PyTorch, not this module
     from torch import nn
@@ -43,6 +45,7 @@ except ImportError as e:
         "the optional extra: pip install tb-rnn-hidden[torch]" % e
     ) from e
 
+from tb_rnn_hidden.records import fields
 from tb_rnn_hidden.records import summary as summary_lib
 from tb_rnn_hidden.records.fields import RecordFields
 
@@ -90,6 +93,7 @@ def _check_module(rnn):
         raise TypeError(
             "`rnn` is %s; expected an nn.LSTM, nn.GRU or nn.RNN module" % type(rnn).__name__
         )
+    _check_has_data("rnn", rnn.weight_ih_l0)
 
 
 def _layer_module(rnn, layer):
@@ -118,30 +122,31 @@ def _layer_module(rnn, layer):
 
 
 def _as_lengths(lengths, n, t):
-    if isinstance(lengths, torch.Tensor):
-        lengths = lengths.detach().cpu()
-    lengths = torch.as_tensor(lengths)
-    if lengths.is_floating_point() or lengths.is_complex() or lengths.dtype == torch.bool:
-        raise ValueError("`lengths` has dtype %s; expected integers" % lengths.dtype)
-    lengths = lengths.to(torch.int64)
-    if tuple(lengths.shape) != (n,):
+    """[N] lengths as CPU int64, by the record's rule (`fields.check_lengths`)."""
+    try:
+        shape = tuple(lengths.shape) if isinstance(lengths, torch.Tensor) else np.shape(lengths)
+    except ValueError:  # ragged: fields.check_lengths says so
+        shape = (n,)
+    if len(shape) == 1 and shape != (n,):
+        raise ValueError("`lengths` has shape %s; expected (%d,), one per sequence" % (shape, n))
+    checked = fields.check_lengths(lengths, n, t, steps_of="`inputs`")
+    return torch.from_numpy(checked).to(torch.int64)
+
+
+def _check_has_data(name, tensor):
+    """ValueError for a tensor on the meta device (shapes, no values)."""
+    if isinstance(tensor, torch.Tensor) and tensor.is_meta:
         raise ValueError(
-            "`lengths` has shape %s; expected (%d,), one per sequence" % (tuple(lengths.shape), n)
+            "`%s` is on the meta device, which has no data; expected %s holding values (on "
+            "the CPU or a GPU)" % (name, "parameters" if name == "rnn" else "a tensor")
         )
-    bad = (lengths < 1) | (lengths > t)
-    if bad.any():
-        i = int(bad.nonzero()[0])
-        raise ValueError(
-            "`lengths[%d]` is %d; expected 1 <= length <= T=%d (the steps axis of `inputs`)"
-            % (i, int(lengths[i]), t)
-        )
-    return lengths
 
 
 def _prepare_inputs(rnn, inputs, lengths, hx):
     """Batch-first padded inputs [N, T, F], lengths (CPU int64 or None), the
     first layer's input (a PackedSequence when there are lengths), hx."""
     reference = rnn.weight_ih_l0
+    _check_has_data("inputs", getattr(inputs, "data", inputs))
     if isinstance(inputs, rnn_utils.PackedSequence):
         inputs = inputs.to(device=reference.device, dtype=reference.dtype)
         padded, packed_lengths = rnn_utils.pad_packed_sequence(inputs, batch_first=True)
@@ -454,6 +459,11 @@ def log_hidden_states(
       The `LayerStates` that were logged.
     """
     add, flush = _file_writer_add(writer)
+    step = fields.check_step(step)
+    tag = fields.check_tag(tag)
+    _check_module(rnn)
+    # The longest tag this call writes, checked before any work.
+    fields.check_tag("%s/layer%d%s" % (tag, rnn.num_layers - 1, "/cell" if cell_states else ""))
     if head_outputs not in _HEAD_OUTPUTS:
         raise ValueError(
             "`head_outputs` is %r; expected one of %s" % (head_outputs, list(_HEAD_OUTPUTS))

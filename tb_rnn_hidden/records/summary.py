@@ -12,6 +12,7 @@ from tensorboard.compat.proto import summary_pb2
 from tensorboard.compat.proto import types_pb2
 
 from tb_rnn_hidden.records import codec
+from tb_rnn_hidden.records import fields as fields_lib
 from tb_rnn_hidden.records import metadata
 from tb_rnn_hidden.records.fields import RecordFields
 
@@ -32,8 +33,9 @@ def hidden_states(
     """Writes the hidden states of a probe set at one checkpoint.
 
     Args:
-      name: Name of the summary; the tag is this name under the active name scopes.
-        Use one tag per recurrent layer.
+      name: Name of the summary; the tag is this name under the active name scopes,
+        at most 1,024 characters (`fields.MAX_TAG_LENGTH`: TensorBoard sends the
+        tag in the URL of every request). Use one tag per recurrent layer.
       states: [N, T, H] hidden states of N probe sequences over T steps, H units.
       probabilities: Optional [N, T, C] per-step class probabilities: the model's
         output head applied to the state at every step ("what it would predict if
@@ -45,8 +47,9 @@ def hidden_states(
         Valid steps come first (post-padding).
       labels: Optional [N] true class index per sequence, in [0, C).
       class_names: Optional C class names.
-      step: Explicit int64-castable step (the checkpoint); defaults to
-        `tf.summary.experimental.get_step()`. Steps must increase within a tag.
+      step: The checkpoint, an integer 0 <= step < 2**63 (int, numpy integer,
+        integer scalar tensor); defaults to `tf.summary.experimental.get_step()`.
+        Steps must increase within a tag.
       description: Optional long-form description (Markdown).
       precision: "float16" (default; half the size, relative error < 0.05%) or
         "float32" for the stored hidden states.
@@ -56,7 +59,10 @@ def hidden_states(
 
     Raises:
       ValueError: on invalid input (naming the argument, what was received and
-        what was expected), or if no step was given and none is set.
+        what was expected), or if no step was given and none is set. Inside
+        `tf.function`, checks that need values run when the graph runs, and
+        TensorFlow raises their ValueError as `tf.errors.InvalidArgumentError`
+        with our message in its own (see `write_fields`).
     """
     fields = RecordFields(
         states, probabilities, tokens=tokens, lengths=lengths, labels=labels,
@@ -66,11 +72,30 @@ def hidden_states(
 
 
 def write_fields(name, fields, *, step=None, description=None):
-    """`hidden_states` of one `RecordFields`: what the Keras callback logs with."""
+    """`hidden_states` of one `RecordFields`: what the Keras callback logs with.
+
+    Eagerly, every check runs before anything is written. Inside
+    `tf.function`, what the trace knows is checked when the function is
+    traced (the name, tag, description, class names, precision, a Python
+    step, and the static shapes and dtypes of the tensors); the checks that
+    need values run when the graph runs, in the `tf.py_function` that
+    encodes the record, and TensorFlow raises their ValueError as a
+    `tf.errors.InvalidArgumentError` whose message holds ours
+    ("ValueError: `lengths[1]` is 0; ..."), as for a negative step tensor.
+    """
     import tensorflow as tf
 
+    name = fields_lib.check_tag(name, "name")
+    description = fields_lib.check_description(description)
     summary_metadata = metadata.create_summary_metadata(description=description)
     arrays = fields.array_fields()
+    if not tf.executing_eagerly():  # tracing a tf.function
+        fields_lib.check_static(
+            {k: _tensor_spec(k, v) for k, v in arrays.items()},
+            class_names=fields.class_names,
+            precision=fields.precision,
+        )
+    step = _checked_step(tf, step)
 
     def encode(**values):
         return codec.encode(dataclasses.replace(fields, **values))
@@ -91,7 +116,45 @@ def write_fields(name, fields, *, step=None, description=None):
     with tf.summary.experimental.summary_scope(
         name, "hidden_states_summary", values=list(arrays.values()) + [step]
     ) as (tag, _):
+        fields_lib.check_tag(tag, "name")  # with the name scopes
         return tf.summary.write(tag=tag, tensor=record, step=step, metadata=summary_metadata)
+
+
+def _tensor_spec(name, value):
+    """The `fields.ArraySpec` of a (symbolic) tensor, or of an array given as values."""
+    import tensorflow as tf
+
+    if not tf.is_tensor(value):
+        return fields_lib.array_spec(name, value)
+    dtype = tf.as_dtype(value.dtype)
+    kinds = [
+        (dtype == tf.string, "O"),
+        (dtype.is_floating, "f"),
+        (dtype.is_integer and dtype.is_unsigned, "u"),
+        (dtype.is_integer, "i"),
+        (dtype.is_bool, "b"),
+        (dtype.is_complex, "c"),
+    ]
+    kind = next((k for matches, k in kinds if matches), "V")
+    shape = None if value.shape.rank is None else tuple(value.shape.as_list())
+    return fields_lib.ArraySpec(shape, kind, dtype.name)
+
+
+def _checked_step(tf, step):
+    """The step, checked now if it has a value; else a tensor's dtype and shape now, its
+    value when the graph runs."""
+    if step is None:
+        step = tf.summary.experimental.get_step()
+        if step is None:
+            return None  # tf.summary.write raises its own ValueError naming `step`
+    if not tf.is_tensor(step) or tf.executing_eagerly():
+        return fields_lib.check_step(step)
+    fields_lib.check_step_spec(_tensor_spec("step", step))
+    check = tf.debugging.assert_non_negative(
+        step, message="`step` is negative; " + fields_lib.STEP_EXPECTED
+    )
+    with tf.control_dependencies([check] if check is not None else []):
+        return tf.identity(step)
 
 
 def hidden_states_pb(
@@ -111,7 +174,8 @@ def hidden_states_pb(
     Write it with `tb_rnn_hidden.writer.HiddenStateWriter` (TensorBoard's own
     event-file writer), or with PyTorch's `SummaryWriter`:
     `writer._get_file_writer().add_summary(summary, global_step=step)`.
-    Arguments are those of `hidden_states`; `tag` is used as is.
+    Arguments are those of `hidden_states` and are checked by the same rules;
+    `tag` is used as is (no name scopes).
     """
     fields = RecordFields(
         states, probabilities, tokens=tokens, lengths=lengths, labels=labels,
@@ -122,6 +186,8 @@ def hidden_states_pb(
 
 def fields_pb(tag, fields, *, description=None):
     """`hidden_states_pb` of one `RecordFields`: what the writer and PyTorch helper log with."""
+    tag = fields_lib.check_tag(tag)
+    description = fields_lib.check_description(description)
     blobs = codec.encode(fields)
     # Filled in place: every protobuf copy of a 50 MiB record costs ~80 ms, and
     # make_tensor_proto would pad every blob to the longest one.

@@ -14,8 +14,10 @@ import struct
 import time
 
 import google_crc32c
+import numpy as np
 from tensorboard.compat.proto import event_pb2
 
+from tb_rnn_hidden.records import fields as fields_lib
 from tb_rnn_hidden.records import summary as summary_lib
 from tb_rnn_hidden.records.fields import RecordFields
 
@@ -69,21 +71,35 @@ class HiddenStateWriter:
         self._file.write(_record(event.SerializeToString()))
         self._file.flush()
 
-    def add(self, tag, states, probabilities=None, *, step, description=None, **fields):
-        """Validates and writes one checkpoint; arguments as in `summary.hidden_states_pb`."""
+    def add(self, tag, states, probabilities=None, *, step=None, description=None, **fields):
+        """Validates and writes one checkpoint; arguments as in `summary.hidden_states_pb`.
+
+        `step` (keyword only) is the checkpoint, an integer 0 <= step < 2**63.
+        """
+        if step is None and isinstance(probabilities, (int, np.integer)):
+            raise ValueError(
+                "`step` is missing and `probabilities` is %r; expected the step as a keyword "
+                "argument: add(tag, states, step=epoch)" % (probabilities,)
+            )
+        step = fields_lib.check_step(step)
+        self._check_increasing(fields_lib.check_tag(tag), step)
         record = RecordFields(states, probabilities, **fields)
         self.add_summary(summary_lib.fields_pb(tag, record, description=description), step)
 
+    def _check_increasing(self, tag, step):
+        last = self._last_step.get(tag)
+        if last is not None and step <= last:
+            raise ValueError(
+                "`step` is %d for tag %r, which already has step %d; expected "
+                "steps to increase within a tag" % (step, tag, last)
+            )
+
     def add_summary(self, summary, step):
         """Writes a `Summary` (from `hidden_states_pb`) at `step`."""
-        step = int(step)
+        step = fields_lib.check_step(step)
         for value in summary.value:
-            last = self._last_step.get(value.tag)
-            if last is not None and step <= last:
-                raise ValueError(
-                    "`step` is %d for tag %r, which already has step %d; expected "
-                    "steps to increase within a tag" % (step, value.tag, last)
-                )
+            fields_lib.check_tag(value.tag)
+            self._check_increasing(value.tag, step)
         event = event_pb2.Event(wall_time=time.time(), step=step)
         event.summary.CopyFrom(summary)
         self._write(event)
