@@ -22,6 +22,7 @@ from tb_rnn_hidden.projection import cache as projection_cache
 from tb_rnn_hidden.projection import jobs as projection_jobs
 from tb_rnn_hidden.records import codec
 from tb_rnn_hidden.records import metadata
+from tb_rnn_hidden.server import event_blobs
 from tb_rnn_hidden.server import reader as checkpoint_reader
 from tb_rnn_hidden.server import requests
 
@@ -34,7 +35,8 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
     plugin_name = metadata.PLUGIN_NAME
 
     def __init__(self, context):
-        self._reader = checkpoint_reader.CheckpointReader(context.data_provider)
+        provider = event_blobs.with_event_file_fallback(context)  # names needing JSON escapes
+        self._reader = checkpoint_reader.CheckpointReader(provider)
         flags = context.flags
         workers = getattr(flags, "rnn_hidden_projection_workers", None) or 1
         cache_dir = getattr(flags, "rnn_hidden_cache_dir", None) or projection_cache.default_cache_dir()
