@@ -25,6 +25,7 @@ import urllib.request
 import pytest
 
 from tb_rnn_hidden import writer
+from tests.support.browser import ARTIFACTS
 from tests.support.checkpoints import make_checkpoint
 from tests.support.http_fuzz import PREFIX, ROUTES, RequestFuzzer, check_answer
 from tests.support.tensorboard_process import http_get, running_tensorboard
@@ -50,7 +51,7 @@ def _write_logdir(logdir):
             series = sorted((step, tag) for (r, tag), steps in LAYOUT.items() if r == run
                             for step in steps)
             for step, tag in series:
-                data = make_checkpoint(seed=step, n=5, t=8, h=4, tokens=tag != "gru")
+                data = make_checkpoint(seed=step, n=20, t=10, h=4, tokens=tag != "gru")
                 if tag == "gru":  # logged without probabilities: those routes answer 404
                     data.update(probabilities=None, class_names=None)
                 w.add(tag, step=step, **data)
@@ -91,29 +92,42 @@ def test_every_route_answers_hostile_requests_with_a_4xx_json_error(tmp_path, lo
 
         fuzzer = RequestFuzzer(random.Random(SEED), series, _get_json(base, "/info")["params"])
         sent = collections.Counter()
-        answers = collections.Counter()
+        answers = collections.Counter()  # (route, status)
         failures = []
         start = time.monotonic()
         for _ in range(REQUESTS):
             request = fuzzer.request()
             status, headers, body, seconds = _send(base, request)
             sent[request.route] += 1
-            answers[status] += 1
+            answers[request.route, status] += 1
             problems = [] if status is not None else ["no answer: %s" % body.decode()]
             if status is not None:
                 problems += check_answer(request, status, headers, body)
             if seconds > ANSWER_WITHIN_S:
                 problems.append("answered after %.1f s" % seconds)
             if problems:
-                failures.append((request.describe(), status, problems))
+                failures.append("%s <- %s" % ("; ".join(problems), request.describe()))
 
-        print("\n%s: %d requests (seed %d) in %.0f s, by route: %s; answers: %s" % (
-            " ".join(loader_flags) or "default loader", REQUESTS, SEED, time.monotonic() - start,
-            dict(sorted(sent.items())), dict(sorted(answers.items(), key=str))))
+        _report(loader_flags, sent, answers, time.monotonic() - start)
         assert set(sent) == set(ROUTES)
         assert _get_json(base, "/tags") == listing  # still up, serving the same
     assert failures == [], "%d of %d requests failed:\n%s" % (
-        len(failures), REQUESTS, "\n".join(map(repr, failures[:40])))
+        len(failures), REQUESTS, "\n".join(failures[:40]))
+
+
+def _report(loader_flags, sent, answers, seconds):
+    """Prints the requests sent per route, and keeps them with the answers in test-artifacts/."""
+    loader = " ".join(loader_flags) or "default loader"
+    print("\n%s: %d requests (seed %d) in %.0f s, by route: %s" % (
+        loader, REQUESTS, SEED, seconds, dict(sorted(sent.items()))))
+    by_route = collections.defaultdict(dict)
+    for (route, status), count in answers.items():
+        by_route[route][str(status)] = count
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = "http_fuzz_%s.json" % ("python_loader" if loader_flags else "default_loader")
+    (ARTIFACTS / name).write_text(json.dumps(
+        dict(loader=loader, seed=SEED, requests=REQUESTS, seconds=round(seconds, 1),
+             answers_by_route=by_route), indent=1, sort_keys=True))
 
 
 def _get_json(base, route):

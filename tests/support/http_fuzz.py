@@ -74,6 +74,7 @@ class RequestFuzzer:
         self._rng = rng
         self._series = series
         self._specs = param_specs  # /info's "params"
+        self._recent = []  # valid projection queries, asked again: their jobs are done or running
 
     def request(self):
         rng = self._rng
@@ -104,44 +105,59 @@ class RequestFuzzer:
         return "/experiment/%s%s" % (urllib.parse.quote(experiment, safe=""), PREFIX)
 
     def _params(self, kind):
-        """[(name, value)]: a valid query for a route of `kind`, then 0-3 mutations."""
+        """[(name, value)]: a valid query for a route of `kind`; 6 in 10 broken (1-3 mutations)."""
         rng = self._rng
+        hostile = rng.random() < 0.6
         params = []
         if kind != "static" or rng.random() < 0.2:
             run, tag, steps = rng.choice(self._series)
             params = [("run", run), ("tag", tag), ("step", str(rng.choice(steps)))]
         if kind == "states" and rng.random() < 0.6:
-            params.append(("dtype", rng.choice(["float16", "float32", "float64", "int8", "",
-                                                "FLOAT32", "float16 "])))
+            dtypes = ["float16", "float32"]
+            if hostile:
+                dtypes += ["float64", "int8", "", "FLOAT32", "float16 "]
+            params.append(("dtype", rng.choice(dtypes)))
+        if kind == "projection" and not hostile and self._recent and rng.random() < 0.5:
+            return list(rng.choice(self._recent))
         if kind == "projection":
-            params += self._projection_params()
-        for _ in range(rng.choice([0, 1, 1, 2, 3])):
+            params += self._projection_params(hostile)
+            if not hostile:
+                self._recent = (self._recent + [list(params)])[-10:]
+        for _ in range(rng.choice([1, 1, 2, 3]) if hostile else 0):
             params = self._mutate(params)
         return params
 
-    def _projection_params(self):
+    def _projection_params(self, hostile):
         rng = self._rng
         params = []
         for spec in self._specs:
-            if rng.random() < 0.5:
-                params.append((spec["name"], self._param_value(spec)))
+            if spec["name"] == "method" and not hostile and rng.random() < 0.5:
+                params.append(("method", "pca"))  # done at once: the answers of done jobs
+            elif rng.random() < 0.4:
+                params.append((spec["name"], self._param_value(spec, hostile)))
         if rng.random() < 0.2:
-            params.append(("retry", rng.choice(["1", "true", "yes", "0", "2", ""])))
+            retries = ["1", "true"] + (["yes", "0", "2", ""] if hostile else [])
+            params.append(("retry", rng.choice(retries)))
         return params
 
-    def _param_value(self, spec):
-        """A valid value, a boundary, one beyond it, or anything."""
+    def _param_value(self, spec, hostile):
+        """A valid value or a boundary; if `hostile`, maybe one beyond it, or anything."""
         rng = self._rng
         if spec["kind"] == "choice":
-            choices = spec["choices"]
-            return rng.choice(
-                choices + [c.upper() for c in choices] + rng.sample(_HOSTILE_VALUES, 2))
+            choices = list(spec["choices"])
+            if spec["name"] == "method" and not hostile:
+                choices.remove("umap")  # valid, but a first UMAP compiles for a minute
+            if hostile:
+                choices += [c.upper() for c in choices] + rng.sample(_HOSTILE_VALUES, 2)
+            return rng.choice(choices)
         low, high = spec["min"], spec["max"]
         number = rng.choice([low, high, spec["default"], rng.uniform(low, high)])
         if spec["kind"] == "integer":
             number = int(number)
-        values = [number, number, low - 1, high + 1, -high, high * 1000, float("nan"),
-                  float("inf"), rng.choice(_HOSTILE_VALUES)]
+        values = [number]
+        if hostile:
+            values += [low - 1, high + 1, -high, high * 1000, float("nan"), float("inf"),
+                       rng.choice(_HOSTILE_VALUES)]
         value = rng.choice(values)
         return value if isinstance(value, str) else repr(value)
 
