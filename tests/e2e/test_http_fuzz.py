@@ -16,6 +16,7 @@ the data server, 15 s under the Python loader) and the seed.
 import collections
 import json
 import os
+import pathlib
 import random
 import time
 import urllib.error
@@ -25,14 +26,15 @@ import urllib.request
 import pytest
 
 from tb_rnn_hidden import writer
-from tests.support.browser import ARTIFACTS
 from tests.support.checkpoints import make_checkpoint
 from tests.support.http_fuzz import PREFIX, ROUTES, RequestFuzzer, check_answer
+from tests.support.paths import ROOT
 from tests.support.tensorboard_process import http_get, running_tensorboard
 
 REQUESTS = int(os.environ.get("RNN_HIDDEN_FUZZ_REQUESTS", 5000))
 SEED = int(os.environ.get("RNN_HIDDEN_FUZZ_SEED", 12))
 ANSWER_WITHIN_S = 10.0
+ARTIFACTS = pathlib.Path(ROOT) / "test-artifacts"
 LOADERS = [
     pytest.param((), id="default-loader"),
     pytest.param(("--load_fast=false",), id="python-loader"),
