@@ -23,6 +23,7 @@ from tb_rnn_hidden.projection import cache as projection_cache
 from tb_rnn_hidden.projection import jobs as projection_jobs
 from tb_rnn_hidden.records import codec
 from tb_rnn_hidden.records import metadata
+from tb_rnn_hidden.server import event_blobs
 from tb_rnn_hidden.server import reader as checkpoint_reader
 from tb_rnn_hidden.server import requests
 
@@ -36,8 +37,9 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
 
     def __init__(self, context):
         flags = context.flags
+        provider = event_blobs.with_event_file_fallback(context)  # names needing JSON escapes
         self._reader = checkpoint_reader.CheckpointReader(
-            context.data_provider,
+            provider,
             cache_bytes=int(getattr(flags, "rnn_hidden_memory_cache_bytes", None)
                             or checkpoint_reader.DEFAULT_CACHE_BYTES),
         )
