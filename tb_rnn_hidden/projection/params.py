@@ -17,7 +17,13 @@ _IGNORED_KEYS = frozenset(("run", "tag", "step", "experiment"))
 
 
 def _bad(name, value, expected):
-    return ValueError("%s is %s; expected %s" % (name, value, expected))
+    text = str(value)
+    if len(text) > _SHOWN_CHARS:  # a 5,000-digit value is not repeated back whole
+        text = "%s... (%d characters)" % (text[:_SHOWN_CHARS], len(text))
+    return ValueError("%s is %s; expected %s" % (name, text, expected))
+
+
+_SHOWN_CHARS = 40
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +56,8 @@ class ParamSpec:
         if (
             isinstance(value, bool)
             or not isinstance(value, numeric)
-            or not math.isfinite(value)
+            # An int of any size compares exactly; math.isfinite would overflow on it.
+            or not (isinstance(value, (int, np.integer)) or math.isfinite(value))
             or not self.low <= value <= self.high
         ):
             raise _bad(self.name, value, self.expected())

@@ -128,6 +128,16 @@ def test_from_query_rejects_bad_values_naming_the_parameter(key, value):
     assert value in message and "expected" in message
 
 
+@pytest.mark.parametrize("key", ["iterations", "seed", "n_neighbors"])
+def test_a_huge_integer_is_refused_and_not_repeated_whole(key):
+    """Found by the HTTP fuzz: 309 nines overflowed math.isfinite into a 500."""
+    with pytest.raises(ValueError) as error:
+        ProjectionParams.from_query({key: "9" * 309})
+    message = str(error.value)
+    assert message.startswith("%s is 999" % key) and "(309 characters)" in message
+    assert len(message) < 200, message
+
+
 def test_parameters_that_do_not_apply_to_the_method_are_reset():
     # PCA has no perplexity, seed or iterations: requests differing only there are one.
     pca = ProjectionParams.from_query({"method": "pca", "perplexity": "12.5", "seed": "4",
