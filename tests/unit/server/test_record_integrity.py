@@ -7,7 +7,6 @@ by a restarted training is read again.
 """
 
 import json
-import time
 
 import google_crc32c
 import numpy as np
@@ -17,17 +16,15 @@ from tensorboard import errors
 from tensorboard.backend.event_processing import data_ingester
 from tensorboard.backend.event_processing import data_provider
 from tensorboard.backend.event_processing import plugin_event_multiplexer as pem
-from tensorboard.compat.proto import event_pb2
 from tensorboard.compat.proto import summary_pb2
-from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
-from tb_rnn_hidden import summary
 from tb_rnn_hidden import writer
 from tb_rnn_hidden.records import codec
 from tb_rnn_hidden.records import metadata
 from tb_rnn_hidden.server import reader as checkpoint_reader
 from tests.support.checkpoints import make_checkpoint, valid_steps
 from tests.support.plugin_client import PREFIX, make_client
+from tests.support.trainings import write_training
 
 CHECKPOINT_ROUTES = ("/sequences", "/states", "/probabilities", "/tokens", "/distances")
 
@@ -195,24 +192,6 @@ def _multiplexer_provider(logdir):
     mux.AddRunsFromDirectory(logdir)
     mux.Reload()
     return mux, data_provider.MultiplexerDataProvider(mux, logdir)
-
-
-def write_training(run_dir, steps, seed):
-    """A training (or its restart at steps[0]) writing a new event file in `run_dir`.
-
-    Its first event is SessionLog START at its first step, as TensorFlow 1's
-    supervisor wrote it: TensorBoard's Python loader purges a run's data from
-    that step on when it reads a START after the first one (and only then; the
-    Rust data server purges on any step not above the last one).
-    """
-    time.sleep(1.1)  # event file names start with the second: read after earlier ones
-    event_writer = EventFileWriter(run_dir)
-    start = event_pb2.SessionLog(status=event_pb2.SessionLog.START)
-    event_writer.add_event(event_pb2.Event(wall_time=time.time(), step=steps[0], session_log=start))
-    for step in steps:
-        pb = summary.hidden_states_pb("lstm", **make_checkpoint(seed=seed + step))
-        event_writer.add_event(event_pb2.Event(wall_time=time.time(), step=step, summary=pb))
-    event_writer.close()
 
 
 def test_a_step_rewritten_by_a_restarted_training_is_read_again(logdir):
