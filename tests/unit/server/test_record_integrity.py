@@ -8,7 +8,6 @@ by a restarted training is read again.
 
 import json
 
-import google_crc32c
 import numpy as np
 import pytest
 from tensorboard import context
@@ -16,7 +15,6 @@ from tensorboard import errors
 from tensorboard.backend.event_processing import data_ingester
 from tensorboard.backend.event_processing import data_provider
 from tensorboard.backend.event_processing import plugin_event_multiplexer as pem
-from tensorboard.compat.proto import summary_pb2
 
 from tb_rnn_hidden import writer
 from tb_rnn_hidden.records import codec
@@ -24,44 +22,10 @@ from tb_rnn_hidden.records import metadata
 from tb_rnn_hidden.server import reader as checkpoint_reader
 from tests.support.checkpoints import make_checkpoint, valid_steps
 from tests.support.plugin_client import PREFIX, make_client
+from tests.support.records import flip_byte, forge, write_raw
 from tests.support.trainings import write_training
 
 CHECKPOINT_ROUTES = ("/sequences", "/states", "/probabilities", "/tokens", "/distances")
-
-
-def write_raw(logdir, tag, blobs, step=0, content=None):
-    """One record of our plugin with the given blobs (and plugin data), as an event."""
-    summary_pb = summary_pb2.Summary()
-    value = summary_pb.value.add(tag=tag)
-    value.metadata.CopyFrom(metadata.create_summary_metadata())
-    if content is not None:
-        value.metadata.plugin_data.content = content
-    value.tensor.dtype = 7  # DT_STRING
-    value.tensor.tensor_shape.dim.add(size=len(blobs))
-    value.tensor.string_val.extend(blobs)
-    with writer.HiddenStateWriter(logdir) as w:
-        w.add_summary(summary_pb, step)
-
-
-def forge(header_changes=None, **blob_arrays):
-    """A good record with header fields and blobs replaced, checksums made to match.
-
-    What is left wrong is what the writer's validation would have refused: only
-    decoding's validation can catch it.
-    """
-    blobs = list(codec.encode_checkpoint(**make_checkpoint()))
-    for name, array in blob_arrays.items():
-        blobs[metadata.BLOB_NAMES.index(name)] = np.asarray(array).tobytes()
-    header = json.loads(blobs[metadata.BLOB_HEADER])
-    header.update(header_changes or {})
-    if "header_crc32c" in header:  # format version 2 on
-        header["blob_crc32c"] = [google_crc32c.value(blob) for blob in blobs[1:]]
-        rest = {k: v for k, v in header.items() if k != "header_crc32c"}
-        header["header_crc32c"] = google_crc32c.value(
-            json.dumps(rest, sort_keys=True, separators=(",", ":")).encode("ascii")
-        )
-    blobs[metadata.BLOB_HEADER] = json.dumps(header).encode()
-    return blobs
 
 
 _EMPTY = np.zeros(0, np.int32)
@@ -154,10 +118,7 @@ def test_every_forged_record_is_a_named_corrupt_record(forged_client):
 @pytest.mark.parametrize("index", range(1, metadata.NUM_BLOBS))
 def test_a_flipped_byte_in_a_blob_is_caught_by_its_checksum(logdir, index):
     """The Rust data server serves events with a wrong event CRC; our checksum catches it."""
-    blobs = list(codec.encode_checkpoint(**make_checkpoint()))
-    blob = bytearray(blobs[index])
-    blob[len(blob) // 3] ^= 0x10
-    blobs[index] = bytes(blob)
+    blobs = flip_byte(codec.encode_checkpoint(**make_checkpoint()), index)
     write_raw(logdir + "/run", "flipped", blobs)
     client = make_client(logdir)
     name = metadata.BLOB_NAMES[index]
