@@ -16,7 +16,9 @@ from tensorboard.backend.event_processing import data_ingester
 from tensorboard.backend.event_processing import data_provider
 from tensorboard.backend.event_processing import plugin_event_multiplexer as pem
 
+from tb_rnn_hidden import projection
 from tb_rnn_hidden import writer
+from tb_rnn_hidden.projection import jobs as projection_jobs
 from tb_rnn_hidden.records import codec
 from tb_rnn_hidden.records import metadata
 from tb_rnn_hidden.server import reader as checkpoint_reader
@@ -155,18 +157,25 @@ def _multiplexer_provider(logdir):
     return mux, data_provider.MultiplexerDataProvider(mux, logdir)
 
 
-def test_a_step_rewritten_by_a_restarted_training_is_read_again(logdir):
+def test_a_step_rewritten_by_a_restarted_training_is_read_again(logdir, tmp_path):
     run_dir = logdir + "/train"
     write_training(run_dir, range(16), seed=0)
     mux, provider = _multiplexer_provider(logdir)
     reader = checkpoint_reader.CheckpointReader(provider)
     ctx = context.RequestContext()
 
+    projections = projection_jobs.ProjectionService(reader, str(tmp_path / "cache"))
+    pca = projection.ProjectionParams(method="pca")
+
     def states(step):
         checkpoint = reader.checkpoint(ctx, "", "train", "lstm", step)
         return checkpoint.states, checkpoint.distances
 
+    def provisional_layout(step):
+        return projections.provisional(ctx, "", "train", "lstm", step, pca)
+
     before = {step: states(step) for step in (3, 10, 14, 15)}
+    assert provisional_layout(10).shape == (len(before[10][0]), 2)
 
     write_training(run_dir, range(10, 15), seed=1000)
     mux.Reload()
@@ -178,6 +187,10 @@ def test_a_step_rewritten_by_a_restarted_training_is_read_again(logdir):
         new_states, new_distances = states(step)
         np.testing.assert_array_equal(new_states, expected)
         assert not np.array_equal(new_distances, before[step][1])
+        assert provisional_layout(step).shape == (len(expected), 2)  # not the old record's layout
     np.testing.assert_array_equal(states(3)[0], before[3][0])  # before the restart: kept
     with pytest.raises(errors.NotFoundError, match="no checkpoint at step 15"):
         reader.checkpoint(ctx, "", "train", "lstm", 15)
+    with pytest.raises(errors.NotFoundError, match="no checkpoint at step 15"):
+        provisional_layout(15)
+    projections.close()
