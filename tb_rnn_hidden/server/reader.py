@@ -7,6 +7,11 @@ listed is 404; the plugin-data version is checked there too), and decoded
 blobs are cached under the record's identity (its wall time and blob keys,
 then also its header's checksum), evicted least recently used once their
 bytes exceed the budget.
+
+Listing the tag (`list_blob_sequences`, ~0.3 ms under the Rust data server)
+gives its latest step and wall time, which change whenever a record is added
+or rewritten; the tag's records (`read_blob_sequences`, ~45 ms under the Rust
+data server, 0.3 ms under the Python loader) are read again only then.
 """
 
 from tensorboard import errors
@@ -84,10 +89,13 @@ class CheckpointReader:
             run_tag_filter=only,
         )
         time_series = listing.get(run, {}).get(tag)
-        data = self.series(ctx, experiment_id, run, tag)
-        if time_series is None or data is None:
+        if time_series is None:
             raise errors.NotFoundError("no hidden states for run %r, tag %r" % (run, tag))
         _check_plugin_data(time_series.plugin_content)
+        latest = (experiment_id, run, tag, time_series.max_step, time_series.max_wall_time)
+        data = self._cache.get_or_compute(
+            latest + ("series",), lambda: self.series(ctx, experiment_id, run, tag) or []
+        )
         for datum in data:
             if datum.step == step:
                 if len(datum.values) != metadata.NUM_BLOBS:
