@@ -349,7 +349,7 @@ class ProjectionService:
         self.pool = JobPool(workers)
         self._memory = memory_cache.ByteBudgetCache(memory_bytes)
         self._provisional = memory_cache.ByteBudgetCache(memory_bytes // 4)
-        self._hashes = {}  # (experiment, run, tag, step) -> data SHA-256 (records never change)
+        self._hashes = {}  # reader.Checkpoint.identity -> data SHA-256 (a rewritten step is another)
         self._hash_lock = threading.Lock()
         self._versions = None
         self.background = None  # a projection_background.BackgroundProjector, if started
@@ -362,7 +362,7 @@ class ProjectionService:
         return self._versions
 
     def _data_hash(self, experiment, run, tag, step, checkpoint):
-        ident = (experiment, run, tag, step)
+        ident = checkpoint.identity
         with self._hash_lock:
             found = self._hashes.get(ident)
         if found is None:

@@ -13,8 +13,10 @@ from tensorboard.compat.proto import summary_pb2
 PLUGIN_NAME = "rnn_hidden"
 
 # Version of the plugin data and of the record layout below. Readers refuse
-# records with a larger version instead of misreading them.
-PROTO_VERSION = 1
+# records with a larger version instead of misreading them. Version 2 added
+# the header's checksums (schema/record_header.json "checksums"); version 1
+# records, without them, are still read.
+PROTO_VERSION = 2
 
 # Index of each blob in a record.
 BLOB_HEADER = 0  # UTF-8 JSON: shapes, dtypes, class names, flags.
@@ -25,6 +27,7 @@ BLOB_STATES = 4  # little-endian float16 or float32 [P, H].
 BLOB_VOCABULARY = 5  # UTF-8 JSON list of distinct tokens, or empty.
 BLOB_TOKEN_IDS = 6  # little-endian int32 [P] indices into the vocabulary, or empty.
 NUM_BLOBS = 7
+BLOB_NAMES = ("header", "lengths", "labels", "probabilities", "states", "vocabulary", "token_ids")
 # P is the number of valid (non-padding) steps: sum(lengths). Steps are
 # stored sequence after sequence, padding removed.
 
@@ -42,6 +45,10 @@ def create_summary_metadata(display_name=None, description=None):
     )
 
 
+class NewerPluginDataError(ValueError):
+    """Plugin data written by a newer tb-rnn-hidden than this one."""
+
+
 def parse_plugin_metadata(content):
     """Returns the plugin data as a dict; raises ValueError if unreadable or too new."""
     if not isinstance(content, bytes):
@@ -53,9 +60,11 @@ def parse_plugin_metadata(content):
     if not isinstance(parsed, dict):
         raise ValueError("plugin data is not a JSON object: %r" % (parsed,))
     version = parsed.get("version", 0)
-    if not isinstance(version, int) or version > PROTO_VERSION:
-        raise ValueError(
-            "plugin data has version %r; this tb-rnn-hidden reads versions up to %d "
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise ValueError("plugin data has version %r; expected an integer >= 0" % (version,))
+    if version > PROTO_VERSION:
+        raise NewerPluginDataError(
+            "plugin data has version %d; this tb-rnn-hidden reads versions up to %d "
             "(upgrade tb-rnn-hidden)" % (version, PROTO_VERSION)
         )
     return parsed

@@ -14,6 +14,7 @@
 import { ApiError, describeError } from "../api/http";
 import { fetchDistances, fetchProbabilities, fetchSequences, fetchTokens } from "../api/routes";
 import { asFloat32, checkShape, decodeCheckpoint } from "../domain/data";
+import { checkpointErrorText } from "../domain/format";
 import { checkpointKey } from "../domain/layout_state";
 import type { CheckpointData } from "../domain/model";
 import { sameSelection, selectionOf, withCheckpointData, type AppState, type RequestStatus, type Selection } from "../state/app_state";
@@ -98,7 +99,9 @@ export function startCheckpointLoader(store: Store<AppState>, projections: Proje
     } catch (err) {
       if (controller.signal.aborted || isAbort(err)) return; // superseded by a newer selection
       retryWhenReachable = err instanceof ApiError && err.status === 0;
-      store.set({ ...withCheckpointData(store.get(), null), requests: { ...store.get().requests, checkpointError: describeError(err) } });
+      const { run, tag, step } = selection as { run: string; tag: string; step: number };
+      const checkpointError = checkpointErrorText(run, tag, step, describeError(err));
+      store.set({ ...withCheckpointData(store.get(), null), requests: { ...store.get().requests, checkpointError } });
     } finally {
       if (inFlight === controller) {
         inFlight = null;

@@ -56,7 +56,10 @@ function sortValue(data: CheckpointData, i: number, key: SortKey): number {
       return correct === null ? -1 : correct ? 1 : 0;
     }
     case "confidence":
-      return data.meta.confidences?.[i] ?? -1;
+    {
+      const confidence = data.meta.confidences?.[i];
+      return typeof confidence === "number" && Number.isFinite(confidence) ? confidence : -1;
+    }
     case "flip":
       return data.flipStep[i] ?? 0;
     case "length":

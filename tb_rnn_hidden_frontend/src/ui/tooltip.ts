@@ -3,6 +3,7 @@
  * Its lines are logged strings (tokens, class names), so they enter as text.
  */
 import { h, setChildren } from "./dom";
+import { formatPercent } from "../domain/format";
 import type { CheckpointData } from "../domain/model";
 
 let element: HTMLDivElement | null = null;
@@ -26,7 +27,7 @@ export function pointTooltipLines(data: CheckpointData, point: number): string[]
   const predicted = data.pointPrediction[point] ?? -1;
   if (predicted >= 0) {
     const confidence = data.pointConfidence[point] ?? 0;
-    lines.push(`${data.classNames[predicted] ?? predicted}: ${(confidence * 100).toFixed(1)}%`);
+    lines.push(`${data.classNames[predicted] ?? predicted}: ${formatPercent(confidence)}`);
   }
   const label = data.meta.labels?.[sequence];
   if (label !== undefined && label !== null) lines.push(`true class: ${data.classNames[label] ?? label}`);

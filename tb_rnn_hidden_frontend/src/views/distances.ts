@@ -9,6 +9,7 @@
  * range label the exact range (`data-range`, "lo,hi").
  */
 import { h, setChildren, sharpContext } from "../ui/dom";
+import { formatPrecision } from "../domain/format";
 import { histogram, keyedRange } from "../domain/panel_model";
 import { focusedSequence, setDistanceRange } from "../state/selection";
 import type { AppState } from "../state/app_state";
@@ -98,7 +99,7 @@ function renderBars(view: DistancesView, state: Readonly<AppState>): void {
   const length = end - start;
   view.barStart = start;
   const first = start - i; // row of transition 0 -> 1 of sequence i
-  caption.textContent = `Sequence ${i}: ${Math.max(0, length - 1)} transitions, height = distance / largest of the checkpoint (${data.maxDistance.toPrecision(3)}).`;
+  caption.textContent = `Sequence ${i}: ${Math.max(0, length - 1)} transitions, height = distance / largest of the checkpoint (${formatPrecision(data.maxDistance, 3)}).`;
   for (let t = 0; t + 1 < length; t++) {
     const d = data.distances[first + t] ?? 0;
     view.barEls.push(h("div", { class: "dist-bar", "data-step": t + 1, "data-distance": d.toFixed(4), style: `height:${Math.max(1, d * BAR_AREA)}px` }));

@@ -1,6 +1,7 @@
 /** Overview of the checkpoint: accuracy, per-class bars, confusion matrix (click a cell to select). */
 import { classColor, CORRECT_COLOR } from "../ui/colors";
 import { h, setChildren } from "../ui/dom";
+import { formatPercent } from "../domain/format";
 import type { CheckpointData } from "../domain/model";
 import { classCounts, type ClassCounts } from "../domain/panel_model";
 import { selectSequences } from "../state/selection";
@@ -45,7 +46,7 @@ function renderFacts(view: OverviewView, data: CheckpointData, counts: ClassCoun
   const correct = counts ? counts.correct.reduce((a, b) => a + b, 0) : null;
   setChildren(
     view.facts,
-    meta.accuracy !== null && h("span", { class: "fact", id: "overview-accuracy" }, "accuracy ", h("strong", {}, `${(meta.accuracy * 100).toFixed(1)}%`)),
+    meta.accuracy !== null && h("span", { class: "fact", id: "overview-accuracy" }, "accuracy ", h("strong", {}, formatPercent(meta.accuracy))),
     h("span", { class: "fact", id: "overview-sequences" }, plural(meta.num_sequences, "sequence")),
     correct !== null && h("span", { class: "fact", id: "overview-correct" }, `${correct} correct`),
     h("span", { class: "fact" }, `${meta.num_steps ?? data.pointSequence.length} steps`),

@@ -1,12 +1,17 @@
 /**
- * The page around the views: `#message` (loading, nothing logged, errors of
- * the backend requests) above the selection controls and the three columns
- * of panels in `#views`, which shows while a checkpoint's data is in the
- * store and is `aria-busy` while one loads.
+ * The page around the views: `#message` (loading, nothing logged, the
+ * listing's errors) above the selection controls, then either the three
+ * columns of panels in `#views`, which shows while a checkpoint's data is in
+ * the store and is `aria-busy` while one loads, or `#checkpoint-error` in
+ * their place: why the selected checkpoint cannot be drawn. The controls stay,
+ * so another checkpoint can be opened.
  */
 import type { AppState } from "../state/app_state";
 import type { Store } from "../state/store";
 import { h } from "../ui/dom";
+import { addStyles } from "../ui/styles";
+
+const CSS = `#checkpoint-error { padding: 12px; background: var(--rh-error-bg); color: var(--rh-error-fg); overflow-wrap: anywhere; }`;
 
 export const EMPTY_MESSAGE =
   "No hidden-state data was found. Log some with tb_rnn_hidden.summary.hidden_states(...)";
@@ -15,6 +20,7 @@ export const EMPTY_MESSAGE =
 export interface PageLayout {
   message: HTMLElement;
   controls: HTMLElement;
+  checkpointError: HTMLElement;
   overview: HTMLElement;
   table: HTMLElement;
   projection: HTMLElement;
@@ -30,6 +36,9 @@ export function createLayout(): PageLayout {
   const panels = {
     message: h("div", { id: "message", "data-testid": "message", role: "status", hidden: true }),
     controls: h("section", { class: "card controls", "aria-label": "Selection", hidden: true }),
+    checkpointError: h("div", {
+      id: "checkpoint-error", class: "card", "data-testid": "checkpoint-error", "data-kind": "error", role: "alert", hidden: true,
+    }),
     overview: panel("overview-panel", "Overview"),
     table: panel("table-panel", "Sequences"),
     projection: panel("projection-panel", "Projection"),
@@ -44,15 +53,15 @@ export function createLayout(): PageLayout {
     h("div", { class: "column column-centre" }, panels.projection),
     h("div", { class: "column column-right" }, panels.input, panels.heatmap, panels.distances),
   );
-  const app = h("main", { id: "rnn-hidden-app" }, panels.message, panels.controls, checkpoint);
+  const app = h("main", { id: "rnn-hidden-app" }, panels.message, panels.controls, panels.checkpointError, checkpoint);
   document.body.appendChild(app);
   return { ...panels, checkpoint };
 }
 
-/** What `#message` says: the first that applies of an error, loading, and nothing logged. */
+/** What `#message` says: the first that applies of the listing's error, loading, and nothing logged. */
 export function messageOf(state: Readonly<AppState>): { text: string | null; kind: "info" | "error" } {
-  const { tagsError, checkpointError, tagsLoaded } = state.requests;
-  if (tagsError !== null || checkpointError !== null) return { text: tagsError ?? checkpointError, kind: "error" };
+  const { tagsError, tagsLoaded } = state.requests;
+  if (tagsError !== null) return { text: tagsError, kind: "error" };
   if (!tagsLoaded) return { text: "Loading…", kind: "info" };
   if (Object.keys(state.tags).length === 0) return { text: EMPTY_MESSAGE, kind: "info" };
   return { text: null, kind: "info" };
@@ -60,9 +69,13 @@ export function messageOf(state: Readonly<AppState>): { text: string | null; kin
 
 /** Keeps `#message` and `#views` as the store says. */
 export function mountShell(layout: PageLayout, store: Store<AppState>): void {
-  const { message, checkpoint } = layout;
+  addStyles("shell", CSS);
+  const { message, checkpoint, checkpointError } = layout;
   const update = (state: Readonly<AppState>) => {
     checkpoint.hidden = state.data === null;
+    const reason = state.requests.checkpointError;
+    if (checkpointError.textContent !== (reason ?? "")) checkpointError.textContent = reason ?? "";
+    checkpointError.hidden = reason === null;
     if (state.requests.checkpointBusy) checkpoint.setAttribute("aria-busy", "true");
     else checkpoint.removeAttribute("aria-busy");
     const { text, kind } = messageOf(state);

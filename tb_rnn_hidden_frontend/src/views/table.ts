@@ -4,6 +4,7 @@
  * DOM (virtual scrolling), so thousands of sequences stay fast.
  */
 import { h, options, setChildren } from "../ui/dom";
+import { formatFixed } from "../domain/format";
 import type { CheckpointData, SortKey } from "../domain/model";
 import { isCorrect, sequenceText, tableRows } from "../domain/panel_model";
 import { selectSequences } from "../state/selection";
@@ -140,7 +141,7 @@ function sequenceRow(data: CheckpointData, i: number, state: Readonly<AppState>,
     h("td", {}, name(data.meta.labels?.[i])),
     h("td", {}, name(data.meta.predictions?.[i])),
     h("td", { class: "verdict" }, correct === null ? "—" : correct ? "✓" : "✗"),
-    h("td", { class: "num" }, confidence !== undefined ? confidence.toFixed(2) : "—"),
+    h("td", { class: "num" }, formatFixed(confidence, 2)),
     h("td", { class: "num" }, data.classNames.length > 0 ? (data.flipStep[i] ?? 0) : "—"),
     h("td", { class: "num" }, data.meta.lengths[i] ?? 0),
   );
