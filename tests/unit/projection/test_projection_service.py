@@ -18,6 +18,7 @@ from scipy.spatial import procrustes
 
 from tb_rnn_hidden.server import loader as plugin_loader
 from tb_rnn_hidden import projection
+from tb_rnn_hidden.projection import isolated
 from tb_rnn_hidden.server import plugin as rnn_hidden_plugin
 from tb_rnn_hidden import writer
 from tests.support.plugin_client import PREFIX, make_data_provider, plugin_flags
@@ -78,7 +79,18 @@ class Served:
         dtype = np.dtype(response.headers["X-Array-Dtype"])
         return np.frombuffer(response.get_data(), dtype=dtype).reshape(shape), response
 
+    def start(self, q, code=200, route="/projection"):
+        """POSTs the query string `q` as the JSON body that starts (or joins) a job."""
+        response = self.client().post(PREFIX + route, json=body_of(q))
+        assert response.status_code == code, (response.status_code, response.get_data(as_text=True))
+        assert response.headers["Content-Type"].startswith("application/json")
+        return json.loads(response.get_data())
+
+    def cancel(self, q, code=200):
+        return self.start(q, code, route="/projection/cancel")
+
     def wait_done(self, q, timeout=60):
+        self.start(q)
         deadline = time.monotonic() + timeout
         while True:
             status = self.json(PREFIX + "/projection" + q)
@@ -96,18 +108,28 @@ def q(run="r", tag="lstm", step=0, **params):
     return "?" + "&".join("%s=%s" % kv for kv in params.items())
 
 
+def body_of(q):
+    """The JSON body of POST /projection for the query string `q`."""
+    body = dict(pair.split("=", 1) for pair in q.lstrip("?").split("&") if pair)
+    body["step"] = int(body["step"])
+    if "retry" in body:
+        body["retry"] = body["retry"] in ("1", "true")
+    return body
+
+
 @pytest.fixture
 def counted(monkeypatch):
-    """Counts calls of the real `projection.compute`: (params, with init?, reference)."""
+    """Counts calls of the real `isolated.compute` (the engine in its child process):
+    (params, with init?, reference, first row)."""
     calls = []
-    real = projection.compute
+    real = isolated.compute
 
     def wrapper(points, params, **kwargs):
         first = np.asarray(points[:1], np.float32).copy()
         calls.append((params, kwargs.get("init") is not None, kwargs.get("reference"), first))
         return real(points, params, **kwargs)
 
-    monkeypatch.setattr(projection, "compute", wrapper)
+    monkeypatch.setattr(isolated, "compute", wrapper)
     return calls
 
 
@@ -146,7 +168,7 @@ def small_run(logdir, steps=(0,), n=30, t=20, h=12, seed=0):
 def test_pca_points_in_states_order(logdir, served_factory, counted):
     checkpoints = small_run(logdir + "/r")
     served = served_factory(logdir)
-    first = served.json(PREFIX + "/projection" + q(method="pca"))
+    first = served.start(q(method="pca"))
     assert first["state"] in ("queued", "running", "done")
     assert first["params"]["method"] == "pca" and first["aligned_to"] is None
     status = served.wait_done(q(method="pca"))
@@ -192,7 +214,7 @@ def test_concurrent_identical_requests_share_one_job(logdir, served_factory, cou
 
     def hit():
         barrier.wait()
-        answers.append(served.json(PREFIX + "/projection" + q(**params)))
+        answers.append(served.start(q(**params)))
 
     threads = [threading.Thread(target=hit) for _ in range(6)]
     for thread in threads:
@@ -258,18 +280,22 @@ def test_disk_cache_survives_restart_and_corruption_is_recomputed(
 def test_bad_params_are_400_naming_the_parameter(logdir, served_factory, extra, fragment):
     small_run(logdir + "/r")
     served = served_factory(logdir)
-    for route in ("/projection", "/projection/points", "/projection/cancel"):
+    for route in ("/projection", "/projection/points"):
         body = served.json(PREFIX + route + q() + extra, 400)
         assert fragment in body["error"]
+    for route in ("/projection", "/projection/cancel"):
+        assert fragment in served.start(q() + extra, 400, route)["error"]
 
 
 def test_unknown_checkpoint_is_404_and_missing_job(logdir, served_factory):
     small_run(logdir + "/r")
     served = served_factory(logdir)
-    assert "step 9" in served.json(PREFIX + "/projection" + q(step=9), 404)["error"]
-    assert served.json(PREFIX + "/projection" + q(run="nope"), 404)["error"]
+    assert "step 9" in served.start(q(step=9), 404)["error"]
+    assert served.start(q(run="nope"), 404)["error"]
     assert "'step'" in served.json(PREFIX + "/projection?run=r&tag=lstm", 400)["error"]
-    assert served.json(PREFIX + "/projection/cancel" + q(method="pca"), 404, "POST")
+    response = served.client().post(PREFIX + "/projection", json=dict(run="r", tag="lstm"))
+    assert response.status_code == 400 and "'step'" in response.get_json()["error"]
+    assert served.cancel(q(method="pca"), 404)
     body = served.json(PREFIX + "/projection/points" + q(method="pca"), 409)
     assert body["state"] == "none" and "/projection" in body["error"]
 
@@ -285,13 +311,13 @@ def test_perplexity_too_large_for_the_points_fails_the_job(logdir, served_factor
         "state"
     ] == "failed"
     # A retry could only fail again: it is not started.
-    again = served.json(PREFIX + "/projection" + q(method="tsne", perplexity=30, retry=1))
+    again = served.start(q(method="tsne", perplexity=30, retry=1))
     assert again["state"] == "failed" and len(counted) == 1
 
 
 def test_an_internal_failure_is_retryable(logdir, served_factory, monkeypatch):
     small_run(logdir + "/r")
-    real = projection.compute
+    real = isolated.compute
     calls = []
 
     def flaky(*args, **kwargs):
@@ -300,13 +326,13 @@ def test_an_internal_failure_is_retryable(logdir, served_factory, monkeypatch):
             raise MemoryError("out of memory")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(projection, "compute", flaky)
+    monkeypatch.setattr(isolated, "compute", flaky)
     served = served_factory(logdir)
     status = served.wait_done(q(method="pca"))
     assert status["state"] == "failed" and status["retryable"] is True
     assert "MemoryError" in status["error"]
     assert served.json(PREFIX + "/projection" + q(method="pca"))["state"] == "failed"  # polling
-    served.json(PREFIX + "/projection" + q(method="pca", retry=1))
+    served.start(q(method="pca", retry=1))
     assert served.wait_done(q(method="pca"))["state"] == "done" and len(calls) == 2
 
 
@@ -314,7 +340,7 @@ def test_cancel_a_long_tsne_job(logdir, served_factory, monkeypatch):
     base, states = hidden_like(4, n=100, t=30, h=16)
     write_run(logdir + "/r", {0: (states, np.full(100, 30))})
     outcome = []
-    real = projection.compute
+    real = isolated.compute
 
     def wrapper(*args, **kwargs):
         started = time.monotonic()
@@ -324,10 +350,10 @@ def test_cancel_a_long_tsne_job(logdir, served_factory, monkeypatch):
             outcome.append((type(e), time.monotonic() - started))
             raise
 
-    monkeypatch.setattr(projection, "compute", wrapper)
+    monkeypatch.setattr(isolated, "compute", wrapper)
     served = served_factory(logdir)
     params = dict(method="tsne", iterations=5000)
-    served.json(PREFIX + "/projection" + q(**params))
+    served.start(q(**params))
     deadline = time.monotonic() + 30
     while served.json(PREFIX + "/projection" + q(**params))["phase"] not in (
         "early exaggeration",
@@ -335,17 +361,17 @@ def test_cancel_a_long_tsne_job(logdir, served_factory, monkeypatch):
     ):
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    status = served.json(PREFIX + "/projection/cancel" + q(**params), method="POST")
+    status = served.cancel(q(**params))
     assert status["state"] == "cancelled"
     deadline = time.monotonic() + 20
     while not outcome:
         assert time.monotonic() < deadline, "the engine did not stop"
         time.sleep(0.05)
     assert outcome[0][0] is projection.Cancelled
-    assert served.json(PREFIX + "/projection/cancel" + q(**params), 404)
+    assert served.cancel(q(**params), 404)
     # A new request starts a new job.
-    assert served.json(PREFIX + "/projection" + q(**params))["state"] in ("queued", "running")
-    assert served.json(PREFIX + "/projection/cancel" + q(**params))["state"] == "cancelled"
+    assert served.start(q(**params))["state"] in ("queued", "running")
+    assert served.cancel(q(**params))["state"] == "cancelled"
 
 
 def test_align_neighbor_follows_the_previous_checkpoint(logdir, served_factory, counted):
@@ -397,7 +423,7 @@ def test_tensorboard_answers_while_a_job_runs(logdir, served_factory):
     write_run(logdir + "/r", {0: (states, np.full(160, 25))})
     served = served_factory(logdir)
     params = dict(method="tsne", iterations=100)
-    served.json(PREFIX + "/projection" + q(**params))
+    served.start(q(**params))
     latencies = []
     deadline = time.monotonic() + 60
     while True:
@@ -525,7 +551,7 @@ def test_background_lays_out_the_focused_layer_outwards_from_what_is_on_screen(
     assert plan == [("other", 1), ("other", 0), ("r", 4), ("r", 3), ("r", 2), ("r", 1), ("r", 0)]
     params = dict(method="pca", align="neighbor")
     # A user looks at step 2: its layer comes first, outwards from step 2.
-    served.json(PREFIX + "/projection" + q(step=2, **params))
+    served.start(q(step=2, **params))
     plan = [(t[1], t[3]) for t in background.plan()]
     assert plan == [("r", 2), ("r", 1), ("r", 3), ("r", 0), ("r", 4), ("other", 1), ("other", 0)]
     assert all(t[4] == projection.ProjectionParams(**params) for t in background.plan())
