@@ -125,10 +125,6 @@ class Job:
                     child.resume()
         return self._cancel.is_set()
 
-    def is_cancelled(self):
-        """`checkpoint` for an engine run in this process."""
-        return self.checkpoint(None)
-
     def stop(self):
         """Marks the job cancelled and kills its engine process, if it runs."""
         self._cancel.set()
@@ -169,8 +165,8 @@ class JobPool:
     """Worker threads (started on first use) running jobs; one job per key at a time.
 
     User jobs run before background jobs. A running background job hands its thread to
-    waiting user jobs between chunks of its work (`Job.is_cancelled`), then resumes:
-    nothing computed is lost, and a user's projection waits at most one chunk.
+    waiting user jobs (`Job.checkpoint`, within 0.1 s, its engine process paused), then
+    resumes: nothing computed is lost.
     """
 
     def __init__(self, workers=1, max_queued=DEFAULT_MAX_QUEUED_JOBS):
@@ -330,7 +326,7 @@ class JobPool:
                     del self._jobs[old_key]
 
     def run_waiting_user_jobs(self, background_job):
-        """Runs queued user jobs on this thread, then returns (see `Job.is_cancelled`)."""
+        """Runs queued user jobs on this thread, then returns (see `Job.checkpoint`)."""
         phase = background_job.phase
         while not background_job._cancel.is_set():
             job = self._take((USER,), block=False)
