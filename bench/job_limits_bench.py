@@ -4,14 +4,15 @@ Not a test: run it by hand and record the output in bench/RESULTS.md
 ("Projection jobs: memory per point and cancel latency").
 
     python bench/job_limits_bench.py memory tsne 100000 64   # method, points, units
-    python bench/job_limits_bench.py cancel tsne               # tsne, pca or umap
+    python bench/job_limits_bench.py cancel tsne [phase ...]   # tsne, pca or umap
 
 `memory` runs one engine process (`projection.isolated.compute`, t-SNE with 50
 iterations after early exaggeration) on tanh random walks and prints its peak resident
 memory (VmHWM), which `projection/limits.py` models. `cancel` writes a large checkpoint
-(t-SNE 100k x 64, PCA 300k x 128, UMAP 50k x 64) and a tiny one, starts a job on the
-large one, cancels it as soon as it reports each phase, and prints how long after the
-cancel a tiny PCA queued behind it starts: the worker is free. Run it with
+(t-SNE 100k x 64, PCA 300k x 128, UMAP 50k x 64) and tiny ones, starts a job on the
+large one, cancels it as soon as it reports each phase (or those named), and prints how
+long after the cancel a tiny PCA queued behind it starts (one tiny checkpoint per phase,
+so that none is served from the cache): the worker is free. Run it with
 PYTHONPATH pointing at an older tree to measure that one.
 """
 
@@ -53,7 +54,7 @@ def memory(method, n, d):
         time.monotonic() - started), flush=True)
 
 
-def cancel(method):
+def cancel(method, phases=None):
     from support.plugin_client import make_data_provider
     from tensorboard import context as tb_context
 
@@ -67,16 +68,18 @@ def cancel(method):
     big = np.tanh(rng.standard_normal((n, t, h)).cumsum(axis=1) * 0.1).astype(np.float32)
     with writer.HiddenStateWriter(logdir + "/big") as w:
         w.add("lstm", big, step=0, precision="float16")
-    with writer.HiddenStateWriter(logdir + "/small") as w:
-        w.add("lstm", np.tanh(rng.standard_normal((4, 6, 3))).astype(np.float32), step=0)
+    phases = phases or CANCEL_PHASES[method]
+    for i in range(len(phases)):
+        with writer.HiddenStateWriter(logdir + "/small%d" % i) as w:
+            w.add("lstm", np.tanh(rng.standard_normal((4, 6, 3))).astype(np.float32), step=0)
     service = jobs.ProjectionService(
         reader.CheckpointReader(make_data_provider(logdir, {"rnn_hidden": 0})), tempfile.mkdtemp())
     ctx = tb_context.RequestContext()
-    for seed, target in enumerate(CANCEL_PHASES[method]):
+    for seed, target in enumerate(phases):
         extra = {"iterations": 5000} if method == "tsne" else {}
         params = projection.ProjectionParams(method=method, align="none", seed=seed, **extra)
-        small = projection.ProjectionParams(method="pca", align="none",
-                                            metric=("euclidean", "cosine")[seed % 2])
+        small = projection.ProjectionParams(method="pca", align="none")
+        run = "small%d" % seed
         key = service._resolve(ctx, "", "big", "lstm", 0, params).key
         service.status(ctx, "", "big", "lstm", 0, params)
         started = time.monotonic()
@@ -85,8 +88,8 @@ def cancel(method):
         reached = time.monotonic() - started
         cancelled = time.monotonic()
         service.cancel(ctx, "", "big", "lstm", 0, params)
-        service.status(ctx, "", "small", "lstm", 0, small)
-        small_key = service._resolve(ctx, "", "small", "lstm", 0, small).key
+        service.status(ctx, "", run, "lstm", 0, small)
+        small_key = service._resolve(ctx, "", run, "lstm", 0, small).key
         while service.pool.get(small_key) is not None and service.pool.get(small_key).state == "queued":
             time.sleep(0.005)
         print("%s: cancelled in phase %r (reached after %.1f s); worker free %.2f s later"
@@ -101,5 +104,5 @@ if __name__ == "__main__":  # the engine's processes re-import this module
     if sys.argv[1] == "memory":
         memory(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
-        cancel(sys.argv[2])
+        cancel(sys.argv[2], sys.argv[3:])
     os._exit(0)  # an older tree's worker thread may still run the cancelled engine
