@@ -16,12 +16,7 @@ from tb_rnn_hidden import projection
 from tb_rnn_hidden import writer
 from tb_rnn_hidden.projection import limits
 from tests.support.plugin_client import PREFIX
-from tests.unit.projection.test_projection_service import (  # noqa: F401 (fixtures)
-    body_of,
-    q,
-    served_factory,
-    small_run,
-)
+from tests.support.projection_service import body_of, q, small_run
 
 
 def write_points(logdir, n, t, h, precision="float16", seed=0):
