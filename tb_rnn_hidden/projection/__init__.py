@@ -1,14 +1,15 @@
 """2-D projections of hidden states: t-SNE (openTSNE), PCA (scikit-learn), UMAP (optional).
 
-Pure computation: no TensorBoard imports. The job layer (jobs.py) runs one
-`compute` call at a time in a worker, passes `progress`/`cancelled` callbacks, and, in
-align mode, the layout of a neighbouring checkpoint as `init` with its `info` as
+Pure computation: no TensorBoard imports. The job layer (jobs.py) runs each `compute`
+call in a child process (isolated.py, killed on cancel), passes a `progress` callback,
+and, in align mode, the layout of a neighbouring checkpoint as `init` with its `info` as
 `reference`. How t-SNE is scheduled, and how an aligned layout is kept faithful, is in
 tsne.py.
 
 Modules by concept: params.py (the parameters, from the schema JSON), points.py (checks
 and preparation shared by the engines), linear.py (PCA), tsne.py (t-SNE), umap_layout.py
-(UMAP), then jobs.py, background.py and cache.py, which run and keep the results.
+(UMAP), then limits.py (what a job may cost), isolated.py (the engine's process), jobs.py,
+background.py and cache.py, which run and keep the results.
 
 Engine choices, from the shared t-SNE research note (shared/research/tsne.md) and our
 measurements (2 cores):

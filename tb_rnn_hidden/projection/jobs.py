@@ -6,13 +6,17 @@ and cached.
 the job computing it, starting one if no result is stored yet.
 
 - Jobs run on a bounded pool of worker threads (`--rnn_hidden_projection_workers`,
-  default 1). openTSNE and numpy release the GIL in their heavy loops, so
-  TensorBoard keeps answering while a job runs: during a 20,000-point t-SNE
-  (default parameters, 105 s on 2 cores) `/tags` answered 1010 times with a
-  median of 0.4 ms and a maximum of 16 ms, so no process pool is needed.
-- A job is a user's (a `/projection` request) or a background one
-  (background.py). User jobs run first, and a running background job hands
-  its thread to waiting user jobs between chunks of its work.
+  default 1); each runs its engine in a child process (isolated.py), which a cancel
+  kills: the worker is free at once, whatever phase the engine was in, and the
+  memory goes with the process.
+- What a request may cost is checked before a job exists (limits.py): at most
+  `--rnn_hidden_max_points` points (`limits.TooManyPoints`), and an estimated peak
+  memory that fits the memory available (`limits.NotEnoughMemory`, checked again when
+  the job starts). At most `--rnn_hidden_max_queued_jobs` user jobs are queued or
+  running; one more raises `QueueFull` (joining a job is always possible).
+- A job is a user's (a `POST /projection`) or a background one (background.py). User
+  jobs run first, and a running background job hands its thread to waiting user jobs
+  (its engine process paused meanwhile), then resumes.
 - Identical requests (same checkpoint data hash and parameters) share one job,
   keyed by `cache.request_key`.
 - A job is queued, running, done, failed or cancelled, with a progress fraction,
@@ -36,19 +40,36 @@ import numpy as np
 
 from tb_rnn_hidden import memory_cache
 from tb_rnn_hidden.projection import cache as projection_cache
+from tb_rnn_hidden.projection import limits
 
 logger = logging.getLogger(__name__)
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 NONE = "none"  # no job and no stored result (only from `status(start=False)`)
 DEFAULT_MEMORY_BYTES = 256 << 20
+DEFAULT_MAX_QUEUED_JOBS = 16
+RETRY_AFTER_SECONDS = 5  # what a refused request is told to wait (the poll interval of the tab)
 _FINISHED_JOBS_KEPT = 64
+
+
+class QueueFull(RuntimeError):
+    """As many user jobs as allowed are queued or running; `retry_after` in seconds."""
+
+    def __init__(self, message, retry_after=RETRY_AFTER_SECONDS):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def _engine():
     from tb_rnn_hidden import projection  # imported on first use: openTSNE is slow to import
 
     return projection
+
+
+def _isolated():
+    from tb_rnn_hidden.projection import isolated
+
+    return isolated
 
 
 USER, BACKGROUND = 0, 1  # job priorities: what a user asked for, and precomputed work
@@ -75,6 +96,7 @@ class Job:
         self._cancel = threading.Event()
         self.finished_event = threading.Event()
         self.pool = None  # the JobPool running it: background jobs yield to user jobs
+        self.child = None  # the engine process while it runs (isolated.Child)
 
     def report(self, fraction, phase=None):
         """The engine's progress callback."""
@@ -85,15 +107,30 @@ class Job:
         if phase is not None:
             self.phase = str(phase)
 
-    def is_cancelled(self):
-        """The engine's cancellation callback, called between chunks of work.
+    def checkpoint(self, child=None):
+        """Called while the engine runs (`isolated.compute`, every 0.1 s): True cancels it.
 
-        A background job first lets the user jobs waiting for a worker run on its
-        own thread: user work pre-empts background work within one chunk.
+        A background job first lets the user jobs waiting for a worker run on its own
+        thread, its engine process `child` paused meanwhile: user work pre-empts
+        background work at once, and the background work resumes where it was.
         """
-        if self.priority == BACKGROUND and self.pool is not None:
-            self.pool.run_waiting_user_jobs(self)
+        self.child = child
+        if self.priority == BACKGROUND and self.pool is not None and self.pool.users_waiting():
+            if child is not None:
+                child.pause()
+            try:
+                self.pool.run_waiting_user_jobs(self)
+            finally:
+                if child is not None:
+                    child.resume()
         return self._cancel.is_set()
+
+    def stop(self):
+        """Marks the job cancelled and kills its engine process, if it runs."""
+        self._cancel.set()
+        child = self.child
+        if child is not None:
+            child.kill()
 
     def status(self):
         end = self.finished if self.finished is not None else time.monotonic()
@@ -128,14 +165,17 @@ class JobPool:
     """Worker threads (started on first use) running jobs; one job per key at a time.
 
     User jobs run before background jobs. A running background job hands its thread to
-    waiting user jobs between chunks of its work (`Job.is_cancelled`), then resumes:
-    nothing computed is lost, and a user's projection waits at most one chunk.
+    waiting user jobs (`Job.checkpoint`, within 0.1 s, its engine process paused), then
+    resumes: nothing computed is lost.
     """
 
-    def __init__(self, workers=1):
+    def __init__(self, workers=1, max_queued=DEFAULT_MAX_QUEUED_JOBS):
         if workers < 1:
             raise ValueError("workers is %r; expected an integer >= 1" % (workers,))
+        if max_queued < 1:
+            raise ValueError("max_queued is %r; expected an integer >= 1" % (max_queued,))
         self._workers = workers
+        self._max_queued = max_queued
         self._threads = []
         self._waiting = {USER: collections.deque(), BACKGROUND: collections.deque()}
         self._jobs = {}
@@ -150,13 +190,20 @@ class JobPool:
 
     def submit(self, key, compute, *, params, num_points, priority=USER):
         """(job, created): joins the queued, running, done or failed job of `key`,
-        or queues a new one. A user joining a background job promotes it."""
+        or queues a new one. A user joining a background job promotes it. QueueFull
+        when a new user job would make more than `max_queued` queued or running."""
         with self._lock:
             job = self._jobs.get(key)
             if job is not None and job.state != CANCELLED:
                 return job, False
             if self._closed:
                 raise RuntimeError("the projection service is closed")
+            if priority == USER and self.user_jobs() >= self._max_queued:
+                raise QueueFull(
+                    "%d projection jobs are queued or running, the most this server "
+                    "accepts (--rnn_hidden_max_queued_jobs); try again in %d s, or cancel one"
+                    % (self._max_queued, RETRY_AFTER_SECONDS)
+                )
             job = Job(key, compute, params, num_points, priority)
             job.pool = self
             self._jobs[key] = job
@@ -169,6 +216,19 @@ class JobPool:
                 thread.start()
                 self._threads.append(thread)
             return job, True
+
+    def user_jobs(self):
+        """How many user jobs are queued or running."""
+        with self._lock:
+            return sum(
+                1 for job in self._jobs.values()
+                if job.priority == USER and job.state in (QUEUED, RUNNING)
+            )
+
+    def users_waiting(self):
+        """Whether a user job waits for a worker."""
+        with self._lock:
+            return any(job.state == QUEUED and job.priority == USER for job in self._waiting[USER])
 
     def _enqueue(self, job):
         with self._wake:
@@ -199,10 +259,10 @@ class JobPool:
             job = self._jobs.get(key)
             if job is None or job.state not in (QUEUED, RUNNING):
                 return None
-            job._cancel.set()
             self._finish(job, CANCELLED, phase=CANCELLED)
             del self._jobs[key]
-            return job
+        job.stop()
+        return job
 
     def withdraw(self, job):
         """Drops a background job that has not started; True if it was dropped."""
@@ -266,7 +326,7 @@ class JobPool:
                     del self._jobs[old_key]
 
     def run_waiting_user_jobs(self, background_job):
-        """Runs queued user jobs on this thread, then returns (see `Job.is_cancelled`)."""
+        """Runs queued user jobs on this thread, then returns (see `Job.checkpoint`)."""
         phase = background_job.phase
         while not background_job._cancel.is_set():
             job = self._take((USER,), block=False)
@@ -315,7 +375,12 @@ def nearest_first(steps, step):
 
 
 def _num_points(request):
-    return int(request.checkpoint.states.shape[0])
+    return int(request.checkpoint.header["num_steps"])
+
+
+def _check_memory(request):
+    header = request.checkpoint.header
+    limits.check_memory(int(header["num_steps"]), int(header["state_size"]), request.params)
 
 
 @dataclasses.dataclass
@@ -343,10 +408,13 @@ class ProjectionService:
         *,
         workers=1,
         memory_bytes=DEFAULT_MEMORY_BYTES,
+        max_points=limits.DEFAULT_MAX_POINTS,
+        max_queued_jobs=DEFAULT_MAX_QUEUED_JOBS,
     ):
         self._reader = reader
         self.disk = projection_cache.DiskCache(cache_dir or projection_cache.default_cache_dir())
-        self.pool = JobPool(workers)
+        self.pool = JobPool(workers, max_queued_jobs)
+        self.max_points = max_points
         self._memory = memory_cache.ByteBudgetCache(memory_bytes)
         self._provisional = memory_cache.ByteBudgetCache(memory_bytes // 4)
         self._hashes = {}  # reader.Checkpoint.identity -> data SHA-256 (a rewritten step is another)
@@ -373,6 +441,8 @@ class ProjectionService:
 
     def _resolve(self, ctx, experiment, run, tag, step, params):
         checkpoint = self._reader.checkpoint(ctx, experiment, run, tag, step)  # NotFoundError
+        # From the header: a checkpoint over the cap is refused before its states are read.
+        limits.check_points(int(checkpoint.header["num_steps"]), self.max_points)
         data_sha256 = self._data_hash(experiment, run, tag, step, checkpoint)
         key = projection_cache.request_key(data_sha256, params.as_dict(), self.versions())
         return _Request(ctx, experiment, run, tag, step, params, checkpoint, data_sha256, key)
@@ -449,7 +519,10 @@ class ProjectionService:
         return self._start(request, priority), False
 
     def _start(self, request, priority):
-        """The pool's job computing `request` (joined, or queued now)."""
+        """The pool's job computing `request` (joined, or queued now). NotEnoughMemory
+        when its estimated peak memory does not fit; QueueFull (users) when the queue is."""
+        if self.pool.get(request.key) is None:
+            _check_memory(request)
         job, _ = self.pool.submit(
             request.key, lambda job: self._compute(job, request),
             params=request.params.as_dict(), num_points=_num_points(request), priority=priority,
@@ -475,6 +548,7 @@ class ProjectionService:
         measured in bench/RESULTS.md) and kept in memory, to draw while its projection
         computes. Only `metric` of `params` matters."""
         checkpoint = self._reader.checkpoint(ctx, experiment, run, tag, step)
+        limits.check_points(int(checkpoint.header["num_steps"]), self.max_points)
         data_sha256 = self._data_hash(experiment, run, tag, step, checkpoint)
         return self._provisional.get_or_compute(
             (data_sha256, params.metric),
@@ -484,7 +558,6 @@ class ProjectionService:
     # -- computing ----------------------------------------------------------
 
     def _compute(self, job, request):
-        engine = _engine()
         params = request.params
         job.report(0.0, "reading")
         points = np.asarray(request.checkpoint.states, dtype=np.float32)
@@ -499,11 +572,21 @@ class ProjectionService:
                 reference = meta.get("info")
                 init_desc = {"step": step, "sha256": meta["sha256"]}
                 job.aligned_to = step
+        job.report(0.0, "checking memory")
+        _check_memory(request)
         started = time.monotonic()
-        layout = engine.compute(
-            points, params, init=init, reference=reference, progress=job.report,
-            cancelled=job.is_cancelled,
-        )
+        job.report(0.0, "starting the engine")
+        try:
+            layout, peak = _isolated().compute(
+                points, params, init=init, reference=reference, progress=job.report,
+                checkpoint=job.checkpoint,
+            )
+        finally:
+            job.child = None
+        if peak is not None:
+            logger.info("rnn_hidden: %s of %d points: peak memory %d MiB (estimated %d MiB)",
+                        params.method, len(points), peak >> 20,
+                        limits.estimate_bytes(len(points), points.shape[1], params) >> 20)
         coords = np.ascontiguousarray(layout.coords, dtype=np.float32)
         if coords.shape != (points.shape[0], 2):
             raise RuntimeError("the engine returned shape %s for %d points" % (coords.shape, len(points)))

@@ -53,6 +53,22 @@ class RnnHiddenLoader(base_plugin.TBLoader):
         )
 
         _define_memory_flags(group)
+        # What one projection request may cost (projection/limits.py, jobs.QueueFull).
+        group.add_argument(
+            "--rnn_hidden_max_points",
+            type=_positive_int,
+            default=1 << 20,
+            help="rnn_hidden: the most points (valid steps of a checkpoint) a projection may "
+            "lay out (default 1048576); a checkpoint with more is answered 413. A job whose "
+            "estimated memory exceeds the memory available is refused too.",
+        )
+        group.add_argument(
+            "--rnn_hidden_max_queued_jobs",
+            type=_positive_int,
+            default=16,
+            help="rnn_hidden: the most projection jobs users may have queued or running at "
+            "once (default 16); one more is answered 429 with Retry-After.",
+        )
 
     def fix_flags(self, flags):
         samples = getattr(flags, "samples_per_plugin", None)

@@ -8,6 +8,7 @@ arrays are streamed as raw little-endian bytes, a bounded number at once
 (`requests.binary`, `requests.RequestSlots`).
 """
 
+import functools
 import json
 import os
 
@@ -21,6 +22,7 @@ from tensorboard.plugins import base_plugin
 from tb_rnn_hidden.projection import background as projection_background
 from tb_rnn_hidden.projection import cache as projection_cache
 from tb_rnn_hidden.projection import jobs as projection_jobs
+from tb_rnn_hidden.projection import limits as projection_limits
 from tb_rnn_hidden.records import codec
 from tb_rnn_hidden.records import metadata
 from tb_rnn_hidden.server import event_blobs
@@ -28,6 +30,31 @@ from tb_rnn_hidden.server import reader as checkpoint_reader
 from tb_rnn_hidden.server import requests
 
 _STATIC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
+
+
+class _InsufficientMemory(errors.PublicError):
+    http_code = 503
+
+
+def _projection_limits(route):
+    """What a projection may cost, answered: too many points 413, not enough memory 503,
+    a full job queue 429 with Retry-After (see projection/limits.py and jobs.QueueFull)."""
+
+    @functools.wraps(route)
+    def wrapper(self, request):
+        try:
+            return route(self, request)
+        except projection_limits.TooManyPoints as e:
+            raise requests.PayloadTooLarge(str(e))
+        except projection_limits.NotEnoughMemory as e:
+            raise _InsufficientMemory(str(e))
+        except projection_jobs.QueueFull as e:
+            return http_util.Respond(
+                request, {"error": str(e)}, requests.JSON, code=429,
+                headers=[("Retry-After", str(int(e.retry_after)))],
+            )
+
+    return wrapper
 
 
 class RnnHiddenPlugin(base_plugin.TBPlugin):
@@ -45,8 +72,12 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         )
         workers = getattr(flags, "rnn_hidden_projection_workers", None) or 1
         cache_dir = getattr(flags, "rnn_hidden_cache_dir", None) or projection_cache.default_cache_dir()
+        max_points = getattr(flags, "rnn_hidden_max_points", None)
+        max_queued = getattr(flags, "rnn_hidden_max_queued_jobs", None)
         self._projections = projection_jobs.ProjectionService(
-            self._reader, cache_dir, workers=int(workers)
+            self._reader, cache_dir, workers=int(workers),
+            max_points=projection_limits.DEFAULT_MAX_POINTS if max_points is None else int(max_points),
+            max_queued_jobs=int(max_queued or projection_jobs.DEFAULT_MAX_QUEUED_JOBS),
         )
         self._projections.disk.max_bytes = int(
             getattr(flags, "rnn_hidden_cache_max_bytes", None) or projection_cache.DEFAULT_MAX_BYTES
@@ -201,33 +232,48 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         return self._array(request, read)
 
     def _projection_request(self, request):
-        """(ctx, experiment, run, tag, step, params) of a projection route."""
-        from tb_rnn_hidden import projection
-
-        address = requests.checkpoint_address(request)
+        """(ctx, experiment, run, tag, step, params) of a projection route's query."""
+        if "retry" in request.args:
+            raise errors.InvalidArgumentError(
+                "query parameter 'retry' is only read by POST /projection (as \"retry\": true "
+                "in its JSON body); GET /projection never starts a job"
+            )
         args = {k: v for k, v in request.args.items() if k not in _PROJECTION_ROUTE_ARGS}
-        try:
-            params = projection.ProjectionParams.from_query(args)
-        except ValueError as e:
-            raise errors.InvalidArgumentError(str(e))
-        return address + (params,)
+        return requests.checkpoint_address(request) + (_projection_params(args),)
+
+    def _projection_body(self, request):
+        """(ctx, experiment, run, tag, step, params), retry of a POST's JSON body."""
+        body = requests.json_body(request)
+        retry = body.get("retry", False)
+        if not isinstance(retry, bool):
+            raise errors.InvalidArgumentError("'retry' is %r; expected true or false" % (retry,))
+        args = {k: v for k, v in body.items() if k not in _PROJECTION_ROUTE_ARGS}
+        address = requests.body_checkpoint_address(request, body)
+        return address + (_projection_params(args),), retry
 
     @werkzeug.wrappers.Request.application
     @requests.json_errors
+    @requests.methods("GET", "POST")
+    @_projection_limits
     def _serve_projection(self, request):
-        retry = request.args.get("retry") in ("1", "true")
-        status = self._projections.status(*self._projection_request(request), retry=retry)
+        if request.method == "POST":
+            address, retry = self._projection_body(request)
+            status = self._projections.status(*address, retry=retry)
+        else:
+            status = self._projections.status(*self._projection_request(request), start=False)
         return http_util.Respond(request, status, requests.JSON)
 
     @werkzeug.wrappers.Request.application
     @requests.json_errors
+    @requests.methods("GET")
+    @_projection_limits
     def _serve_projection_points(self, request):
         status, coords, meta = self._projections.points(*self._projection_request(request))
         if coords is None:
             status = dict(status)
             status.setdefault(
                 "error",
-                "the projection is %s, not done; request /projection to start or poll it"
+                "the projection is %s, not done; POST /projection starts it, GET polls it"
                 % status["state"],
             )
             return http_util.Respond(request, status, requests.JSON, code=409)
@@ -239,21 +285,35 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
 
     @werkzeug.wrappers.Request.application
     @requests.json_errors
+    @requests.methods("GET")
+    @_projection_limits
     def _serve_projection_provisional(self, request):
         coords = self._projections.provisional(*self._projection_request(request))
         return requests.binary(request, coords, [("X-Projection-Provisional", "pca")])
 
     @werkzeug.wrappers.Request.application
     @requests.json_errors
+    @requests.methods("POST")
+    @_projection_limits
     def _serve_projection_cancel(self, request):
-        status = self._projections.cancel(*self._projection_request(request))
+        address, _ = self._projection_body(request)
+        status = self._projections.cancel(*address)
         if status is None:
             raise errors.NotFoundError("no queued or running projection job for these parameters")
         return http_util.Respond(request, status, requests.JSON)
 
 
-# Query parameters of the projection routes that are not `ProjectionParams`.
+# Query parameters (or JSON body fields) of the projection routes that are not `ProjectionParams`.
 _PROJECTION_ROUTE_ARGS = frozenset(("run", "tag", "step", "retry"))
+
+
+def _projection_params(args):
+    from tb_rnn_hidden import projection
+
+    try:
+        return projection.ProjectionParams.from_query(args)
+    except ValueError as e:
+        raise errors.InvalidArgumentError(str(e))
 
 
 def _list_or_none(array):

@@ -5,6 +5,7 @@ Every error a request can cause is answered as JSON `{"error": message}` with a
 """
 
 import functools
+import json
 import logging
 import threading
 
@@ -190,3 +191,92 @@ def checkpoint_address(request):
         string_arg(request, "tag"),
         int_arg(request, "step"),
     )
+
+
+# -- JSON bodies and methods (the projection routes that start and cancel jobs) ---------
+
+MAX_JSON_BODY_BYTES = 64 << 10
+
+
+class UnsupportedMediaType(errors.PublicError):
+    http_code = 415
+
+
+class PayloadTooLarge(errors.PublicError):
+    http_code = 413
+
+
+def json_body(request):
+    """The JSON object in the body of a POST with `Content-Type: application/json`.
+
+    The content type is required: a cross-site HTML form cannot send it, and a script
+    can only after a CORS preflight, which TensorBoard does not answer. So a request
+    from another site cannot start or cancel jobs.
+    """
+    if request.mimetype != JSON:
+        raise UnsupportedMediaType(
+            "Content-Type is %r; expected %r with a JSON object body"
+            % (request.content_type or "", JSON)
+        )
+    length = request.content_length
+    if length is not None and length > MAX_JSON_BODY_BYTES:
+        raise PayloadTooLarge(
+            "the body has %d bytes; expected at most %d" % (length, MAX_JSON_BODY_BYTES)
+        )
+    data = request.get_data(cache=True)
+    if len(data) > MAX_JSON_BODY_BYTES:
+        raise PayloadTooLarge(
+            "the body has %d bytes; expected at most %d" % (len(data), MAX_JSON_BODY_BYTES)
+        )
+    try:
+        body = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise errors.InvalidArgumentError("the body is not valid JSON (%s); expected a JSON object" % e)
+    if not isinstance(body, dict):
+        raise errors.InvalidArgumentError(
+            "the body is a JSON %s; expected a JSON object" % type(body).__name__
+        )
+    return body
+
+
+def body_checkpoint_address(request, body):
+    """(ctx, experiment, run, tag, step) named by a JSON body."""
+    run, tag, step = body.get("run"), body.get("tag"), body.get("step")
+    for name, value in (("run", run), ("tag", tag)):
+        if not isinstance(value, str):
+            raise errors.InvalidArgumentError(
+                "%r is %s; expected a string" % (name, "missing" if value is None else repr(value))
+            )
+    if isinstance(step, bool) or not isinstance(step, int):
+        raise errors.InvalidArgumentError(
+            "'step' is %s; expected an integer" % ("missing" if step is None else repr(step))
+        )
+    return (
+        plugin_util.context(request.environ),
+        plugin_util.experiment_id(request.environ),
+        run,
+        tag,
+        step,
+    )
+
+
+def methods(*allowed):
+    """Answers any other method than `allowed` with 405, an `Allow` header and a JSON
+    message (before the route; OPTIONS too, so a CORS preflight fails)."""
+    allowed = tuple(allowed) + (("HEAD",) if "GET" in allowed else ())
+
+    def decorate(route):
+        @functools.wraps(route)
+        def wrapper(self, request):
+            if request.method not in allowed:
+                message = "method %s is not allowed here; expected %s" % (
+                    request.method, " or ".join(allowed))
+                return http_util.Respond(
+                    request, {"error": message}, JSON, code=405,
+                    headers=[("Allow", ", ".join(allowed))],
+                )
+            return route(self, request)
+
+        return wrapper
+
+    return decorate

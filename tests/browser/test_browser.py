@@ -26,6 +26,7 @@ from tests.support.browser import (
     flip_step,
     layout_code,
     plugin_frame,
+    projection_params,
     require_chromium,
     screenshot,
 )
@@ -628,7 +629,9 @@ def test_play_steps_through_aligned_checkpoints_and_keeps_the_selection(browser,
     # t-SNE with seed 7: parameters no other test lays out, so no earlier layout is aligned to.
     page, events, frame = _open(browser, core_base, "#rnn_hidden&rh_run=train&rh_tag=lstm&rh_step=0&rh_p_align=none&rh_p_seed=7")
     projections = []
-    page.on("request", lambda r: projections.append(r.url) if "/rnn_hidden/projection?" in r.url else None)
+    # Job starts (POST /projection, a JSON body) and polls (GET /projection?...).
+    page.on("request", lambda r: projections.append(projection_params(r))
+            if urllib.parse.urlsplit(r.url).path.endswith("/rnn_hidden/projection") else None)
     try:
         expect(frame.locator("#step-label")).to_have_text("step 0 (1 of 3)")
         expect(frame.locator("#projection-align")).not_to_be_checked()
@@ -648,8 +651,7 @@ def test_play_steps_through_aligned_checkpoints_and_keeps_the_selection(browser,
         # The selection (same sequences at every checkpoint) came along.
         expect(frame.locator("#input-caption")).to_contain_text("Sequence 3:")
 
-        queries = [urllib.parse.parse_qs(urllib.parse.urlsplit(u).query) for u in projections]
-        played = [(int(q["step"][0]), q["align"][0]) for q in queries if q["seed"] == ["7"]]
+        played = [(int(q["step"]), q["align"]) for q in projections if q.get("seed") == "7"]
         assert played, projections
         assert {align for _, align in played} == {"neighbor"}, played
         first_seen = list(dict.fromkeys(step for step, _ in played))

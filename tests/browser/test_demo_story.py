@@ -29,10 +29,11 @@ from tests.support.browser import (
     flip_step,
     layout_code,
     plugin_frame,
+    projection_params,
     screenshot,
 )
 from tests.support.paths import DEMO
-from tests.support.tensorboard_process import http_get, running_tensorboard
+from tests.support.tensorboard_process import http_get, http_post_json, running_tensorboard
 
 RUN, TAG = "generated", "lstm"
 # A t-SNE of a few thousand points, computed while the test waits (CI machines are slow).
@@ -70,10 +71,11 @@ def _points(base, step, params=TAB_PARAMS):
 
 
 def _job(base, step, params=TAB_PARAMS):
-    status, _, body = http_get(base + "/data/plugin/rnn_hidden/projection?run=%s&tag=%s&step=%d&%s"
-                               % (RUN, TAG, step, params))
-    assert status == 200, body
-    return json.loads(body)
+    """The status of the job of `step` with `params`, started if none (POST, as the tab does)."""
+    body = dict(urllib.parse.parse_qsl(params), run=RUN, tag=TAG, step=step)
+    status, _, answer = http_post_json(base + "/data/plugin/rnn_hidden/projection", body)
+    assert status == 200, answer
+    return json.loads(answer)
 
 
 def _states(base, step):
@@ -91,7 +93,7 @@ def test_every_checkpoint_is_laid_out_in_the_background_without_being_asked(brow
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     events = BrowserEvents(page)
     asked = []
-    page.on("request", lambda r: asked.append(r.url) if "/rnn_hidden/projection" in r.url else None)
+    page.on("request", lambda r: asked.append(projection_params(r)) if "/rnn_hidden/projection" in r.url else None)
     try:
         page.goto(base + "/#rnn_hidden")
         frame = plugin_frame(page)
@@ -104,7 +106,7 @@ def test_every_checkpoint_is_laid_out_in_the_background_without_being_asked(brow
             page.wait_for_timeout(5_000)
         assert answers == {step: 200 for step in steps}, answers
         # The page asked only for the checkpoint it shows.
-        queried = {int(urllib.parse.parse_qs(urllib.parse.urlsplit(u).query)["step"][0]) for u in asked}
+        queried = {int(p["step"]) for p in asked}
         assert queried == {steps[-1]}, asked
         # A chain: the newest laid out on its own, every other one aligned to a neighbour's layout.
         jobs = {step: _job(base, step) for step in steps}

@@ -94,6 +94,17 @@ class BrowserEvents:
         assert [r for r in self.bad_responses if r[1] not in ignore_urls] == []
 
 
+def projection_params(request):
+    """The projection parameters a page's request to a projection route sent, as strings:
+    from the JSON body of a POST (starting or cancelling a job), else from the query."""
+    import json
+    import urllib.parse
+
+    if request.method == "POST" and request.post_data:
+        return {k: str(v) for k, v in json.loads(request.post_data).items()}
+    return {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlsplit(request.url).query).items()}
+
+
 def plugin_frame(page):
     """The plugin's frame inside TensorBoard's page, once its controls are shown."""
     deadline = time.time() + TIMEOUT_MS / 1000

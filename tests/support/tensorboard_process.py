@@ -22,6 +22,20 @@ def http_get(url, timeout=30):
         return e.code, e.headers, e.read()
 
 
+def http_post_json(url, body, timeout=30):
+    """(status, headers, body bytes) of a POST of `body` as JSON, without raising on 4xx/5xx:
+    how the tab starts and cancels projection jobs."""
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode("utf-8"), method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
 @contextlib.contextmanager
 def running_tensorboard(logdir, *extra_args, timeout=120, wait_for_plugin_data=True, env=None):
     """Yields the base URL of a TensorBoard serving `logdir` once our plugin has data.

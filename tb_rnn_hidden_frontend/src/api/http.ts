@@ -12,6 +12,8 @@ export class ApiError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    /** Seconds the server asked to wait before trying again (`Retry-After` of a 429), or null. */
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
     this.name = "ApiError";
@@ -57,26 +59,38 @@ export async function getJson<T>(route: string, params?: Params, signal?: AbortS
   return jsonRequest<T>("GET", route, params, signal);
 }
 
-/** A request that changes server state (cancelling a projection job): POST, as the route documents. */
-export function postJson<T>(route: string, params?: Params, signal?: AbortSignal): Promise<T> {
-  return jsonRequest<T>("POST", route, params, signal);
+/**
+ * A request that changes server state (starting or cancelling a projection job): POST with
+ * a JSON body, which a page of another site cannot send (it would need a CORS preflight).
+ */
+export function postJson<T>(route: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+  return jsonRequest<T>("POST", route, undefined, signal, body);
 }
 
-async function jsonRequest<T>(method: "GET" | "POST", route: string, params?: Params, signal?: AbortSignal): Promise<T> {
-  const response = await request(route, params, { method, headers: { Accept: "application/json" } }, signal);
-  let body: unknown = undefined;
+/** The seconds of a `Retry-After` header (a number of seconds), or null. */
+function retryAfter(response: Response): number | null {
+  const seconds = Number(response.headers.get("Retry-After") ?? "");
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : null;
+}
+
+async function jsonRequest<T>(method: "GET" | "POST", route: string, params?: Params, signal?: AbortSignal, body?: Record<string, unknown>): Promise<T> {
+  const init: RequestInit = { method, headers: { Accept: "application/json" } };
+  if (body !== undefined) init.headers = { Accept: "application/json", "Content-Type": "application/json" };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  const response = await request(route, params, init, signal);
+  let parsedBody: unknown = undefined;
   let parsed = true;
   try {
-    body = await response.json();
+    parsedBody = await response.json();
   } catch {
     parsed = false;
   }
   if (!response.ok) {
-    const detail = errorMessage(body) ?? (`${response.status} ${response.statusText}`.trim());
-    throw new ApiError(detail, response.status);
+    const detail = errorMessage(parsedBody) ?? (`${response.status} ${response.statusText}`.trim());
+    throw new ApiError(detail, response.status, response.status === 429 ? retryAfter(response) : null);
   }
   if (!parsed) throw new ApiError(`Invalid JSON in the response to "${route}".`, response.status);
-  return body as T;
+  return parsedBody as T;
 }
 
 /** A binary array route's answer: the typed array and the headers that describe it. */

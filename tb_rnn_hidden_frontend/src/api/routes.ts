@@ -45,9 +45,17 @@ export function fetchDistances(query: CheckpointQuery, signal?: AbortSignal): Pr
   return getArray("distances", { ...query }, signal);
 }
 
-/** `GET projection`: starts (or joins) the job and answers its status; `retry` restarts a failed one. */
-export function fetchProjectionStatus(query: ProjectionQuery, retry = false): Promise<ProjectionStatus> {
-  return getJson<ProjectionStatus>("projection", retry ? { ...query, retry: 1 } : query);
+/**
+ * `POST projection` (JSON body): starts (or joins) the job and answers its status; `retry`
+ * restarts a failed one. A 429 (the server's job queue is full) carries `retryAfter`.
+ */
+export function startProjection(query: ProjectionQuery, retry = false): Promise<ProjectionStatus> {
+  return postJson<ProjectionStatus>("projection", retry ? { ...query, retry: true } : { ...query });
+}
+
+/** `GET projection`: the job's status, a stored result's, or `none`; never starts a job. */
+export function fetchProjectionStatus(query: ProjectionQuery): Promise<ProjectionStatus> {
+  return getJson<ProjectionStatus>("projection", query);
 }
 
 /** A float32 array route's data, checked to be float32. */
@@ -67,7 +75,7 @@ export function fetchProvisionalLayout(query: ProjectionQuery): Promise<BinaryAr
   return floatArray("projection/provisional", query);
 }
 
-/** `POST projection/cancel`: cancels a queued or running job (404 when none is left). */
+/** `POST projection/cancel` (JSON body): cancels a queued or running job (404 when none is left). */
 export function cancelProjection(query: ProjectionQuery): Promise<ProjectionStatus> {
-  return postJson<ProjectionStatus>("projection/cancel", query);
+  return postJson<ProjectionStatus>("projection/cancel", { ...query });
 }

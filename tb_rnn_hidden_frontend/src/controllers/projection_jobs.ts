@@ -1,8 +1,10 @@
 /**
  * The projection of the shown checkpoint, from the backend into the store.
  *
- * `project()` requests it (`/projection`), polls it until it is done, then
- * fetches its points (`/projection/points`) into `state.projection`. Along
+ * `project()` starts its job (`POST /projection`; while the server's job queue
+ * is full, a 429, it waits as told and asks again), polls it (`GET /projection`,
+ * which never starts a job) until it is done, then fetches its points
+ * (`/projection/points`) into `state.projection`. Along
  * with the first status it fetches the checkpoint's provisional layout
  * (`/projection/provisional`, its PCA, computed at once), which goes into
  * `state.provisional` unless the projection is already done, so that a layout
@@ -12,7 +14,7 @@
  * Retry and cancel arrive as `state.projectionAction`, written by the controls.
  */
 import { ApiError, describeError } from "../api/http";
-import { cancelProjection, fetchProjectionPoints, fetchProjectionStatus, fetchProvisionalLayout } from "../api/routes";
+import { cancelProjection, fetchProjectionPoints, fetchProjectionStatus, fetchProvisionalLayout, startProjection } from "../api/routes";
 import type { ProjectionStatus } from "../api/types";
 import { checkShape } from "../domain/data";
 import { checkpointKey, projectionKey, requestKey, sentParams } from "../domain/layout_state";
@@ -33,6 +35,8 @@ import type { Store } from "../state/store";
 const PROJECTION_POLL_MS = 400;
 /** How often Play polls the layout of the checkpoint it shows next. */
 const PREFETCH_POLL_MS = 1_000;
+/** How long to wait before asking again when the server's job queue is full and it did not say. */
+const BUSY_RETRY_MS = 5_000;
 /** Finished layouts kept in the page (each P x 2 float32: 800 kB at 100k points). */
 const CACHED_LAYOUTS = 12;
 
@@ -41,7 +45,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** A request that failed in transit (unreachable, 5xx, a race with the job) may succeed again; a 4xx may not. */
 function retryableError(err: unknown): boolean {
   if (!(err instanceof ApiError)) return true;
-  return err.status === 0 || err.status === 409 || err.status >= 500;
+  return err.status === 0 || err.status === 409 || err.status === 429 || err.status >= 500;
 }
 
 /** The route parameters: the checkpoint, the method and the method's own parameters (the server resets the others). */
@@ -151,16 +155,37 @@ async function showProvisional(jobs: Jobs, pending: Promise<ProvisionalLayout | 
   jobs.store.set({ provisional: layout });
 }
 
-/** Polls the job of `request` into the store until it is done (then fetches its points), fails or is superseded. */
+/** A 429's status while waiting for room in the server's job queue. */
+function busyStatus(err: ApiError): ProjectionStatus {
+  return { state: "queued", progress: 0, phase: `waiting: ${err.message}`, elapsed: 0, aligned_to: null };
+}
+
+/**
+ * Starts (or joins) the job of `request`: its first status, or null once superseded. While the
+ * server's job queue is full (429), shows that and asks again after its `Retry-After`.
+ */
+async function start(jobs: Jobs, request: Request, retry: boolean): Promise<ProjectionStatus | null> {
+  const { current, data, key, params, query } = request;
+  for (;;) {
+    try {
+      return await startProjection(query, retry);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 429) || current !== jobs.run) throw err;
+      jobs.store.set({ projection: projectionFrom(busyStatus(err), key, data.key, data.step, params) });
+      await sleep(err.retryAfter !== null ? err.retryAfter * 1000 : BUSY_RETRY_MS);
+      if (current !== jobs.run) return null;
+    }
+  }
+}
+
+/** Starts the job of `request`, then polls it into the store until it is done (then fetches its points), fails or is superseded. */
 async function follow(jobs: Jobs, request: Request, retry: boolean, pending: Promise<ProvisionalLayout | null> | null): Promise<void> {
   const { current, data, key, params, query } = request;
   const numPoints = data.pointSequence.length;
-  let first = true;
+  let status = await start(jobs, request, retry);
+  if (status === null || current !== jobs.run) return;
+  if (pending !== null && status.state !== "done") void showProvisional(jobs, pending, key);
   for (;;) {
-    const status = await fetchProjectionStatus(query, first && retry);
-    if (current !== jobs.run) return;
-    if (first && pending !== null && status.state !== "done") void showProvisional(jobs, pending, key);
-    first = false;
     const next = projectionFrom(status, key, data.key, data.step, params);
     if (status.state === "done") {
       const done: ProjectionState = { ...next, coords: await points(query, numPoints) };
@@ -173,6 +198,10 @@ async function follow(jobs: Jobs, request: Request, retry: boolean, pending: Pro
     if (status.state !== "queued" && status.state !== "running") return;
     await sleep(PROJECTION_POLL_MS);
     if (current !== jobs.run) return;
+    status = await fetchProjectionStatus(query);
+    // `none`: the job is gone without a result (a restarted server): start it again.
+    if (status.state === "none") status = await start(jobs, request, false);
+    if (status === null || current !== jobs.run) return;
   }
 }
 
@@ -222,7 +251,7 @@ async function project(jobs: Jobs, retry = false): Promise<void> {
 async function cancel(jobs: Jobs): Promise<void> {
   const state = jobs.store.get();
   if (state.data === null) return;
-  // Polling stops first: the next `projection` request after a cancel would start the job again.
+  // Polling stops first: a poll answered `none` after the cancel would start the job again.
   const current = ++jobs.run;
   const key = projectionKey(state);
   try {
@@ -240,9 +269,12 @@ async function prefetch(jobs: Jobs, selection: Selection, params: ProjectionPara
   const key = requestKey(selection.run, selection.tag, selection.step, params);
   if (jobs.layouts.get(key, numPoints) !== null) return;
   const query = projectionQuery(selection, params);
+  let started = false;
   while (keepGoing()) {
     try {
-      const status = await fetchProjectionStatus(query);
+      // Started once (a full queue, 429, ends the prefetch: it is only ahead of time), then polled.
+      const status = started ? await fetchProjectionStatus(query) : await startProjection(query);
+      started = true;
       if (status.state === "done") {
         const coords = await points(query, numPoints);
         const checkpoint = checkpointKey(selection.run, selection.tag, selection.step);

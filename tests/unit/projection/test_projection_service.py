@@ -12,141 +12,38 @@ import time
 
 import numpy as np
 import pytest
-import werkzeug
-import werkzeug.test
 from scipy.spatial import procrustes
 
-from tb_rnn_hidden.server import loader as plugin_loader
 from tb_rnn_hidden import projection
-from tb_rnn_hidden.server import plugin as rnn_hidden_plugin
-from tb_rnn_hidden import writer
-from tests.support.plugin_client import PREFIX, make_data_provider, plugin_flags
-
-
-def hidden_like(seed, n=40, t=25, h=16, drift=None, base=None):
-    """tanh states of n sequences wandering among a few attractors, as an RNN's would."""
-    rng = np.random.default_rng(seed)
-    if base is None:
-        centres = rng.standard_normal((5, h)) * 2.0
-        which = rng.integers(0, 5, size=(n, t))
-        noise = np.cumsum(rng.standard_normal((n, t, h)) * 0.15, axis=1)
-        base = centres[which] + noise
-    if drift is not None:
-        base = base + drift * rng.standard_normal(base.shape)
-    return base, np.tanh(base).astype(np.float32)
-
-
-def write_run(logdir, checkpoints, tag="lstm"):
-    """checkpoints: {step: (states [N, T, H], lengths)}."""
-    with writer.HiddenStateWriter(logdir) as w:
-        for step, (states, lengths) in checkpoints.items():
-            w.add(tag, states, step=step, lengths=lengths, precision="float32")
-
-
-class Served:
-    """The plugin in TensorBoard's WSGI app with its own flags; clients per thread."""
-
-    def __init__(self, logdir, cache_dir, **flags):
-        from tensorboard.backend import application
-        from tensorboard.plugins import base_plugin
-
-        flags.setdefault("rnn_hidden_precompute", "none")  # tests of background work ask for it
-        flags = plugin_flags(rnn_hidden_cache_dir=str(cache_dir), **flags)
-        plugin_loader.RnnHiddenLoader().fix_flags(flags)
-        provider = make_data_provider(logdir, flags.samples_per_plugin)
-        context = base_plugin.TBContext(logdir=logdir, data_provider=provider, flags=flags)
-        self.plugin = rnn_hidden_plugin.RnnHiddenPlugin(context)
-        self.app = application.TensorBoardWSGI([self.plugin], data_provider=provider)
-
-    def client(self):
-        return werkzeug.test.Client(self.app, werkzeug.Response)
-
-    def get(self, path, code=200, method="GET"):
-        response = self.client().open(path, method=method)
-        assert response.status_code == code, (response.status_code, response.get_data(as_text=True))
-        return response
-
-    def json(self, path, code=200, method="GET"):
-        response = self.get(path, code, method)
-        assert response.headers["Content-Type"].startswith("application/json")
-        return json.loads(response.get_data())
-
-    def array(self, path):
-        response = self.get(path)
-        assert response.headers["Content-Type"] == "application/octet-stream"
-        shape = tuple(int(d) for d in response.headers["X-Array-Shape"].split(","))
-        dtype = np.dtype(response.headers["X-Array-Dtype"])
-        return np.frombuffer(response.get_data(), dtype=dtype).reshape(shape), response
-
-    def wait_done(self, q, timeout=60):
-        deadline = time.monotonic() + timeout
-        while True:
-            status = self.json(PREFIX + "/projection" + q)
-            if status["state"] not in ("queued", "running"):
-                return status
-            assert time.monotonic() < deadline, status
-            time.sleep(0.05)
-
-    def close(self):
-        self.plugin._projections.close()
-
-
-def q(run="r", tag="lstm", step=0, **params):
-    params = dict(run=run, tag=tag, step=step, **params)
-    return "?" + "&".join("%s=%s" % kv for kv in params.items())
+from tb_rnn_hidden.projection import isolated
+from tb_rnn_hidden.server import loader as plugin_loader
+from tests.support.plugin_client import PREFIX, plugin_flags
+from tests.support.projection_service import hidden_like, q, small_run, write_run
 
 
 @pytest.fixture
 def counted(monkeypatch):
-    """Counts calls of the real `projection.compute`: (params, with init?, reference)."""
+    """Counts calls of the real `isolated.compute` (the engine in its child process):
+    (params, with init?, reference, first row)."""
     calls = []
-    real = projection.compute
+    real = isolated.compute
 
     def wrapper(points, params, **kwargs):
         first = np.asarray(points[:1], np.float32).copy()
         calls.append((params, kwargs.get("init") is not None, kwargs.get("reference"), first))
         return real(points, params, **kwargs)
 
-    monkeypatch.setattr(projection, "compute", wrapper)
+    monkeypatch.setattr(isolated, "compute", wrapper)
     return calls
-
-
-@pytest.fixture
-def served_factory(tmp_path):
-    made = []
-
-    def make(logdir, cache_dir=None, **flags):
-        served = Served(logdir, cache_dir or tmp_path / "cache", **flags)
-        made.append(served)
-        return served
-
-    yield make
-    for served in made:
-        served.close()
 
 
 def valid_rows(states, lengths):
     return np.concatenate([states[i, :length] for i, length in enumerate(lengths)])
 
-
-def small_run(logdir, steps=(0,), n=30, t=20, h=12, seed=0):
-    rng = np.random.default_rng(seed + 100)
-    lengths = rng.integers(t // 2, t + 1, size=n)
-    lengths[0] = t
-    base, states = hidden_like(seed, n, t, h)
-    checkpoints = {}
-    for i, step in enumerate(steps):
-        if i:
-            base, states = hidden_like(seed, drift=0.05, base=base)
-        checkpoints[step] = (states, lengths)
-    write_run(logdir, checkpoints)
-    return checkpoints
-
-
 def test_pca_points_in_states_order(logdir, served_factory, counted):
     checkpoints = small_run(logdir + "/r")
     served = served_factory(logdir)
-    first = served.json(PREFIX + "/projection" + q(method="pca"))
+    first = served.start(q(method="pca"))
     assert first["state"] in ("queued", "running", "done")
     assert first["params"]["method"] == "pca" and first["aligned_to"] is None
     status = served.wait_done(q(method="pca"))
@@ -192,7 +89,7 @@ def test_concurrent_identical_requests_share_one_job(logdir, served_factory, cou
 
     def hit():
         barrier.wait()
-        answers.append(served.json(PREFIX + "/projection" + q(**params)))
+        answers.append(served.start(q(**params)))
 
     threads = [threading.Thread(target=hit) for _ in range(6)]
     for thread in threads:
@@ -258,18 +155,22 @@ def test_disk_cache_survives_restart_and_corruption_is_recomputed(
 def test_bad_params_are_400_naming_the_parameter(logdir, served_factory, extra, fragment):
     small_run(logdir + "/r")
     served = served_factory(logdir)
-    for route in ("/projection", "/projection/points", "/projection/cancel"):
+    for route in ("/projection", "/projection/points"):
         body = served.json(PREFIX + route + q() + extra, 400)
         assert fragment in body["error"]
+    for route in ("/projection", "/projection/cancel"):
+        assert fragment in served.start(q() + extra, 400, route)["error"]
 
 
 def test_unknown_checkpoint_is_404_and_missing_job(logdir, served_factory):
     small_run(logdir + "/r")
     served = served_factory(logdir)
-    assert "step 9" in served.json(PREFIX + "/projection" + q(step=9), 404)["error"]
-    assert served.json(PREFIX + "/projection" + q(run="nope"), 404)["error"]
+    assert "step 9" in served.start(q(step=9), 404)["error"]
+    assert served.start(q(run="nope"), 404)["error"]
     assert "'step'" in served.json(PREFIX + "/projection?run=r&tag=lstm", 400)["error"]
-    assert served.json(PREFIX + "/projection/cancel" + q(method="pca"), 404, "POST")
+    response = served.client().post(PREFIX + "/projection", json=dict(run="r", tag="lstm"))
+    assert response.status_code == 400 and "'step'" in response.get_json()["error"]
+    assert served.cancel(q(method="pca"), 404)
     body = served.json(PREFIX + "/projection/points" + q(method="pca"), 409)
     assert body["state"] == "none" and "/projection" in body["error"]
 
@@ -285,13 +186,13 @@ def test_perplexity_too_large_for_the_points_fails_the_job(logdir, served_factor
         "state"
     ] == "failed"
     # A retry could only fail again: it is not started.
-    again = served.json(PREFIX + "/projection" + q(method="tsne", perplexity=30, retry=1))
+    again = served.start(q(method="tsne", perplexity=30, retry=1))
     assert again["state"] == "failed" and len(counted) == 1
 
 
 def test_an_internal_failure_is_retryable(logdir, served_factory, monkeypatch):
     small_run(logdir + "/r")
-    real = projection.compute
+    real = isolated.compute
     calls = []
 
     def flaky(*args, **kwargs):
@@ -300,13 +201,13 @@ def test_an_internal_failure_is_retryable(logdir, served_factory, monkeypatch):
             raise MemoryError("out of memory")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(projection, "compute", flaky)
+    monkeypatch.setattr(isolated, "compute", flaky)
     served = served_factory(logdir)
     status = served.wait_done(q(method="pca"))
     assert status["state"] == "failed" and status["retryable"] is True
     assert "MemoryError" in status["error"]
     assert served.json(PREFIX + "/projection" + q(method="pca"))["state"] == "failed"  # polling
-    served.json(PREFIX + "/projection" + q(method="pca", retry=1))
+    served.start(q(method="pca", retry=1))
     assert served.wait_done(q(method="pca"))["state"] == "done" and len(calls) == 2
 
 
@@ -314,7 +215,7 @@ def test_cancel_a_long_tsne_job(logdir, served_factory, monkeypatch):
     base, states = hidden_like(4, n=100, t=30, h=16)
     write_run(logdir + "/r", {0: (states, np.full(100, 30))})
     outcome = []
-    real = projection.compute
+    real = isolated.compute
 
     def wrapper(*args, **kwargs):
         started = time.monotonic()
@@ -324,10 +225,10 @@ def test_cancel_a_long_tsne_job(logdir, served_factory, monkeypatch):
             outcome.append((type(e), time.monotonic() - started))
             raise
 
-    monkeypatch.setattr(projection, "compute", wrapper)
+    monkeypatch.setattr(isolated, "compute", wrapper)
     served = served_factory(logdir)
     params = dict(method="tsne", iterations=5000)
-    served.json(PREFIX + "/projection" + q(**params))
+    served.start(q(**params))
     deadline = time.monotonic() + 30
     while served.json(PREFIX + "/projection" + q(**params))["phase"] not in (
         "early exaggeration",
@@ -335,17 +236,17 @@ def test_cancel_a_long_tsne_job(logdir, served_factory, monkeypatch):
     ):
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    status = served.json(PREFIX + "/projection/cancel" + q(**params), method="POST")
+    status = served.cancel(q(**params))
     assert status["state"] == "cancelled"
     deadline = time.monotonic() + 20
     while not outcome:
         assert time.monotonic() < deadline, "the engine did not stop"
         time.sleep(0.05)
     assert outcome[0][0] is projection.Cancelled
-    assert served.json(PREFIX + "/projection/cancel" + q(**params), 404)
+    assert served.cancel(q(**params), 404)
     # A new request starts a new job.
-    assert served.json(PREFIX + "/projection" + q(**params))["state"] in ("queued", "running")
-    assert served.json(PREFIX + "/projection/cancel" + q(**params))["state"] == "cancelled"
+    assert served.start(q(**params))["state"] in ("queued", "running")
+    assert served.cancel(q(**params))["state"] == "cancelled"
 
 
 def test_align_neighbor_follows_the_previous_checkpoint(logdir, served_factory, counted):
@@ -397,7 +298,7 @@ def test_tensorboard_answers_while_a_job_runs(logdir, served_factory):
     write_run(logdir + "/r", {0: (states, np.full(160, 25))})
     served = served_factory(logdir)
     params = dict(method="tsne", iterations=100)
-    served.json(PREFIX + "/projection" + q(**params))
+    served.start(q(**params))
     latencies = []
     deadline = time.monotonic() + 60
     while True:
@@ -525,7 +426,7 @@ def test_background_lays_out_the_focused_layer_outwards_from_what_is_on_screen(
     assert plan == [("other", 1), ("other", 0), ("r", 4), ("r", 3), ("r", 2), ("r", 1), ("r", 0)]
     params = dict(method="pca", align="neighbor")
     # A user looks at step 2: its layer comes first, outwards from step 2.
-    served.json(PREFIX + "/projection" + q(step=2, **params))
+    served.start(q(step=2, **params))
     plan = [(t[1], t[3]) for t in background.plan()]
     assert plan == [("r", 2), ("r", 1), ("r", 3), ("r", 0), ("r", 4), ("other", 1), ("other", 0)]
     assert all(t[4] == projection.ProjectionParams(**params) for t in background.plan())

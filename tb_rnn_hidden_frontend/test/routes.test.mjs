@@ -1,0 +1,70 @@
+// The projection routes' requests (src/api/routes.ts, bundled to build/api/routes.mjs by `npm test`):
+// jobs are started and cancelled only by POST with a JSON body, polled by GET. `fetch` (the
+// network) is replaced by a recorder that answers as the server would.
+import assert from "node:assert/strict";
+import { afterEach, test } from "node:test";
+
+import { cancelProjection, fetchProjectionStatus, startProjection } from "../build/api/routes.mjs";
+
+const realFetch = globalThis.fetch;
+afterEach(() => {
+  globalThis.fetch = realFetch;
+});
+
+/** Records every request; answers `status` with the JSON `body` and `headers`. */
+function recordFetch(status, body, headers = {}) {
+  const calls = [];
+  globalThis.fetch = async (url, init) => {
+    calls.push({ url, init });
+    return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
+  };
+  return calls;
+}
+
+const query = { run: "train", tag: "lstm", step: 3, method: "tsne", perplexity: 30 };
+const running = { state: "running", progress: 0.5, phase: "optimisation", elapsed: 1, aligned_to: null };
+
+test("startProjection POSTs the query as a JSON body, retry as true", async () => {
+  const calls = recordFetch(200, running);
+  assert.deepEqual(await startProjection(query), running);
+  await startProjection(query, true);
+  for (const [i, call] of calls.entries()) {
+    assert.equal(call.url, "projection");
+    assert.equal(call.init.method, "POST");
+    assert.equal(call.init.headers["Content-Type"], "application/json");
+    assert.deepEqual(JSON.parse(call.init.body), i === 0 ? query : { ...query, retry: true });
+  }
+});
+
+test("fetchProjectionStatus GETs with the query in the URL and no body", async () => {
+  const calls = recordFetch(200, running);
+  await fetchProjectionStatus(query);
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].init.method, "GET");
+  assert.equal(calls[0].init.body, undefined);
+  assert.equal(calls[0].url, "projection?run=train&tag=lstm&step=3&method=tsne&perplexity=30");
+});
+
+test("cancelProjection POSTs a JSON body", async () => {
+  const calls = recordFetch(200, { ...running, state: "cancelled" });
+  assert.equal((await cancelProjection(query)).state, "cancelled");
+  assert.equal(calls[0].url, "projection/cancel");
+  assert.equal(calls[0].init.method, "POST");
+  assert.deepEqual(JSON.parse(calls[0].init.body), query);
+});
+
+test("a full job queue (429) is an ApiError with the server's Retry-After and message", async () => {
+  recordFetch(429, { error: "16 projection jobs are queued or running" }, { "Retry-After": "7" });
+  await assert.rejects(startProjection(query), (err) => {
+    assert.equal(err.name, "ApiError"); // each bundle has its own copy of the class
+    assert.equal(err.status, 429);
+    assert.equal(err.retryAfter, 7);
+    assert.match(err.message, /16 projection jobs/);
+    return true;
+  });
+});
+
+test("another error carries no Retry-After", async () => {
+  recordFetch(413, { error: "this checkpoint has 4194304 points" }, { "Retry-After": "7" });
+  await assert.rejects(startProjection(query), (err) => err.name === "ApiError" && err.status === 413 && err.retryAfter === null);
+});
