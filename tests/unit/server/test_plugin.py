@@ -12,6 +12,7 @@ from tb_rnn_hidden import summary
 from tb_rnn_hidden import writer
 from tests.support.checkpoints import make_checkpoint, valid_steps
 from tests.support.plugin_client import PREFIX, make_client
+from tests.support.records import write_raw
 
 
 
@@ -215,20 +216,6 @@ def test_bad_requests_get_json_4xx(logdir, path, code, fragment):
     assert fragment in body["error"]
 
 
-def _write_raw_record(logdir, tag, blobs, content=None, step=0):
-    """A record with our plugin name but arbitrary blobs, as a buggy or future writer makes it."""
-    summary_pb = summary_pb2.Summary()
-    value = summary_pb.value.add(tag=tag)
-    value.metadata.CopyFrom(metadata.create_summary_metadata())
-    if content is not None:
-        value.metadata.plugin_data.content = content
-    value.tensor.dtype = 7  # DT_STRING
-    value.tensor.tensor_shape.dim.add(size=len(blobs))
-    value.tensor.string_val.extend(blobs)
-    with writer.HiddenStateWriter(logdir) as w:
-        w.add_summary(summary_pb, step)
-
-
 def test_newer_and_corrupt_records_get_clear_errors_and_lose_nothing(logdir):
     from tb_rnn_hidden.records import codec as checkpoint_codec
 
@@ -241,11 +228,11 @@ def test_newer_and_corrupt_records_get_clear_errors_and_lose_nothing(logdir):
     truncated[metadata.BLOB_STATES] = truncated[metadata.BLOB_STATES][:-6]
 
     write_tf(logdir + "/good", {0: make_checkpoint()})
-    _write_raw_record(logdir + "/bad", "newer", newer)
-    _write_raw_record(logdir + "/bad", "future_plugin_data", good, content=b'{"version": 99}')
-    _write_raw_record(logdir + "/bad", "truncated", truncated)
-    _write_raw_record(logdir + "/bad", "too_few_blobs", good[:3])
-    _write_raw_record(logdir + "/bad", "not_json", [b"\xff\x00"] + good[1:])
+    write_raw(logdir + "/bad", "newer", newer)
+    write_raw(logdir + "/bad", "future_plugin_data", good, content=b'{"version": 99}')
+    write_raw(logdir + "/bad", "truncated", truncated)
+    write_raw(logdir + "/bad", "too_few_blobs", good[:3])
+    write_raw(logdir + "/bad", "not_json", [b"\xff\x00"] + good[1:])
     client = make_client(logdir)
 
     tags = get_json(client, PREFIX + "/tags")
