@@ -12,16 +12,14 @@ import json
 import os
 import struct
 import tempfile
-import time
 
 import numpy as np
 import pytest
-import werkzeug
-import werkzeug.test
 
 from tb_rnn_hidden import writer
 from tb_rnn_hidden.projection import cache as projection_cache
-from tests.support.plugin_client import PREFIX, make_data_provider, plugin_flags
+from tests.support.plugin_client import PREFIX, plugin_flags
+from tests.support.projection_service import Served
 
 NUM_POINTS = 22
 
@@ -222,50 +220,6 @@ def test_the_budget_flag_reaches_the_cache(logdir):
 # -- through the plugin: a forged or corrupt file is recomputed, never served ---------
 
 
-class Served:
-    """The plugin in TensorBoard's WSGI app over `logdir`, with its cache in `cache_dir`."""
-
-    def __init__(self, logdir, cache_dir, **flags):
-        from tensorboard.backend import application
-        from tensorboard.plugins import base_plugin
-
-        from tb_rnn_hidden.server import loader as plugin_loader
-        from tb_rnn_hidden.server import plugin as rnn_hidden_plugin
-
-        flags = plugin_flags(rnn_hidden_cache_dir=str(cache_dir), rnn_hidden_precompute="none", **flags)
-        plugin_loader.RnnHiddenLoader().fix_flags(flags)
-        provider = make_data_provider(logdir, flags.samples_per_plugin)
-        context = base_plugin.TBContext(logdir=logdir, data_provider=provider, flags=flags)
-        self.plugin = rnn_hidden_plugin.RnnHiddenPlugin(context)
-        self.client = werkzeug.test.Client(
-            application.TensorBoardWSGI([self.plugin], data_provider=provider), werkzeug.Response
-        )
-
-    def json(self, path):
-        response = self.client.get(PREFIX + path)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return json.loads(response.get_data())
-
-    def done(self, query, timeout=60):
-        """Starts (or joins) the projection of `query` and waits for it."""
-        deadline = time.monotonic() + timeout
-        while True:
-            status = self.json("/projection" + query)
-            if status["state"] not in ("queued", "running"):
-                return status
-            assert time.monotonic() < deadline, status
-            time.sleep(0.05)
-
-    def points(self, query):
-        response = self.client.get(PREFIX + "/projection/points" + query)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        shape = tuple(int(d) for d in response.headers["X-Array-Shape"].split(","))
-        return np.frombuffer(response.get_data(), np.float32).reshape(shape)
-
-    def close(self):
-        self.plugin._projections.close()
-
-
 QUERY = "?run=r&tag=lstm&step=0&method=pca"
 
 
@@ -298,8 +252,8 @@ def test_a_forged_or_corrupt_cached_result_is_recomputed(logged, tmp_path, forge
     cache_dir = tmp_path / "cache"
     first = Served(logged, cache_dir)
     try:
-        assert first.done(QUERY)["state"] == "done"
-        computed = first.points(QUERY)
+        assert first.wait_done(QUERY)["state"] == "done"
+        computed = first.array(PREFIX + "/projection/points" + QUERY)[0]
     finally:
         first.close()
     assert computed.shape == (NUM_POINTS, 2)
@@ -310,10 +264,10 @@ def test_a_forged_or_corrupt_cached_result_is_recomputed(logged, tmp_path, forge
 
     second = Served(logged, cache_dir)  # a new process: nothing in memory
     try:
-        status = second.done(QUERY)
+        status = second.wait_done(QUERY)
         assert status["state"] == "done" and status["cached"] is False
         assert status["num_points"] == NUM_POINTS
-        served = second.points(QUERY)
+        served = second.array(PREFIX + "/projection/points" + QUERY)[0]
     finally:
         second.close()
     assert served.shape == (NUM_POINTS, 2) and np.isfinite(served).all()
