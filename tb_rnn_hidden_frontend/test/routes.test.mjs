@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 
-import { cancelProjection, fetchProjectionStatus, startProjection } from "../build/api/routes.mjs";
+import { ARRAY_RETRIES } from "../build/api/http.mjs";
+import { cancelProjection, fetchDistances, fetchProjectionStatus, startProjection } from "../build/api/routes.mjs";
 
 const realFetch = globalThis.fetch;
 afterEach(() => {
@@ -67,4 +68,38 @@ test("a full job queue (429) is an ApiError with the server's Retry-After and me
 test("another error carries no Retry-After", async () => {
   recordFetch(413, { error: "this checkpoint has 4194304 points" }, { "Retry-After": "7" });
   await assert.rejects(startProjection(query), (err) => err.name === "ApiError" && err.status === 413 && err.retryAfter === null);
+});
+
+/** Answers each request with the next of `answers` ([status, body bytes or JSON, headers]). */
+function scriptFetch(answers) {
+  const calls = [];
+  globalThis.fetch = async (url, init) => {
+    calls.push({ url, init });
+    const [status, body, headers] = answers[Math.min(calls.length - 1, answers.length - 1)];
+    const payload = body instanceof Uint8Array ? body : JSON.stringify(body);
+    return new Response(payload, { status, headers });
+  };
+  return calls;
+}
+
+const checkpoint = { run: "train", tag: "lstm", step: 3 };
+const busy = [429, { error: "6 array answers are being sent" }, { "Content-Type": "application/json", "Retry-After": "0" }];
+const distances = [200, new Uint8Array(new Float32Array([0.5, 1.5]).buffer),
+  { "Content-Type": "application/octet-stream", "X-Array-Shape": "2", "X-Array-Dtype": "float32" }];
+
+test("an array route answered 429 is asked again after Retry-After, then served", async () => {
+  const calls = scriptFetch([busy, busy, distances]);
+  const array = await fetchDistances(checkpoint);
+  assert.equal(calls.length, 3);
+  assert.deepEqual(Array.from(array.data), [0.5, 1.5]);
+});
+
+test("an array route still busy after ARRAY_RETRIES more tries is an ApiError 429 with the message", async () => {
+  const calls = scriptFetch([busy]);
+  await assert.rejects(fetchDistances(checkpoint), (err) => {
+    assert.equal(err.status, 429);
+    assert.match(err.message, /array answers are being sent/);
+    return true;
+  });
+  assert.equal(calls.length, 1 + ARRAY_RETRIES);
 });

@@ -101,9 +101,33 @@ export interface BinaryArray {
   headers: Headers;
 }
 
-/** `GET route?params` as raw little-endian array (`X-Array-Shape`, `X-Array-Dtype`). */
+/** How often, and at most how long each time, an array request that got 429 is asked again. */
+export const ARRAY_RETRIES = 3;
+const MAX_RETRY_WAIT_S = 30;
+
+/** Resolves after `seconds`, or rejects with an AbortError when `signal` aborts first. */
+function wait(seconds: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new DOMException("aborted", "AbortError"));
+    const timer = setTimeout(resolve, seconds * 1000);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(new DOMException("aborted", "AbortError"));
+    }, { once: true });
+  });
+}
+
+/**
+ * `GET route?params` as raw little-endian array (`X-Array-Shape`, `X-Array-Dtype`).
+ * A 429 (every array answer slot of the server busy, e.g. several tabs playing) is asked
+ * again after its `Retry-After`, up to ARRAY_RETRIES times, before it is an error.
+ */
 export async function getArray(route: string, params: Params, signal?: AbortSignal): Promise<BinaryArray> {
-  const response = await request(route, params, {}, signal);
+  let response = await request(route, params, {}, signal);
+  for (let attempt = 0; response.status === 429 && attempt < ARRAY_RETRIES; attempt++) {
+    await wait(Math.min(retryAfter(response) ?? 1, MAX_RETRY_WAIT_S), signal);
+    response = await request(route, params, {}, signal);
+  }
   if (!response.ok) {
     let body: unknown = undefined;
     try {
