@@ -13,9 +13,10 @@ its data server child, read from /proc; a peak is the kernel's high-water mark (
 reset through /proc/<pid>/clear_refs before the phase) and, for the two together, the
 largest sum sampled every 20 ms.
 
-1. Per retained checkpoint: logdirs of 1, 4 and 8 checkpoints of 512 x 200 x 256
-   float16 states (written with our writer); RSS once TensorBoard lists them all, and
-   again once every checkpoint's /states has been served (the reader caches it).
+1. Per retained checkpoint, for both checkouts: logdirs of 1, 4 and 8 checkpoints of
+   512 x 200 x 256 float16 states (written with each checkout's own writer, so each
+   reads its own record format); RSS once TensorBoard lists them all, and again once
+   every checkpoint's /states has been served (the reader caches it).
 2. Concurrent requests: on the 4-checkpoint logdir, every checkpoint served once, then
    `--requests` clients ask at once for /states?dtype=float32 (round robin over the
    checkpoints). Each client holds its answer unread until every client has one (200,
@@ -54,22 +55,26 @@ MiB = 1 << 20
 # -- data -----------------------------------------------------------------------------
 
 
-def write_logdirs(root):
-    """{count: logdir} of `count` checkpoints each, steps 0..count-1, tag "lstm"."""
-    sys.path.insert(0, _HERE)
+def write_logdirs(root, checkout):
+    """{count: logdir} of `count` checkpoints each, steps 0..count-1, tag "lstm", written
+    by `checkout`'s writer (in a child process), so that its TensorBoard reads its own
+    record format (issue 12 moved the format from version 1 to 2)."""
+    os.makedirs(root)
+    subprocess.run([sys.executable, os.path.abspath(__file__), "--write-logdirs", root],
+                   env=dict(os.environ, PYTHONPATH=checkout), cwd=root, check=True)
+    return {count: os.path.join(root, "logs%d" % count) for count in CHECKPOINT_COUNTS}
+
+
+def _write_logdirs(root):
     from tb_rnn_hidden import writer
 
     rng = np.random.default_rng(0)
     base = rng.standard_normal((N, T, H), dtype=np.float32)
-    logdirs = {}
     for count in CHECKPOINT_COUNTS:
-        logdir = os.path.join(root, "logs%d" % count)
-        with writer.HiddenStateWriter(os.path.join(logdir, "run")) as w:
+        with writer.HiddenStateWriter(os.path.join(root, "logs%d" % count, "run")) as w:
             for step in range(count):
                 states = np.tanh(base + np.float32(0.05 * step))
                 w.add("lstm", states, step=step, lengths=np.full(N, T), precision="float16")
-        logdirs[count] = logdir
-    return logdirs
 
 
 # -- /proc ----------------------------------------------------------------------------
@@ -201,25 +206,28 @@ def serve_every_checkpoint(base, steps):
 # -- the phases -----------------------------------------------------------------------
 
 
-def retained(logdirs, checkout, workdir):
-    rows = []
-    for loader, args in LOADERS.items():
-        for count, logdir in logdirs.items():
-            with tensorboard(logdir, checkout, args, count, workdir) as (base, pid):
-                loaded = memory(pid)
-                serve_every_checkpoint(base, count)
-                time.sleep(1)
-                served = memory(pid)
-            rows.append(dict(loader=loader, checkpoints=count, loaded=loaded, served=served))
-            print("retained", loader, count, [m // MiB for m in loaded + served], "MiB", flush=True)
-    return rows
-
-
-def concurrent(logdir, steps, checkouts, requests, workdir):
+def retained(logdirs, checkouts, workdir):
     rows = []
     for loader, args in LOADERS.items():
         for version, checkout in checkouts.items():
-            with tensorboard(logdir, checkout, args, steps, workdir) as (base, pid):
+            for count, logdir in logdirs[version].items():
+                with tensorboard(logdir, checkout, args, count, workdir) as (base, pid):
+                    loaded = memory(pid)
+                    serve_every_checkpoint(base, count)
+                    time.sleep(1)
+                    served = memory(pid)
+                rows.append(dict(loader=loader, version=version, checkpoints=count,
+                                 loaded=loaded, served=served))
+                print("retained", loader, version, count,
+                      [m // MiB for m in loaded + served], "MiB", flush=True)
+    return rows
+
+
+def concurrent(logdirs, steps, checkouts, requests, workdir):
+    rows = []
+    for loader, args in LOADERS.items():
+        for version, checkout in checkouts.items():
+            with tensorboard(logdirs[version][steps], checkout, args, steps, workdir) as (base, pid):
                 serve_every_checkpoint(base, steps)
                 child = data_server_of(pid)
                 before = memory(pid)
@@ -316,19 +324,23 @@ def flood(base, pid, child, steps, requests):
 
 def report(retained_rows, concurrent_rows, requests):
     mib = lambda b: "%.0f" % (b / MiB)
-    print("\n| loader | checkpoints | TensorBoard RSS loaded / served (MiB) | data server RSS loaded / served (MiB) |")
-    print("|---|---|---|---|")
+    print("\n| loader | code | checkpoints | TensorBoard RSS loaded / served (MiB) | data server RSS loaded / served (MiB) |")
+    print("|---|---|---|---|---|")
     for r in retained_rows:
-        print("| %s | %d | %s / %s | %s / %s |" % (r["loader"], r["checkpoints"], mib(r["loaded"][0]),
-              mib(r["served"][0]), mib(r["loaded"][1]), mib(r["served"][1])))
+        print("| %s | %s | %d | %s / %s | %s / %s |" % (
+            r["loader"], r["version"], r["checkpoints"], mib(r["loaded"][0]),
+            mib(r["served"][0]), mib(r["loaded"][1]), mib(r["served"][1])))
     print("\nper retained checkpoint (slope from 1 to 8 checkpoints, MiB):")
     for loader in LOADERS:
-        rows = {r["checkpoints"]: r for r in retained_rows if r["loader"] == loader}
-        lo, hi = rows[min(rows)], rows[max(rows)]
-        span = max(rows) - min(rows)
-        per = lambda key, i: (hi[key][i] - lo[key][i]) / span / MiB
-        print("  %s: TensorBoard %.1f loaded, %.1f served; data server %.1f loaded, %.1f served"
-              % (loader, per("loaded", 0), per("served", 0), per("loaded", 1), per("served", 1)))
+        for version in ("before", "after"):
+            rows = {r["checkpoints"]: r for r in retained_rows
+                    if r["loader"] == loader and r["version"] == version}
+            lo, hi = rows[min(rows)], rows[max(rows)]
+            span = max(rows) - min(rows)
+            per = lambda key, i: (hi[key][i] - lo[key][i]) / span / MiB
+            print("  %s, %s: TensorBoard %.1f loaded, %.1f served; data server %.1f loaded, "
+                  "%.1f served" % (loader, version, per("loaded", 0), per("served", 0),
+                                   per("loaded", 1), per("served", 1)))
     print("\n| loader | code | RSS before (TB + DS, MiB) | peak TB (MiB) | peak DS (MiB) | peak sum sampled (MiB) | per request (MiB) | complete | 429 answers | seconds |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in concurrent_rows:
@@ -342,18 +354,24 @@ def report(retained_rows, concurrent_rows, requests):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--before", required=True, help="a checkout of the plugin without the fix")
+    parser.add_argument("--before", help="a checkout of the plugin without the fix")
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--out", default=None, help="write the raw numbers here (JSON)")
+    parser.add_argument("--write-logdirs", help=argparse.SUPPRESS)  # the child of write_logdirs
     args = parser.parse_args()
+    if args.write_logdirs:
+        return _write_logdirs(args.write_logdirs)
+    if not args.before:
+        parser.error("--before is required")
     workdir = tempfile.mkdtemp(prefix="memory_bench_")
     try:
         started = time.monotonic()
-        logdirs = write_logdirs(workdir)
-        print("wrote logdirs in %.0f s" % (time.monotonic() - started), flush=True)
-        retained_rows = retained(logdirs, _HERE, workdir)
         checkouts = {"before": os.path.abspath(args.before), "after": _HERE}
-        concurrent_rows = concurrent(logdirs[4], 4, checkouts, args.requests, workdir)
+        logdirs = {version: write_logdirs(os.path.join(workdir, version), checkout)
+                   for version, checkout in checkouts.items()}
+        print("wrote logdirs in %.0f s" % (time.monotonic() - started), flush=True)
+        retained_rows = retained(logdirs, checkouts, workdir)
+        concurrent_rows = concurrent(logdirs, 4, checkouts, args.requests, workdir)
         report(retained_rows, concurrent_rows, args.requests)
         print("\ntotal %.0f s" % (time.monotonic() - started))
         if args.out:
