@@ -75,6 +75,10 @@ class CorruptCacheFile(ValueError):
     """A cache file that must not be served."""
 
 
+# What reading a request pointer can raise when it is not one (CorruptCacheFile included).
+_UNREADABLE_POINTER = (OSError, ValueError, KeyError, TypeError, RecursionError)
+
+
 def default_cache_dir():
     """$XDG_CACHE_HOME (or ~/.cache) /tb_rnn_hidden/projections."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -284,14 +288,10 @@ class DiskCache:
             logger.warning("rnn_hidden: not reading the projection cache: %s", e)
             return None
         try:
-            with self._open(path, "request pointer") as f:
-                pointer = json.loads(f.read(_POINTER_MAX_BYTES))
-            result = pointer["result"] if isinstance(pointer, dict) else None
-            if not is_key(result):
-                raise CorruptCacheFile("it names %r, not a result key" % (result,))
+            result = self._read_pointer(path)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError, RecursionError) as e:
+        except _UNREADABLE_POINTER as e:
             self._discard(path, "unreadable request pointer: %s" % e)
             return None
         found = self.get_result(result, num_points)
@@ -300,6 +300,16 @@ class DiskCache:
         else:
             self._refresh(path)
         return found
+
+    def _read_pointer(self, path):
+        """The result key a request pointer names; one of `_UNREADABLE_POINTER` if it
+        does not name one, or resolves outside the cache."""
+        with self._open(path, "request pointer") as f:
+            pointer = json.loads(f.read(_POINTER_MAX_BYTES))
+        result = pointer["result"] if isinstance(pointer, dict) else None
+        if not is_key(result):
+            raise CorruptCacheFile("it names %r, not a result key" % (result,))
+        return result
 
     def get_result(self, key, num_points=None):
         try:
@@ -372,7 +382,11 @@ class DiskCache:
             total -= size
             evicted.add(_RESULT_NAME.fullmatch(os.path.basename(path)).group(1))
         for path, _, _ in pointers:
-            if self._pointed_result(path) in evicted:
+            try:
+                pointed = self._read_pointer(path)
+            except _UNREADABLE_POINTER:
+                continue
+            if pointed in evicted:
                 try:
                     os.unlink(path)
                 except OSError:
@@ -398,10 +412,3 @@ class DiskCache:
             return []
         return found
 
-    @staticmethod
-    def _pointed_result(path):
-        try:
-            with open(path, "rb") as f:
-                return json.loads(f.read()).get("result")
-        except (OSError, ValueError, AttributeError):
-            return None
