@@ -374,13 +374,19 @@ def nearest_first(steps, step):
     return sorted(steps, key=lambda s: (abs(s - step), s))
 
 
+def _points_of(checkpoint):
+    """How many points a checkpoint lays out, from its header (its states unread)."""
+    return int(checkpoint.header["num_steps"])
+
+
 def _num_points(request):
-    return int(request.checkpoint.header["num_steps"])
+    return _points_of(request.checkpoint)
 
 
 def _check_memory(request):
-    header = request.checkpoint.header
-    limits.check_memory(int(header["num_steps"]), int(header["state_size"]), request.params)
+    limits.check_memory(
+        _num_points(request), int(request.checkpoint.header["state_size"]), request.params
+    )
 
 
 @dataclasses.dataclass
@@ -429,7 +435,7 @@ class ProjectionService:
             self._versions = _engine().library_versions()
         return self._versions
 
-    def _data_hash(self, experiment, run, tag, step, checkpoint):
+    def _data_hash(self, checkpoint):
         ident = checkpoint.identity
         with self._hash_lock:
             found = self._hashes.get(ident)
@@ -442,8 +448,8 @@ class ProjectionService:
     def _resolve(self, ctx, experiment, run, tag, step, params):
         checkpoint = self._reader.checkpoint(ctx, experiment, run, tag, step)  # NotFoundError
         # From the header: a checkpoint over the cap is refused before its states are read.
-        limits.check_points(int(checkpoint.header["num_steps"]), self.max_points)
-        data_sha256 = self._data_hash(experiment, run, tag, step, checkpoint)
+        limits.check_points(_points_of(checkpoint), self.max_points)
+        data_sha256 = self._data_hash(checkpoint)
         key = projection_cache.request_key(data_sha256, params.as_dict(), self.versions())
         return _Request(ctx, experiment, run, tag, step, params, checkpoint, data_sha256, key)
 
@@ -547,12 +553,10 @@ class ProjectionService:
         """[P, 2] float32: the checkpoint's PCA, computed in the request (milliseconds:
         measured in bench/RESULTS.md) and kept in memory, to draw while its projection
         computes. Only `metric` of `params` matters."""
-        checkpoint = self._reader.checkpoint(ctx, experiment, run, tag, step)
-        limits.check_points(int(checkpoint.header["num_steps"]), self.max_points)
-        data_sha256 = self._data_hash(experiment, run, tag, step, checkpoint)
+        request = self._resolve(ctx, experiment, run, tag, step, params)
         return self._provisional.get_or_compute(
-            (data_sha256, params.metric),
-            lambda: _engine().provisional(checkpoint.states, params.metric),
+            (request.data_sha256, params.metric),
+            lambda: _engine().provisional(request.checkpoint.states, params.metric),
         )
 
     # -- computing ----------------------------------------------------------
@@ -623,14 +627,12 @@ class ProjectionService:
                 )
                 if not np.array_equal(checkpoint.lengths, lengths):
                     continue
-                data_sha256 = self._data_hash(
-                    request.experiment, request.run, request.tag, step, checkpoint
-                )
+                data_sha256 = self._data_hash(checkpoint)
             except Exception as e:  # an unreadable neighbour is skipped
                 logger.warning("rnn_hidden: skipping neighbour step %d: %s", step, e)
                 continue
             key = projection_cache.request_key(data_sha256, params_dict, self.versions())
-            found = self.lookup(key, int(checkpoint.states.shape[0]))
+            found = self.lookup(key, _points_of(checkpoint))
             if found is not None:
                 return step, found
         return None

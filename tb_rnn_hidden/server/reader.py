@@ -67,15 +67,35 @@ class CheckpointReader:
         return result
 
     def series(self, ctx, experiment_id, run, tag):
-        """Every retained checkpoint of one run and tag (`BlobSequenceDatum`s), or None."""
-        sequences = self._data_provider.read_blob_sequences(
-            ctx,
-            experiment_id=experiment_id,
-            plugin_name=metadata.PLUGIN_NAME,
-            downsample=_ALL_SAMPLES,
+        """Every checkpoint of one run and tag listed now (`BlobSequenceDatum`s), or None."""
+        time_series = self._listed(ctx, experiment_id, run, tag)
+        if time_series is None:
+            return None
+        return self._records(ctx, experiment_id, run, tag, time_series)
+
+    def _listed(self, ctx, experiment_id, run, tag):
+        """The tag's `BlobSequenceTimeSeries` as listed now, or None."""
+        listing = self._data_provider.list_blob_sequences(
+            ctx, experiment_id=experiment_id, plugin_name=metadata.PLUGIN_NAME,
             run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
         )
-        return sequences.get(run, {}).get(tag)
+        return listing.get(run, {}).get(tag)
+
+    def _records(self, ctx, experiment_id, run, tag, time_series):
+        """The tag's records, read again only when its latest step or wall time changes."""
+        latest = (experiment_id, run, tag, time_series.max_step, time_series.max_wall_time)
+
+        def read():
+            sequences = self._data_provider.read_blob_sequences(
+                ctx,
+                experiment_id=experiment_id,
+                plugin_name=metadata.PLUGIN_NAME,
+                downsample=_ALL_SAMPLES,
+                run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
+            )
+            return sequences.get(run, {}).get(tag) or []
+
+        return self._cache.get_or_compute(latest + ("series",), read)
 
     def _datum(self, ctx, experiment_id, run, tag, step):
         """The `BlobSequenceDatum` listed now for one step; NotFoundError if none.
@@ -83,19 +103,11 @@ class CheckpointReader:
         RecordError if the tag's plugin data is unreadable or the record has the
         wrong number of blobs; NewerRecordError if the plugin data is too new.
         """
-        only = provider.RunTagFilter(runs=[run], tags=[tag])
-        listing = self._data_provider.list_blob_sequences(
-            ctx, experiment_id=experiment_id, plugin_name=metadata.PLUGIN_NAME,
-            run_tag_filter=only,
-        )
-        time_series = listing.get(run, {}).get(tag)
+        time_series = self._listed(ctx, experiment_id, run, tag)
         if time_series is None:
             raise errors.NotFoundError("no hidden states for run %r, tag %r" % (run, tag))
         _check_plugin_data(time_series.plugin_content)
-        latest = (experiment_id, run, tag, time_series.max_step, time_series.max_wall_time)
-        data = self._cache.get_or_compute(
-            latest + ("series",), lambda: self.series(ctx, experiment_id, run, tag) or []
-        )
+        data = self._records(ctx, experiment_id, run, tag, time_series)
         for datum in data:
             if datum.step == step:
                 if len(datum.values) != metadata.NUM_BLOBS:
