@@ -188,12 +188,18 @@ def fields_pb(tag, fields, *, description=None):
     """`hidden_states_pb` of one `RecordFields`: what the writer and PyTorch helper log with."""
     tag = fields_lib.check_tag(tag)
     description = fields_lib.check_description(description)
-    blobs = codec.encode(fields)
-    # Filled in place: every protobuf copy of a 50 MiB record costs ~80 ms, and
-    # make_tensor_proto would pad every blob to the longest one.
+    return blobs_pb(tag, codec.encode(fields), metadata.create_summary_metadata(description=description))
+
+
+def blobs_pb(tag, blobs, summary_metadata):
+    """A `Summary` of one record's `blobs` as they are, under `tag`, with `summary_metadata`.
+
+    Filled in place: every protobuf copy of a 50 MiB record costs ~80 ms, and
+    make_tensor_proto would pad every blob to the longest one.
+    """
     summary = summary_pb2.Summary()
     value = summary.value.add(tag=tag)
-    value.metadata.CopyFrom(metadata.create_summary_metadata(description=description))
+    value.metadata.CopyFrom(summary_metadata)
     value.tensor.dtype = types_pb2.DT_STRING
     value.tensor.tensor_shape.dim.add(size=len(blobs))
     value.tensor.string_val.extend(blobs)

@@ -4,11 +4,11 @@ import json
 
 import google_crc32c
 import numpy as np
-from tensorboard.compat.proto import summary_pb2
 
 from tb_rnn_hidden import writer
 from tb_rnn_hidden.records import codec
 from tb_rnn_hidden.records import metadata
+from tb_rnn_hidden.records import summary
 from tests.support.checkpoints import make_checkpoint
 
 
@@ -20,15 +20,10 @@ def write_raw(logdir, tag, blobs, step=0, content=None):
 
 def raw_summary(tag, blobs, content=None):
     """A `Summary` of our plugin holding `blobs` as they are (and plugin data `content`)."""
-    summary_pb = summary_pb2.Summary()
-    value = summary_pb.value.add(tag=tag)
-    value.metadata.CopyFrom(metadata.create_summary_metadata())
+    summary_metadata = metadata.create_summary_metadata()
     if content is not None:
-        value.metadata.plugin_data.content = content
-    value.tensor.dtype = 7  # DT_STRING
-    value.tensor.tensor_shape.dim.add(size=len(blobs))
-    value.tensor.string_val.extend(blobs)
-    return summary_pb
+        summary_metadata.plugin_data.content = content
+    return summary.blobs_pb(tag, blobs, summary_metadata)
 
 
 def forge(header_changes=None, data=None, **blob_arrays):
