@@ -4,8 +4,11 @@
  * from a damaged record) prints as "—" instead of throwing mid-render.
  */
 
-/** `value.toFixed(digits)`, or `fallback` when `value` is not a finite number. */
-export function formatFixed(value: unknown, digits: number, fallback = "—"): string {
+/** `value.toFixed(digits)`, or `fallback` ("—", or e.g. null for "leave it out") when
+ * `value` is not a finite number. */
+export function formatFixed(value: unknown, digits: number): string;
+export function formatFixed<F>(value: unknown, digits: number, fallback: F): string | F;
+export function formatFixed(value: unknown, digits: number, fallback: unknown = "—"): unknown {
   return typeof value === "number" && Number.isFinite(value) ? value.toFixed(digits) : fallback;
 }
 

@@ -11,6 +11,7 @@
  * is computing. Pure, so Node tests cover every case.
  */
 import type { LayoutInfo } from "../api/types";
+import { formatFixed } from "./format";
 import {
   DEFAULT_PROJECTION_PARAMS,
   METHOD_LABELS,
@@ -191,10 +192,6 @@ export function methodLabel(method: string | null | undefined): string {
   return isMethod(method) ? METHOD_LABELS[method] : (method ?? "?");
 }
 
-function fixed(value: number | null | undefined, digits: number): string | null {
-  return typeof value === "number" && Number.isFinite(value) ? value.toFixed(digits) : null;
-}
-
 /** The parameters of `params`' method, as "perplexity 30 · seed 0 · euclidean" (alignment is said apart). */
 export function paramsText(params: ProjectionParams): string {
   return fieldsOf(params.method)
@@ -232,7 +229,7 @@ export function alignmentText(layout: LayoutInfo | null, align: ProjectionParams
   if (mode === "warm") return `aligned to step ${to} (warm start)`;
   if (mode === "rotated") return `aligned to step ${to} (rotated onto it)`;
   if (mode === "relayout") {
-    const warm = fixed(layout?.warm_trustworthiness, 3);
+    const warm = formatFixed(layout?.warm_trustworthiness, 3, null);
     return `aligned to step ${to} (re-laid out${warm !== null ? `: a warm start reached trustworthiness ${warm} only` : ""})`;
   }
   return `aligned to step ${to}`;
@@ -254,9 +251,9 @@ export function iterationsText(layout: LayoutInfo | null): string | null {
 /** The quality figures: "trustworthiness 0.997 · KL 0.472". */
 export function qualityText(layout: LayoutInfo | null): string | null {
   const parts: string[] = [];
-  const trust = fixed(layout?.trustworthiness, 3);
+  const trust = formatFixed(layout?.trustworthiness, 3, null);
   if (trust !== null) parts.push(`trustworthiness ${trust}`);
-  const kl = fixed(layout?.kl_divergence, 3);
+  const kl = formatFixed(layout?.kl_divergence, 3, null);
   if (kl !== null) parts.push(`KL ${kl}`);
   return parts.length > 0 ? parts.join(" · ") : null;
 }
@@ -264,7 +261,7 @@ export function qualityText(layout: LayoutInfo | null): string | null {
 /** How a finished layout was made, after its method: alignment, iterations, quality, time. */
 export function madeText(layout: LayoutInfo | null, params: ProjectionParams | null): string {
   const parts = [alignmentText(layout, params?.align ?? null), iterationsText(layout), qualityText(layout)];
-  const seconds = fixed(layout?.seconds, 1);
+  const seconds = formatFixed(layout?.seconds, 1, null);
   if (seconds !== null) parts.push(`${seconds} s`);
   return parts.filter((p): p is string => p !== null).join(" · ");
 }
@@ -301,7 +298,7 @@ export function layoutDetails(source: LayoutSource): string {
         `${layout.converged === true ? ", stopped once converged" : ""}${cap !== undefined ? ` (at most ${cap})` : ""}.`,
     );
   }
-  const reference = fixed(layout?.reference_trustworthiness, 3);
+  const reference = formatFixed(layout?.reference_trustworthiness, 3, null);
   if (reference !== null && layout?.aligned_to !== null && layout?.aligned_to !== undefined) {
     lines.push(
       `Reference: ${reference}, the trustworthiness of the last faithful (cold or re-laid out) layout of the chain; ` +
@@ -389,7 +386,7 @@ export function layoutCode(layout: LayoutInfo | null, method: string): string {
   const mode = layout?.mode ?? "-";
   const aligned = layout?.aligned_to ?? "-";
   const iterations = typeof layout?.iterations === "number" ? String(layout.iterations) : "-";
-  const trust = fixed(layout?.trustworthiness, 3) ?? "-";
+  const trust = formatFixed(layout?.trustworthiness, 3, "-");
   return `${method}:${mode}:${aligned}:${iterations}:${trust}`;
 }
 
