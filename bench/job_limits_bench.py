@@ -5,6 +5,7 @@ Not a test: run it by hand and record the output in bench/RESULTS.md
 
     python bench/job_limits_bench.py memory tsne 100000 64   # method, points, units
     python bench/job_limits_bench.py cancel tsne [phase ...]   # tsne, pca or umap
+    python bench/job_limits_bench.py real LOGDIR RUN TAG        # real checkpoints, and digits
 
 `memory` runs one engine process (`projection.isolated.compute`, t-SNE with 50
 iterations after early exaggeration) on tanh random walks and prints its peak resident
@@ -13,7 +14,9 @@ memory (VmHWM), which `projection/limits.py` models. `cancel` writes a large che
 large one, cancels it as soon as it reports each phase (or those named), and prints how
 long after the cancel a tiny PCA queued behind it starts (one tiny checkpoint per phase,
 so that none is served from the cache): the worker is free. Run it with
-PYTHONPATH pointing at an older tree to measure that one.
+PYTHONPATH pointing at an older tree to measure that one. `real` checks the memory model
+on real data: every checkpoint of a logged run (e.g. the demo's, untrained to last epoch)
+and scikit-learn's digits (1,797 images of 64 pixels, one point each).
 """
 
 import os
@@ -41,17 +44,40 @@ def walks(n, d, seed=0):
 
 
 def memory(method, n, d):
+    measure(method, walks(n, d), "tanh walks")
+
+
+def measure(method, x, what):
+    """Runs one engine process on `x` and prints its peak memory beside the model's estimate."""
     from tb_rnn_hidden import projection
     from tb_rnn_hidden.projection import isolated, limits
 
     params = projection.ProjectionParams(
         method=method, align="none", **({"iterations": 50} if method == "tsne" else {}))
-    x = walks(n, d)
+    n, d = x.shape
     started = time.monotonic()
-    _, peak = isolated.compute(x, params)
-    print("%s %d x %d: peak %d MiB (estimate %d MiB), %.1f s" % (
-        method, n, d, peak >> 20, limits.estimate_bytes(n, d, params) >> 20,
-        time.monotonic() - started), flush=True)
+    _, peak = isolated.compute(np.ascontiguousarray(x, dtype=np.float32), params)
+    estimate = limits.estimate_bytes(n, d, params)
+    print("%s, %s %d x %d: peak %d MiB (estimate %d MiB, %s), %.1f s" % (
+        what, method, n, d, peak >> 20, estimate >> 20,
+        "above" if estimate >= peak else "BELOW", time.monotonic() - started), flush=True)
+
+
+def real(logdir, run, tag):
+    from sklearn.datasets import load_digits
+    from support.plugin_client import make_data_provider
+    from tensorboard import context as tb_context
+
+    from tb_rnn_hidden.server import reader as checkpoint_reader
+
+    reader = checkpoint_reader.CheckpointReader(make_data_provider(logdir, {"rnn_hidden": 0}))
+    ctx = tb_context.RequestContext()
+    for datum in reader.series(ctx, "", run, tag):
+        states = reader.checkpoint(ctx, "", run, tag, datum.step).states
+        for method in ("tsne", "pca"):
+            measure(method, states, "%s step %d" % (run, datum.step))
+    for method in ("tsne", "pca"):
+        measure(method, load_digits().data, "digits")
 
 
 def cancel(method, phases=None):
@@ -103,6 +129,8 @@ def cancel(method, phases=None):
 if __name__ == "__main__":  # the engine's processes re-import this module
     if sys.argv[1] == "memory":
         memory(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == "real":
+        real(*sys.argv[2:5])
     else:
         cancel(sys.argv[2], sys.argv[3:])
     os._exit(0)  # an older tree's worker thread may still run the cancelled engine
