@@ -13,7 +13,10 @@
  * selection, the form's parameters and intents (retry, cancel, play) back;
  * they never call each other.
  */
+import { startAnnotationFilter } from "./controllers/annotation_filter";
 import { startCheckpointLoader } from "./controllers/checkpoint_loader";
+import { startNeighbors } from "./controllers/neighbors";
+import { startSearch } from "./controllers/search";
 import { drivePlay } from "./controllers/player";
 import { createProjectionClient, followParams } from "./controllers/projection_jobs";
 import { loadServerInfo } from "./controllers/server_info";
@@ -32,6 +35,9 @@ import { mountOverview } from "./views/overview";
 import { mountProjection } from "./views/projection/index";
 import { createLayout, mountShell } from "./views/shell";
 import { mountSequenceTable } from "./views/table";
+import { mountAnnotationFilter } from "./views/annotation_filter";
+import { mountNeighbors } from "./views/neighbors";
+import { mountSearch } from "./views/search";
 
 export async function render(): Promise<void> {
   injectStyles();
@@ -57,6 +63,9 @@ export async function render(): Promise<void> {
   mountInputView(layout.input, store);
   mountHeatmap(layout.heatmap, store);
   mountDistances(layout.distances, store);
+  mountSearch(layout.search, store);
+  mountNeighbors(layout.neighbors, store);
+  mountAnnotationFilter(layout.annotationFilter, store);
   mountShell(layout, store);
   syncUrl(store, fromUrl);
 
@@ -65,4 +74,7 @@ export async function render(): Promise<void> {
   const loader = startCheckpointLoader(store, projections);
   followParams(store, projections);
   startTagsPoller(store, () => loader.serverAnswered());
+  startSearch(store);
+  startNeighbors(store);
+  startAnnotationFilter(store);
 }

@@ -121,3 +121,57 @@ export interface ProjectionStatus {
   error?: string;
   retryable?: boolean;
 }
+
+/**
+ * One annotation track of a checkpoint, as `/sequences` lists it
+ * (`annotations`): categorical with its categories, or numeric with its range.
+ */
+export type AnnotationInfo =
+  | { name: string; kind: "categorical"; categories: string[] }
+  | { name: string; kind: "numeric"; min: number; max: number };
+
+/**
+ * `/sequences` with the record's annotation tracks ([] when none). Optional
+ * here while the record header schema does not list it yet; once it does it
+ * belongs in `RecordHeader` and `RECORD_HEADER_KEYS`.
+ */
+export interface SequencesWithAnnotations extends SequencesResponse {
+  annotations?: AnnotationInfo[];
+}
+
+/** How `/search` matches the query's tokens. */
+export type SearchMode = "exact" | "prefix" | "regex";
+
+/** One `/search` hit: steps [start, end) of `sequence`, its first point `point`. */
+export interface SearchHit {
+  sequence: number;
+  start: number;
+  end: number;
+  point: number;
+}
+
+/** `GET search`: the hits in point order, how many there are in all, and whether `hits` stops short. */
+export interface SearchResponse {
+  hits: SearchHit[];
+  total: number;
+  truncated: boolean;
+}
+
+/** Exact (brute force) or approximate (an index) nearest neighbours. */
+export type NeighborMethod = "exact" | "approximate";
+
+/** One neighbour of `/neighbors`: a point, where it is, and its euclidean distance in the hidden space. */
+export interface Neighbor {
+  point: number;
+  sequence: number;
+  step: number;
+  distance: number;
+}
+
+/** `GET neighbors`: the k nearest points of `point` (itself excluded), ascending distance. */
+export interface NeighborsResponse {
+  point: number;
+  k: number;
+  method: NeighborMethod;
+  neighbors: Neighbor[];
+}

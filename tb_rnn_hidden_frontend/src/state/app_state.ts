@@ -20,6 +20,14 @@ import {
   type ProvisionalLayout,
   type TableState,
 } from "../domain/model";
+import {
+  INITIAL_NEIGHBORS,
+  INITIAL_SEARCH,
+  neighborsForNewData,
+  type FilterState,
+  type NeighborsState,
+  type SearchState,
+} from "./search_state";
 
 /** What the user is looking at: one checkpoint (`step`) of one layer (`tag`) of one run. */
 export interface Selection {
@@ -56,6 +64,13 @@ export function normalizeSelection(tags: TagsResponse, wanted: Selection): Selec
   return { run, tag, step };
 }
 
+/** Points lit in the projection (and listed where they came from): matches, search hits, neighbours, an annotation filter. */
+export interface LitPoints {
+  readonly points: Int32Array; /* ascending point indices */
+  readonly source: "matches" | "search" | "neighbors" | "filter";
+  readonly label: string;
+}
+
 /**
  * The state of the tab: the latest `tags` listing, a checkpoint that exists in
  * it, that checkpoint's data and projection, and the linked selection.
@@ -87,6 +102,14 @@ export interface AppState extends Selection, LinkState {
   playAligned: boolean;
   /** How the backend requests behind the page fare (controllers write it; the page shell shows it). */
   requests: RequestStatus;
+  /** Points lit in the projection, or null (cleared by withCheckpointData, since point indices change). */
+  lit: LitPoints | null;
+  /** The token search: query and answer (views/search.ts, controllers/search.ts). */
+  search: SearchState;
+  /** The nearest-neighbour query and answer (views/neighbors.ts, controllers/neighbors.ts). */
+  neighbors: NeighborsState;
+  /** The annotation filter applied, lit as source "filter" (controllers/annotation_filter.ts). */
+  annotationFilter: FilterState;
 }
 
 /** What the `tags` poller and the checkpoint loader report, for `#message` and `#views`. */
@@ -120,6 +143,10 @@ export const INITIAL_STATE: AppState = {
   playing: false,
   playAligned: false,
   requests: INITIAL_REQUESTS,
+  lit: null,
+  search: INITIAL_SEARCH,
+  neighbors: INITIAL_NEIGHBORS,
+  annotationFilter: null,
 };
 
 /** Structural equality of JSON values (object key order does not matter). */
@@ -192,6 +219,8 @@ export function withCheckpointData(state: Readonly<AppState>, data: CheckpointDa
     hover: null,
     brushed: null,
     distanceRange: null,
+    lit: null,
+    neighbors: neighborsForNewData(state.neighbors),
     selected: selected.length === state.selected.length ? state.selected : selected,
     focus,
   };

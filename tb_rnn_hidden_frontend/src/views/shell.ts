@@ -27,6 +27,10 @@ export interface PageLayout {
   input: HTMLElement;
   heatmap: HTMLElement;
   distances: HTMLElement;
+  /** Token search, nearest neighbours, the annotation filter (views/search.ts, neighbors.ts, annotation_filter.ts). */
+  search: HTMLElement;
+  neighbors: HTMLElement;
+  annotationFilter: HTMLElement;
   checkpoint: HTMLElement;
 }
 
@@ -45,13 +49,16 @@ export function createLayout(): PageLayout {
     input: panel("input-panel", "Input"),
     heatmap: panel("heatmap-panel", "Prediction over time"),
     distances: panel("distance-panel", "Step distances"),
+    search: panel("search-panel", "Token search"),
+    neighbors: panel("neighbors-panel", "Nearest neighbours"),
+    annotationFilter: panel("annotation-filter-panel", "Annotation filter"),
   };
   const checkpoint = h(
     "div",
     { id: "views", class: "checkpoint", hidden: true },
     h("div", { class: "column column-left" }, panels.overview, panels.table),
     h("div", { class: "column column-centre" }, panels.projection),
-    h("div", { class: "column column-right" }, panels.input, panels.heatmap, panels.distances),
+    h("div", { class: "column column-right" }, panels.input, panels.search, panels.neighbors, panels.annotationFilter, panels.heatmap, panels.distances),
   );
   const app = h("main", { id: "rnn-hidden-app" }, panels.message, panels.controls, panels.checkpointError, checkpoint);
   document.body.appendChild(app);
