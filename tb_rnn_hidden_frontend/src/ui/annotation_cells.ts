@@ -1,7 +1,7 @@
 /**
- * Annotation cells: one point of a track as a small coloured cell, and a
- * track over a range of points as a row of them (under the input's tokens,
- * under a match hit). Categorical: the category's hue, faint, with its text;
+ * Annotation cells: one point of a track as a small coloured cell (under
+ * each of the input's tokens), and tracks over a range of points as rows of
+ * them (under a match hit). Categorical: the category's hue, faint, with its text;
  * numeric: the viridis ramp between the track's min and max, the value in the
  * title. Category strings are logged text: they enter as text nodes only.
  */
@@ -11,11 +11,15 @@ import { CLASS_PALETTE, hexToRgb, rgbCss, sequentialColor, type Rgb } from "./co
 import { h } from "./dom";
 import { addStyles } from "./styles";
 
-const CSS = `
-.annotation-row { display: flex; gap: 1px; }
+export type { AnnotationTrack } from "../domain/model";
+
+/** The cells' CSS (added once by the functions below; exported for views that add it themselves). */
+export const ANNOTATION_CSS = `
 .annotation-cell { display: block; box-sizing: border-box; min-width: 6px; height: 15px; padding: 0 2px; font-size: 10px; line-height: 15px;
   text-align: center; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 7em; border-radius: 2px; color: var(--rh-fg); }
-.annotation-row .annotation-cell { flex: 1 1 0; }
+.annotation-row { display: flex; align-items: center; height: 8px; margin-top: 1px; }
+.annotation-row .annotation-cell { flex: 0 0 auto; height: 8px; min-width: 0; padding: 0; border-radius: 0; border-right: 1px solid var(--rh-card); }
+.annotation-row .annotation-name { flex: 0 0 auto; font-size: 10px; color: var(--rh-muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 `;
 
 /** Category `code`'s colour (grey for none): the classes' palette shifted, so a category and a class do not read as one. */
@@ -38,7 +42,7 @@ export function trackColor(track: AnnotationTrack, p: number, categoryAlpha = 1)
 
 /** One cell of `track` at point `p` (`data-step` = `step`, `data-value` = the text shown or titled). */
 export function annotationCell(track: AnnotationTrack, p: number, step: number): HTMLElement {
-  addStyles("annotation-cells", CSS);
+  addStyles("annotation-cells", ANNOTATION_CSS);
   const text = trackText(track, p);
   const categorical = track.kind === "categorical";
   return h(
@@ -55,9 +59,28 @@ export function annotationCell(track: AnnotationTrack, p: number, step: number):
   );
 }
 
-/** `track` over points [start, end) as a row of cells, steps numbered from 0 at `start`. */
-export function annotationRow(track: AnnotationTrack, start: number, end: number): HTMLElement {
-  const row = h("div", { class: "annotation-row", "data-track": track.name });
-  for (let p = start; p < end; p++) row.appendChild(annotationCell(track, p, p - start));
-  return row;
+/** The tracks of a checkpoint's data ([] without data). */
+export function annotationTracks(data: { readonly annotations?: readonly AnnotationTrack[] } | null): readonly AnnotationTrack[] {
+  return data?.annotations ?? [];
+}
+
+/**
+ * One row per track for points [from, to) (under a match hit): `cellWidth` px
+ * per point, coloured, the value in each cell's title; the track's name first
+ * when `labelWidth` > 0.
+ */
+export function annotationRows(tracks: readonly AnnotationTrack[], from: number, to: number, cellWidth: number, labelWidth = 0): HTMLElement[] {
+  addStyles("annotation-cells", ANNOTATION_CSS);
+  return tracks.map((track) => {
+    const row = h("div", { class: "annotation-row", "data-track": track.name });
+    if (labelWidth > 0) row.appendChild(h("span", { class: "annotation-name", style: `width:${labelWidth}px` }, track.name));
+    for (let p = from; p < to; p++) {
+      const text = trackText(track, p);
+      row.appendChild(h("span", {
+        class: "annotation-cell", "data-step": p - from, "data-value": text, title: `${track.name}: ${text}`,
+        style: `width:${cellWidth}px;background:${trackColor(track, p)}`,
+      }));
+    }
+    return row;
+  });
 }
