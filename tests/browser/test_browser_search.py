@@ -282,7 +282,7 @@ def test_invalid_regex_shows_the_routes_message(tab, base):
     expect(frame.locator("#search-error")).to_be_hidden()
 
 
-def test_neighbours_of_the_hovered_step(tab, logged):
+def test_neighbours_of_the_hovered_step(tab, logged, base):
     _, frame, _ = tab
     _, data = logged
     k = 5
@@ -294,7 +294,10 @@ def test_neighbours_of_the_hovered_step(tab, logged):
     step = 3
     frame.locator("#input-tokens .token[data-step='%d']" % step).hover()
     points = _points(data)
-    states = np.concatenate([data["states"][j, : data["lengths"][j]] for j in range(N)]).astype(np.float64)
+    # As stored: the record says in which precision (the writer may keep float16).
+    _, _, body = http_get(base + "/data/plugin/rnn_hidden/sequences?run=train&tag=lstm&step=%d" % STEP)
+    stored = np.dtype(json.loads(body)["states_dtype"])
+    states = np.concatenate([data["states"][j, : data["lengths"][j]] for j in range(N)]).astype(stored).astype(np.float64)
     query = points.index((i, step))
     distances = np.linalg.norm(states - states[query], axis=1)
     distances[query] = np.inf
@@ -305,7 +308,7 @@ def test_neighbours_of_the_hovered_step(tab, logged):
     listed = items.evaluate_all("ls => ls.map(l => [+l.dataset.point, +l.dataset.sequence, +l.dataset.step, +l.dataset.distance])")
     assert [p for p, *_ in listed] == nearest.tolist()
     assert [(s, t) for _, s, t, _ in listed] == [points[p] for p in nearest]
-    assert [d for *_, d in listed] == pytest.approx(distances[nearest], rel=1e-4)
+    np.testing.assert_allclose([d for *_, d in listed], distances[nearest], rtol=1e-4)
     expect(frame.locator("#neighbors-query")).to_have_attribute("data-lit-count", str(k + 1))
     # Leaving keeps the answer; pinning keeps it while other steps are hovered.
     frame.locator("#neighbors-pin").click()

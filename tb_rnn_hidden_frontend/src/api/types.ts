@@ -135,9 +135,7 @@ export type AnnotationInfo =
  * here while the record header schema does not list it yet; once it does it
  * belongs in `RecordHeader` and `RECORD_HEADER_KEYS`.
  */
-export interface SequencesWithAnnotations extends SequencesResponse {
-  annotations?: AnnotationInfo[];
-}
+export type SequencesWithAnnotations = SequencesResponse & { annotations?: AnnotationInfo[] };
 
 /** How `/search` matches the query's tokens. */
 export type SearchMode = "exact" | "prefix" | "regex";
