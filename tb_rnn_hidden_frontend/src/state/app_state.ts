@@ -36,6 +36,14 @@ export interface Selection {
   step: number | null;
 }
 
+/** Points lit in the projection (and listed where they came from): matches, search hits, neighbours, an annotation filter. */
+export interface LitPoints {
+  /** Ascending point indices. */
+  readonly points: Int32Array;
+  readonly source: "matches" | "search" | "neighbors" | "filter";
+  readonly label: string;
+}
+
 export const EMPTY_SELECTION: Selection = { run: null, tag: null, step: null };
 
 function has(obj: object, key: string): boolean {
@@ -62,13 +70,6 @@ export function normalizeSelection(tags: TagsResponse, wanted: Selection): Selec
       ? wanted.step
       : (steps[steps.length - 1] ?? null);
   return { run, tag, step };
-}
-
-/** Points lit in the projection (and listed where they came from): matches, search hits, neighbours, an annotation filter. */
-export interface LitPoints {
-  readonly points: Int32Array; /* ascending point indices */
-  readonly source: "matches" | "search" | "neighbors" | "filter";
-  readonly label: string;
 }
 
 /**
@@ -102,7 +103,7 @@ export interface AppState extends Selection, LinkState {
   playAligned: boolean;
   /** How the backend requests behind the page fare (controllers write it; the page shell shows it). */
   requests: RequestStatus;
-  /** Points lit in the projection, or null (cleared by withCheckpointData, since point indices change). */
+  /** Points lit in the projection, others faded (cleared with the checkpoint's data: point indices change). */
   lit: LitPoints | null;
   /** The token search: query and answer (views/search.ts, controllers/search.ts). */
   search: SearchState;
