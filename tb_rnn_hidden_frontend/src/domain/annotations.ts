@@ -21,7 +21,8 @@ export function decodeTrack(info: AnnotationInfo, values: Int32Array | Float32Ar
   if (info.kind === "categorical") {
     if (!(values instanceof Int32Array)) throw new Error(`Annotation "${info.name}" is categorical but its values are not int32 codes.`);
     const count = info.categories.length;
-    const codes = values.map((c) => (c >= 0 && c < count ? c : -1));
+    const codes = values.slice();
+    for (let p = 0; p < codes.length; p++) if (!((codes[p] as number) >= 0 && (codes[p] as number) < count)) codes[p] = -1;
     return { name: info.name, kind: "categorical", categories: info.categories.map(String), codes };
   }
   if (!(values instanceof Float32Array)) throw new Error(`Annotation "${info.name}" is numeric but its values are not float32.`);
