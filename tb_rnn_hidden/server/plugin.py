@@ -105,6 +105,7 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
             "/probabilities": self._serve_probabilities,
             "/states": self._serve_states,
             "/distances": self._serve_distances,
+            "/annotations": self._serve_annotations,
             "/projection": self._serve_projection,
             "/projection/points": self._serve_projection_points,
             "/projection/cancel": self._serve_projection_cancel,
@@ -228,6 +229,18 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
             distances = checkpoint.distances
             largest = float(distances.max()) if distances.size else 0.0
             return distances, [("X-Max-Distance", repr(largest))]
+
+        return self._array(request, read)
+
+    @werkzeug.wrappers.Request.application
+    @requests.json_errors
+    def _serve_annotations(self, request):
+        name = requests.string_arg(request, "name")
+
+        def read(checkpoint):
+            track = checkpoint.annotation(name)
+            values = track.codes if track.kind == "categorical" else track.values
+            return values, [("X-Annotation-Kind", track.kind)]
 
         return self._array(request, read)
 
