@@ -232,6 +232,8 @@ def json_body(request):
         body = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         raise errors.InvalidArgumentError("the body is not valid JSON (%s); expected a JSON object" % e)
+    except RecursionError:  # b"[" * 5000: nested deeper than the decoder's recursion limit
+        raise errors.InvalidArgumentError("the body is JSON nested too deeply; expected a JSON object")
     if not isinstance(body, dict):
         raise errors.InvalidArgumentError(
             "the body is a JSON %s; expected a JSON object" % type(body).__name__
