@@ -244,3 +244,11 @@ def find_matches(packed, offsets, units, *, min_length=DEFAULT_MIN_LENGTH, off_b
         union=union[rank], k=candidates.k[rank], constraint=candidates.constraint[rank],
         candidates=len(length),
     )
+
+
+def match_quality(matches, num_query_units):
+    """Mean over `matches` of intersection / |S| (0.0 without matches): 1.0 when every
+    match has all the query units on; what is plotted per checkpoint."""
+    if not len(matches.intersection):
+        return 0.0
+    return float(matches.intersection.mean() / num_query_units)

@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from tb_rnn_hidden.analysis import derived
 from tb_rnn_hidden.analysis import units as units_lib
+from tests.support.checkpoints import valid_steps
+from tests.support.planted_units import planted_brackets
 
 
 # -- the reference: LSTMVis' rules, one step and one unit at a time ------------------------
@@ -173,29 +175,11 @@ def test_the_candidate_cap_keeps_the_best_constraint_scores_as_lstmvis(cap):
     assert as_rows(got) == expected
 
 
-def planted_brackets(seed, num_sequences=40, max_length=60, num_units=48, planted=(3, 7, 11)):
-    """States whose `planted` units are on exactly inside bracketed ranges, the others noise
-    (each step on or off at random); ([P, H], lengths, [(point, end)] bracketed ranges)."""
-    rng = np.random.default_rng(seed)
-    lengths = rng.integers(12, max_length + 1, size=num_sequences)
-    offsets = derived.offsets(lengths)
-    states = np.where(rng.random((int(lengths.sum()), num_units)) < 0.5, 0.7, -0.7)
-    states[:, list(planted)] = -0.6
-    ranges = []
-    for i, length in enumerate(lengths):
-        t = int(rng.integers(0, 4))
-        while t + 2 < length:
-            inside = int(rng.integers(2, 9))
-            end = min(t + inside, int(length))
-            states[offsets[i] + t : offsets[i] + end, list(planted)] = 0.8
-            ranges.append((int(offsets[i] + t), int(offsets[i] + end)))
-            t = end + int(rng.integers(1, 6))
-    return states.astype(np.float16), lengths, ranges
-
-
 def test_the_hypothesis_from_one_bracketed_range_finds_the_others_first():
-    states, lengths, ranges = planted_brackets(3)
+    padded, lengths, planted = planted_brackets(3)
+    states = valid_steps(padded, lengths)
     offsets = derived.offsets(lengths)
+    ranges = [(int(offsets[i] + start), int(offsets[i] + end)) for i, start, end in planted]
     longest = max(ranges, key=lambda r: r[1] - r[0])
     i = int(np.searchsorted(offsets, longest[0], side="right") - 1)
     start, end = longest[0] - offsets[i], longest[1] - offsets[i]
