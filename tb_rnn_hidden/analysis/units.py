@@ -8,22 +8,25 @@ sequence starts, and no run of steps ever crosses from one sequence into the nex
 Selection (LSTMVis' `cellSelection`): the units whose on/off pattern over
 [start - off_before, end + off_after) is on inside [start, end) and off outside.
 
-Match search (LSTMVis' `query_similar_activations`, precise mode, over every
-step): count per step the query units S that are on, c[t]; for k = |S| down to 1,
-the maximal runs of c >= k of at least `min_length` steps are candidates (each
-kept once, at its highest k), scored by constraint (k minus the count just
-before and/or just after the run, on the constrained edges; 0 outside the
-sequence); at most `MAX_CANDIDATES` of them, by constraint score, as LSTMVis
-does. Each candidate is then scored against ALL units: those on throughout the
-run and off at a constrained edge next to it (edges outside the sequence are
-met). Ranked by largest intersection with S, smallest union, longest run, then
-the candidate order (constraint score, k, point).
+Match search (LSTMVis' `query_similar_activations`, over every step): count per
+step the query units S that are on, c[t]; for k = |S| down to 1, the maximal
+runs of c >= k of at least `min_length` steps are candidates (each kept once, at
+its highest k), with a constraint score (k minus the count just before and/or
+just after the run, on the constrained edges; 0 outside the sequence). Each
+candidate is scored against ALL units: those on throughout the run and off at a
+constrained edge next to it (edges outside the sequence are met). Ranked by
+largest intersection with S, smallest union, longest run, then constraint
+score, k and point. Unlike LSTMVis' precise mode, which keeps its best 10,000
+candidates by constraint score (1,000 of the first 500k steps in its fast
+mode), every candidate can be ranked: the descent over k stops only when no
+lower level can reach the top `limit` (`find_matches`). Where LSTMVis' cap does
+not bind, the ranking is LSTMVis'.
 
 Speed: the on/off matrix is bit-packed once per (checkpoint, threshold)
 (`pack_on`, [P + 1, ceil(H / 64)] uint64: 32 MiB for 1M steps x 256 units) and
 cached with the checkpoint; a query then reads |S| bit columns for c[t], finds
-the runs with vectorised comparisons, and ANDs the packed rows of every
-candidate run in one `np.bitwise_and.reduceat`. bench/lstmvis_bench.py measures
+the runs of each level with vectorised comparisons, and ANDs the packed rows of
+its candidate runs in one `np.bitwise_and.reduceat`. bench/lstmvis_bench.py measures
 it against a direct NumPy transcription of LSTMVis' loop (bench/RESULTS.md).
 """
 
@@ -35,7 +38,6 @@ DEFAULT_THRESHOLD = 0.3
 DEFAULT_OFF_BEFORE = 1  # LSTMVis' default "off" extents [1, 0]
 DEFAULT_OFF_AFTER = 0
 DEFAULT_MIN_LENGTH = 2  # LSTMVis' cut-off
-MAX_CANDIDATES = 10_000  # LSTMVis' precise mode
 _PACK_CHUNK_ROWS = 1 << 15  # bounds the temporaries of `pack_on` (~8 MiB of bools at 256 units)
 
 
@@ -126,14 +128,6 @@ class Matches:
     candidates: int
 
 
-@dataclasses.dataclass(frozen=True)
-class _Candidates:
-    start: np.ndarray
-    end: np.ndarray
-    k: np.ndarray
-    constraint: np.ndarray
-
-
 def _sequence_edges(offsets, num_points):
     """([P] bool first step of a sequence, [P] bool last step of a sequence)."""
     first = np.zeros(num_points, dtype=bool)
@@ -160,7 +154,8 @@ def _level_runs(at_least, first, last):
 
 def _constraint(k, left, right, before, after):
     """LSTMVis' constraint score of runs at level k: k minus the counts next to them
-    on the constrained edges (0 when no edge is constrained)."""
+    on the constrained edges (0 when no edge is constrained). LSTMVis keeps its best
+    10,000 candidates by it; here it only breaks ties."""
     if before and after:
         return k - left - right
     if before:
@@ -170,80 +165,74 @@ def _constraint(k, left, right, before, after):
     return np.zeros_like(left)
 
 
-def _candidates(counts, offsets, num_units, min_length, before, after, max_candidates):
-    """LSTMVis' candidate runs, k = num_units down to 1, at most `max_candidates`, in
-    candidate order: constraint score descending, then k descending, then point."""
-    first, last = _sequence_edges(offsets, len(counts))
-    collected, total = [], 0
-    previous = np.empty(0, dtype=np.int64)
-    for k in range(num_units if len(counts) else 0, 0, -1):
-        starts, ends = _level_runs(counts >= k, first, last)
-        keep = ends - starts >= min_length
-        starts, ends = starts[keep], ends[keep]
-        keys = starts.astype(np.int64) * (len(counts) + 1) + ends
-        new = ~np.isin(keys, previous, assume_unique=True)  # a run equal to one at k + 1
-        previous = keys
-        starts, ends = starts[new], ends[new]
-        left = np.where(first[starts], 0, counts[starts - 1])
-        right = np.where(last[ends - 1], 0, counts[np.minimum(ends, len(counts) - 1)])
-        constraint = _constraint(k, left, right, before, after)
-        collected.append((starts, ends, np.full(len(starts), k, dtype=np.int64),
-                          np.broadcast_to(constraint, starts.shape).astype(np.int64)))
-        total += len(starts)
-        if total >= max_candidates:
-            break
-    if not collected:
-        empty = np.empty(0, dtype=np.int64)
-        return _Candidates(empty, empty, empty, empty)
-    start, end, k, constraint = (np.concatenate(column) for column in zip(*collected))
-    order = np.lexsort((start, -k, -constraint))[:max_candidates]
-    return _Candidates(start[order], end[order], k[order], constraint[order])
+def _level_candidates(counts, k, first, last, min_length, previous, before, after):
+    """(starts, ends, constraint scores, keys) of the candidate runs at level k: the
+    maximal runs of c >= k within sequences, of `min_length` steps or more, except
+    those equal to a run of level k + 1 (`previous`, their keys)."""
+    starts, ends = _level_runs(counts >= k, first, last)
+    keep = ends - starts >= min_length
+    starts, ends = starts[keep], ends[keep]
+    keys = starts.astype(np.int64) * (len(counts) + 1) + ends
+    new = ~np.isin(keys, previous, assume_unique=True)
+    starts, ends = starts[new], ends[new]
+    left = np.where(first[starts], 0, counts[starts - 1])  # < k: the runs are maximal
+    right = np.where(last[ends - 1], 0, counts[np.minimum(ends, len(counts) - 1)])
+    constraint = np.broadcast_to(_constraint(k, left, right, before, after), starts.shape)
+    return starts, ends, constraint.astype(np.int64), keys
 
 
-def _active_units(packed, candidates, offsets, before, after):
-    """[C, words] packed units on throughout each candidate run, and off at its
-    constrained edges inside its sequence."""
-    by_start = np.argsort(candidates.start, kind="stable")
-    bounds = np.empty(2 * len(by_start), dtype=np.intp)
-    bounds[0::2] = candidates.start[by_start]
-    bounds[1::2] = candidates.end[by_start]
-    active = np.empty((len(by_start), packed.shape[1]), dtype=packed.dtype)
-    if len(by_start):
-        active[by_start] = np.bitwise_and.reduceat(packed, bounds, axis=0)[0::2]
-    num_points = len(packed) - 1
-    first, last = _sequence_edges(offsets, num_points)
+def _active_units(packed, starts, ends, first, last, before, after):
+    """[runs, words] packed units on throughout each run (`starts` ascending), and off at
+    its constrained edges inside its sequence: one AND-reduce over the packed rows."""
+    bounds = np.empty(2 * len(starts), dtype=np.intp)
+    bounds[0::2] = starts
+    bounds[1::2] = ends
+    if not len(starts):
+        return np.empty((0, packed.shape[1]), dtype=packed.dtype)
+    active = np.bitwise_and.reduceat(packed, bounds, axis=0)[0::2]
     if before:
-        inside = ~first[candidates.start]
-        active[inside] &= ~packed[candidates.start[inside] - 1]
+        inside = ~first[starts]
+        active[inside] &= ~packed[starts[inside] - 1]
     if after:
-        inside = ~last[candidates.end - 1]
-        active[inside] &= ~packed[candidates.end[inside]]
+        inside = ~last[ends - 1]
+        active[inside] &= ~packed[ends[inside]]
     return active
 
 
 def find_matches(packed, offsets, units, *, min_length=DEFAULT_MIN_LENGTH, off_before=True,
-                 off_after=False, limit=50, max_candidates=MAX_CANDIDATES):
+                 off_after=False, limit=50):
     """The `limit` best `Matches` of the query units in a `pack_on` matrix.
 
     `off_before`/`off_after`: whether the step just before/after a run is a
     constrained edge (LSTMVis constrains one step, whatever the off extent).
+    Every candidate run is ranked, with no cap; the descent over k stops once
+    `limit` scored runs have an intersection >= k, since a run of a lower level
+    has fewer than k query units on throughout it (its smallest count is its level).
     """
     units = np.unique(np.asarray(units, dtype=np.int64))
     counts = unit_counts(packed, units)
-    candidates = _candidates(counts, offsets, len(units), min_length, off_before, off_after,
-                             max_candidates)
-    active = _active_units(packed, candidates, offsets, off_before, off_after)
+    first, last = _sequence_edges(offsets, len(counts))
     query = np.zeros(packed.shape[1], dtype=packed.dtype)
     np.bitwise_or.at(query, units >> 6, np.left_shift(np.uint64(1), (units & 63).astype(np.uint64)))
-    intersection = np.bitwise_count(active & query).sum(axis=1, dtype=np.int64)
-    union = np.bitwise_count(active).sum(axis=1, dtype=np.int64) + len(units) - intersection
-    length = candidates.end - candidates.start
-    rank = np.lexsort((np.arange(len(length)), -length, union, -intersection))[:limit]
-    return Matches(
-        point=candidates.start[rank], length=length[rank], intersection=intersection[rank],
-        union=union[rank], k=candidates.k[rank], constraint=candidates.constraint[rank],
-        candidates=len(length),
-    )
+    levels, previous = [], np.empty(0, dtype=np.int64)
+    for k in range(len(units) if len(counts) else 0, 0, -1):
+        starts, ends, constraint, previous = _level_candidates(
+            counts, k, first, last, min_length, previous, off_before, off_after)
+        active = _active_units(packed, starts, ends, first, last, off_before, off_after)
+        intersection = np.bitwise_count(active & query).sum(axis=1, dtype=np.int64)
+        union = np.bitwise_count(active).sum(axis=1, dtype=np.int64) + len(units) - intersection
+        levels.append((starts, ends - starts, np.full(len(starts), k), constraint,
+                       intersection, union))
+        if sum(np.count_nonzero(level[4] >= k) for level in levels) >= limit:
+            break
+    if not levels:
+        levels = [tuple(np.empty(0, dtype=np.int64) for _ in range(6))]
+    point, length, k, constraint, intersection, union = (
+        np.concatenate(column) for column in zip(*levels))
+    rank = np.lexsort((point, -k, -constraint, -length, union, -intersection))[:limit]
+    return Matches(point=point[rank], length=length[rank], intersection=intersection[rank],
+                   union=union[rank], k=k[rank], constraint=constraint[rank],
+                   candidates=len(point))
 
 
 def match_quality(matches, num_query_units):
