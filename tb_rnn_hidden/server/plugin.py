@@ -19,6 +19,7 @@ from tensorboard import plugin_util
 from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 
+from tb_rnn_hidden.analysis import units as units_lib
 from tb_rnn_hidden.projection import background as projection_background
 from tb_rnn_hidden.projection import cache as projection_cache
 from tb_rnn_hidden.projection import jobs as projection_jobs
@@ -110,6 +111,8 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
             "/projection/points": self._serve_projection_points,
             "/projection/cancel": self._serve_projection_cancel,
             "/projection/provisional": self._serve_projection_provisional,
+            "/units": self._serve_units,
+            "/matches": self._serve_matches,
         }
 
     def is_active(self):
@@ -314,6 +317,62 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         if status is None:
             raise errors.NotFoundError("no queued or running projection job for these parameters")
         return http_util.Respond(request, status, requests.JSON)
+
+
+    @werkzeug.wrappers.Request.application
+    @requests.json_errors
+    @requests.methods("GET")
+    def _serve_units(self, request):
+        checkpoint = self._checkpoint(request)
+        selection = requests.unit_selection(request, checkpoint.lengths)
+        return http_util.Respond(request, units_impl(checkpoint, selection), requests.JSON)
+
+    @werkzeug.wrappers.Request.application
+    @requests.json_errors
+    @requests.methods("GET")
+    def _serve_matches(self, request):
+        checkpoint = self._checkpoint(request)
+        query = requests.match_query(request, checkpoint.header["state_size"])
+        release = self._array_slots.acquire()  # a first query reads all states
+        try:
+            body = matches_impl(checkpoint, query)
+        finally:
+            release()
+        return http_util.Respond(request, body, requests.JSON)
+
+
+def units_impl(checkpoint, selection):
+    """GET /units: the units on inside [start, end) and off in the (clipped) extents."""
+    offset = int(checkpoint.offsets[selection.sequence])
+    before, after = units_lib.clip_off_extents(
+        int(checkpoint.lengths[selection.sequence]), selection.start, selection.end,
+        selection.off_before, selection.off_after)
+    window = checkpoint.states[offset + selection.start - before : offset + selection.end + after]
+    selected = units_lib.selected_units(window, selection.threshold, before, after)
+    return dict(units=selected.tolist(), sequence=selection.sequence, start=selection.start,
+                end=selection.end, threshold=selection.threshold,
+                off_before=before, off_after=after)
+
+
+def matches_impl(checkpoint, query):
+    """GET /matches: LSTMVis' ranked matches of the query units over every step."""
+    offsets = checkpoint.offsets
+    found = units_lib.find_matches(
+        checkpoint.on_units(query.threshold), offsets, query.units,
+        min_length=query.min_length, off_before=query.off_before > 0,
+        off_after=query.off_after > 0, limit=query.limit)
+    sequences = np.searchsorted(offsets, found.point, side="right") - 1
+    starts = found.point - offsets[sequences]
+    columns = dict(sequence=sequences, start=starts, end=starts + found.length, point=found.point,
+                   length=found.length, intersection=found.intersection, union=found.union,
+                   k=found.k, constraint=found.constraint)
+    rows = zip(*(column.tolist() for column in columns.values()))
+    return dict(
+        matches=[dict(zip(columns, row)) for row in rows],
+        units=list(query.units), threshold=query.threshold, min_length=query.min_length,
+        off_before=query.off_before, off_after=query.off_after, steps=int(offsets[-1]),
+        candidates=found.candidates, quality=units_lib.match_quality(found, len(query.units)),
+    )
 
 
 # Query parameters (or JSON body fields) of the projection routes that are not `ProjectionParams`.

@@ -19,6 +19,7 @@ from tensorboard.data import provider
 
 from tb_rnn_hidden import memory_cache
 from tb_rnn_hidden.analysis import derived
+from tb_rnn_hidden.analysis import units
 from tb_rnn_hidden.records import codec
 from tb_rnn_hidden.records import metadata
 
@@ -263,3 +264,9 @@ class Checkpoint:
     def distances(self):
         """`analysis.derived.step_distances`: [P - N] float32."""
         return self._part("distances", lambda: derived.step_distances(self.states, self.offsets))
+
+    def on_units(self, threshold):
+        """`analysis.units.pack_on` of the states at `threshold`: the bit-packed on/off
+        matrix every match query at that threshold reads (P x H / 8 bytes)."""
+        return self._part(("on_units", float(threshold)),
+                          lambda: units.pack_on(self.states, threshold))
