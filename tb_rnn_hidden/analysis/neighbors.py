@@ -28,7 +28,7 @@ DEFAULT_K = 10
 EXACT_MAX_VALUES = 1 << 24
 CHUNK_BYTES = 16 << 20  # float32 copy of the states per chunk of the exact search
 PROJECTED_DIMS = 32
-PCA_SAMPLE = 65_536
+PCA_SAMPLE = 16_384  # rows whose covariance gives the axes: plenty for 32 of them
 
 
 class Neighbors(NamedTuple):
@@ -93,10 +93,10 @@ def projected_index(states, dims=PROJECTED_DIMS, sample=PCA_SAMPLE):
     rows, then every row projected, chunk by chunk."""
     total, size = states.shape
     step = max(1, total // sample)
-    rows = states[::step][:sample].astype(np.float64)
-    mean = rows.mean(axis=0)
-    centred = rows - mean
-    _, eigenvectors = np.linalg.eigh(centred.T @ centred)
+    rows = states[::step][:sample].astype(np.float32)
+    mean = rows.mean(axis=0, dtype=np.float64)
+    centred = rows - mean.astype(np.float32)
+    _, eigenvectors = np.linalg.eigh((centred.T @ centred).astype(np.float64))
     axes = eigenvectors[:, ::-1][:, : min(dims, size)].astype(np.float32)
     mean = mean.astype(np.float32)
     projected = np.empty((total, axes.shape[1]), dtype=np.float32)

@@ -20,6 +20,7 @@ boundary, as (first point, number of tokens); hits come in point order.
   matches) raises `PatternTooCostly`.
 """
 
+import itertools
 import time
 from typing import NamedTuple
 
@@ -146,21 +147,21 @@ def regex_hits(text, pattern, seconds=REGEX_SECONDS):
     """`Hits` of `pattern` over each sequence's text of `text` (a `TokenText`)."""
     regexp = compile_pattern(pattern)
     deadline = time.monotonic() + seconds
-    starts, ends = [], []
+    found = []  # [matches, 2] byte spans, per batch
     sequence_starts = text.sequence_starts.tolist()
-    found = 0
     for i in range(len(sequence_starts) - 1):
         base, stop = sequence_starts[i], sequence_starts[i + 1]
-        for match in regexp.finditer(text.text[base:stop]):
-            start, end = match.span()
-            if end > start:  # an empty match covers no token
-                starts.append(base + start)
-                ends.append(base + end)
-            found += 1
-            if found % _CHECK_EVERY == 0:
-                _check_deadline(deadline, seconds)
-        _check_deadline(deadline, seconds)
-    return _covered_tokens(text, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64))
+        matches = regexp.finditer(text.text[base:stop])
+        while True:
+            spans = [m.span() for m in itertools.islice(matches, _CHECK_EVERY)]
+            if spans:
+                found.append(np.array(spans, dtype=np.int64) + base)
+            _check_deadline(deadline, seconds)
+            if len(spans) < _CHECK_EVERY:
+                break
+    spans = np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+    spans = spans[spans[:, 1] > spans[:, 0]]  # an empty match covers no token
+    return _covered_tokens(text, spans[:, 0], spans[:, 1])
 
 
 def _check_deadline(deadline, seconds):
