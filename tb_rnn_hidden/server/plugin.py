@@ -20,6 +20,8 @@ from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 
 from tb_rnn_hidden.analysis import units as units_lib
+from tb_rnn_hidden.analysis import neighbors
+from tb_rnn_hidden.analysis import token_search
 from tb_rnn_hidden.projection import background as projection_background
 from tb_rnn_hidden.projection import cache as projection_cache
 from tb_rnn_hidden.projection import jobs as projection_jobs
@@ -113,6 +115,8 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
             "/projection/provisional": self._serve_projection_provisional,
             "/units": self._serve_units,
             "/matches": self._serve_matches,
+            "/search": self._serve_search,
+            "/neighbors": self._serve_neighbors,
         }
 
     def is_active(self):
@@ -318,6 +322,21 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
             raise errors.NotFoundError("no queued or running projection job for these parameters")
         return http_util.Respond(request, status, requests.JSON)
 
+    @werkzeug.wrappers.Request.application
+    @requests.json_errors
+    @requests.methods("GET")
+    def _serve_search(self, request):
+        query, mode, limit = requests.search_query(request)
+        body = search_impl(self._checkpoint(request), query, mode, limit)
+        return http_util.Respond(request, body, requests.JSON)
+
+    @werkzeug.wrappers.Request.application
+    @requests.json_errors
+    @requests.methods("GET")
+    def _serve_neighbors(self, request):
+        point, k, method = requests.neighbors_query(request)
+        body = neighbors_impl(self._checkpoint(request), point, k, method)
+        return http_util.Respond(request, body, requests.JSON)
 
     @werkzeug.wrappers.Request.application
     @requests.json_errors
@@ -339,6 +358,50 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         finally:
             release()
         return http_util.Respond(request, body, requests.JSON)
+
+
+def search_impl(checkpoint, query, mode, limit):
+    """The answer of /search: the hits of `query` over the checkpoint's tokens."""
+    if not checkpoint.header["has_tokens"]:
+        raise errors.NotFoundError("this checkpoint was logged without tokens: nothing to search")
+    try:
+        if mode == "regex":
+            hits = token_search.regex_hits(checkpoint.token_text, query)
+        else:
+            vocabulary = checkpoint.vocabulary
+            tokens = token_search.query_tokens(query, vocabulary)
+            if not tokens:
+                raise errors.InvalidArgumentError(
+                    "query parameter 'q' is %r, no tokens; expected one or more tokens "
+                    "separated by whitespace" % query
+                )
+            hits = token_search.token_hits(
+                checkpoint.token_ids, checkpoint.offsets, vocabulary, tokens,
+                prefix=(mode == "prefix"),
+            )
+    except token_search.PatternError as e:
+        raise errors.InvalidArgumentError(
+            "query parameter 'q' is not a valid regular expression: %s" % e
+        )
+    except token_search.PatternTooCostly as e:
+        raise requests.PayloadTooLarge("query parameter 'q': %s" % e)
+    return token_search.hits_json(hits, checkpoint.offsets, limit)
+
+
+def neighbors_impl(checkpoint, point, k, method=None):
+    """The answer of /neighbors: the `k` nearest steps of `point` in the hidden space."""
+    states = checkpoint.states
+    if not 0 <= point < len(states):
+        raise errors.InvalidArgumentError(
+            "query parameter 'point' is %d; expected a point index in [0, %d)"
+            % (point, len(states))
+        )
+    method = method or neighbors.default_method(*states.shape)
+    if method == "exact":
+        found = neighbors.exact_neighbors(states, point, k)
+    else:
+        found = neighbors.approximate_neighbors(states, checkpoint.neighbor_index, point, k)
+    return neighbors.neighbors_json(found, checkpoint.offsets, point, k)
 
 
 def units_impl(checkpoint, selection):

@@ -20,6 +20,8 @@ from tensorboard.data import provider
 from tb_rnn_hidden import memory_cache
 from tb_rnn_hidden.analysis import derived
 from tb_rnn_hidden.analysis import units
+from tb_rnn_hidden.analysis import neighbors
+from tb_rnn_hidden.analysis import token_search
 from tb_rnn_hidden.records import codec
 from tb_rnn_hidden.records import metadata
 
@@ -270,3 +272,19 @@ class Checkpoint:
         matrix every match query at that threshold reads (P x H / 8 bytes)."""
         return self._part(("on_units", float(threshold)),
                           lambda: units.pack_on(self.states, threshold))
+
+    @property
+    def token_text(self):
+        """`analysis.token_search.TokenText` of the tokens (regex search), or None."""
+        token_ids = self.token_ids
+        if token_ids is None:
+            return None
+        return self._part(
+            "token_text",
+            lambda: token_search.token_text(token_ids, self.offsets, self.vocabulary),
+        )
+
+    @property
+    def neighbor_index(self):
+        """`analysis.neighbors.ProjectedIndex` of the states (approximate neighbours)."""
+        return self._part("neighbor_index", lambda: neighbors.projected_index(self.states))

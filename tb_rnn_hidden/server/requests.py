@@ -19,6 +19,8 @@ from tensorboard import plugin_util
 from tensorboard.backend import http_util
 
 from tb_rnn_hidden.analysis import units as units_lib
+from tb_rnn_hidden.analysis import neighbors
+from tb_rnn_hidden.analysis import token_search
 from tb_rnn_hidden.records import codec
 
 logger = logging.getLogger(__name__)
@@ -402,3 +404,38 @@ def match_query(request, num_units):
         off_after=bounded_int_arg(request, "off_after", 0, _LARGEST_INT,
                                   units_lib.DEFAULT_OFF_AFTER),
     )
+
+
+def choice_arg(request, name, choices, default=None):
+    """One of `choices`; `default` when absent (required if None)."""
+    value = request.args.get(name)
+    if value is None and default is not None:
+        return default
+    if value not in choices:
+        raise errors.InvalidArgumentError(
+            "query parameter %r is %s; expected one of %s"
+            % (name, "missing" if value is None else repr(value), ", ".join(choices))
+        )
+    return value
+
+
+def search_query(request):
+    """(q, mode, limit) of a /search request."""
+    query = string_arg(request, "q")
+    if not query:
+        raise errors.InvalidArgumentError("query parameter 'q' is empty; expected a query")
+    mode = choice_arg(request, "mode", token_search.MODES, default="exact")
+    limit = bounded_int_arg(request, "limit", 1, token_search.MAX_LIMIT,
+                            default=token_search.DEFAULT_LIMIT)
+    return query, mode, limit
+
+
+def neighbors_query(request):
+    """(point, k, method or None for the default) of a /neighbors request; `point` is
+    checked against the checkpoint's points by the route."""
+    point = int_arg(request, "point")
+    k = bounded_int_arg(request, "k", 1, neighbors.MAX_K, default=neighbors.DEFAULT_K)
+    method = request.args.get("method")
+    if method is not None:
+        method = choice_arg(request, "method", neighbors.METHODS)
+    return point, k, method
