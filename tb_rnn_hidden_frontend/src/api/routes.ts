@@ -10,7 +10,7 @@ import type {
   ProjectionStatus,
   SearchMode,
   SearchResponse,
-  SequencesWithAnnotations,
+  SequencesResponse,
   TagsResponse,
 } from "./types";
 
@@ -35,8 +35,8 @@ export function fetchTags(signal?: AbortSignal): Promise<TagsResponse> {
 }
 
 /** `GET sequences`: the record header and per-sequence metadata. */
-export function fetchSequences(query: CheckpointQuery, signal?: AbortSignal): Promise<SequencesWithAnnotations> {
-  return getJson<SequencesWithAnnotations>("sequences", { ...query }, signal);
+export function fetchSequences(query: CheckpointQuery, signal?: AbortSignal): Promise<SequencesResponse> {
+  return getJson<SequencesResponse>("sequences", { ...query }, signal);
 }
 
 /** `GET tokens`: int32 [P]. */

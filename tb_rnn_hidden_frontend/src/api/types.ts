@@ -129,21 +129,6 @@ export interface ProjectionStatus {
   retryable?: boolean;
 }
 
-/**
- * One annotation track of a checkpoint, as `/sequences` lists it
- * (`annotations`): categorical with its categories, or numeric with its range.
- */
-export type AnnotationInfo =
-  | { name: string; kind: "categorical"; categories: string[] }
-  | { name: string; kind: "numeric"; min: number; max: number };
-
-/**
- * `/sequences` with the record's annotation tracks ([] when none). Optional
- * here while the record header schema does not list it yet; once it does it
- * belongs in `RecordHeader` and `RECORD_HEADER_KEYS`.
- */
-export type SequencesWithAnnotations = SequencesResponse & { annotations?: AnnotationInfo[] };
-
 /** How `/search` matches the query's tokens. */
 export type SearchMode = "exact" | "prefix" | "regex";
 

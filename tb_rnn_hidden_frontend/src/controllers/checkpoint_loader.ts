@@ -13,7 +13,7 @@
  */
 import { ApiError, describeError } from "../api/http";
 import { fetchAnnotation, fetchDistances, fetchProbabilities, fetchSequences, fetchTokens, type CheckpointQuery } from "../api/routes";
-import type { AnnotationInfo } from "../api/types";
+import type { AnnotationHeader } from "../api/types";
 import { decodeTrack } from "../domain/annotations";
 import { asFloat32, checkShape, decodeCheckpoint } from "../domain/data";
 import { checkpointErrorText } from "../domain/format";
@@ -31,7 +31,7 @@ export const MAX_ANNOTATION_TRACKS = 32;
 const ANNOTATION_REQUESTS_AT_ONCE = 4;
 
 /** The checkpoint's annotation tracks (the first MAX_ANNOTATION_TRACKS of `/sequences`' list), a few requests at a time. */
-async function loadAnnotations(query: CheckpointQuery, infos: readonly AnnotationInfo[], points: number, signal: AbortSignal): Promise<AnnotationTrack[]> {
+async function loadAnnotations(query: CheckpointQuery, infos: readonly AnnotationHeader[], points: number, signal: AbortSignal): Promise<AnnotationTrack[]> {
   const wanted = infos.slice(0, MAX_ANNOTATION_TRACKS);
   const tracks: AnnotationTrack[] = [];
   for (let i = 0; i < wanted.length; i += ANNOTATION_REQUESTS_AT_ONCE) {

@@ -4,7 +4,7 @@
  * projection's "annotation: <name>" colourings, and filters ("pos = NN",
  * "depth in [2, 4]") as the points they light.
  */
-import type { AnnotationInfo } from "../api/types";
+import type { AnnotationHeader } from "../api/types";
 import type { AnnotationTrack, ColorBy } from "./model";
 
 const COLOR_BY_PREFIX = "annotation:";
@@ -14,7 +14,7 @@ const COLOR_BY_PREFIX = "annotation:";
  * values must be P long (a mismatch would misalign every view); codes outside
  * the categories become -1 ("none") rather than indexing past them.
  */
-export function decodeTrack(info: AnnotationInfo, values: Int32Array | Float32Array, points: number): AnnotationTrack {
+export function decodeTrack(info: AnnotationHeader, values: Int32Array | Float32Array, points: number): AnnotationTrack {
   if (values.length !== points) {
     throw new Error(`Annotation "${info.name}" has ${values.length} values, expected ${points} (one per step).`);
   }
