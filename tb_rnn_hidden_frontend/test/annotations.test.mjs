@@ -105,3 +105,40 @@ test("lit points are cleared with the checkpoint (their indices change)", () => 
   assert.equal(next.neighbors.point, null);
   assert.equal(INITIAL_STATE.lit, null);
 });
+
+test("the filter lights its steps, again on the next checkpoint, unless something else was lit since", async () => {
+  const { createStore } = await import("../build/state/store.mjs");
+  const { startAnnotationFilter } = await import("../build/controllers/annotation_filter.mjs");
+  const checkpoint = (key, codes) => ({
+    key, meta: { num_sequences: 1 }, annotations: [decodeTrack(POS, Int32Array.from(codes), codes.length)],
+  });
+  const settle = () => new Promise((resolve) => queueMicrotask(resolve));
+  const store = createStore({ ...INITIAL_STATE, data: checkpoint("a", [0, 1, 0, 2]) });
+  startAnnotationFilter(store);
+  store.set({ annotationFilter: { track: "pos", kind: "categorical", category: "NN" } });
+  await settle();
+  assert.deepEqual([...store.get().lit.points], [0, 2]);
+  assert.equal(store.get().lit.label, "pos = NN: 2 steps");
+  store.set(withCheckpointData(store.get(), checkpoint("b", [1, 0, 0, 0, 1])));
+  await settle();
+  assert.deepEqual([...store.get().lit.points], [1, 2, 3]);
+  // A checkpoint without the track lights nothing, the one after it lights again.
+  store.set(withCheckpointData(store.get(), { key: "c", meta: { num_sequences: 1 }, annotations: [] }));
+  await settle();
+  assert.equal(store.get().lit, null);
+  store.set(withCheckpointData(store.get(), checkpoint("d", [0])));
+  await settle();
+  assert.deepEqual([...store.get().lit.points], [0]);
+  // Something else lit: the next checkpoint does not bring the filter back.
+  store.set({ lit: { points: new Int32Array([0]), source: "search", label: "x" } });
+  store.set(withCheckpointData(store.get(), checkpoint("e", [0, 0])));
+  await settle();
+  assert.equal(store.get().lit, null);
+  // Clearing the filter puts its light out.
+  store.set({ annotationFilter: { track: "pos", kind: "categorical", category: "NN" } });
+  await settle();
+  assert.equal(store.get().lit.source, "filter");
+  store.set({ annotationFilter: null });
+  await settle();
+  assert.equal(store.get().lit, null);
+});

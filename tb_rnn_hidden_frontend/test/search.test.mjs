@@ -132,3 +132,49 @@ test("fetchAnnotation types the values by X-Annotation-Kind", async () => {
   answer(JSON.stringify({ error: "no annotation named x; the names are: depth" }), 404, { "Content-Type": "application/json" });
   await assert.rejects(fetchAnnotation(query, "x"), /no annotation named x/);
 });
+
+test("the search controller debounces typing, drops stale answers, lights hits and says the route's message", async () => {
+  const { createStore } = await import("../build/state/store.mjs");
+  const { startSearch } = await import("../build/controllers/search.mjs");
+  const { withCheckpointData } = await import("../build/state/app_state.mjs");
+  const calls = [];
+  globalThis.fetch = async (url, init) => {
+    calls.push({ url, signal: init.signal });
+    const q = new URL(url, "http://x/").searchParams.get("q");
+    if (q === "(") return new Response(JSON.stringify({ error: "q is not a valid regular expression" }), { status: 400 });
+    const hits = q === "( c" ? [{ sequence: 0, start: 2, end: 4, point: 2 }] : [{ sequence: 1, start: 0, end: 1, point: 5 }];
+    return new Response(JSON.stringify({ hits, total: hits.length, truncated: false }), { status: 200 });
+  };
+  const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const store = createStore({ ...INITIAL_STATE, data });
+  startSearch(store);
+  const type = (text, mode = "exact") => store.set({ search: { ...store.get().search, text, mode } });
+  type("(");
+  type("( ");
+  type("( c");
+  await wait(400);
+  assert.equal(calls.length, 1, "one request for the keystrokes of one pause");
+  assert.match(calls[0].url, /q=%28\+c&mode=exact/);
+  assert.deepEqual([...store.get().lit.points], [2, 3]);
+  assert.equal(store.get().lit.source, "search");
+  assert.equal(store.get().search.result.total, 1);
+  // A newer query aborts the older request; only the newer answer counts.
+  type("(", "regex");
+  await wait(400);
+  assert.equal(store.get().search.error, "q is not a valid regular expression");
+  assert.equal(store.get().lit, null);
+  type("b", "exact");
+  await wait(300);
+  assert.deepEqual([...store.get().lit.points], [5]);
+  // Another checkpoint: the query runs again and lights again.
+  store.set(withCheckpointData(store.get(), { ...data, key: JSON.stringify(["train", "lstm/1", 8]), step: 8 }));
+  assert.equal(store.get().lit, null);
+  await wait(400);
+  assert.match(calls.at(-1).url, /step=8/);
+  assert.deepEqual([...store.get().lit.points], [5]);
+  // Clearing the query puts its light out.
+  type("");
+  await wait(20);
+  assert.equal(store.get().lit, null);
+  assert.equal(store.get().search.result, null);
+});

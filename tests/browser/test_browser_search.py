@@ -323,14 +323,25 @@ def test_neighbours_of_the_hovered_step(tab, logged, base):
     frame.locator("#neighbors-follow").uncheck()
 
 
-def test_search_is_disabled_without_tokens(tab):
+def test_search_is_disabled_without_tokens_and_lit_again_on_return(tab, logged):
     _, frame, _ = tab
+    _, data = logged
+    expected = _token_hits(data, "(", False)
+    frame.locator("#search-mode").select_option("exact")
+    frame.locator("#search-query").fill("(")
+    status = frame.locator("#search-status")
+    expect(status).to_have_attribute("data-lit-count", str(_covered(data, expected)))
     frame.locator("#tag-select").select_option("numeric")
     expect(frame.locator("#search-query")).to_be_disabled()
-    expect(frame.locator("#search-status")).to_contain_text("without tokens")
+    expect(status).to_contain_text("without tokens")
+    expect(status).to_have_attribute("data-lit", "false")
     expect(frame.locator("#annotation-filter-panel")).to_be_hidden()
+    expect(frame.locator("#input-tracks input")).to_have_count(0)
+    # Back on a checkpoint with tokens, the query runs again and its hits are lit again.
     frame.locator("#tag-select").select_option("lstm")
     expect(frame.locator("#search-query")).to_be_enabled()
+    expect(status).to_have_attribute("data-lit-count", str(_covered(data, expected)))
+    expect(frame.locator("#search-hits li")).to_have_count(len(expected))
 
 
 def test_no_console_errors(tab):

@@ -3,7 +3,7 @@
  * shown checkpoint (debounced while typing; a newer query or checkpoint aborts
  * the older request), writes the answer or the route's message back, and
  * lights the hits (`lit`, source "search"). On another checkpoint the query
- * runs again, and its hits are lit again if they were lit before.
+ * runs again, and its hits are lit again unless something else was lit since.
  */
 import { describeError } from "../api/http";
 import { fetchSearch, type CheckpointQuery } from "../api/routes";
@@ -30,7 +30,8 @@ export function startSearch(store: Store<AppState>): void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let inFlight: AbortController | null = null;
   let requested = "";
-  // Light the next answer: the user asked, or the hits were lit before the checkpoint changed.
+  // Light the next answer: the user asked, and nothing else has been lit since on the same checkpoint
+  // (a checkpoint change clears `lit` but not this: the hits light again on the next one with tokens).
   let lightOnAnswer = false;
   const patch = (next: Partial<SearchState>, lit?: LitPoints | null) =>
     store.set({ search: { ...store.get().search, ...next }, ...(lit !== undefined ? { lit } : {}) });
@@ -56,14 +57,14 @@ export function startSearch(store: Store<AppState>): void {
   };
 
   store.subscribe((state, previous) => {
+    if (state.lit !== previous.lit && state.data === previous.data) lightOnAnswer = state.lit?.source === "search";
     const { data } = state;
     const text = state.search.text.trim();
     const { mode } = state.search;
     const key = data !== null ? searchKey(data.key, text, mode) : "";
     if (key === requested) return;
     requested = key;
-    if (data !== previous.data) lightOnAnswer = previous.lit?.source === "search";
-    else lightOnAnswer = true; // the user changed the query
+    if (data === previous.data) lightOnAnswer = true; // the user changed the query
     clearTimeout(timer);
     inFlight?.abort();
     inFlight = null;
