@@ -272,7 +272,7 @@ def test_invalid_regex_shows_the_routes_message(tab, base):
     frame.locator("#search-mode").select_option("regex")
     frame.locator("#search-query").fill("(")
     status, _, body = http_get(base + "/data/plugin/rnn_hidden/search?" + urllib.parse.urlencode(
-        dict(run="train", tag="lstm", step=STEP, q="(", mode="regex", limit=200)))
+        dict(run="train", tag="lstm", step=STEP, q="(", mode="regex", limit=5000)))
     assert status == 400, body
     message = json.loads(body)["error"]
     expect(frame.locator("#search-error")).to_have_text(message)

@@ -7,8 +7,10 @@
 import type { NeighborMethod, NeighborsResponse, SearchMode, SearchResponse } from "../api/types";
 import type { AnnotationFilter } from "../domain/annotations";
 
-/** Hits listed at most (the server counts them all: `total`). */
-export const SEARCH_LIMIT = 200;
+/** Hits asked for, and lit, at most (the server counts them all: `total`). */
+export const SEARCH_LIMIT = 5000;
+/** Hits listed in the panel at most (the DOM stays small; the rest are lit). */
+export const HITS_LISTED = 200;
 
 export interface SearchState {
   /** The query as typed, and how it matches. */

@@ -8,7 +8,7 @@
 import type { SearchMode } from "../api/types";
 import { searchUnavailable, tokenWindow } from "../domain/search";
 import type { AppState } from "../state/app_state";
-import { searchKey } from "../state/search_state";
+import { HITS_LISTED, searchKey } from "../state/search_state";
 import { clickSequence } from "../state/selection";
 import type { Store } from "../state/store";
 import { h, options, setChildren } from "../ui/dom";
@@ -63,7 +63,7 @@ export function mountSearch(parent: HTMLElement, store: Store<AppState>): void {
     const joined = singleCharacterVocabulary(data.vocabulary);
     setChildren(
       list,
-      ...search.result.hits.map((hit) => {
+      ...search.result.hits.slice(0, HITS_LISTED).map((hit) => {
         const window = tokenWindow(data, hit.sequence, hit.start, hit.end, HIT_CONTEXT);
         const where = hit.end - hit.start > 1 ? `steps ${hit.start}–${hit.end - 1}` : `step ${hit.start}`;
         return h(
@@ -95,8 +95,11 @@ export function mountSearch(parent: HTMLElement, store: Store<AppState>): void {
     if (reason !== null) text = reason;
     else if (search.busy) text = "Searching…";
     else if (result !== null && current) {
-      const listed = result.hits.length;
-      text = `${result.total} ${result.total === 1 ? "hit" : "hits"}` + (result.truncated ? `, the first ${listed} listed` : "");
+      const got = result.hits.length;
+      const listed = Math.min(got, HITS_LISTED);
+      text = `${result.total} ${result.total === 1 ? "hit" : "hits"}`;
+      if (result.truncated) text += `, the first ${got} asked for`;
+      if (listed < got) text += `, ${listed} listed`;
       if (litHere) text += ` · ${lit.points.length} steps lit`;
     }
     status.textContent = text;
