@@ -77,6 +77,30 @@ def test_trained_checkpoint_has_depth_units_the_untrained_one_lacks(nesting_logd
     assert best.balanced_accuracy >= 0.9 and best.agreement >= 0.9, trained
 
 
+def test_lstmvis_story_brush_a_depth_4_range_match_and_scrub(client, probe):
+    """/units of a 4-deep bracketed range, then /matches of those units, trained and untrained."""
+    lengths = get_json(client, PREFIX + "/sequences?" + query(STEPS[-1]))["lengths"]
+    deepest = nesting.bracketed_ranges(expected_depth(probe, lengths), lengths, 4)
+    sequence, start, end = next(r for r in deepest if r[2] - r[1] >= 3)
+    brush = "&sequence=%d&start=%d&end=%d" % (sequence, start, end)
+
+    units = get_json(client, PREFIX + "/units?" + query(STEPS[-1], brush))["units"]
+    assert units, "no unit is on exactly over the brushed range %s" % (deepest[0],)
+    found = get_json(client, PREFIX + "/matches?" + query(
+        STEPS[-1], "&units=%s&limit=1000" % ",".join(map(str, units))))["matches"]
+    hits = [(m["sequence"], m["start"], m["end"]) for m in found]
+    assert (sequence, start, end) in hits
+    top = hits[:50]  # the top hits are the other 4-deep ranges
+    assert len(top) == 50 and sum(h in set(deepest) for h in top) >= 40, top
+
+    # Scrubbed back to the untrained model, the same brush selects nothing and the
+    # same units are on nowhere: they appeared during training.
+    assert get_json(client, PREFIX + "/units?" + query(STEPS[0], brush))["units"] == []
+    before = get_json(client, PREFIX + "/matches?" + query(
+        STEPS[0], "&units=%s&limit=50" % ",".join(map(str, units))))
+    assert before["matches"] == [] and before["quality"] == 0
+
+
 def test_trained_predictions_follow_the_grammar(client, probe):
     """The per-step probabilities are the next character: no ")" at depth 0, no end inside."""
     for step, bound in ((STEPS[0], None), (STEPS[-1], 0.05)):
