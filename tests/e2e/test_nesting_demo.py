@@ -10,12 +10,15 @@ import json
 import numpy as np
 import pytest
 
-from tests.e2e.test_tensorboard import LOADERS
 from tests.support import nesting
 from tests.support.plugin_client import PREFIX, get_json, make_client
 from tests.support.tensorboard_process import http_get, running_tensorboard
 
 STEPS = list(range(nesting.QUICK_EPOCHS + 1))
+LOADERS = [  # TensorBoard's default (its Rust data server where installed) and its Python loader
+    pytest.param((), id="default-loader"),
+    pytest.param(("--load_fast=false",), id="python-loader"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -117,9 +120,9 @@ def test_trained_predictions_follow_the_grammar(client, probe):
             assert close < bound and end < bound
 
 
-@pytest.mark.parametrize("loader_flag", LOADERS)
-def test_real_tensorboard_serves_the_depth_track(nesting_logdir, probe, loader_flag):
-    with running_tensorboard(nesting_logdir, loader_flag) as base:
+@pytest.mark.parametrize("loader_flags", LOADERS)
+def test_real_tensorboard_serves_the_depth_track(nesting_logdir, probe, loader_flags):
+    with running_tensorboard(nesting_logdir, *loader_flags) as base:
         url = "%s%s/%%s?%s" % (base, PREFIX, query(STEPS[-1]))
         status, _, body = http_get(url % "sequences")
         assert status == 200, body
