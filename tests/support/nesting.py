@@ -7,7 +7,9 @@ with a `depth` annotation track; about 15 s on 2 cores). `nesting_data()` is
 the same generated data, so tests know the probe strings and their depths.
 `checkpoint_arrays` reads a checkpoint back through TensorBoard's real data
 provider and the plugin's routes; `depth_units` says which hidden units are
-on (value >= threshold) exactly while the depth is at least d.
+on (value >= threshold) exactly while the depth is at least d, and
+`bracketed_ranges` where the depth is at least d: the ranges to brush, and
+what a match should find.
 """
 
 import importlib.util
