@@ -1,17 +1,18 @@
 """LSTMVis' first case: a character-level LSTM on a bracket language, logged with each step's depth.
 
-    python demo/nesting.py                    # train (under a minute), log every epoch, open TensorBoard
-    python demo/nesting.py --no-serve --quick # small and fast: log only (tests)
+    python demo/nesting.py                     # ~1 min: train, log every epoch, open TensorBoard
+    python demo/nesting.py --no-serve --quick  # ~15 s: 4 epochs, log only (tests)
 
 The model reads strings such as "c(ba(()d(abd(b)(b))))" one character at a
 time and predicts the next character (a language model, as in LSTMVis). A
 string closes only what it opened, opens at most 4 deep and ends only at
 depth 0, so predicting well takes counting: some hidden units come to be on
-while the depth is at least 2, 3 or 4. The probe sequences are
-logged with an annotation track `depth` (the nesting depth after each
-character), the untrained model as step 0 and then every epoch, so the tab
-can show which units track depth, where else they are on, and when they
-appeared. See "The LSTMVis story in five minutes" in README.md.
+while the depth is at least 2, 3 or 4. (Its next-character accuracy stays
+near 0.41: the letters and brackets are random, only the grammar can be
+learned.) The probe strings are logged with an annotation track `depth`
+(the nesting depth after each character), the untrained model as step 0
+and then every epoch, so the tab can show which units track depth, where
+else they are on, and when they appeared. See "The LSTMVis story in five minutes" in README.md.
 
 This is its own script rather than a `--dataset` of `train.py`: that one
 trains sequence classifiers, this one a per-step language model (targets
@@ -37,7 +38,7 @@ EPOCHS, QUICK_EPOCHS = 12, 4
 
 
 def build_model(data):
-    """Characters through an embedding (padding masked), an LSTM at every step, the next character."""
+    """Characters through an embedding (padding masked), an LSTM, the next character at every step."""
     import tensorflow as tf
 
     model = tf.keras.Sequential([
