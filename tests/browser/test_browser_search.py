@@ -264,6 +264,10 @@ def test_search_lists_and_lights_the_hits(tab, logged, query, mode):
     # Clicking a hit focuses its sequence.
     frame.locator("#search-hits li").nth(len(expected) - 1).click()
     expect(frame.locator("#input-caption")).to_contain_text("Sequence %d:" % expected[-1][0])
+    # And Enter on one, from the keyboard.
+    frame.locator("#search-hits li").first.focus()
+    frame.locator("#search-hits li").first.press("Enter")
+    expect(frame.locator("#input-caption")).to_contain_text("Sequence %d:" % expected[0][0])
     screenshot(frame.locator("#search-panel"), "search_%s.png" % mode)
 
 

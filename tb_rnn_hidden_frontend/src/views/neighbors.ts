@@ -10,9 +10,9 @@ import { formatPrecision } from "../domain/format";
 import { pointName, tokenText, tokenWindow } from "../domain/search";
 import type { AppState } from "../state/app_state";
 import { MAX_NEIGHBORS_K, clampK, type NeighborsState } from "../state/search_state";
-import { clickSequence } from "../state/selection";
 import type { Store } from "../state/store";
 import { h, options, setChildren } from "../ui/dom";
+import { bindListFocus } from "../ui/list_focus";
 import { singleCharacterVocabulary, tokenWindowElement } from "../ui/token_window";
 
 /** Tokens of context either side of a neighbour. */
@@ -51,10 +51,7 @@ export function mountNeighbors(parent: HTMLElement, store: Store<AppState>): voi
     const { pinned, point } = store.get().neighbors;
     setNeighbors({ pinned: pinned !== null ? null : point });
   });
-  list.addEventListener("click", (event) => {
-    const item = (event.target as Element).closest("li[data-sequence]") as HTMLElement | null;
-    if (item !== null) store.set(clickSequence(store.get(), Number(item.dataset["sequence"]), event.ctrlKey || event.metaKey));
-  });
+  bindListFocus(list, store);
 
   const render = (state: Readonly<AppState>) => {
     const { data, neighbors, lit } = state;
@@ -92,7 +89,7 @@ export function mountNeighbors(parent: HTMLElement, store: Store<AppState>): voi
         const window = data.tokens !== null ? tokenWindow(data, n.sequence, n.step, n.step + 1, NEIGHBOR_CONTEXT) : null;
         return h(
           "li",
-          { "data-sequence": n.sequence, "data-step": n.step, "data-point": n.point, "data-distance": n.distance, class: state.focus === n.sequence ? "focused" : undefined },
+          { "data-sequence": n.sequence, "data-step": n.step, "data-point": n.point, "data-distance": n.distance, tabindex: 0, class: state.focus === n.sequence ? "focused" : undefined },
           h("span", { class: "hit-where" }, `${formatPrecision(n.distance, 4)} · seq ${n.sequence}, step ${n.step}`),
           window !== null && tokenWindowElement(window, joined),
         );

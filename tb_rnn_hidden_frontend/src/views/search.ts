@@ -9,9 +9,9 @@ import type { SearchMode } from "../api/types";
 import { searchUnavailable, tokenWindow } from "../domain/search";
 import type { AppState } from "../state/app_state";
 import { HITS_LISTED, searchKey } from "../state/search_state";
-import { clickSequence } from "../state/selection";
 import type { Store } from "../state/store";
 import { h, options, setChildren } from "../ui/dom";
+import { bindListFocus } from "../ui/list_focus";
 import { addStyles } from "../ui/styles";
 import { singleCharacterVocabulary, tokenWindowElement } from "../ui/token_window";
 
@@ -47,11 +47,7 @@ export function mountSearch(parent: HTMLElement, store: Store<AppState>): void {
 
   input.addEventListener("input", () => store.set({ search: { ...store.get().search, text: input.value } }));
   mode.addEventListener("change", () => store.set({ search: { ...store.get().search, mode: mode.value as SearchMode } }));
-  list.addEventListener("click", (event) => {
-    const item = (event.target as Element).closest("li[data-sequence]") as HTMLElement | null;
-    if (item === null) return;
-    store.set(clickSequence(store.get(), Number(item.dataset["sequence"]), event.ctrlKey || event.metaKey));
-  });
+  bindListFocus(list, store);
 
   const renderList = (state: Readonly<AppState>) => {
     const { data, search } = state;
@@ -68,7 +64,7 @@ export function mountSearch(parent: HTMLElement, store: Store<AppState>): void {
         const where = hit.end - hit.start > 1 ? `steps ${hit.start}–${hit.end - 1}` : `step ${hit.start}`;
         return h(
           "li",
-          { "data-sequence": hit.sequence, "data-start": hit.start, "data-end": hit.end, "data-point": hit.point, class: state.focus === hit.sequence ? "focused" : undefined },
+          { "data-sequence": hit.sequence, "data-start": hit.start, "data-end": hit.end, "data-point": hit.point, tabindex: 0, class: state.focus === hit.sequence ? "focused" : undefined },
           h("span", { class: "hit-where" }, `seq ${hit.sequence}, ${where}`),
           window !== null ? tokenWindowElement(window, joined) : h("span", { class: "muted" }, "(outside the sequence)"),
         );
