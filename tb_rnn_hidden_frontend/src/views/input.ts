@@ -15,7 +15,7 @@ import { addStyles } from "../ui/styles";
 import { bindStepHover } from "../ui/hover";
 import { focusedSequence } from "../state/selection";
 import { annotationCell } from "../ui/annotation_cells";
-import { trackText } from "../domain/annotations";
+import { formatValue, trackText } from "../domain/annotations";
 
 const CSS = `
 #input-tokens { line-height: 1.9; max-height: 220px; overflow: auto; overflow-wrap: break-word; }
@@ -69,7 +69,7 @@ export function mountInputView(parent: HTMLElement, store: Store<AppState>): voi
           else hiddenTracks.add(track.name);
           render(store.get());
         });
-        return h("label", { title: track.kind === "numeric" ? `numeric, ${track.min} to ${track.max}` : `${track.categories.length} categories` }, box, track.name);
+        return h("label", { title: track.kind === "numeric" ? `numeric, ${formatValue(track.min)} to ${formatValue(track.max)}` : `${track.categories.length} categories` }, box, track.name);
       }),
     );
   };
