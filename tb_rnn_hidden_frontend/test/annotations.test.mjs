@@ -142,3 +142,17 @@ test("the filter lights its steps, again on the next checkpoint, unless somethin
   await settle();
   assert.equal(store.get().lit, null);
 });
+
+test("annotation cells: a category in its hue with its name, a number on the ramp, nothing transparent", async () => {
+  const { annotationCell, annotationTracks, categoryColor } = await import("../build/ui/annotation_cells.mjs");
+  assert.deepEqual(annotationCell(pos, 2), { color: categoryColor(2), title: `pos: ${HOSTILE}` });
+  assert.notEqual(annotationCell(pos, 0).color, annotationCell(pos, 1).color);
+  assert.deepEqual(annotationCell(pos, 4), { color: "transparent", title: "pos: —" });
+  // Viridis ends, as the projection's time and annotation ramps.
+  assert.deepEqual(annotationCell(depth, 0), { color: "rgb(68, 1, 84)", title: "depth: 0" });
+  assert.deepEqual(annotationCell(depth, 3), { color: "rgb(253, 231, 37)", title: "depth: 4" });
+  assert.equal(annotationCell(depth, 5).color, "transparent");
+  assert.deepEqual(annotationTracks({ annotations: [pos] }), [pos]);
+  assert.deepEqual(annotationTracks({}), []);
+  assert.deepEqual(annotationTracks(null), []);
+});

@@ -40,8 +40,15 @@ export function trackColor(track: AnnotationTrack, p: number, categoryAlpha = 1)
   return Number.isNaN(position) ? "transparent" : sequentialColor(position);
 }
 
-/** One cell of `track` at point `p` (`data-step` = `step`, `data-value` = the text shown or titled). */
-export function annotationCell(track: AnnotationTrack, p: number, step: number): HTMLElement {
+/** A cell's colour and title for point `p` of `track` (transparent where the track says nothing). */
+export function annotationCell(track: AnnotationTrack, p: number): { color: string; title: string } {
+  const text = trackText(track, p);
+  const none = track.kind === "categorical" ? trackPosition(track, p) < 0 : Number.isNaN(trackPosition(track, p));
+  return { color: none ? "transparent" : trackColor(track, p), title: `${track.name}: ${text}` };
+}
+
+/** One cell of `track` at point `p` as an element (`data-step` = `step`, `data-value` = the text shown or titled). */
+export function annotationCellElement(track: AnnotationTrack, p: number, step: number): HTMLElement {
   addStyles("annotation-cells", ANNOTATION_CSS);
   const text = trackText(track, p);
   const categorical = track.kind === "categorical";
@@ -75,10 +82,10 @@ export function annotationRows(tracks: readonly AnnotationTrack[], from: number,
     const row = h("div", { class: "annotation-row", "data-track": track.name });
     if (labelWidth > 0) row.appendChild(h("span", { class: "annotation-name", style: `width:${labelWidth}px` }, track.name));
     for (let p = from; p < to; p++) {
-      const text = trackText(track, p);
+      const { color, title } = annotationCell(track, p);
       row.appendChild(h("span", {
-        class: "annotation-cell", "data-step": p - from, "data-value": text, title: `${track.name}: ${text}`,
-        style: `width:${cellWidth}px;background:${trackColor(track, p)}`,
+        class: "annotation-cell", "data-step": p - from, "data-value": trackText(track, p), title,
+        style: `width:${cellWidth}px;background:${color}`,
       }));
     }
     return row;

@@ -14,7 +14,7 @@ import type { Store } from "../state/store";
 import { addStyles } from "../ui/styles";
 import { bindStepHover } from "../ui/hover";
 import { focusedSequence } from "../state/selection";
-import { annotationCell } from "../ui/annotation_cells";
+import { annotationCellElement } from "../ui/annotation_cells";
 import { formatValue, trackText } from "../domain/annotations";
 
 const CSS = `
@@ -106,7 +106,7 @@ export function mountInputView(parent: HTMLElement, store: Store<AppState>): voi
       const text = numeric ? "" : (data.vocabulary?.[data.tokens?.[p] ?? -1] ?? "?");
       const span = h("span", { class: step === flip && flip > 0 ? "token flip" : "token", "data-step": step, style: `background:${colour}` }, text);
       spans.push(span);
-      if (tracks.length > 0) columns.push(h("span", { class: "step" }, span, ...tracks.map((track) => annotationCell(track, p, step))));
+      if (tracks.length > 0) columns.push(h("span", { class: "step" }, span, ...tracks.map((track) => annotationCellElement(track, p, step))));
     }
     setChildren(tokens, ...(tracks.length > 0 ? columns : spans));
     setChildren(legendBox, data.classNames.length > 0 && legend(data));
