@@ -54,6 +54,37 @@ export function fetchDistances(query: CheckpointQuery, signal?: AbortSignal): Pr
   return getArray("distances", { ...query }, signal);
 }
 
+/** One annotation track's values: int32 category codes or float32 numbers, P of them. */
+export type AnnotationValues =
+  | { readonly kind: "categorical"; readonly data: Int32Array }
+  | { readonly kind: "numeric"; readonly data: Float32Array };
+
+/** `GET annotations?name=`: one track's P values, typed by `X-Annotation-Kind`. */
+export async function fetchAnnotation(query: CheckpointQuery, name: string, signal?: AbortSignal): Promise<AnnotationValues> {
+  const { buffer, headers, status } = await getBytes("annotations", { ...query, name }, signal);
+  const kind = headers.get("X-Annotation-Kind");
+  if (buffer.byteLength % 4 !== 0) throw new ApiError(`"annotations" sent ${buffer.byteLength} bytes for track "${name}", not 4-byte values.`, status);
+  if (kind === "categorical") return { kind, data: new Int32Array(buffer) };
+  if (kind === "numeric") return { kind, data: new Float32Array(buffer) };
+  throw new ApiError(`"annotations" sent kind ${JSON.stringify(kind)} for track "${name}", expected categorical or numeric.`, status);
+}
+
+/** `GET search`: runs of tokens matching `q` (exact, prefix or regex), at most `limit` listed. */
+export function fetchSearch(
+  query: CheckpointQuery & { q: string; mode: SearchMode; limit: number },
+  signal?: AbortSignal,
+): Promise<SearchResponse> {
+  return getJson<SearchResponse>("search", { ...query }, signal);
+}
+
+/** `GET neighbors`: the `k` nearest points of `point` in the hidden space. */
+export function fetchNeighbors(
+  query: CheckpointQuery & { point: number; k: number; method: NeighborMethod },
+  signal?: AbortSignal,
+): Promise<NeighborsResponse> {
+  return getJson<NeighborsResponse>("neighbors", { ...query }, signal);
+}
+
 /**
  * `POST projection` (JSON body): starts (or joins) the job and answers its status; `retry`
  * restarts a failed one. A 429 (the server's job queue is full) carries `retryAfter`.
@@ -87,35 +118,4 @@ export function fetchProvisionalLayout(query: ProjectionQuery): Promise<BinaryAr
 /** `POST projection/cancel` (JSON body): cancels a queued or running job (404 when none is left). */
 export function cancelProjection(query: ProjectionQuery): Promise<ProjectionStatus> {
   return postJson<ProjectionStatus>("projection/cancel", { ...query });
-}
-
-/** One annotation track's values: int32 category codes or float32 numbers, P of them. */
-export type AnnotationValues =
-  | { readonly kind: "categorical"; readonly data: Int32Array }
-  | { readonly kind: "numeric"; readonly data: Float32Array };
-
-/** `GET annotations?name=`: one track's P values, typed by `X-Annotation-Kind`. */
-export async function fetchAnnotation(query: CheckpointQuery, name: string, signal?: AbortSignal): Promise<AnnotationValues> {
-  const { buffer, headers, status } = await getBytes("annotations", { ...query, name }, signal);
-  const kind = headers.get("X-Annotation-Kind");
-  if (buffer.byteLength % 4 !== 0) throw new ApiError(`"annotations" sent ${buffer.byteLength} bytes for track "${name}", not 4-byte values.`, status);
-  if (kind === "categorical") return { kind, data: new Int32Array(buffer) };
-  if (kind === "numeric") return { kind, data: new Float32Array(buffer) };
-  throw new ApiError(`"annotations" sent kind ${JSON.stringify(kind)} for track "${name}", expected categorical or numeric.`, status);
-}
-
-/** `GET search`: runs of tokens matching `q` (exact, prefix or regex), at most `limit` listed. */
-export function fetchSearch(
-  query: CheckpointQuery & { q: string; mode: SearchMode; limit: number },
-  signal?: AbortSignal,
-): Promise<SearchResponse> {
-  return getJson<SearchResponse>("search", { ...query }, signal);
-}
-
-/** `GET neighbors`: the `k` nearest points of `point` in the hidden space. */
-export function fetchNeighbors(
-  query: CheckpointQuery & { point: number; k: number; method: NeighborMethod },
-  signal?: AbortSignal,
-): Promise<NeighborsResponse> {
-  return getJson<NeighborsResponse>("neighbors", { ...query }, signal);
 }
