@@ -243,7 +243,8 @@ def test_annotation_filter_lights_its_steps(tab, logged):
     expect(status).to_have_attribute("data-lit", "false")
 
 
-@pytest.mark.parametrize("query, mode", [("( a", "exact"), ("( a", "prefix"), ("ab+c", "regex"), (r"\) \(", "regex")])
+@pytest.mark.parametrize("query, mode", [("( a", "exact"), ("( a", "prefix"), ("ab+c", "regex"), (r"\) \(", "regex"),
+                                         ("<img", "prefix")])
 def test_search_lists_and_lights_the_hits(tab, logged, query, mode):
     _, frame, _ = tab
     _, data = logged
@@ -268,7 +269,9 @@ def test_search_lists_and_lights_the_hits(tab, logged, query, mode):
     frame.locator("#search-hits li").first.focus()
     frame.locator("#search-hits li").first.press("Enter")
     expect(frame.locator("#input-caption")).to_contain_text("Sequence %d:" % expected[0][0])
-    screenshot(frame.locator("#search-panel"), "search_%s.png" % mode)
+    screenshot(frame.locator("#search-panel"), "search_%s_%s.png" % (mode, re.sub(r"\W+", "_", query).strip("_")))
+    # Logged strings stay text in the list.
+    assert frame.locator("#rnn-hidden-app img").count() == 0
 
 
 def test_invalid_regex_shows_the_routes_message(tab, base):
@@ -355,6 +358,7 @@ def test_no_console_errors(tab):
     # The one 4xx the tests caused on purpose: the invalid regex.
     invalid = [u for s, u in events.bad_responses if s == 400 and "/search?" in u and "mode=regex" in u and "q=%28&" in u]
     events.assert_clean(ignore_urls=tuple(invalid))
+    assert frame.locator("#rnn-hidden-app img").count() == 0
 
 
 if __name__ == "__main__":
