@@ -178,3 +178,19 @@ test("the search controller debounces typing, drops stale answers, lights hits a
   assert.equal(store.get().lit, null);
   assert.equal(store.get().search.result, null);
 });
+
+test("/search and /neighbors answered 429 (the server's slots busy) are asked again after Retry-After", async () => {
+  const statuses = [429, 429, 200];
+  const calls = [];
+  globalThis.fetch = async (url) => {
+    calls.push(url);
+    const status = statuses.shift() ?? 200;
+    const body = status === 200 ? { hits: [], total: 0, truncated: false } : { error: "busy" };
+    return new Response(JSON.stringify(body), { status, headers: { "Retry-After": "0" } });
+  };
+  assert.deepEqual(await fetchSearch({ ...query, q: "a", mode: "exact", limit: 5 }), { hits: [], total: 0, truncated: false });
+  assert.equal(calls.length, 3);
+  // Past the retries, the 429 is the error.
+  globalThis.fetch = async () => new Response(JSON.stringify({ error: "every slot busy" }), { status: 429, headers: { "Retry-After": "0" } });
+  await assert.rejects(fetchNeighbors({ ...query, point: 1, k: 2, method: "exact" }), /every slot busy/);
+});

@@ -60,6 +60,22 @@ export async function getJson<T>(route: string, params?: Params, signal?: AbortS
 }
 
 /**
+ * `getJson` for the routes that run in the server's answer slots (`/search`,
+ * `/neighbors`): a 429 is asked again after its `Retry-After`, as array
+ * routes are, up to ARRAY_RETRIES times.
+ */
+export async function getJsonRetrying<T>(route: string, params: Params, signal?: AbortSignal): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await getJson<T>(route, params, signal);
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 429 || attempt >= ARRAY_RETRIES) throw err;
+      await wait(Math.min(err.retryAfter ?? 1, MAX_RETRY_WAIT_S), signal);
+    }
+  }
+}
+
+/**
  * A request that changes server state (starting or cancelling a projection job): POST with
  * a JSON body, which a page of another site cannot send (it would need a CORS preflight).
  */

@@ -2,7 +2,7 @@
  * One typed function per backend route (tb_rnn_hidden/http_api.md): every
  * request of the tab goes through these.
  */
-import { ApiError, getArray, getBytes, getJson, postJson, type BinaryArray, type Params } from "./http";
+import { ApiError, getArray, getBytes, getJson, getJsonRetrying, postJson, type BinaryArray, type Params } from "./http";
 import type {
   InfoResponse,
   NeighborMethod,
@@ -69,20 +69,20 @@ export async function fetchAnnotation(query: CheckpointQuery, name: string, sign
   throw new ApiError(`"annotations" sent kind ${JSON.stringify(kind)} for track "${name}", expected categorical or numeric.`, status);
 }
 
-/** `GET search`: runs of tokens matching `q` (exact, prefix or regex), at most `limit` listed. */
+/** `GET search`: runs of tokens matching `q` (exact, prefix or regex), at most `limit` listed; a 429 is asked again. */
 export function fetchSearch(
   query: CheckpointQuery & { q: string; mode: SearchMode; limit: number },
   signal?: AbortSignal,
 ): Promise<SearchResponse> {
-  return getJson<SearchResponse>("search", { ...query }, signal);
+  return getJsonRetrying<SearchResponse>("search", { ...query }, signal);
 }
 
-/** `GET neighbors`: the `k` nearest points of `point` in the hidden space. */
+/** `GET neighbors`: the `k` nearest points of `point` in the hidden space; a 429 is asked again. */
 export function fetchNeighbors(
   query: CheckpointQuery & { point: number; k: number; method: NeighborMethod },
   signal?: AbortSignal,
 ): Promise<NeighborsResponse> {
-  return getJson<NeighborsResponse>("neighbors", { ...query }, signal);
+  return getJsonRetrying<NeighborsResponse>("neighbors", { ...query }, signal);
 }
 
 /**
