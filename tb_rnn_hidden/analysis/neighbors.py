@@ -118,20 +118,27 @@ def approximate_neighbors(states, index, point, k):
     total = states.shape[0]
     candidates = candidate_count(k, total)
     query = index.projected[point]
-    projected_squared = index.norms - 2.0 * (index.projected @ query) + float(query @ query)
-    np.maximum(projected_squared, 0.0, out=projected_squared)
+    # |p - q|^2 = |p|^2 - 2 p.q + |q|^2, in place: one matrix-vector product over [P, r].
+    projected_squared = index.projected @ query
+    projected_squared *= -2.0
+    projected_squared += index.norms
+    projected_squared += float(query @ query)
     projected_squared[point] = np.inf
     if candidates < total - 1:
-        chosen = np.argpartition(projected_squared, candidates)[: candidates + 1]
-        order = np.argsort(projected_squared[chosen], kind="stable")
-        chosen, left_out = chosen[order[:candidates]], projected_squared[chosen[order[candidates]]]
+        # np.partition and a comparison: a third of np.argpartition's time at 1M points.
+        left_out = np.partition(projected_squared, candidates)[candidates]
+        chosen = np.flatnonzero(projected_squared < left_out)
+        if len(chosen) < candidates:  # ties at the bound
+            tied = np.flatnonzero(projected_squared == left_out)
+            chosen = np.concatenate([chosen, tied[: candidates - len(chosen)]])
     else:
         chosen, left_out = np.flatnonzero(np.isfinite(projected_squared)), np.inf
     chosen = np.sort(chosen)
     squared = _squared_distances(states[chosen], states[point].astype(np.float32))
     points, squared = _nearest(squared, chosen.astype(np.int64), k)
-    # The projected distances carry float32 rounding: allow a relative 1e-4.
-    exact = bool(len(squared) == 0 or squared[-1] <= left_out * (1 - 1e-4))
+    # Strictly nearer than any point left out (a tie there could win on its index), with a
+    # margin for the float32 rounding of the projected distances.
+    exact = bool(len(squared) == 0 or squared[-1] < left_out - 1e-4 * abs(left_out) - 1e-6)
     return Neighbors(points, np.sqrt(squared).astype(np.float32), "approximate", exact)
 
 
