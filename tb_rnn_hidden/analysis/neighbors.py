@@ -10,11 +10,13 @@ index. Two methods:
   projected on them. A query ranks all points by projected distance, a matrix-vector
   product over [P, r], then re-ranks the nearest `candidates` by exact distance in the
   full space. A projected distance never exceeds the true one, so when the k-th exact
-  distance found is at most the smallest projected distance left out, the answer is
+  distance found is below the smallest projected distance left out, the answer is
   provably exact (`Neighbors.exact`). Chosen by measurement (bench/RESULTS.md,
-  "Token search and neighbours"): against Annoy (bundled with openTSNE; at 1M x 256 it
-  holds a float32 copy of the states, 1 GiB, and builds for minutes on 2 cores) and
-  scikit-learn's NearestNeighbors (brute force: no index for 256 dimensions).
+  "Token search and nearest neighbours"): at 1M x 256, 22 ms per query after a 2.5 s
+  (CPU) build, in 126 MiB; Annoy (bundled with openTSNE) at 50k x 256 built in 2.8 s
+  against our 0.25 s for recall@10 0.83 against 1.0, and would hold a float32 copy of
+  the states (1 GiB at 1M); scikit-learn's NearestNeighbors has no index that helps
+  in 256 dimensions (brute force: 420 ms per query at 1M).
 """
 
 from typing import NamedTuple
@@ -24,7 +26,8 @@ import numpy as np
 METHODS = ("exact", "approximate")
 MAX_K = 1000
 DEFAULT_K = 10
-# Exact by default up to this many state values (P x H): ~100 ms on 2 cores.
+# Exact by default up to this many state values (P x H): ~0.9 ms of CPU per 1,000
+# points of 256 units, so ~60 ms at the bound.
 EXACT_MAX_VALUES = 1 << 24
 CHUNK_BYTES = 16 << 20  # float32 copy of the states per chunk of the exact search
 PROJECTED_DIMS = 32
