@@ -126,11 +126,11 @@ def bench_search(points):
         print("%s (vocabulary %d): regex text built once in %s (%.1f MB)"
               % (kind, len(vocabulary), ms(build), len(text.text) / 1e6))
         words = vocabulary
-        if kind == "words":
+        if kind == "words":  # a frequent word, a pair, prefixes, patterns
             queries = [(words[3], "exact"), (words[3] + " " + words[7], "exact"),
                        (words[40][:2], "prefix"), (words[3][:2] + " " + words[7][:1], "prefix"),
-                       ("ab.d", "regex"), ("^" + words[3], "regex"), (words[3] + " " + words[7], "regex"),
-                       ("q[a-e]+z", "regex")]
+                       ("ab.d", "regex"), ("^" + words[3], "regex"),
+                       (words[3] + " " + words[7], "regex"), ("q[a-e]+z", "regex")]
         else:
             queries = [("a", "exact"), ("(ab", "exact"), ("g j", "exact"),
                        (r"\([^()]*\)", "regex"), ("a+b", "regex"), ("^(a|b)", "regex"),
@@ -269,7 +269,8 @@ def bench_annoy(states, queries, k=10, trees=10):
     for point in queries:
         found, query = timed(neighbors.approximate_neighbors, states, ours, point, k)
         ours_times.append(query)
-        ours_recalls.append(recall(found.points, neighbors.exact_neighbors(states, point, k).points))
+        truth = neighbors.exact_neighbors(states, point, k).points
+        ours_recalls.append(recall(found.points, truth))
     print("  Annoy (openTSNE's, %d trees) on %d x %d: build %s, %s/query, recall@%d %.3f;"
           " ours on the same: build %s, %s/query, recall %.3f"
           % (trees, len(states), states.shape[1], ms(seconds), ms(np.median(times)), k,

@@ -69,7 +69,8 @@ def test_approximate_neighbors_beyond_the_candidates_with_many_ties(seed, points
     # More points than the 500 candidates re-ranked; values in -2..2: ties at the bound.
     states = np.random.default_rng(seed).integers(-2, 3, (points, size)).astype(np.float32)
     point = seed % points
-    found = neighbors.approximate_neighbors(states, neighbors.projected_index(states, dims), point, k)
+    index = neighbors.projected_index(states, dims)
+    found = neighbors.approximate_neighbors(states, index, point, k)
     exact = neighbors.exact_neighbors(states, point, k)
     assert len(found.points) == k and point not in found.points
     assert len(set(found.points.tolist())) == k
