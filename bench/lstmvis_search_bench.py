@@ -5,6 +5,7 @@ Not a test: run it by hand and record the output in bench/RESULTS.md
 
     python bench/lstmvis_search_bench.py                       # 1M tokens, 1M x 256 states
     python bench/lstmvis_search_bench.py --points 200000       # smaller
+    python bench/lstmvis_search_bench.py --only search         # or neighbors
     python bench/lstmvis_search_bench.py --real LOGDIR RUN TAG # every checkpoint, and digits
 
 Search: 1M tokens in sequences of 200, a word vocabulary (5,000 words, Zipf-distributed)
@@ -316,6 +317,7 @@ def main():
     parser.add_argument("--queries", type=int, default=20)
     parser.add_argument("--annoy-points", type=int, default=50_000)
     parser.add_argument("--real", nargs=3, metavar=("LOGDIR", "RUN", "TAG"))
+    parser.add_argument("--only", choices=("search", "neighbors"), help="run one half")
     args = parser.parse_args()
     print("# %s, %d cores, numpy %s, Python %s, %s, load average %.1f" % (
         platform.platform(), os.cpu_count(), np.__version__, platform.python_version(),
@@ -323,8 +325,10 @@ def main():
     if args.real:
         bench_real(*args.real, args.queries)
         return
-    bench_search(args.points)
-    bench_neighbors(args.points, args.state_size, args.queries, args.annoy_points)
+    if args.only != "neighbors":
+        bench_search(args.points)
+    if args.only != "search":
+        bench_neighbors(args.points, args.state_size, args.queries, args.annoy_points)
     print("# load average at the end %.1f" % os.getloadavg()[0])
 
 
