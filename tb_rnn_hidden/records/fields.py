@@ -790,7 +790,7 @@ def check_annotations(value):
                 % (_short(name), _short(key))
             )
         if track is None:
-            raise ValueError("`%s` is None; %s" % (annotation_label(name), "expected an [N, T] array"))
+            raise ValueError("`%s` is None; expected an [N, T] array" % annotation_label(name))
         tracks[name] = track
     return tracks
 
@@ -956,6 +956,15 @@ def _numeric(name, label, values, valid):
     return NumericTrack(name, values.astype(ANNOTATION_VALUES_DTYPE))
 
 
+def _step_text(label, valid, k, raw):
+    """`check_text` of the k-th valid step's value, naming the step only when it fails
+    (finding it costs a pass over the steps)."""
+    try:
+        return check_text(label, raw)
+    except ValueError:
+        return check_text(_step_of(label, valid, k), raw)
+
+
 def _too_many_categories(label, count):
     return ValueError(
         "`%s` has %s distinct strings in valid steps; expected at most %d categories (log "
@@ -968,9 +977,7 @@ def _categorical_from_strings(name, label, values, valid):
     categories, first, codes = np.unique(values, return_index=True, return_inverse=True)
     if len(categories) > MAX_ANNOTATION_CATEGORIES:
         raise _too_many_categories(label, len(categories))
-    texts = [
-        check_text(_step_of(label, valid, int(k)), raw.item()) for k, raw in zip(first, categories)
-    ]
+    texts = [_step_text(label, valid, int(k), raw.item()) for k, raw in zip(first, categories)]
     return CategoricalTrack(name, texts, codes.reshape(-1).astype(ANNOTATION_CODES_DTYPE))
 
 
@@ -982,7 +989,7 @@ def _categorical_from_objects(name, label, values, valid):
     for k, raw in enumerate(values):
         text = decoded.get(raw)
         if text is None:
-            text = decoded[raw] = check_text(_step_of(label, valid, k), raw)
+            text = decoded[raw] = _step_text(label, valid, k, raw)
         code = index.get(text)
         if code is None:
             code = index[text] = len(index)
