@@ -982,22 +982,22 @@ def _categorical_from_strings(name, label, values, valid):
 
 
 def _categorical_from_objects(name, label, values, valid):
-    """A track from an object array of str or bytes (TensorFlow's strings are bytes)."""
-    index = {}  # text -> code in order of appearance
-    decoded = {}  # raw value -> its text
-    codes = np.empty(len(values), dtype=ANNOTATION_CODES_DTYPE)
-    for k, raw in enumerate(values):
-        text = decoded.get(raw)
-        if text is None:
-            text = decoded[raw] = _step_text(label, valid, k, raw)
-        code = index.get(text)
-        if code is None:
-            code = index[text] = len(index)
-            if code == MAX_ANNOTATION_CATEGORIES:
-                raise _too_many_categories(label, "more than %d" % MAX_ANNOTATION_CATEGORIES)
-        codes[k] = code
-    first_seen = list(index)
-    order = sorted(range(len(first_seen)), key=first_seen.__getitem__)
-    rank = np.empty(len(order), dtype=ANNOTATION_CODES_DTYPE)
-    rank[order] = np.arange(len(order), dtype=ANNOTATION_CODES_DTYPE)
-    return CategoricalTrack(name, [first_seen[j] for j in order], rank[codes])
+    """A track from an object array of str or bytes (TensorFlow's strings are bytes): each
+    step's index into its distinct values (one dict lookup per step), each distinct value
+    checked once; values decoding to the same text (b"a", "a") are one category."""
+    distinct = {}  # raw value -> its index, in order of appearance
+    raw_codes = np.fromiter(
+        (distinct.setdefault(v, len(distinct)) for v in values), dtype=np.int64, count=len(values)
+    )
+    texts = []
+    for j, raw in enumerate(distinct):
+        try:
+            texts.append(check_text(label, raw))
+        except ValueError:  # name the first step holding it
+            check_text(_step_of(label, valid, int(np.argmax(raw_codes == j))), raw)
+    categories = sorted(set(texts))
+    if len(categories) > MAX_ANNOTATION_CATEGORIES:
+        raise _too_many_categories(label, len(categories))
+    position = {text: i for i, text in enumerate(categories)}
+    remap = np.array([position[text] for text in texts], dtype=ANNOTATION_CODES_DTYPE)
+    return CategoricalTrack(name, categories, remap[raw_codes])
