@@ -232,6 +232,10 @@ def json_body(request):
         body = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         raise errors.InvalidArgumentError("the body is not valid JSON (%s); expected a JSON object" % e)
+    except RecursionError:  # e.g. 5,000 "[": deeper than Python's JSON parser goes
+        raise errors.InvalidArgumentError(
+            "the body is JSON nested deeper than this server parses; expected a JSON object of "
+            "parameters")
     if not isinstance(body, dict):
         raise errors.InvalidArgumentError(
             "the body is a JSON %s; expected a JSON object" % type(body).__name__
