@@ -11,7 +11,19 @@ import type { Store } from "../state/store";
 import { h } from "../ui/dom";
 import { addStyles } from "../ui/styles";
 
-const CSS = `#checkpoint-error { padding: 12px; background: var(--rh-error-bg); color: var(--rh-error-fg); overflow-wrap: anywhere; }`;
+/** LSTMVis' row (units, matches) under the three columns, at most 46% of the frame's height, each panel scrolling. */
+const LSTMVIS_ROW_CSS = `
+.lstmvis-row { grid-column: 1 / -1; display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 10px; min-height: 0; }
+.lstmvis-row > .panel { overflow: auto; scrollbar-width: thin; }
+@media (min-width: 1101px) and (min-height: 561px) {
+  #rnn-hidden-app > #views { grid-template-rows: minmax(0, 1fr) auto; }
+  .lstmvis-row { max-height: 46vh; }
+}
+@media (max-width: 1100px) { .lstmvis-row { grid-template-columns: 1fr; } }
+`;
+
+const CSS = `#checkpoint-error { padding: 12px; background: var(--rh-error-bg); color: var(--rh-error-fg); overflow-wrap: anywhere; }
+${LSTMVIS_ROW_CSS}`;
 
 export const EMPTY_MESSAGE =
   "No hidden-state data was found. Log some with tb_rnn_hidden.summary.hidden_states(...)";
@@ -27,6 +39,9 @@ export interface PageLayout {
   input: HTMLElement;
   heatmap: HTMLElement;
   distances: HTMLElement;
+  /** LSTMVis' select view and match view, in a row under the columns. */
+  units: HTMLElement;
+  matches: HTMLElement;
   checkpoint: HTMLElement;
 }
 
@@ -45,6 +60,8 @@ export function createLayout(): PageLayout {
     input: panel("input-panel", "Input"),
     heatmap: panel("heatmap-panel", "Prediction over time"),
     distances: panel("distance-panel", "Step distances"),
+    units: panel("units-panel", "Hidden units over time"),
+    matches: panel("matches-panel", "Matches"),
   };
   const checkpoint = h(
     "div",
@@ -52,6 +69,7 @@ export function createLayout(): PageLayout {
     h("div", { class: "column column-left" }, panels.overview, panels.table),
     h("div", { class: "column column-centre" }, panels.projection),
     h("div", { class: "column column-right" }, panels.input, panels.heatmap, panels.distances),
+    h("div", { class: "lstmvis-row" }, panels.units, panels.matches),
   );
   const app = h("main", { id: "rnn-hidden-app" }, panels.message, panels.controls, panels.checkpointError, checkpoint);
   document.body.appendChild(app);
