@@ -41,7 +41,7 @@ const CSS = `
 #quality-chart { display: block; width: 100%; }
 #quality-caption { color: var(--rh-muted); font-size: 12px; margin: 2px 0 8px; }
 #matches-list { display: flex; flex-direction: column; gap: 6px; max-height: 520px; overflow: auto; }
-#matches-list .hit { border: 1px solid var(--rh-border); border-radius: 3px; padding: 4px 6px; cursor: pointer; overflow-x: auto; }
+#matches-list .hit { flex: 0 0 auto; border: 1px solid var(--rh-border); border-radius: 3px; padding: 4px 6px; cursor: pointer; overflow-x: auto; }
 #matches-list .hit:hover, #matches-list .hit:focus { border-color: var(--rh-accent); outline: none; }
 #matches-list .hit-head { color: var(--rh-muted); font-size: 12px; margin-bottom: 2px; }
 #matches-list .hit-tokens { display: flex; }

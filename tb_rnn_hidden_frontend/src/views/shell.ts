@@ -11,13 +11,13 @@ import type { Store } from "../state/store";
 import { h } from "../ui/dom";
 import { addStyles } from "../ui/styles";
 
-/** LSTMVis' row (units, matches) under the three columns, at most 46% of the frame's height, each panel scrolling. */
+/** LSTMVis' row (units, matches) under the three columns, at most 42% of the frame's height, each panel scrolling. */
 const LSTMVIS_ROW_CSS = `
 .lstmvis-row { grid-column: 1 / -1; display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 10px; min-height: 0; }
 .lstmvis-row > .panel { overflow: auto; scrollbar-width: thin; }
 @media (min-width: 1101px) and (min-height: 561px) {
   #rnn-hidden-app > #views { grid-template-rows: minmax(0, 1fr) auto; }
-  .lstmvis-row { max-height: 46vh; }
+  .lstmvis-row { max-height: 42vh; }
 }
 @media (max-width: 1100px) { .lstmvis-row { grid-template-columns: 1fr; } }
 `;

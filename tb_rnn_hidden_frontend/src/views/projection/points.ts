@@ -154,7 +154,7 @@ function plotPoints(view: ProjectionView, coords: Float32Array, W: number, H: nu
   const ty = transform.ty * dpr;
   const r = pointRadius(view);
   const ring = packRgb(view.theme.highlightRgb);
-  const litRing = packRgb(parseColor(view.theme.accent, [245, 124, 0]));
+  const litRing = packRgb(view.theme.fgRgb);
   const n = pointCount(view);
   const disc = stencil(r, W);
   const ringDisc = stencil(r + 1, W);
