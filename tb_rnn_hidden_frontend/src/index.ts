@@ -31,7 +31,7 @@ import { mountHeatmap } from "./views/heatmap";
 import { mountInputView } from "./views/input";
 import { mountOverview } from "./views/overview";
 import { mountProjection } from "./views/projection/index";
-import { createLayout, mountShell } from "./views/shell";
+import { createLayout, mountShell, openLstmvisRow } from "./views/shell";
 import { mountSequenceTable } from "./views/table";
 import { mountUnits } from "./views/units";
 import { mountMatches } from "./views/matches";
@@ -64,6 +64,7 @@ export async function render(): Promise<void> {
   mountUnits(layout.units, store);
   mountMatches(layout.matches, store);
   mountShell(layout, store);
+  if (fromUrl.lstmvis?.units !== undefined || fromUrl.lstmvis?.brush !== undefined) openLstmvisRow();
   syncUrl(store, fromUrl);
 
   const projections = createProjectionClient(store, loadServerInfo(store));

@@ -77,6 +77,12 @@ def test_brush_match_light_focus_and_rerun(browser, base, logged):
     page.goto(url + "/#rnn_hidden&rh_p_method=pca&rh_sel=%d&rh_focus=%d" % (SEQUENCE, SEQUENCE))
     frame = plugin_frame(page)
     expect(frame.locator("#projection-area")).to_have_attribute("data-state", "ready")
+    # The row opens from its bar (closed at first, so the columns keep their height).
+    toggle = frame.locator("#lstmvis-toggle")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(frame.locator("#units-panel")).to_be_hidden()
+    toggle.click()
+    expect(frame.locator("#units-panel")).to_be_visible()
     expect(frame.locator("#units-root")).to_have_attribute("data-sequence", str(SEQUENCE))
 
     # Brush the bracketed range of sequence 0: the planted units, as a plain loop says.
@@ -93,6 +99,7 @@ def test_brush_match_light_focus_and_rerun(browser, base, logged):
     shading = [len(PLANTED) if start <= t < end else 0 for t in range(length)]
     expect(root).to_have_attribute("data-shading", ",".join(map(str, shading)))
     assert _url_state(page)["rh_units"] == ",".join(map(str, PLANTED))
+    link = page.evaluate("() => location.hash")
     screenshot(frame.locator("#units-panel"), "lstmvis_units_%s.png" % loader)
 
     # Match: the bracketed ranges are the top hits, lit in the projection.
@@ -140,6 +147,19 @@ def test_brush_match_light_focus_and_rerun(browser, base, logged):
     assert quality[1] == pytest.approx(1.0)
     assert quality[0] < 1.0
     screenshot(page, "lstmvis_step0_%s.png" % loader)
+    events.assert_clean()
+    page.close()
+
+    # The link reopens the hypothesis: the row open, the brush and the units as they were.
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    events = BrowserEvents(page)
+    page.goto(url + "/" + link)
+    frame = plugin_frame(page)
+    expect(frame.locator("#lstmvis-toggle")).to_have_attribute("aria-expanded", "true")
+    root = frame.locator("#units-root")
+    expect(root).to_have_attribute("data-brush", "%d:%d:%d" % (SEQUENCE, start, end))
+    expect(root).to_have_attribute("data-units", ",".join(map(str, PLANTED)))
+    expect(root).to_have_attribute("data-lines", str(len(PLANTED)))
     events.assert_clean()
     page.close()
 

@@ -11,15 +11,21 @@ import type { Store } from "../state/store";
 import { h } from "../ui/dom";
 import { addStyles } from "../ui/styles";
 
-/** LSTMVis' row (units, matches) under the three columns, at most 42% of the frame's height, each panel scrolling. */
+/**
+ * LSTMVis' row (units, matches) under the three columns: a bar that opens it,
+ * then at most 42% of the frame's height, each panel scrolling. Closed, it is
+ * one line, so the columns keep their height.
+ */
 const LSTMVIS_ROW_CSS = `
-.lstmvis-row { grid-column: 1 / -1; display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 10px; min-height: 0; }
-.lstmvis-row > .panel { overflow: auto; scrollbar-width: thin; }
+.lstmvis-row { grid-column: 1 / -1; display: flex; flex-direction: column; gap: 6px; min-height: 0; }
+.lstmvis-panels { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 10px; min-height: 0; flex: 1 1 auto; }
+.lstmvis-panels > .panel { overflow: auto; scrollbar-width: thin; }
+#lstmvis-toggle { align-self: flex-start; }
 @media (min-width: 1101px) and (min-height: 561px) {
   #rnn-hidden-app > #views { grid-template-rows: minmax(0, 1fr) auto; }
   .lstmvis-row { max-height: 42vh; }
 }
-@media (max-width: 1100px) { .lstmvis-row { grid-template-columns: 1fr; } }
+@media (max-width: 1100px) { .lstmvis-panels { grid-template-columns: 1fr; } }
 `;
 
 const CSS = `#checkpoint-error { padding: 12px; background: var(--rh-error-bg); color: var(--rh-error-fg); overflow-wrap: anywhere; }
@@ -69,11 +75,33 @@ export function createLayout(): PageLayout {
     h("div", { class: "column column-left" }, panels.overview, panels.table),
     h("div", { class: "column column-centre" }, panels.projection),
     h("div", { class: "column column-right" }, panels.input, panels.heatmap, panels.distances),
-    h("div", { class: "lstmvis-row" }, panels.units, panels.matches),
+    lstmvisRow(panels.units, panels.matches),
   );
   const app = h("main", { id: "rnn-hidden-app" }, panels.message, panels.controls, panels.checkpointError, checkpoint);
   document.body.appendChild(app);
   return { ...panels, checkpoint };
+}
+
+/** The row of LSTMVis' panels behind a bar that opens and closes it (closed at first). */
+function lstmvisRow(units: HTMLElement, matches: HTMLElement): HTMLElement {
+  const label = "Hidden units and matches (LSTMVis)";
+  const toggle = h("button", { id: "lstmvis-toggle", type: "button", "aria-expanded": "false", "aria-controls": "lstmvis-panels" }, `▸ ${label}`);
+  const panels = h("div", { id: "lstmvis-panels", class: "lstmvis-panels", hidden: true }, units, matches);
+  toggle.addEventListener("click", () => setLstmvisOpen(toggle, panels, panels.hasAttribute("hidden")));
+  return h("div", { class: "lstmvis-row", id: "lstmvis-row" }, toggle, panels);
+}
+
+function setLstmvisOpen(toggle: HTMLElement, panels: HTMLElement, open: boolean): void {
+  panels.hidden = !open;
+  toggle.setAttribute("aria-expanded", String(open));
+  toggle.textContent = `${open ? "▾" : "▸"} Hidden units and matches (LSTMVis)`;
+}
+
+/** Opens LSTMVis' row (a link that carries a hypothesis opens the tab with it open). */
+export function openLstmvisRow(): void {
+  const toggle = document.getElementById("lstmvis-toggle");
+  const panels = document.getElementById("lstmvis-panels");
+  if (toggle && panels) setLstmvisOpen(toggle, panels, true);
 }
 
 /** What `#message` says: the first that applies of the listing's error, loading, and nothing logged. */
