@@ -1,6 +1,7 @@
 """A memory cache bounded by bytes, shared by the checkpoint reader and the projection jobs."""
 
 import collections
+import dataclasses
 import threading
 
 import numpy as np
@@ -77,4 +78,6 @@ def _nbytes(value):
         return 64 + sum(_nbytes(v) for v in value)
     if isinstance(value, dict):
         return 256 + sum(_nbytes(v) for v in value.values())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # e.g. annotation tracks
+        return 64 + sum(_nbytes(getattr(value, f.name)) for f in dataclasses.fields(value))
     return 64

@@ -12,6 +12,7 @@ from tb_rnn_hidden.records import fields
 
 __all__ = [
     "check_probe_shapes",
+    "probe_annotations",
     "class_indices",
     "class_names_and_labels",
     "describe_inputs",
@@ -109,6 +110,18 @@ def class_names_and_labels(class_names, probe_labels, n):
     if labels is not None:
         labels = fields.check_labels(labels, n, len(class_names or []), name="probe_labels")
     return class_names, labels
+
+
+def probe_annotations(annotations, n):
+    """{name: [N, T] ndarray} of the probe set's annotation tracks, checked by the record's
+    rules that need no states (names, kinds, N sequences); their steps are checked
+    against each layer's when logged."""
+    tracks = {}
+    for name, value in fields.check_annotations(annotations).items():
+        array = fields.annotation_array(name, value)
+        fields.check_annotation_specs({name: fields.ArraySpec.of(array)}, n, None)
+        tracks[name] = array
+    return tracks
 
 
 def layer_refs(layers):

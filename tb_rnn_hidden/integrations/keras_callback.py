@@ -30,6 +30,7 @@ from tb_rnn_hidden.integrations.keras_arguments import (
     class_names_and_labels,
     layer_refs,
     positive_int,
+    probe_annotations,
     probe_arrays,
     token_vocabulary,
 )
@@ -102,6 +103,8 @@ class HiddenStateCallback(keras.callbacks.Callback):
         unless `vocabulary` is given). Integer ids without a vocabulary are
         logged as their decimal strings; numeric (float) inputs have none.
       - labels and class names, as given.
+      - annotation tracks, as given (`annotations`), moved with the valid steps
+        like tokens.
 
     Args:
       log_dir: The run directory to write event files into.
@@ -132,6 +135,11 @@ class HiddenStateCallback(keras.callbacks.Callback):
       batch_size: Probe sequences per forward pass.
       description: Markdown description of every tag; default: one generated
         per tag (layer type, units, probe size, how probabilities are made).
+      annotations: Optional per-step annotation tracks of the probe set,
+        {name: [N, T] array} with T the probe inputs' steps (input order, like
+        the inputs), e.g. {"depth": depth}: strings are a categorical track,
+        numbers a numeric one (see `summary.hidden_states`). Logged with every
+        checkpoint and layer.
 
     Raises:
       ValueError: at construction for invalid arguments, and when training
@@ -160,6 +168,7 @@ class HiddenStateCallback(keras.callbacks.Callback):
         precision="float16",
         batch_size=256,
         description=None,
+        annotations=None,
     ):
         super().__init__()
         self.log_dir = log_dir
@@ -183,6 +192,7 @@ class HiddenStateCallback(keras.callbacks.Callback):
         self.precision = fields.check_precision(precision)
         self.description = fields.check_description(description)
         self.batch_size = positive_int("batch_size", batch_size)
+        self.annotations = probe_annotations(annotations, self._num_probes)
 
         self._writer = None
         self._probe = None  # ProbePass, built for one model
@@ -261,7 +271,10 @@ class HiddenStateCallback(keras.callbacks.Callback):
                 if probs is not None and probs.shape[1] != states.shape[1]:
                     probs = None  # the head runs on another time axis (e.g. pooled layers)
                 tokens = self._tag_tokens(probe, out, tag, valid)
-                states, probs, tokens = _valid_steps_first(valid, states, probs, tokens)
+                tracks = self._tag_annotations(tag, states.shape[1])
+                states, probs, tokens, *values = _valid_steps_first(
+                    valid, states, probs, tokens, *tracks.values()
+                )
                 record = RecordFields(
                     states,
                     probs,
@@ -270,6 +283,7 @@ class HiddenStateCallback(keras.callbacks.Callback):
                     labels=self.probe_labels,
                     class_names=self.class_names,
                     precision=self.precision,
+                    annotations=dict(zip(tracks, values)) or None,
                 )
                 summary_lib.write_fields(
                     tag.name,
@@ -298,6 +312,18 @@ class HiddenStateCallback(keras.callbacks.Callback):
                 % (tuple(result.shape), tuple(top_states.shape), expected[0], expected[1])
             )
         return result
+
+    def _tag_annotations(self, tag, num_steps):
+        """The annotation tracks for a layer of `num_steps` steps; ValueError if they have
+        another number of steps."""
+        for name, track in self.annotations.items():
+            if track.shape[1] != num_steps:
+                raise ValueError(
+                    "`%s` has %d steps but layer %r has %d; expected one value per step of "
+                    "the recurrent layer" % (fields.annotation_label(name), track.shape[1],
+                                            tag.layer_name, num_steps)
+                )
+        return self.annotations
 
     def _tag_tokens(self, probe, out, tag, valid):
         """The [N, T] token strings of a tag, in input order; computed once (inputs are fixed)."""

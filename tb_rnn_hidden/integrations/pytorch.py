@@ -426,6 +426,7 @@ def log_hidden_states(
     cell_states=False,
     precision="float16",
     description=None,
+    annotations=None,
 ):
     """Logs the per-step hidden state of every layer of `rnn` on a probe set, at `step`.
 
@@ -450,6 +451,10 @@ def log_hidden_states(
       tag: the prefix of the tags.
       cell_states: also log an LSTM's cell states.
       description: optional Markdown prepended to each layer's description.
+      annotations: optional per-step annotation tracks {name: [N, T] array or
+        tensor}, batch-first like the states, e.g. {"depth": depth}: strings are
+        a categorical track, numbers a numeric one (see `summary.hidden_states`).
+        Logged with every layer.
 
     Runs under `torch.no_grad()`, with `rnn` and `head` in evaluation mode; the
     training mode of every submodule is restored afterwards. Every record is
@@ -471,6 +476,10 @@ def log_hidden_states(
     if head is not None and probabilities is not None:
         raise ValueError("both `head` and `probabilities` were given; expected at most one")
     _check_module(rnn)
+    annotations = {  # converted once, checked with each layer's record
+        name: fields.annotation_array(name, value)
+        for name, value in fields.check_annotations(annotations).items()
+    }
     modules = [rnn] + ([head] if isinstance(head, nn.Module) else [])
     saved = [(m, m.training) for module in modules for m in module.modules()]
     try:
@@ -502,6 +511,7 @@ def log_hidden_states(
                         labels=labels,
                         class_names=class_names,
                         precision=precision,
+                        annotations=annotations or None,
                     ),
                     description=text if description is None else description + "\n\n" + text,
                 )

@@ -10,7 +10,9 @@ Since format version 2 the header carries a CRC-32C of every other blob and of
 itself, because a flipped byte inside an event is served as is by the Rust
 data server (it does not check the event's own CRC). Decoding checks each
 blob against its checksum and every decoded value against what the writer
-allows, so a damaged record is a `RecordError` naming what is wrong. CRC-32C
+allows, so a damaged record is a `RecordError` naming what is wrong. Format
+version 3 added annotation tracks: their list in the header, their values in
+one blob (layout in metadata.py). CRC-32C
 of a 50 MiB blob takes ~4 ms with google-crc32c's C code, the writer's
 dependency already; zlib.crc32 takes ~13 ms (bench/RESULTS.md).
 """
@@ -35,10 +37,11 @@ from tb_rnn_hidden.records.fields import (  # noqa: F401 (STATES_DTYPES: the cod
 _HEADER_SCHEMA = schemas.load("record_header")["fields"]
 HEADER_FIELDS = tuple(field["name"] for field in _HEADER_SCHEMA)
 # What `decode_header` checks; `version` is checked first, on its own.
+_SIMPLE_TYPES = {"integer": int, "string": str, "boolean": bool}
 _HEADER_CHECKS = {
-    field["name"]: {"integer": int, "string": str, "boolean": bool}[field["type"]]
+    field["name"]: _SIMPLE_TYPES[field["type"]]
     for field in _HEADER_SCHEMA
-    if field["type"] != "string_list_or_null" and field["name"] != "version"
+    if field["type"] in _SIMPLE_TYPES and field["name"] != "version"
 }
 # The header's checksum fields (format version 2 on), which /sequences does not serve.
 CHECKSUM_FIELDS = tuple(field["name"] for field in schemas.load("record_header")["checksums"])
@@ -74,6 +77,7 @@ def encode(fields):
         "has_tokens": record.token_ids is not None,
         "has_labels": record.labels is not None,
         "has_probabilities": record.probabilities is not None,
+        "annotations": [track.header() for track in record.annotations],
     }
     blobs = [b""] * metadata.NUM_BLOBS
     blobs[metadata.BLOB_LENGTHS] = record.lengths.tobytes()
@@ -85,6 +89,7 @@ def encode(fields):
     if record.token_ids is not None:
         blobs[metadata.BLOB_VOCABULARY] = json.dumps(record.vocabulary).encode("utf-8")
         blobs[metadata.BLOB_TOKEN_IDS] = record.token_ids.tobytes()
+    blobs[metadata.BLOB_ANNOTATIONS] = encode_annotations(record.annotations)
     header = {name: values[name] for name in HEADER_FIELDS}
     header["blob_crc32c"] = [google_crc32c.value(blob) for blob in blobs[1:]]
     header["header_crc32c"] = google_crc32c.value(_canonical_header(header))
@@ -95,6 +100,25 @@ def encode(fields):
 def encode_checkpoint(states, probabilities=None, **fields):
     """`encode(RecordFields(states, probabilities, **fields))`."""
     return encode(RecordFields(states, probabilities, **fields))
+
+
+def _stored_dtype(kind, num_categories):
+    """How a track's values are stored (metadata.BLOB_ANNOTATIONS)."""
+    if kind == "numeric":
+        return record_fields.ANNOTATION_VALUES_DTYPE
+    return np.dtype("u1") if num_categories <= 256 else np.dtype("<u2")
+
+
+def encode_annotations(tracks):
+    """The annotations blob: every track's values as stored, each padded to 4 bytes."""
+    parts = []
+    for track in tracks:
+        if track.kind == "numeric":
+            data = track.values.astype(record_fields.ANNOTATION_VALUES_DTYPE).tobytes()
+        else:
+            data = track.codes.astype(_stored_dtype("categorical", len(track.categories))).tobytes()
+        parts.append(data + b"\0" * (-len(data) % 4))
+    return b"".join(parts)
 
 
 # Decoding ------------------------------------------------------------------
@@ -138,7 +162,18 @@ def decode_header(blob):
         raise RecordError("record header has unknown states_dtype %r" % header["states_dtype"])
     _check_sizes(header)
     _check_class_names(header)
+    _check_annotations(header)
     return header
+
+
+def check_blob_count(header, count):
+    """RecordError unless a record of the header's version has `count` blobs."""
+    expected = metadata.num_blobs(header["version"])
+    if count != expected:
+        raise RecordError(
+            "record of format version %d has %d blobs; expected %d"
+            % (header["version"], count, expected)
+        )
 
 
 def _check_header_checksum(header):
@@ -161,14 +196,14 @@ def _check_header_checksum(header):
             % (actual, stored)
         )
     checksums = header.get("blob_crc32c")
+    expected = metadata.num_blobs(header["version"]) - 1
     if (
         not isinstance(checksums, list)
-        or len(checksums) != metadata.NUM_BLOBS - 1
+        or len(checksums) != expected
         or not all(_is_int(c) for c in checksums)
     ):
         raise RecordError(
-            "record header has blob_crc32c %r; expected %d integers"
-            % (checksums, metadata.NUM_BLOBS - 1)
+            "record header has blob_crc32c %r; expected %d integers" % (checksums, expected)
         )
 
 
@@ -326,3 +361,137 @@ def decode_token_ids(blob, header, vocabulary_size):
             % (ids.min(), ids.max(), vocabulary_size)
         )
     return ids
+
+
+# Annotations -----------------------------------------------------------------
+
+_CATEGORICAL_KEYS = frozenset(("name", "kind", "categories"))
+_NUMERIC_KEYS = frozenset(("name", "kind", "min", "max"))
+
+
+def _check_annotations(header):
+    """The header's track list is one the writer could write; [] for records before version 3."""
+    if header["version"] < metadata.FIRST_ANNOTATED_VERSION:
+        if "annotations" in header:
+            raise RecordError(
+                "record header says format version %d, which has no annotations, but holds "
+                "annotations" % header["version"]
+            )
+        header["annotations"] = []
+        return
+    tracks = header.get("annotations")
+    if not isinstance(tracks, list) or len(tracks) > record_fields.MAX_ANNOTATION_TRACKS:
+        raise RecordError(
+            "record header has annotations %s; expected a list of at most %d tracks"
+            % (_short(tracks), record_fields.MAX_ANNOTATION_TRACKS)
+        )
+    names = set()
+    for i, track in enumerate(tracks):
+        what = "record header annotations[%d]" % i
+        keys = set(track) if isinstance(track, dict) else None
+        if keys not in (_CATEGORICAL_KEYS, _NUMERIC_KEYS):
+            raise RecordError(
+                "%s is %s; expected {name, kind: categorical, categories} or {name, kind: "
+                "numeric, min, max}" % (what, _short(track))
+            )
+        name = track["name"]
+        if (
+            not isinstance(name, str)
+            or not 0 < len(name) <= record_fields.MAX_ANNOTATION_NAME_LENGTH
+            or name in names
+        ):
+            raise RecordError(
+                "%s has the name %s; expected a distinct, non-empty string of at most %d "
+                "characters" % (what, _short(name), record_fields.MAX_ANNOTATION_NAME_LENGTH)
+            )
+        names.add(name)
+        if keys == _CATEGORICAL_KEYS:
+            _check_categorical_entry(what, track)
+        else:
+            _check_numeric_entry(what, track)
+
+
+def _check_categorical_entry(what, track):
+    categories = track["categories"]
+    if (
+        track["kind"] != "categorical"
+        or not isinstance(categories, list)
+        or not 0 < len(categories) <= record_fields.MAX_ANNOTATION_CATEGORIES
+        or not all(isinstance(c, str) for c in categories)
+        or len(set(categories)) != len(categories)
+    ):
+        raise RecordError(
+            "%s is a track of kind %s with categories %s; expected kind 'categorical' with "
+            "1 to %d distinct strings"
+            % (what, _short(track["kind"]), _short(categories),
+               record_fields.MAX_ANNOTATION_CATEGORIES)
+        )
+
+
+def _is_finite_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_numeric_entry(what, track):
+    low, high = track["min"], track["max"]
+    if (
+        track["kind"] != "numeric"
+        or not (_is_finite_number(low) and _is_finite_number(high))
+        or low > high
+    ):
+        raise RecordError(
+            "%s is a track of kind %s with min %s and max %s; expected kind 'numeric' with "
+            "finite numbers min <= max" % (what, _short(track["kind"]), _short(low), _short(high))
+        )
+
+
+def _short(value, limit=80):
+    text = repr(value)
+    return text if len(text) <= limit else "%s... (%d characters)" % (text[:limit], len(text))
+
+
+def decode_annotations(blob, header):
+    """The record's tracks (`fields.CategoricalTrack`, `fields.NumericTrack`), in header order.
+
+    [] without tracks (and for records before version 3, which have no annotations blob).
+    """
+    entries = header["annotations"]
+    if not entries:
+        return []
+    verify_blob(blob, metadata.BLOB_ANNOTATIONS, header)
+    p = header["num_steps"]
+    dtypes = [_stored_dtype(e["kind"], len(e.get("categories", ()))) for e in entries]
+    sizes = [4 * -(-p * dtype.itemsize // 4) for dtype in dtypes]
+    if len(blob) != sum(sizes):
+        raise RecordError(
+            "record blob 'annotations' has %d bytes; expected %d for %d tracks of %d steps"
+            % (len(blob), sum(sizes), len(entries), p)
+        )
+    tracks, offset = [], 0
+    for entry, dtype, size in zip(entries, dtypes, sizes):
+        values = np.frombuffer(blob, dtype=dtype, count=p, offset=offset)
+        offset += size
+        tracks.append(_decoded_track(entry, values))
+    return tracks
+
+
+def _decoded_track(entry, values):
+    name = entry["name"]
+    if entry["kind"] == "categorical":
+        count = len(entry["categories"])
+        if values.max() >= count:
+            raise RecordError(
+                "record annotations %r has category codes up to %d; expected indices into its "
+                "%d categories" % (name, int(values.max()), count)
+            )
+        codes = values.astype(record_fields.ANNOTATION_CODES_DTYPE)
+        codes.flags.writeable = False
+        return record_fields.CategoricalTrack(name, list(entry["categories"]), codes)
+    _check_finite("annotations %r" % name, values)
+    low, high = float(values.min()), float(values.max())
+    if (low, high) != (entry["min"], entry["max"]):
+        raise RecordError(
+            "record annotations %r has values in [%r, %r]; its header says [%r, %r]"
+            % (name, low, high, entry["min"], entry["max"])
+        )
+    return record_fields.NumericTrack(name, values)

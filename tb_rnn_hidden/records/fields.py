@@ -8,13 +8,16 @@ codec stores (padding removed). The rules for what goes beside a record
 (`check_tag`, `check_step`, `check_text` for the description) and the
 shape-and-dtype rules that can run without values (`check_static`, used
 inside `tf.function` at trace time) are here too, so that every entry point
-applies the same ones.
+applies the same ones. So are annotation tracks (LSTMVis' meta tracks): the
+rules for `annotations`, and the tracks a record holds (`CategoricalTrack`,
+`NumericTrack`), which the codec stores and the reader decodes.
 
 Checks run cheapest first: types, shapes and the record's size (from shapes
 alone, so a record too large for one event fails before anything is copied),
 then the values.
 """
 
+import collections.abc
 import dataclasses
 import json
 import sys
@@ -47,6 +50,14 @@ MAX_DESCRIPTION_BYTES = 512 * 1024
 MAX_RECORD_BYTES = MAX_EVENT_BYTES - 2**20
 # Room in the record for the header's fixed fields (its class names are counted).
 _HEADER_BYTES = 1024
+# Annotation tracks: at most this many per record, names of at most this many
+# characters, categorical tracks of at most this many distinct values (their
+# codes are stored as uint8 up to 256 categories, else uint16).
+MAX_ANNOTATION_TRACKS = 64
+MAX_ANNOTATION_NAME_LENGTH = 256
+MAX_ANNOTATION_CATEGORIES = 65536
+ANNOTATION_VALUES_DTYPE = np.dtype("<f4")  # numeric tracks, stored and served
+ANNOTATION_CODES_DTYPE = np.dtype("<i4")  # categorical codes as the reader holds and serves them
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +74,7 @@ class RecordFields:
     labels: Any = None
     class_names: Any = None
     precision: str = "float16"
+    annotations: Any = None  # {name: [N, T] strings or numbers}, or None
 
     def array_fields(self):
         """{name: value} of the array fields that are set (states first)."""
@@ -90,6 +102,42 @@ class ValidRecord:
     labels: Optional[np.ndarray]  # [N] int32
     vocabulary: Optional[List[str]]
     token_ids: Optional[np.ndarray]  # [P] int32
+    annotations: tuple = ()  # CategoricalTrack or NumericTrack, in the order given
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CategoricalTrack:
+    """An annotation track of strings: `codes[p]` indexes `categories` (sorted, distinct)."""
+
+    name: str
+    categories: List[str]
+    codes: np.ndarray  # [P] int32
+    kind = "categorical"
+
+    def header(self):
+        """The track's entry in the record header (and in /sequences)."""
+        return {"name": self.name, "kind": self.kind, "categories": list(self.categories)}
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class NumericTrack:
+    """An annotation track of numbers: `values[p]`, float32, finite."""
+
+    name: str
+    values: np.ndarray  # [P] float32
+    kind = "numeric"
+
+    @property
+    def min(self):
+        return float(self.values.min())
+
+    @property
+    def max(self):
+        return float(self.values.max())
+
+    def header(self):
+        """The track's entry in the record header (and in /sequences)."""
+        return {"name": self.name, "kind": self.kind, "min": self.min, "max": self.max}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -303,20 +351,25 @@ def check_lengths(value, num_sequences, max_length, steps_of="`states`", name="l
 # Static rules: shapes and dtypes ----------------------------------------------
 
 
-def check_static(specs, *, class_names=None, precision="float16"):
-    """Checks what shapes and dtypes alone decide: {field name: `ArraySpec`}.
+def check_static(specs, *, class_names=None, precision="float16", annotations=None):
+    """Checks what shapes and dtypes alone decide: {field name: `ArraySpec`}, and
+    `annotations` {track name: `ArraySpec`} (names checked by `check_annotations`).
 
     What `tf.function` can check at trace time, before any value exists; the
     same rules open `RecordFields.validated()`. Returns the class names, checked.
     """
     check_precision(precision)
     structure = _check_structure(specs)
+    annotations = annotations or {}
+    check_annotation_specs(annotations, structure.n, structure.t)
     num_classes = structure.num_classes
     if class_names is not None:
         class_names = check_class_names(class_names, num_classes or None)
     if structure.n is not None and structure.t is not None and structure.h is not None:
         if "lengths" not in specs:  # without lengths every step is valid
-            _check_size(structure, structure.n * structure.t, precision, specs, class_names)
+            num_steps = structure.n * structure.t
+            _check_size(structure, num_steps, precision, specs, class_names,
+                        annotation_bytes=_annotation_bytes_estimate(annotations, num_steps))
     return class_names
 
 
@@ -392,7 +445,8 @@ def _check_structure(specs):
     return _Structure(n, t, h, num_classes)
 
 
-def _check_size(structure, num_steps, precision, specs, class_names, vocabulary_bytes=0):
+def _check_size(structure, num_steps, precision, specs, class_names, vocabulary_bytes=0,
+                annotation_bytes=0):
     """ValueError if the record would not fit in one event, from its shapes alone."""
     n, h, c = structure.n, structure.h, structure.num_classes or 0
     parts = {
@@ -402,6 +456,7 @@ def _check_size(structure, num_steps, precision, specs, class_names, vocabulary_
         "labels": n * LENGTHS_DTYPE.itemsize if "labels" in specs else 0,
         "tokens": (num_steps * LENGTHS_DTYPE.itemsize if "tokens" in specs else 0)
         + vocabulary_bytes,
+        "annotations": annotation_bytes,
         "header": _HEADER_BYTES + len(json.dumps(class_names or [])),
     }
     total = sum(parts.values())
@@ -631,6 +686,12 @@ def _validate(fields):
     specs = {name: ArraySpec.of(array) for name, array in arrays.items()}
     structure = _check_structure(specs)
     n, t, h = structure.n, structure.t, structure.h
+    annotations = {
+        name: annotation_array(name, value)
+        for name, value in check_annotations(fields.annotations).items()
+    }
+    annotation_specs = {name: ArraySpec.of(array) for name, array in annotations.items()}
+    check_annotation_specs(annotation_specs, n, t)
     class_names = fields.class_names
     if class_names is not None:
         class_names = check_class_names(class_names, structure.num_classes or None)
@@ -641,7 +702,8 @@ def _validate(fields):
     else:
         lengths = np.full([n], t, dtype=LENGTHS_DTYPE)
     num_steps = int(lengths.sum(dtype=np.int64))
-    _check_size(structure, num_steps, precision, specs, class_names)
+    _check_size(structure, num_steps, precision, specs, class_names,
+                annotation_bytes=_annotation_bytes_estimate(annotation_specs, num_steps))
     labels = None
     if "labels" in arrays:
         labels = check_labels(arrays["labels"], n, num_classes)
@@ -654,8 +716,12 @@ def _validate(fields):
     vocabulary = token_ids = None
     if "tokens" in arrays:
         vocabulary, token_ids = _encode_tokens(arrays["tokens"], valid)
+    tracks = tuple(_valid_annotation(name, array, valid) for name, array in annotations.items())
+    if vocabulary is not None or tracks:
         _check_size(
-            structure, num_steps, precision, specs, class_names, len(json.dumps(vocabulary))
+            structure, num_steps, precision, specs, class_names,
+            len(json.dumps(vocabulary)) if vocabulary is not None else 0,
+            tracks_bytes(tracks),
         )
     return ValidRecord(
         num_sequences=int(n),
@@ -670,4 +736,255 @@ def _validate(fields):
         labels=labels,
         vocabulary=vocabulary,
         token_ids=token_ids,
+        annotations=tracks,
     )
+
+
+# Annotations ------------------------------------------------------------------
+
+ANNOTATIONS_EXPECTED = (
+    "expected a mapping {name: [N, T] array}: per-step strings (a categorical track) or "
+    "numbers (a numeric track), e.g. {\"depth\": depth}"
+)
+_TRACK_EXPECTED = (
+    "expected strings (a categorical track) or real numbers or booleans (a numeric track; "
+    "booleans are stored as 0 and 1)"
+)
+
+
+def annotation_label(name):
+    """How messages name a track: `annotations['depth']`."""
+    return "annotations[%s]" % _short(name)
+
+
+def check_annotations(value):
+    """The tracks as {name: value as given}, in the order given; names checked, values not.
+
+    None means no tracks. Names are non-empty text of at most
+    `MAX_ANNOTATION_NAME_LENGTH` characters; at most `MAX_ANNOTATION_TRACKS` tracks.
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, collections.abc.Mapping):
+        raise ValueError(
+            "`annotations` is %s of type %s; %s"
+            % (_short(value), type(value).__name__, ANNOTATIONS_EXPECTED)
+        )
+    if len(value) > MAX_ANNOTATION_TRACKS:
+        raise ValueError(
+            "`annotations` has %d tracks; expected at most %d"
+            % (len(value), MAX_ANNOTATION_TRACKS)
+        )
+    tracks = {}
+    for key, track in value.items():
+        name = _annotation_name(key)
+        if name in tracks:
+            raise ValueError(
+                "`annotations` names the track %s twice (once as %s); expected distinct names"
+                % (_short(name), _short(key))
+            )
+        if track is None:
+            raise ValueError("`%s` is None; %s" % (annotation_label(name), "expected an [N, T] array"))
+        tracks[name] = track
+    return tracks
+
+
+def _annotation_name(key):
+    if not isinstance(key, (str, bytes)):
+        raise ValueError(
+            "`annotations` has the name %s of type %s; expected track names: non-empty "
+            "strings of at most %d characters"
+            % (_short(key), type(key).__name__, MAX_ANNOTATION_NAME_LENGTH)
+        )
+    name = check_text(annotation_label(key), key)
+    if not name:
+        raise ValueError("`annotations` has the name ''; expected a non-empty name")
+    if len(name) > MAX_ANNOTATION_NAME_LENGTH:
+        raise ValueError(
+            "`%s` has a name of %d characters; expected at most %d"
+            % (annotation_label(name), len(name), MAX_ANNOTATION_NAME_LENGTH)
+        )
+    return name
+
+
+def annotation_array(name, value):
+    """A track's values as an ndarray: numbers, booleans or strings (lists: an object array,
+    so that mixed strings and numbers are caught rather than turned into strings)."""
+    label = annotation_label(name)
+    value = _to_numpy(label, value)
+    try:
+        if isinstance(value, np.ndarray):
+            array = value
+        elif isinstance(value, (list, tuple)):
+            array = np.asarray(value, dtype=object)
+        else:
+            array = np.asarray(value)
+    except (ValueError, TypeError, OverflowError) as e:
+        raise ValueError(
+            "`%s` is ragged (%s); expected a rectangular [N, T] array, padded to the longest "
+            "sequence" % (label, e)
+        ) from None
+    if array.dtype == object and array.size:
+        nested = next((v for v in array.flat if isinstance(v, (list, tuple, np.ndarray))), None)
+        if nested is not None:
+            raise ValueError(
+                "`%s` is ragged (numpy made an object array of shape %s holding %s); expected a "
+                "rectangular [N, T] array, padded to the longest sequence"
+                % (label, array.shape, type(nested).__name__)
+            )
+    return _ml_dtype_as_numpy(array)
+
+
+def check_annotation_specs(specs, n, t):
+    """Dtypes and shapes of the tracks ({name: `ArraySpec`}): [N, T] strings or numbers."""
+    for name, spec in specs.items():
+        label = annotation_label(name)
+        if spec.kind not in "iufbO":
+            raise ValueError("`%s` has dtype %s; %s" % (label, spec.dtype, _TRACK_EXPECTED))
+        _check_shape(
+            label, spec.shape, (n, t),
+            "[N, T] like `states`, one value per step (values at padding steps are ignored)",
+        )
+
+
+def _annotation_bytes_estimate(specs, num_steps):
+    """The most the tracks can take in a record, from their dtypes (categories not counted)."""
+    per_step = sum(2 if spec.kind == "O" else 4 for spec in specs.values())
+    return per_step * num_steps + 3 * len(specs)
+
+
+def tracks_bytes(tracks):
+    """What the tracks take in a record: their blob (codec layout) and their header entries."""
+    return sum(
+        4 * -(-len(track.codes if track.kind == "categorical" else track.values)
+              * annotation_item_size(track) // 4)
+        + len(json.dumps(track.header()))
+        for track in tracks
+    )
+
+
+def annotation_item_size(track):
+    """Bytes per step in the record: uint8 codes up to 256 categories, uint16 beyond, float32."""
+    if track.kind == "numeric":
+        return ANNOTATION_VALUES_DTYPE.itemsize
+    return 1 if len(track.categories) <= 256 else 2
+
+
+def _step_of(label, valid, k):
+    """`annotations['x'][i][t]` of the k-th valid step."""
+    i, t = divmod(int(np.flatnonzero(valid)[k]), valid.shape[1])
+    return "%s[%d][%d]" % (label, i, t)
+
+
+def _valid_annotation(name, array, valid):
+    """One track, its values at valid steps checked and stored as `CategoricalTrack` or
+    `NumericTrack`."""
+    label = annotation_label(name)
+    values = array[valid]  # [P], sequence after sequence
+    if values.dtype.kind in "US":
+        return _categorical_from_strings(name, label, values, valid)
+    if values.dtype == object:
+        kinds = set(map(type, values))
+        if all(issubclass(k, (str, bytes)) for k in kinds):
+            return _categorical_from_objects(name, label, values, valid)
+        if all(issubclass(k, (int, float, np.integer, np.floating, np.bool_)) for k in kinds):
+            return _numeric(name, label, _object_numbers(label, values, valid), valid)
+        _raise_mixed(label, values, valid)
+    return _numeric(name, label, values, valid)
+
+
+def _value_kind(value):
+    if isinstance(value, (str, bytes)):
+        return "string"
+    if isinstance(value, (int, float, np.integer, np.floating, np.bool_)):
+        return "number"
+    return None
+
+
+def _raise_mixed(label, values, valid):
+    """ValueError naming the first valid step whose kind differs from the first one's."""
+    first = _value_kind(values[0])
+    k = next(k for k, v in enumerate(values) if first is None or _value_kind(v) != first)
+    value = values[k]
+    raise ValueError(
+        "`%s` is %s of type %s%s; %s, one kind per track (values at padding steps are ignored)"
+        % (_step_of(label, valid, k), _short(value), type(value).__name__,
+           "" if k == 0 else ", but `%s` is %s" % (_step_of(label, valid, 0), _short(values[0])),
+           _TRACK_EXPECTED)
+    )
+
+
+def _object_numbers(label, values, valid):
+    try:
+        return np.array(values.tolist(), dtype=np.float64)
+    except OverflowError:
+        k = next(k for k, v in enumerate(values) if abs(v) > np.finfo(np.float64).max)
+        raise ValueError(
+            "`%s` is %s, beyond float32's range (%g); expected values within it"
+            % (_step_of(label, valid, k), _short(values[k]), float(np.finfo(np.float32).max))
+        ) from None
+
+
+def _numeric(name, label, values, valid):
+    if values.dtype.kind == "b":
+        return NumericTrack(name, values.astype(ANNOTATION_VALUES_DTYPE))
+    if values.dtype.kind == "f":
+        bad = ~np.isfinite(values)
+        if bad.any():
+            k = int(np.argmax(bad))
+            raise ValueError(
+                "`%s` has %d NaN or Inf values in valid (non-padding) steps, the first `%s` = %r; "
+                "expected finite numbers" % (label, int(bad.sum()), _step_of(label, valid, k),
+                                             float(values[k]))
+            )
+        if not _fits(values.dtype, np.float32):
+            largest = float(np.finfo(np.float32).max)
+            bad = (values > largest) | (values < -largest)
+            if bad.any():
+                k = int(np.argmax(bad))
+                raise ValueError(
+                    "`%s` is %r, beyond float32's range (its largest finite value is %g); "
+                    "expected values within it (numeric tracks are stored as float32)"
+                    % (_step_of(label, valid, k), values[k].item(), largest)
+                )
+    return NumericTrack(name, values.astype(ANNOTATION_VALUES_DTYPE))
+
+
+def _too_many_categories(label, count):
+    return ValueError(
+        "`%s` has %s distinct strings in valid steps; expected at most %d categories (log "
+        "numbers as a numeric track)" % (label, count, MAX_ANNOTATION_CATEGORIES)
+    )
+
+
+def _categorical_from_strings(name, label, values, valid):
+    """A track from a numpy str or bytes array: its distinct values checked once each."""
+    categories, first, codes = np.unique(values, return_index=True, return_inverse=True)
+    if len(categories) > MAX_ANNOTATION_CATEGORIES:
+        raise _too_many_categories(label, len(categories))
+    texts = [
+        check_text(_step_of(label, valid, int(k)), raw.item()) for k, raw in zip(first, categories)
+    ]
+    return CategoricalTrack(name, texts, codes.reshape(-1).astype(ANNOTATION_CODES_DTYPE))
+
+
+def _categorical_from_objects(name, label, values, valid):
+    """A track from an object array of str or bytes (TensorFlow's strings are bytes)."""
+    index = {}  # text -> code in order of appearance
+    decoded = {}  # raw value -> its text
+    codes = np.empty(len(values), dtype=ANNOTATION_CODES_DTYPE)
+    for k, raw in enumerate(values):
+        text = decoded.get(raw)
+        if text is None:
+            text = decoded[raw] = check_text(_step_of(label, valid, k), raw)
+        code = index.get(text)
+        if code is None:
+            code = index[text] = len(index)
+            if code == MAX_ANNOTATION_CATEGORIES:
+                raise _too_many_categories(label, "more than %d" % MAX_ANNOTATION_CATEGORIES)
+        codes[k] = code
+    first_seen = list(index)
+    order = sorted(range(len(first_seen)), key=first_seen.__getitem__)
+    rank = np.empty(len(order), dtype=ANNOTATION_CODES_DTYPE)
+    rank[order] = np.arange(len(order), dtype=ANNOTATION_CODES_DTYPE)
+    return CategoricalTrack(name, [first_seen[j] for j in order], rank[codes])

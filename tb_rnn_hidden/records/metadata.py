@@ -14,9 +14,10 @@ PLUGIN_NAME = "rnn_hidden"
 
 # Version of the plugin data and of the record layout below. Readers refuse
 # records with a larger version instead of misreading them. Version 2 added
-# the header's checksums (schema/record_header.json "checksums"); version 1
-# records, without them, are still read.
-PROTO_VERSION = 2
+# the header's checksums (schema/record_header.json "checksums"); version 3
+# the annotation tracks (the header's "annotations" and blob 7). Version 1 and
+# 2 records, with 7 blobs, are still read (as without annotations).
+PROTO_VERSION = 3
 
 # Index of each blob in a record.
 BLOB_HEADER = 0  # UTF-8 JSON: shapes, dtypes, class names, flags.
@@ -26,10 +27,25 @@ BLOB_PROBABILITIES = 3  # little-endian float32 [P, C], or empty.
 BLOB_STATES = 4  # little-endian float16 or float32 [P, H].
 BLOB_VOCABULARY = 5  # UTF-8 JSON list of distinct tokens, or empty.
 BLOB_TOKEN_IDS = 6  # little-endian int32 [P] indices into the vocabulary, or empty.
-NUM_BLOBS = 7
-BLOB_NAMES = ("header", "lengths", "labels", "probabilities", "states", "vocabulary", "token_ids")
+# Version 3 on: every annotation track in the header's order, each its P values
+# padded with zero bytes to a multiple of 4: a categorical track's codes
+# (indices into its header "categories") as uint8 when it has at most 256
+# categories, else little-endian uint16; a numeric track's little-endian
+# float32 values. Empty without tracks.
+BLOB_ANNOTATIONS = 7
+NUM_BLOBS = 8
+BLOB_NAMES = (
+    "header", "lengths", "labels", "probabilities", "states", "vocabulary", "token_ids",
+    "annotations",
+)
 # P is the number of valid (non-padding) steps: sum(lengths). Steps are
 # stored sequence after sequence, padding removed.
+FIRST_ANNOTATED_VERSION = 3
+
+
+def num_blobs(version):
+    """How many blobs a record of format `version` has (7 before version 3)."""
+    return NUM_BLOBS if version >= FIRST_ANNOTATED_VERSION else BLOB_ANNOTATIONS
 
 
 def create_summary_metadata(display_name=None, description=None):

@@ -29,6 +29,7 @@ def hidden_states(
     step=None,
     description=None,
     precision="float16",
+    annotations=None,
 ):
     """Writes the hidden states of a probe set at one checkpoint.
 
@@ -53,6 +54,12 @@ def hidden_states(
       description: Optional long-form description (Markdown).
       precision: "float16" (default; half the size, relative error < 0.05%) or
         "float32" for the stored hidden states.
+      annotations: Optional per-step annotation tracks (LSTMVis' meta tracks),
+        a mapping {name: [N, T] array}, e.g. {"pos": tags, "depth": depth}. A
+        track of strings is categorical (at most 65,536 distinct values); one
+        of numbers is numeric, stored as float32 (finite, within float32's
+        range; booleans as 0 and 1). Values at padding steps are ignored. At
+        most 64 tracks, names of at most 256 characters.
 
     Returns:
       True on success, False if no default summary writer was available.
@@ -66,7 +73,7 @@ def hidden_states(
     """
     fields = RecordFields(
         states, probabilities, tokens=tokens, lengths=lengths, labels=labels,
-        class_names=class_names, precision=precision,
+        class_names=class_names, precision=precision, annotations=annotations,
     )
     return write_fields(name, fields, step=step, description=description)
 
@@ -89,32 +96,42 @@ def write_fields(name, fields, *, step=None, description=None):
     description = fields_lib.check_description(description)
     summary_metadata = metadata.create_summary_metadata(description=description)
     arrays = fields.array_fields()
+    tracks = fields_lib.check_annotations(fields.annotations)
     if not tf.executing_eagerly():  # tracing a tf.function
         fields_lib.check_static(
             {k: _tensor_spec(k, v) for k, v in arrays.items()},
             class_names=fields.class_names,
             precision=fields.precision,
+            annotations={k: _annotation_spec(k, v) for k, v in tracks.items()},
         )
     step = _checked_step(tf, step)
 
-    def encode(**values):
+    def encode(annotations=None, **values):
+        if annotations is not None:
+            values["annotations"] = annotations
         return codec.encode(dataclasses.replace(fields, **values))
 
     def record():
         if tf.executing_eagerly():
             return tf.constant(encode(), dtype=tf.string)
-        # Inside tf.function: encode on the host when the graph runs.
+        # Inside tf.function: encode on the host when the graph runs. Annotation
+        # tensors go in as inputs; annotations given as values are used as they are.
         keys = list(arrays)
+        track_keys = [k for k, v in tracks.items() if tf.is_tensor(v)]
 
         def encode_eager(*tensors):
-            return tf.constant(encode(**dict(zip(keys, tensors))), dtype=tf.string)
+            values = dict(zip(keys, tensors))
+            given = dict(tracks, **dict(zip(track_keys, tensors[len(keys):])))
+            return tf.constant(encode(given or None, **values), dtype=tf.string)
 
-        blobs = tf.py_function(encode_eager, [arrays[k] for k in keys], Tout=tf.string)
+        inputs = [arrays[k] for k in keys] + [tracks[k] for k in track_keys]
+        blobs = tf.py_function(encode_eager, inputs, Tout=tf.string)
         blobs.set_shape([metadata.NUM_BLOBS])
         return blobs
 
     with tf.summary.experimental.summary_scope(
         name, "hidden_states_summary", values=list(arrays.values()) + [step]
+        + [v for v in tracks.values() if tf.is_tensor(v)]
     ) as (tag, _):
         fields_lib.check_tag(tag, "name")  # with the name scopes
         return tf.summary.write(tag=tag, tensor=record, step=step, metadata=summary_metadata)
@@ -138,6 +155,15 @@ def _tensor_spec(name, value):
     kind = next((k for matches, k in kinds if matches), "V")
     shape = None if value.shape.rank is None else tuple(value.shape.as_list())
     return fields_lib.ArraySpec(shape, kind, dtype.name)
+
+
+def _annotation_spec(name, value):
+    """The `fields.ArraySpec` of an annotation track: a (symbolic) tensor's, or the values'."""
+    import tensorflow as tf
+
+    if tf.is_tensor(value):
+        return _tensor_spec(fields_lib.annotation_label(name), value)
+    return fields_lib.ArraySpec.of(fields_lib.annotation_array(name, value))
 
 
 def _checked_step(tf, step):
@@ -168,6 +194,7 @@ def hidden_states_pb(
     class_names=None,
     description=None,
     precision="float16",
+    annotations=None,
 ):
     """The same record as `hidden_states`, as a `Summary` protobuf, without TensorFlow.
 
@@ -179,7 +206,7 @@ def hidden_states_pb(
     """
     fields = RecordFields(
         states, probabilities, tokens=tokens, lengths=lengths, labels=labels,
-        class_names=class_names, precision=precision,
+        class_names=class_names, precision=precision, annotations=annotations,
     )
     return fields_pb(tag, fields, description=description)
 

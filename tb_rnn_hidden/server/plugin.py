@@ -19,6 +19,9 @@ from tensorboard import plugin_util
 from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 
+from tb_rnn_hidden.analysis import units as units_lib
+from tb_rnn_hidden.analysis import neighbors
+from tb_rnn_hidden.analysis import token_search
 from tb_rnn_hidden.projection import background as projection_background
 from tb_rnn_hidden.projection import cache as projection_cache
 from tb_rnn_hidden.projection import jobs as projection_jobs
@@ -105,10 +108,15 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
             "/probabilities": self._serve_probabilities,
             "/states": self._serve_states,
             "/distances": self._serve_distances,
+            "/annotations": self._serve_annotations,
             "/projection": self._serve_projection,
             "/projection/points": self._serve_projection_points,
             "/projection/cancel": self._serve_projection_cancel,
             "/projection/provisional": self._serve_projection_provisional,
+            "/units": self._serve_units,
+            "/matches": self._serve_matches,
+            "/search": self._serve_search,
+            "/neighbors": self._serve_neighbors,
         }
 
     def is_active(self):
@@ -231,6 +239,18 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
 
         return self._array(request, read)
 
+    @werkzeug.wrappers.Request.application
+    @requests.json_errors
+    def _serve_annotations(self, request):
+        name = requests.string_arg(request, "name")
+
+        def read(checkpoint):
+            track = checkpoint.annotation(name)
+            values = track.codes if track.kind == "categorical" else track.values
+            return values, [("X-Annotation-Kind", track.kind)]
+
+        return self._array(request, read)
+
     def _projection_request(self, request):
         """(ctx, experiment, run, tag, step, params) of a projection route's query."""
         if "retry" in request.args:
@@ -301,6 +321,121 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         if status is None:
             raise errors.NotFoundError("no queued or running projection job for these parameters")
         return http_util.Respond(request, status, requests.JSON)
+
+    @werkzeug.wrappers.Request.application
+    @requests.json_errors
+    @requests.methods("GET")
+    def _serve_search(self, request):
+        query, mode, limit = requests.search_query(request)
+        body = search_impl(self._checkpoint(request), query, mode, limit)
+        return http_util.Respond(request, body, requests.JSON)
+
+    @werkzeug.wrappers.Request.application
+    @requests.json_errors
+    @requests.methods("GET")
+    def _serve_neighbors(self, request):
+        point, k, method = requests.neighbors_query(request)
+        body = neighbors_impl(self._checkpoint(request), point, k, method)
+        return http_util.Respond(request, body, requests.JSON)
+
+    @werkzeug.wrappers.Request.application
+    @requests.json_errors
+    @requests.methods("GET")
+    def _serve_units(self, request):
+        checkpoint = self._checkpoint(request)
+        selection = requests.unit_selection(request, checkpoint.lengths)
+        return http_util.Respond(request, units_impl(checkpoint, selection), requests.JSON)
+
+    @werkzeug.wrappers.Request.application
+    @requests.json_errors
+    @requests.methods("GET")
+    def _serve_matches(self, request):
+        checkpoint = self._checkpoint(request)
+        query = requests.match_query(request, checkpoint.header["state_size"])
+        release = self._array_slots.acquire()  # a first query reads all states
+        try:
+            body = matches_impl(checkpoint, query)
+        finally:
+            release()
+        return http_util.Respond(request, body, requests.JSON)
+
+
+def search_impl(checkpoint, query, mode, limit):
+    """The answer of /search: the hits of `query` over the checkpoint's tokens."""
+    if not checkpoint.header["has_tokens"]:
+        raise errors.NotFoundError("this checkpoint was logged without tokens: nothing to search")
+    try:
+        if mode == "regex":
+            hits = token_search.regex_hits(checkpoint.token_text, query)
+        else:
+            vocabulary = checkpoint.vocabulary
+            tokens = token_search.query_tokens(query, vocabulary)
+            if not tokens:
+                raise errors.InvalidArgumentError(
+                    "query parameter 'q' is %r, no tokens; expected one or more tokens "
+                    "separated by whitespace" % query
+                )
+            hits = token_search.token_hits(
+                checkpoint.token_ids, checkpoint.offsets, vocabulary, tokens,
+                prefix=(mode == "prefix"),
+            )
+    except token_search.PatternError as e:
+        raise errors.InvalidArgumentError(
+            "query parameter 'q' is not a valid regular expression: %s" % e
+        )
+    except token_search.PatternTooCostly as e:
+        raise requests.PayloadTooLarge("query parameter 'q': %s" % e)
+    return token_search.hits_json(hits, checkpoint.offsets, limit)
+
+
+def neighbors_impl(checkpoint, point, k, method=None):
+    """The answer of /neighbors: the `k` nearest steps of `point` in the hidden space."""
+    states = checkpoint.states
+    if not 0 <= point < len(states):
+        raise errors.InvalidArgumentError(
+            "query parameter 'point' is %d; expected a point index in [0, %d)"
+            % (point, len(states))
+        )
+    method = method or neighbors.default_method(*states.shape)
+    if method == "exact":
+        found = neighbors.exact_neighbors(states, point, k)
+    else:
+        found = neighbors.approximate_neighbors(states, checkpoint.neighbor_index, point, k)
+    return neighbors.neighbors_json(found, checkpoint.offsets, point, k)
+
+
+def units_impl(checkpoint, selection):
+    """GET /units: the units on inside [start, end) and off in the (clipped) extents."""
+    offset = int(checkpoint.offsets[selection.sequence])
+    before, after = units_lib.clip_off_extents(
+        int(checkpoint.lengths[selection.sequence]), selection.start, selection.end,
+        selection.off_before, selection.off_after)
+    window = checkpoint.states[offset + selection.start - before : offset + selection.end + after]
+    selected = units_lib.selected_units(window, selection.threshold, before, after)
+    return dict(units=selected.tolist(), sequence=selection.sequence, start=selection.start,
+                end=selection.end, threshold=selection.threshold,
+                off_before=before, off_after=after)
+
+
+def matches_impl(checkpoint, query):
+    """GET /matches: LSTMVis' ranked matches of the query units over every step."""
+    offsets = checkpoint.offsets
+    found = units_lib.find_matches(
+        checkpoint.on_units(query.threshold), offsets, query.units,
+        min_length=query.min_length, off_before=query.off_before > 0,
+        off_after=query.off_after > 0, limit=query.limit)
+    sequences = np.searchsorted(offsets, found.point, side="right") - 1
+    starts = found.point - offsets[sequences]
+    columns = dict(sequence=sequences, start=starts, end=starts + found.length, point=found.point,
+                   length=found.length, intersection=found.intersection, union=found.union,
+                   k=found.k, constraint=found.constraint)
+    rows = zip(*(column.tolist() for column in columns.values()))
+    return dict(
+        matches=[dict(zip(columns, row)) for row in rows],
+        units=list(query.units), threshold=query.threshold, min_length=query.min_length,
+        off_before=query.off_before, off_after=query.off_after, steps=int(offsets[-1]),
+        candidates=found.candidates, quality=units_lib.match_quality(found, len(query.units)),
+    )
 
 
 # Query parameters (or JSON body fields) of the projection routes that are not `ProjectionParams`.

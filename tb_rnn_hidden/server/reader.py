@@ -19,6 +19,9 @@ from tensorboard.data import provider
 
 from tb_rnn_hidden import memory_cache
 from tb_rnn_hidden.analysis import derived
+from tb_rnn_hidden.analysis import units
+from tb_rnn_hidden.analysis import neighbors
+from tb_rnn_hidden.analysis import token_search
 from tb_rnn_hidden.records import codec
 from tb_rnn_hidden.records import metadata
 
@@ -110,11 +113,9 @@ class CheckpointReader:
         data = self._records(ctx, experiment_id, run, tag, time_series)
         for datum in data:
             if datum.step == step:
-                if len(datum.values) != metadata.NUM_BLOBS:
-                    raise codec.RecordError(
-                        "record at step %d has %d blobs; expected %d"
-                        % (step, len(datum.values), metadata.NUM_BLOBS)
-                    )
+                # The count a record's version needs is checked with its header (Checkpoint).
+                if not datum.values:
+                    raise codec.RecordError("record at step %d has no blobs" % step)
                 return datum
         raise errors.NotFoundError(
             "run %r, tag %r has no checkpoint at step %d (steps: %s)"
@@ -175,10 +176,14 @@ class Checkpoint:
 
     @property
     def header(self):
-        return self._cache.get_or_compute(
-            self._record + ("header",),
-            lambda: codec.decode_header(self._blob(metadata.BLOB_HEADER)),
-        )
+        return self._cache.get_or_compute(self._record + ("header",), self._decode_header)
+
+    def _decode_header(self):
+        """The header, checked, and checked against the number of blobs listed (the
+        version first: a newer record may have any number)."""
+        header = codec.decode_header(self._blob(metadata.BLOB_HEADER))
+        codec.check_blob_count(header, len(self._record[-1]))
+        return header
 
     def _decoded(self, name, index, decode):
         return self._part(name, lambda: decode(self._blob(index), self.header))
@@ -220,6 +225,27 @@ class Checkpoint:
         )
 
     @property
+    def annotations(self):
+        """The record's annotation tracks (`records.fields.CategoricalTrack` with int32
+        `codes`, `NumericTrack` with float32 `values`, [P] each), in header order; []
+        for a record without any (and for format versions 1 and 2)."""
+        if not self.header["annotations"]:
+            return []
+        return self._decoded("annotations", metadata.BLOB_ANNOTATIONS, codec.decode_annotations)
+
+    def annotation(self, name):
+        """The track called `name`; NotFoundError naming the record's tracks if none is."""
+        for track in self.annotations:
+            if track.name == name:
+                return track
+        names = [entry["name"] for entry in self.header["annotations"]]
+        raise errors.NotFoundError(
+            "this checkpoint has no annotation track %r; its tracks: %s"
+            % (name, ", ".join(repr(n) for n in names) if names else "none (logged without "
+               "annotations)")
+        )
+
+    @property
     def offsets(self):
         """[N + 1] index of each sequence's first step in the step-major arrays."""
         return self._part("offsets", lambda: derived.offsets(self.lengths))
@@ -240,3 +266,25 @@ class Checkpoint:
     def distances(self):
         """`analysis.derived.step_distances`: [P - N] float32."""
         return self._part("distances", lambda: derived.step_distances(self.states, self.offsets))
+
+    def on_units(self, threshold):
+        """`analysis.units.pack_on` of the states at `threshold`: the bit-packed on/off
+        matrix every match query at that threshold reads (P x H / 8 bytes)."""
+        return self._part(("on_units", float(threshold)),
+                          lambda: units.pack_on(self.states, threshold))
+
+    @property
+    def token_text(self):
+        """`analysis.token_search.TokenText` of the tokens (regex search), or None."""
+        token_ids = self.token_ids
+        if token_ids is None:
+            return None
+        return self._part(
+            "token_text",
+            lambda: token_search.token_text(token_ids, self.offsets, self.vocabulary),
+        )
+
+    @property
+    def neighbor_index(self):
+        """`analysis.neighbors.ProjectedIndex` of the states (approximate neighbours)."""
+        return self._part("neighbor_index", lambda: neighbors.projected_index(self.states))

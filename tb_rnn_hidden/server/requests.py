@@ -4,9 +4,12 @@ Every error a request can cause is answered as JSON `{"error": message}` with a
 4xx/5xx code (documented in http_api.md), never raised into TensorBoard.
 """
 
+import collections
+import dataclasses
 import functools
 import json
 import logging
+import math
 import threading
 
 import numpy as np
@@ -15,6 +18,9 @@ from tensorboard import errors
 from tensorboard import plugin_util
 from tensorboard.backend import http_util
 
+from tb_rnn_hidden.analysis import units as units_lib
+from tb_rnn_hidden.analysis import neighbors
+from tb_rnn_hidden.analysis import token_search
 from tb_rnn_hidden.records import codec
 
 logger = logging.getLogger(__name__)
@@ -232,6 +238,8 @@ def json_body(request):
         body = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         raise errors.InvalidArgumentError("the body is not valid JSON (%s); expected a JSON object" % e)
+    except RecursionError:  # b"[" * 5000: nested deeper than the decoder's recursion limit
+        raise errors.InvalidArgumentError("the body is JSON nested too deeply; expected a JSON object")
     if not isinstance(body, dict):
         raise errors.InvalidArgumentError(
             "the body is a JSON %s; expected a JSON object" % type(body).__name__
@@ -280,3 +288,154 @@ def methods(*allowed):
         return wrapper
 
     return decorate
+
+
+# -- LSTMVis queries: /units and /matches -------------------------------------------------
+
+_LARGEST_INT = 2**31 - 1  # bounds integer parameters that reach numpy
+
+
+def bounded_int_arg(request, name, low, high, default=None, why=""):
+    """An integer query parameter in [low, high]; `default` when absent (required if None)."""
+    if default is not None and name not in request.args:
+        return default
+    value = int_arg(request, name)
+    if not low <= value <= high:
+        raise errors.InvalidArgumentError(
+            "query parameter %r is %d; expected an integer in [%d, %d]%s"
+            % (name, value, low, high, why))
+    return value
+
+
+def finite_float_arg(request, name, default):
+    """A finite number, or `default` when absent."""
+    value = request.args.get(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is None or not math.isfinite(number):
+        raise errors.InvalidArgumentError(
+            "query parameter %r is %r; expected a finite number" % (name, value[:100]))
+    return number
+
+
+def unit_list_arg(request, name, num_units):
+    """Ascending distinct unit indices in [0, num_units) from a comma-separated list."""
+    text = string_arg(request, name)
+    expected = "expected distinct unit indices in [0, %d), comma-separated" % num_units
+    if not text.strip():
+        raise errors.InvalidArgumentError("query parameter %r is empty; %s" % (name, expected))
+    units = []
+    for part in text.split(","):
+        try:
+            unit = int(part)
+        except ValueError:
+            raise errors.InvalidArgumentError(
+                "query parameter %r has %r, not an integer; %s" % (name, part[:100], expected))
+        if not 0 <= unit < num_units:
+            raise errors.InvalidArgumentError(
+                "query parameter %r has unit %d, out of range; %s" % (name, unit, expected))
+        units.append(unit)
+    duplicates = sorted(u for u, count in collections.Counter(units).items() if count > 1)
+    if duplicates:
+        raise errors.InvalidArgumentError(
+            "query parameter %r has units %s more than once; %s" % (name, duplicates, expected))
+    return sorted(units)
+
+
+@dataclasses.dataclass(frozen=True)
+class UnitSelection:
+    """GET /units: a step range [start, end) of one sequence, its threshold and off extents."""
+
+    sequence: int
+    start: int
+    end: int
+    threshold: float
+    off_before: int
+    off_after: int
+
+
+def unit_selection(request, lengths):
+    """The `UnitSelection` of a /units query, checked against the checkpoint's `lengths`."""
+    sequence = bounded_int_arg(request, "sequence", 0, len(lengths) - 1,
+                               why=" (the checkpoint has %d sequences)" % len(lengths))
+    length = int(lengths[sequence])
+    why = " (sequence %d has %d steps)" % (sequence, length)
+    start = bounded_int_arg(request, "start", 0, length - 1, why=why)
+    end = bounded_int_arg(request, "end", start + 1, length, why=why + ", after 'start'")
+    return UnitSelection(
+        sequence, start, end,
+        threshold=finite_float_arg(request, "threshold", units_lib.DEFAULT_THRESHOLD),
+        off_before=bounded_int_arg(request, "off_before", 0, _LARGEST_INT,
+                                   units_lib.DEFAULT_OFF_BEFORE),
+        off_after=bounded_int_arg(request, "off_after", 0, _LARGEST_INT,
+                                  units_lib.DEFAULT_OFF_AFTER),
+    )
+
+
+MAX_MATCHES = 1000
+
+
+@dataclasses.dataclass(frozen=True)
+class MatchQuery:
+    """GET /matches: the units S, their threshold, how many matches, and LSTMVis' options."""
+
+    units: list
+    threshold: float
+    limit: int
+    min_length: int
+    off_before: int  # > 0: the step before a run is a constrained edge
+    off_after: int
+
+
+def match_query(request, num_units):
+    """The `MatchQuery` of a /matches query, for a checkpoint of `num_units` units."""
+    return MatchQuery(
+        units=unit_list_arg(request, "units", num_units),
+        threshold=finite_float_arg(request, "threshold", units_lib.DEFAULT_THRESHOLD),
+        limit=bounded_int_arg(request, "limit", 1, MAX_MATCHES, 50),
+        min_length=bounded_int_arg(request, "min_length", 1, _LARGEST_INT,
+                                   units_lib.DEFAULT_MIN_LENGTH),
+        off_before=bounded_int_arg(request, "off_before", 0, _LARGEST_INT,
+                                   units_lib.DEFAULT_OFF_BEFORE),
+        off_after=bounded_int_arg(request, "off_after", 0, _LARGEST_INT,
+                                  units_lib.DEFAULT_OFF_AFTER),
+    )
+
+
+def choice_arg(request, name, choices, default=None):
+    """One of `choices`; `default` when absent (required if None)."""
+    value = request.args.get(name)
+    if value is None and default is not None:
+        return default
+    if value not in choices:
+        raise errors.InvalidArgumentError(
+            "query parameter %r is %s; expected one of %s"
+            % (name, "missing" if value is None else repr(value), ", ".join(choices))
+        )
+    return value
+
+
+def search_query(request):
+    """(q, mode, limit) of a /search request."""
+    query = string_arg(request, "q")
+    if not query:
+        raise errors.InvalidArgumentError("query parameter 'q' is empty; expected a query")
+    mode = choice_arg(request, "mode", token_search.MODES, default="exact")
+    limit = bounded_int_arg(request, "limit", 1, token_search.MAX_LIMIT,
+                            default=token_search.DEFAULT_LIMIT)
+    return query, mode, limit
+
+
+def neighbors_query(request):
+    """(point, k, method or None for the default) of a /neighbors request; `point` is
+    checked against the checkpoint's points by the route."""
+    point = int_arg(request, "point")
+    k = bounded_int_arg(request, "k", 1, neighbors.MAX_K, default=neighbors.DEFAULT_K)
+    method = request.args.get("method")
+    if method is not None:
+        method = choice_arg(request, "method", neighbors.METHODS)
+    return point, k, method

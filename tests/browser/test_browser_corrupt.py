@@ -23,7 +23,7 @@ expect.set_options(timeout=TIMEOUT_MS)
 BROKEN = {
     1: "blob 'states' fails its checksum",
     2: "labels[0] is 99",
-    3: "format version 3",
+    3: "format version 4",
 }
 
 
@@ -39,7 +39,7 @@ def base(tmp_path_factory):
         w.add("lstm", step=0, **good[0])
         w.add_summary(raw_summary("lstm", flipped), 1)
         w.add_summary(raw_summary("lstm", forge(data=make_checkpoint(seed=2), labels=labels)), 2)
-        w.add_summary(raw_summary("lstm", forge({"version": 3})), 3)
+        w.add_summary(raw_summary("lstm", forge({"version": 4})), 3)
         w.add("lstm", step=4, **good[4])
     cache = tmp_path_factory.mktemp("browser_corrupt_cache")
     with running_tensorboard(str(logdir), "--rnn_hidden_precompute=none",

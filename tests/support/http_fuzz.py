@@ -28,6 +28,10 @@ ROUTES = {
     "/projection/points": "projection",
     "/projection/cancel": "projection",
     "/projection/provisional": "projection",
+    "/units": "units",
+    "/matches": "matches",
+    "/search": "search",
+    "/neighbors": "neighbors",
 }
 BINARY = "application/octet-stream"
 # Answer bodies of binary routes: dtype name -> bytes per element.
@@ -117,6 +121,10 @@ class RequestFuzzer:
             if hostile:
                 dtypes += ["float64", "int8", "", "FLOAT32", "float16 "]
             params.append(("dtype", rng.choice(dtypes)))
+        if kind in ("units", "matches"):
+            params += self._unit_params(kind)
+        if kind in ("search", "neighbors"):
+            params += self._lookup_params(kind, hostile)
         if kind == "projection" and not hostile and self._recent and rng.random() < 0.5:
             return list(rng.choice(self._recent))
         if kind == "projection":
@@ -125,6 +133,50 @@ class RequestFuzzer:
                 self._recent = (self._recent + [list(params)])[-10:]
         for _ in range(rng.choice([1, 1, 2, 3]) if hostile else 0):
             params = self._mutate(params)
+        return params
+
+    def _unit_params(self, kind):
+        """/units or /matches parameters, mostly valid for small checkpoints (4+ sequences,
+        8+ steps, 4+ units); the mutations break them."""
+        rng = self._rng
+        threshold = [("threshold", rng.choice(["0.3", "0", "-0.5", "0.9"]))] \
+            if rng.random() < 0.5 else []
+        extents = [(name, str(rng.randrange(3))) for name in ("off_before", "off_after")
+                   if rng.random() < 0.3]
+        if kind == "units":
+            start = rng.randrange(4)
+            return [("sequence", str(rng.randrange(4))), ("start", str(start)),
+                    ("end", str(start + rng.randrange(1, 4)))] + threshold + extents
+        units = rng.sample(range(4), rng.randrange(1, 5))
+        params = [("units", ",".join(map(str, units)))] + threshold + extents
+        if rng.random() < 0.4:
+            params.append(("limit", str(rng.choice([1, 5, 50, 1000]))))
+        if rng.random() < 0.3:
+            params.append(("min_length", str(rng.choice([1, 2, 3]))))
+        return params
+
+    def _lookup_params(self, kind, hostile):
+        """The parameters of /search or /neighbors: valid values, boundaries, patterns."""
+        rng = self._rng
+        if kind == "search":
+            queries = ["good", "not good", "th", "the film", "(", "g.o+d", "^n", "(a+)+b"]
+            modes = ["exact", "prefix", "regex"]
+            if hostile:
+                queries += ["", "   ", "(", "(a)\\1", "(?=a)", "a{1000}b{1000}c{1000}", ".*"]
+                modes += ["EXACT", "fuzzy", ""]
+            params = [("q", rng.choice(queries)), ("mode", rng.choice(modes))]
+            if rng.random() < 0.3:
+                params.append(("limit", rng.choice(["1", "1000", "100000"] + (
+                    ["0", "100001", "-1", "1e3"] if hostile else []))))
+            return params
+        points = ["0", "1", "5", "20"] + (["-1", "1000000", "2.5", ""] if hostile else [])
+        params = [("point", rng.choice(points))]
+        if rng.random() < 0.5:
+            params.append(("k", rng.choice(["1", "10", "1000"] + (
+                ["0", "1001", "-5"] if hostile else []))))
+        if rng.random() < 0.5:
+            params.append(("method", rng.choice(["exact", "approximate"] + (
+                ["EXACT", "annoy"] if hostile else []))))
         return params
 
     def _projection_params(self, hostile):

@@ -47,6 +47,30 @@ def forge(header_changes=None, data=None, **blob_arrays):
     return blobs
 
 
+# The header fields of format versions 1 and 2, as their encoders wrote them
+# (version 2 added the checksums, version 3 "annotations" and blob 7).
+_V1_FIELDS = (
+    "version", "num_sequences", "max_length", "state_size", "num_steps", "num_classes",
+    "class_names", "states_dtype", "has_tokens", "has_labels", "has_probabilities",
+)
+
+
+def encode_old(data, version):
+    """A record of `data` as format version 1 or 2 wrote it: 7 blobs, no annotations."""
+    assert version in (1, 2)
+    blobs = list(codec.encode_checkpoint(**data))[: metadata.BLOB_ANNOTATIONS]
+    header = json.loads(blobs[metadata.BLOB_HEADER])
+    header = {k: header[k] for k in _V1_FIELDS}
+    header["version"] = version
+    if version == 2:
+        header["blob_crc32c"] = [google_crc32c.value(blob) for blob in blobs[1:]]
+        header["header_crc32c"] = google_crc32c.value(
+            json.dumps(header, sort_keys=True, separators=(",", ":")).encode("ascii")
+        )
+    blobs[metadata.BLOB_HEADER] = json.dumps(header).encode()
+    return blobs
+
+
 def flip_byte(blobs, index, position=None, mask=0x10):
     """`blobs` with one byte of blob `index` changed (in its middle by default)."""
     blobs = list(blobs)

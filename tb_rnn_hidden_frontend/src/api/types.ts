@@ -30,7 +30,13 @@ export interface RecordHeader {
   has_tokens: boolean;
   has_labels: boolean;
   has_probabilities: boolean;
+  annotations: AnnotationHeader[];
 }
+
+/** One annotation track of a record header: its categories, or its range of values. */
+export type AnnotationHeader =
+  | { name: string; kind: "categorical"; categories: string[] }
+  | { name: string; kind: "numeric"; min: number; max: number };
 
 /** The fields of `RecordHeader`, in the schema's order. */
 export const RECORD_HEADER_KEYS = [
@@ -45,6 +51,7 @@ export const RECORD_HEADER_KEYS = [
   "has_tokens",
   "has_labels",
   "has_probabilities",
+  "annotations",
 ] as const satisfies readonly (keyof RecordHeader)[];
 
 /** Compiles only while `RECORD_HEADER_KEYS` lists every field of `RecordHeader`. */

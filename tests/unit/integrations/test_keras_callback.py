@@ -500,5 +500,93 @@ def test_argument_and_model_errors(logdir):
         cb.on_train_begin()
 
 
+# Annotation tracks ----------------------------------------------------------
+
+
+def read_annotations(logdir, tag, step):
+    """{name: (header entry, [per sequence] values)} of one checkpoint, served by /annotations."""
+    client = make_client(logdir)
+    q = dict(run=RUN, tag=tag, step=step)
+    info = json.loads(client.get(PREFIX + "/sequences?" + urllib.parse.urlencode(q)).get_data())
+    splits = np.cumsum(info["lengths"])[:-1]
+    tracks = {}
+    for entry in info["annotations"]:
+        response = client.get(
+            PREFIX + "/annotations?" + urllib.parse.urlencode(dict(q, name=entry["name"])))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.headers["X-Annotation-Kind"] == entry["kind"]
+        dtype = "<i4" if entry["kind"] == "categorical" else "<f4"
+        assert response.headers["X-Array-Dtype"] == np.dtype(dtype).name
+        values = np.frombuffer(response.get_data(), dtype=dtype)
+        if entry["kind"] == "categorical":
+            values = np.array(entry["categories"], dtype=object)[values]
+        tracks[entry["name"]] = (entry, np.split(values, splits))
+    return tracks
+
+
+@pytest.mark.parametrize("padding", ["post", "pre"])
+def test_annotations_given_once_are_logged_with_every_checkpoint_and_layer(logdir, padding):
+    """The demo's call: HiddenStateCallback(..., annotations={"depth": depth}), depth [N, T]
+    ints in input order; pre-padded steps move with the states."""
+    keras.utils.set_random_seed(3)
+    x, y = token_data(n=24, pre=padding == "pre")
+    probe = x[:10]
+    valid = probe != 0
+    depth = np.cumsum(np.where(probe % 2 == 0, 1, -1), axis=1) * valid  # ints, 0 at padding
+    words = np.array(VOCAB, dtype=object)[probe]  # a categorical track: the token itself
+    inputs = keras.Input((x.shape[1],), dtype="int32")
+    hidden = keras.layers.Embedding(len(VOCAB), 3, mask_zero=True)(inputs)
+    hidden = keras.layers.GRU(4, return_sequences=True, name="gru")(hidden)
+    hidden = keras.layers.LSTM(3, name="lstm")(hidden)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(hidden))
+    cb = HiddenStateCallback(os.path.join(logdir, RUN), probe, vocabulary=VOCAB,
+                             annotations={"depth": depth, "word": words})
+    fit(model, x, y, cb, epochs=2)
+
+    assert steps(logdir) == {"gru": [0, 1, 2], "lstm": [0, 1, 2]}
+    expected_depth = [row[ok] for row, ok in zip(depth, valid)]
+    for tag in ("gru", "lstm"):
+        for step in (0, 2):
+            tracks = read_annotations(logdir, tag, step)
+            assert list(tracks) == ["depth", "word"]
+            entry, served = tracks["depth"]
+            assert entry == {"name": "depth", "kind": "numeric",
+                             "min": float(min(r.min() for r in expected_depth)),
+                             "max": float(max(r.max() for r in expected_depth))}
+            for row, expected in zip(served, expected_depth):
+                np.testing.assert_array_equal(row, expected.astype(np.float32))
+            entry, served = tracks["word"]
+            assert entry["categories"] == sorted(set(words[valid].tolist()))
+            assert [list(row) for row in served] == [list(w[ok]) for w, ok in zip(words, valid)]
+
+
+def test_annotations_are_checked_when_the_callback_is_made(logdir):
+    probe = np.ones((5, 7), np.int32)
+    cases = [
+        ([[1] * 7] * 5, r"`annotations` is \[\[1.*of type list; expected a mapping"),
+        ({"depth": np.zeros((4, 7))},
+         r"`annotations\['depth'\]` has shape \(4, 7\); expected \(5, \?\)"),
+        ({"depth": np.zeros(5)}, r"`annotations\['depth'\]` has shape \(5,\); expected \(5, \?\)"),
+        ({"": np.zeros((5, 7))}, r"`annotations` has the name ''; expected a non-empty name"),
+        ({"z": np.zeros((5, 7), np.complex64)},
+         r"`annotations\['z'\]` has dtype complex64; expected strings"),
+    ]
+    for annotations, pattern in cases:
+        with pytest.raises(ValueError, match=pattern):
+            HiddenStateCallback(logdir, probe, annotations=annotations)
+
+
+def test_annotations_with_other_steps_than_the_layer_are_named_when_training_begins(logdir):
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).random((6, 8, 2)).astype(np.float32)
+    model = keras.Sequential([keras.Input((8, 2)), keras.layers.Conv1D(3, 3), keras.layers.GRU(2),
+                              keras.layers.Dense(2, activation="softmax")])
+    cb = HiddenStateCallback(logdir, x, annotations={"depth": np.zeros((6, 8))})
+    cb.set_model(model)
+    with pytest.raises(ValueError, match=r"`annotations\['depth'\]` has 8 steps but layer "
+                                         r"'gru\w*' has 6; expected one value per step"):
+        cb.on_train_begin()
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))

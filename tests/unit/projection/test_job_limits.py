@@ -228,6 +228,7 @@ def test_a_post_without_a_json_object_body_is_refused_and_starts_nothing(
     query = client.post(PREFIX + route + q(method="pca"))  # the old API: no body at all
     assert query.status_code == 415
     for body, fragment in (("[1, 2]", "JSON object"), ("{", "not valid JSON"),
+                           ("[" * 5000, "nested too deeply"),
                            ('{"run": "r", "tag": "lstm", "step": "0"}', "'step'"),
                            ('{"run": "r", "tag": "lstm", "step": 0, "retry": 1}', "'retry'"),
                            ('{"run": "r", "tag": "lstm", "step": 0, "colour": 1}', "colour")):

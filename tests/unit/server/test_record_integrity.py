@@ -97,8 +97,8 @@ def forged_client(logdir):
     return make_client(logdir)
 
 
-def get(client, route, run, tag, step=0):
-    response = client.get(PREFIX + route + "?run=%s&tag=%s&step=%d" % (run, tag, step))
+def get(client, route, run, tag, step=0, extra=""):
+    response = client.get(PREFIX + route + "?run=%s&tag=%s&step=%d%s" % (run, tag, step, extra))
     assert response.headers["Content-Type"].startswith(
         "application/json" if response.status_code != 200 else ""
     )
@@ -120,19 +120,20 @@ def test_every_forged_record_is_a_named_corrupt_record(forged_client):
 @pytest.mark.parametrize("index", range(1, metadata.NUM_BLOBS))
 def test_a_flipped_byte_in_a_blob_is_caught_by_its_checksum(logdir, index):
     """The Rust data server serves events with a wrong event CRC; our checksum catches it."""
-    blobs = flip_byte(codec.encode_checkpoint(**make_checkpoint()), index)
+    blobs = flip_byte(codec.encode_checkpoint(**make_checkpoint(annotations=True)), index)
     write_raw(logdir + "/run", "flipped", blobs)
     client = make_client(logdir)
     name = metadata.BLOB_NAMES[index]
-    route = {"states": "/states", "token_ids": "/tokens"}.get(name, "/sequences")
-    response = get(client, route, "run", "flipped")
+    route = {"states": "/states", "token_ids": "/tokens", "annotations": "/annotations"}.get(
+        name, "/sequences")
+    response = get(client, route, "run", "flipped", extra="&name=pos")
     assert response.status_code == 500
     assert "blob %r fails its checksum" % name in json.loads(response.get_data())["error"]
 
 
 def test_newer_plugin_data_is_refused_on_every_route(logdir):
     blobs = codec.encode_checkpoint(**make_checkpoint())
-    write_raw(logdir + "/run", "future", blobs, content=b'{"version": 3}')
+    write_raw(logdir + "/run", "future", blobs, content=b'{"version": 4}')
     client = make_client(logdir)
     listing = json.loads(client.get(PREFIX + "/tags").get_data())
     assert "upgrade tb-rnn-hidden" in listing["run"]["future"]["error"]
@@ -140,7 +141,7 @@ def test_newer_plugin_data_is_refused_on_every_route(logdir):
         response = get(client, route, "run", "future")
         assert response.status_code == 422, (route, response.get_data(as_text=True))
         message = json.loads(response.get_data())["error"]
-        assert "version 3" in message and "upgrade tb-rnn-hidden" in message, (route, message)
+        assert "version 4" in message and "upgrade tb-rnn-hidden" in message, (route, message)
 
 
 # Restart ---------------------------------------------------------------------
