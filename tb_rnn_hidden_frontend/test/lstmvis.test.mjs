@@ -128,7 +128,7 @@ test("reducers: a new brush, θ or off extent is a new /units question; Match an
   s = withUnitToggled(withUnitToggled(s, 7), 3);
   assert.deepEqual(s.units, [3, 7]);
   const matched = withMatchRequested(s);
-  assert.deepEqual(matched.query, { units: [3, 7], threshold: 0.3 });
+  assert.deepEqual(matched.query, { units: [3, 7], threshold: 0.3, offBefore: 1, offAfter: 0 });
   assert.equal(matched.runRequest, s.runRequest + 1);
   assert.equal(withRerunRequested(matched).runRequest, matched.runRequest + 1);
   assert.equal(withRerunRequested(s), s); // nothing to re-run before a first Match

@@ -103,8 +103,9 @@ export function fetchUnits(checkpoint: CheckpointQuery, query: UnitsQuery, signa
 /** `GET matches`: where else the units are on together, in LSTMVis' rank order. */
 export function fetchMatches(
   checkpoint: CheckpointQuery,
-  query: { units: readonly number[]; threshold: number; limit: number },
+  query: { units: readonly number[]; threshold: number; offBefore: number; offAfter: number; limit: number },
   signal?: AbortSignal,
 ): Promise<MatchesResponse> {
-  return getJson<MatchesResponse>("matches", { ...checkpoint, units: query.units.join(","), threshold: query.threshold, limit: query.limit }, signal);
+  const { units, threshold, offBefore, offAfter, limit } = query;
+  return getJson<MatchesResponse>("matches", { ...checkpoint, units: units.join(","), threshold, off_before: offBefore, off_after: offAfter, limit }, signal);
 }

@@ -158,7 +158,7 @@ function followMatches(store: Store<AppState>, record: (key: string, step: numbe
 
 /** The quality chart's key: the run, tag and query. */
 function qualityKey(state: Readonly<AppState>, query: MatchQuery): string {
-  return JSON.stringify([state.run, state.tag, query.units, query.threshold]);
+  return JSON.stringify([state.run, state.tag, query.units, query.threshold, query.offBefore, query.offAfter]);
 }
 
 /** The query's quality on every checkpoint of the run and tag, a few requests at a time. */

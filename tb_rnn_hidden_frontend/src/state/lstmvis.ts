@@ -36,10 +36,16 @@ export interface UnitsRequest {
   readonly step: number | null;
 }
 
-/** What Match asks: these units at this threshold. */
+/**
+ * What Match asks: these units at this threshold; a run's edge is
+ * constrained (off just outside it) where the hypothesis has an off extent
+ * on that side, as LSTMVis constrains its matches by the selection's.
+ */
 export interface MatchQuery {
   readonly units: readonly number[];
   readonly threshold: number;
+  readonly offBefore: number;
+  readonly offAfter: number;
 }
 
 /** The match query run on one checkpoint (`checkpoint` is its `CheckpointData.key`). */
@@ -129,7 +135,8 @@ export function withUnitToggled(s: LstmvisState, unit: number): LstmvisState {
 /** Match: runs the hypothesis' units at its threshold on the shown checkpoint (and charts it across checkpoints). */
 export function withMatchRequested(s: LstmvisState): LstmvisState {
   if (s.units.length === 0) return s;
-  return { ...s, query: { units: s.units, threshold: s.threshold }, runRequest: s.runRequest + 1 };
+  const query = { units: s.units, threshold: s.threshold, offBefore: s.offBefore, offAfter: s.offAfter };
+  return { ...s, query, runRequest: s.runRequest + 1 };
 }
 
 /** "Run on this checkpoint": the same query again, on the shown checkpoint. */

@@ -164,7 +164,8 @@ function drawLines(ctx: CanvasRenderingContext2D, frame: Frame, g: Geometry): nu
   ctx.globalAlpha = Math.min(0.6, Math.max(0.03, 6 / frame.numUnits));
   if (g.length === 1) ctx.lineCap = "round";
   for (let u = 0; u < frame.numUnits; u++) if (!selected.has(u)) traceUnit(ctx, frame, g, u);
-  ctx.globalAlpha = 0.95;
+  // Strong, but a few dozen selected lines must not hide each other entirely.
+  ctx.globalAlpha = Math.min(0.95, Math.max(0.4, 2 / Math.sqrt(Math.max(1, frame.s.units.length))));
   ctx.lineWidth = 1.8;
   ctx.strokeStyle = themeColor("--rh-highlight");
   let drawn = 0;
@@ -193,9 +194,12 @@ function drawAxes(ctx: CanvasRenderingContext2D, frame: Frame, g: Geometry, widt
   ctx.lineTo(width, y);
   ctx.stroke();
   ctx.setLineDash([]);
-  ctx.fillStyle = themeColor("--rh-accent");
+  const label = `θ ${frame.threshold.toFixed(2)}`;
   ctx.textAlign = "left";
-  ctx.fillText(`θ ${frame.threshold.toFixed(2)}`, LABEL_WIDTH + 3, y - 7);
+  ctx.fillStyle = themeColor("--rh-card");
+  ctx.fillRect(LABEL_WIDTH + 1, y - 14, ctx.measureText(label).width + 4, 12);
+  ctx.fillStyle = themeColor("--rh-accent");
+  ctx.fillText(label, LABEL_WIDTH + 3, y - 7);
 }
 
 /** The tokens under their steps: horizontal when they fit a column, else rotated. Returns the axis height. */
@@ -228,8 +232,9 @@ function axisHeightOf(ctx: CanvasRenderingContext2D, tokens: string[], cell: num
   return fits ? 22 : 64;
 }
 
-/** Draws a frame; publishes what it drew on the root. */
+/** Draws a frame; publishes what it drew on the root. User Timing: `rh-units-draw`. */
 function draw(el: UnitsElements, frame: Frame): Geometry {
+  const t0 = performance.now();
   const width = Math.max(200, el.scroll.clientWidth || 600);
   const g = geometry(frame, width);
   const tokens = tokensOf(frame);
@@ -255,6 +260,7 @@ function draw(el: UnitsElements, frame: Frame): Geometry {
   d["labelWidth"] = String(LABEL_WIDTH);
   d["plotHeight"] = String(PLOT_HEIGHT);
   d["range"] = `${g.lo},${g.hi}`;
+  performance.measure("rh-units-draw", { start: t0, end: performance.now() });
   return g;
 }
 
