@@ -31,7 +31,7 @@ import { mountHeatmap } from "./views/heatmap";
 import { mountInputView } from "./views/input";
 import { mountOverview } from "./views/overview";
 import { mountProjection } from "./views/projection/index";
-import { createLayout, mountShell, openLstmvisRow } from "./views/shell";
+import { createLayout, mountShell } from "./views/shell";
 import { mountSequenceTable } from "./views/table";
 import { mountUnits } from "./views/units";
 import { mountMatches } from "./views/matches";
@@ -52,7 +52,8 @@ export async function render(): Promise<void> {
     focus: fromUrl.focus ?? (fromUrl.selected?.[0] ?? null),
     display: { ...INITIAL_STATE.display, ...(fromUrl.colorBy ? { colorBy: fromUrl.colorBy } : {}) },
     params: { ...INITIAL_STATE.params, ...(fromUrl.params ?? {}) },
-    lstmvis: withUrlHypothesis(INITIAL_STATE.lstmvis, fromUrl.lstmvis ?? {}),
+    // A link that carries a hypothesis opens LSTMVis' row.
+    lstmvis: { ...withUrlHypothesis(INITIAL_STATE.lstmvis, fromUrl.lstmvis ?? {}), open: fromUrl.lstmvis?.units !== undefined || fromUrl.lstmvis?.brush !== undefined },
   });
   mountControls(layout.controls, store); // shows itself once the store lists some run
   mountOverview(layout.overview, store);
@@ -64,7 +65,6 @@ export async function render(): Promise<void> {
   mountUnits(layout.units, store);
   mountMatches(layout.matches, store);
   mountShell(layout, store);
-  if (fromUrl.lstmvis?.units !== undefined || fromUrl.lstmvis?.brush !== undefined) openLstmvisRow();
   syncUrl(store, fromUrl);
 
   const projections = createProjectionClient(store, loadServerInfo(store));

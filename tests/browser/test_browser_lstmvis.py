@@ -147,6 +147,14 @@ def test_brush_match_light_focus_and_rerun(browser, base, logged):
     assert quality[1] == pytest.approx(1.0)
     assert quality[0] < 1.0
     screenshot(page, "lstmvis_step0_%s.png" % loader)
+    # Kept, the query follows the slider: back on step 1 its hits are current and lit again.
+    frame.locator("#matches-keep").click()
+    expect(frame.locator("#matches-keep")).to_have_attribute("aria-pressed", "true")
+    frame.locator("#step-slider").fill("1")
+    expect(matches).to_have_attribute("data-step", "1")
+    expect(matches).to_have_attribute("data-status", "done")
+    expect(matches).to_have_attribute("data-stale", "false")
+    expect(frame.locator("#projection-lit")).to_contain_text("%d match steps lit" % lit)
     events.assert_clean()
     page.close()
 

@@ -42,13 +42,19 @@ function patchLstmvis(store: Store<AppState>, patch: Partial<LstmvisState>): voi
   store.set({ lstmvis: { ...store.get().lstmvis, ...patch } });
 }
 
-/** The shown checkpoint's states into `lstmvis.states` (once per checkpoint, when they fit MAX_STATE_VALUES). */
+/**
+ * The shown checkpoint's states into `lstmvis.states`: once per checkpoint,
+ * while LSTMVis' row is open, when they fit MAX_STATE_VALUES.
+ */
 function followStates(store: Store<AppState>): void {
   let inFlight: AbortController | null = null;
   const update = async (state: Readonly<AppState>) => {
     inFlight?.abort();
     const data = state.data;
     if (data === null) return patchLstmvis(store, { states: null, statesError: null });
+    const held = state.lstmvis.states;
+    if (!state.lstmvis.open && held !== null && held.checkpoint !== data.key) return patchLstmvis(store, { states: null }); // not kept while closed
+    if (!state.lstmvis.open || held?.checkpoint === data.key) return;
     const values = data.meta.num_steps * data.meta.state_size;
     if (values > MAX_STATE_VALUES) {
       const statesError = `This checkpoint's states (${data.meta.num_steps} steps × ${data.meta.state_size} units) are too large to draw in the browser.`;
@@ -70,7 +76,7 @@ function followStates(store: Store<AppState>): void {
     }
   };
   store.subscribe((state, previous) => {
-    if (state.data !== previous.data) void update(state);
+    if (state.data !== previous.data || state.lstmvis.open !== previous.lstmvis.open) void update(state);
   });
   void update(store.get());
 }

@@ -68,6 +68,8 @@ export interface QualityChart {
 }
 
 export interface LstmvisState {
+  /** The row of the select and match views is open (the states are read only then). */
+  readonly open: boolean;
   readonly brush: UnitBrush | null;
   readonly threshold: number;
   readonly offBefore: number;
@@ -92,6 +94,7 @@ export interface LstmvisState {
 export const IDLE_UNITS_REQUEST: UnitsRequest = { status: "idle", key: "", error: null, step: null };
 
 export const INITIAL_LSTMVIS: LstmvisState = {
+  open: false,
   brush: null,
   threshold: DEFAULT_THRESHOLD,
   offBefore: DEFAULT_OFF_BEFORE,

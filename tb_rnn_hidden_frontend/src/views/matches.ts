@@ -279,6 +279,10 @@ export function mountMatches(parent: HTMLElement, store: Store<AppState>): void 
     if (s.matches !== p.matches || state.data !== previous.data || s.states !== p.states) renderHits(el, state);
   });
   new ResizeObserver(() => drawChart(el, store.get())).observe(el.chart);
+  new MutationObserver(() => {
+    drawChart(el, store.get());
+    renderHits(el, store.get());
+  }).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
   renderControls(el, store.get());
   drawChart(el, store.get());
 }

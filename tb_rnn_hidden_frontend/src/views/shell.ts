@@ -1,7 +1,7 @@
 /**
  * The page around the views: `#message` (loading, nothing logged, the
  * listing's errors) above the selection controls, then either the three
- * columns of panels in `#views`, which shows while a checkpoint's data is in
+ * columns of panels in `#views` (with LSTMVis' row under them, opened from its bar), which shows while a checkpoint's data is in
  * the store and is `aria-busy` while one loads, or `#checkpoint-error` in
  * their place: why the selected checkpoint cannot be drawn. The controls stay,
  * so another checkpoint can be opened.
@@ -82,26 +82,31 @@ export function createLayout(): PageLayout {
   return { ...panels, checkpoint };
 }
 
-/** The row of LSTMVis' panels behind a bar that opens and closes it (closed at first). */
+/** The row of LSTMVis' panels behind a bar that opens and closes it (`lstmvis.open`: closed at first). */
 function lstmvisRow(units: HTMLElement, matches: HTMLElement): HTMLElement {
-  const label = "Hidden units and matches (LSTMVis)";
-  const toggle = h("button", { id: "lstmvis-toggle", type: "button", "aria-expanded": "false", "aria-controls": "lstmvis-panels" }, `▸ ${label}`);
+  const toggle = h("button", { id: "lstmvis-toggle", type: "button", "aria-expanded": "false", "aria-controls": "lstmvis-panels" });
   const panels = h("div", { id: "lstmvis-panels", class: "lstmvis-panels", hidden: true }, units, matches);
-  toggle.addEventListener("click", () => setLstmvisOpen(toggle, panels, panels.hasAttribute("hidden")));
   return h("div", { class: "lstmvis-row", id: "lstmvis-row" }, toggle, panels);
 }
 
-function setLstmvisOpen(toggle: HTMLElement, panels: HTMLElement, open: boolean): void {
-  panels.hidden = !open;
-  toggle.setAttribute("aria-expanded", String(open));
-  toggle.textContent = `${open ? "▾" : "▸"} Hidden units and matches (LSTMVis)`;
-}
-
-/** Opens LSTMVis' row (a link that carries a hypothesis opens the tab with it open). */
-export function openLstmvisRow(): void {
+/** The bar writes `lstmvis.open`; the row shows as the store says. */
+function bindLstmvisRow(store: Store<AppState>): void {
   const toggle = document.getElementById("lstmvis-toggle");
   const panels = document.getElementById("lstmvis-panels");
-  if (toggle && panels) setLstmvisOpen(toggle, panels, true);
+  if (!toggle || !panels) return;
+  toggle.addEventListener("click", () => {
+    const s = store.get().lstmvis;
+    store.set({ lstmvis: { ...s, open: !s.open } });
+  });
+  const update = (open: boolean) => {
+    panels.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+    toggle.textContent = `${open ? "▾" : "▸"} Hidden units and matches (LSTMVis)`;
+  };
+  store.subscribe((state, previous) => {
+    if (state.lstmvis.open !== previous.lstmvis.open) update(state.lstmvis.open);
+  });
+  update(store.get().lstmvis.open);
 }
 
 /** What `#message` says: the first that applies of the listing's error, loading, and nothing logged. */
@@ -134,4 +139,5 @@ export function mountShell(layout: PageLayout, store: Store<AppState>): void {
   };
   store.subscribe((state) => update(state));
   update(store.get());
+  bindLstmvisRow(store);
 }

@@ -385,6 +385,8 @@ export function mountUnits(parent: HTMLElement, store: Store<AppState>): void {
     if (state.lstmvis.units !== previous.lstmvis.units) renderList(el, store);
   });
   new ResizeObserver(() => render()).observe(el.scroll);
+  // Canvas colours are read from the theme when drawn: redraw when it changes.
+  new MutationObserver(() => render()).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
   render();
   renderList(el, store);
 }
