@@ -15,7 +15,7 @@
  */
 import { describeError } from "../api/http";
 import { fetchMatches, fetchStates, fetchUnits, type CheckpointQuery } from "../api/routes";
-import { hitPoints, sameUnits } from "../domain/lstmvis";
+import { hitPoints, sameUnits, validBrush } from "../domain/lstmvis";
 import type { CheckpointData } from "../domain/model";
 import { stepsOf, type AppState } from "../state/app_state";
 import { selectionKey, type LstmvisState, type MatchQuery, type MatchRun } from "../state/lstmvis";
@@ -95,6 +95,12 @@ function followUnits(store: Store<AppState>): void {
     const checkpoint = checkpointOf(state, data);
     if (checkpoint === null) return;
     inFlight?.abort();
+    const length = data.meta.lengths[brush.sequence] ?? 0;
+    if (validBrush(brush, length) === null) {
+      // A link's brush on a sequence this checkpoint lacks or that is shorter: say so, ask nothing.
+      const error = `steps ${brush.start}–${brush.end - 1} of sequence ${brush.sequence} are not in this checkpoint (${length} steps)`;
+      return patchLstmvis(store, { unitsRequest: { status: "failed", key, error, step: data.step } });
+    }
     const controller = new AbortController();
     inFlight = controller;
     patchLstmvis(store, { unitsRequest: { status: "loading", key, error: null, step: data.step } });

@@ -88,8 +88,8 @@ function statusOf(run: MatchRun | null, shownStep: number | null): { text: strin
   if (run.status === "loading") return { text: `${of}matching ${units}…`, stale: stale !== "", kind: "info" };
   if (run.status === "failed") return { text: `${of}the match failed: ${run.error ?? ""}`, stale: stale !== "", kind: "error" };
   const r = run.response;
-  const quality = r !== null ? ` quality ${r.quality.toFixed(2)},` : "";
-  return { text: `${of}${r?.matches.length ?? 0} hits of ${units} (${quality} ${r?.candidates ?? 0} candidates over ${r?.steps ?? 0} steps).`, stale: stale !== "", kind: "info" };
+  const quality = r !== null ? `quality ${r.quality.toFixed(2)}, ` : "";
+  return { text: `${of}${r?.matches.length ?? 0} hits of ${units} (${quality}${r?.candidates ?? 0} candidates over ${r?.steps ?? 0} steps).`, stale: stale !== "", kind: "info" };
 }
 
 /** The quality chart: quality per checkpoint step, the shown step marked. */

@@ -349,6 +349,12 @@ function bindInputs(el: UnitsElements, store: Store<AppState>): void {
   el.clear.addEventListener("click", () => store.set({ lstmvis: withBrush(s(), null) }));
 }
 
+/** Whether what this view draws of the LSTMVis state changed (not the matches or the quality chart). */
+function drawnChanged(a: Readonly<LstmvisState>, b: Readonly<LstmvisState>): boolean {
+  return a.states !== b.states || a.statesError !== b.statesError || a.brush !== b.brush || a.threshold !== b.threshold ||
+    a.offBefore !== b.offBefore || a.offAfter !== b.offAfter || a.units !== b.units || a.unitsRequest !== b.unitsRequest;
+}
+
 export function mountUnits(parent: HTMLElement, store: Store<AppState>): void {
   addStyles("units", CSS);
   const el = createElements(parent);
@@ -381,7 +387,7 @@ export function mountUnits(parent: HTMLElement, store: Store<AppState>): void {
   bindPointer(el, store, view);
   bindInputs(el, store);
   store.subscribe((state, previous) => {
-    if (state.data !== previous.data || state.focus !== previous.focus || state.lstmvis !== previous.lstmvis) render();
+    if (state.data !== previous.data || state.focus !== previous.focus || drawnChanged(state.lstmvis, previous.lstmvis)) render();
     if (state.lstmvis.units !== previous.lstmvis.units) renderList(el, store);
   });
   new ResizeObserver(() => render()).observe(el.scroll);
