@@ -1,5 +1,6 @@
 # The two set-up commands of README.md:
 #   make demo   train the demo LSTM, log its hidden states every epoch, open TensorBoard
+#   make nesting  the same for LSTMVis' bracket language (demo/nesting.py, README's LSTMVis story)
 #   make test   install everything (Python packages, frontend build, Chromium, Bazel) and run all tests
 #
 # Both create the virtual environment .venv/ on first use.
@@ -12,10 +13,11 @@ TENSORFLOW ?= tensorflow-cpu==2.21.0
 # PyTorch for the PyTorch logging path (the CPU build, pinned so pip takes no CUDA build).
 TORCH ?= torch==2.13.0
 LOGDIR ?= demo_logs
+NESTING_LOGDIR ?= nesting_logs
 PORT ?= 6006
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: demo test install install-test chromium python-tests frontend-tests bazel-check clean
+.PHONY: demo nesting test install install-test chromium python-tests frontend-tests bazel-check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +32,9 @@ install-test: $(PY)
 
 demo: install
 	$(PY) demo/train.py --logdir $(LOGDIR) --port $(PORT)
+
+nesting: install
+	$(PY) demo/nesting.py --logdir $(NESTING_LOGDIR) --port $(PORT)
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \

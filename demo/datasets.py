@@ -1,4 +1,8 @@
-"""Data for the demo: a generated review language (offline), and the paper's two cases.
+"""Data for the demo: generated languages (offline), digits, and the paper's two cases.
+
+The generated ones are a review language (negation, contrast) for the
+classifier of `train.py`, and LSTMVis' first case, a bracket language with
+each step's nesting depth, for the language model of `nesting.py`.
 
 The IMDB and Reuters cases read Keras' own dataset files (`imdb.npz`,
 `reuters.npz` and their word indexes) with Keras' preprocessing (shuffle
@@ -28,6 +32,8 @@ class Dataset:
     vocabulary: list  # id -> token
     class_names: list
     notes: dict = field(default_factory=dict)
+    # Per-step tracks of the test sequences, {name: [N, T]}: the logging API's `annotations`.
+    test_annotations: dict = field(default_factory=dict)
 
 
 # --- Generated review language -------------------------------------------------
@@ -103,6 +109,84 @@ def generated(num_train=8000, num_test=2000, max_length=40, seed=0):
     x_test, y_test = make(num_test)
     return Dataset("generated", x_train, y_train, x_test, y_test, vocabulary,
                    ["negative", "positive"])
+
+
+# --- Bracket language (LSTMVis' "parenthesis nesting" case) -----------------
+
+NESTING_FILLERS = ("a", "b", "c", "d")
+# Token ids: 0 pads; class k (the next character) is token id k + 1; the last class ends.
+NESTING_VOCABULARY = ["<pad>", "(", ")"] + list(NESTING_FILLERS)
+NESTING_CLASSES = NESTING_VOCABULARY[1:] + ["<end>"]
+
+
+def bracket_sequence(rng, length, max_depth=4, p_open=0.35, p_close=0.25):
+    """One balanced bracket string of `length` characters, and its depth after each one.
+
+    A random walk: at each character open a bracket (unless at `max_depth`,
+    or there is no room left to close it), close one (unless at depth 0), or
+    write a filler letter; the last characters close whatever is still open.
+    The depth at a step is the nesting depth after reading its character: an
+    opening bracket counts itself, a closing one does not, so a bracketed
+    range "(...)" is at depth >= 1 from its "(" up to, not including, its ")".
+    Opening is likelier than closing so that deep nestings are common.
+    """
+    chars, depths, depth = [], [], 0
+    while len(chars) + depth < length:
+        room = length - len(chars) - depth  # characters left beyond the forced closes
+        weights = np.array([
+            p_open if depth < max_depth and room >= 2 else 0.0,
+            p_close if depth > 0 else 0.0,
+            1.0 - p_open - p_close,
+        ])
+        move = rng.choice(3, p=weights / weights.sum())
+        if move == 0:
+            depth += 1
+            chars.append("(")
+        elif move == 1:
+            depth -= 1
+            chars.append(")")
+        else:
+            chars.append(str(rng.choice(NESTING_FILLERS)))
+        depths.append(depth)
+    for depth in range(depth - 1, -1, -1):
+        chars.append(")")
+        depths.append(depth)
+    return chars, depths
+
+
+def nesting(num_train=4000, num_test=1000, min_length=20, max_length=48, max_depth=4, seed=0):
+    """LSTMVis' bracket language as a next-character task, with the depth of every step.
+
+    x: [N, max_length] token ids (`NESTING_VOCABULARY`), post-padded with 0.
+    y: [N, max_length] the class of the next character (`NESTING_CLASSES`),
+    "<end>" after the last one; 0 at padding (masked). Closing is impossible
+    at depth 0, opening at `max_depth`, and a string ends only at depth 0, so
+    predicting the next character well takes counting open brackets: the
+    units that come to do so are the ones the LSTMVis story finds.
+    `test_annotations["depth"]` [N, max_length] int32 is the depth after each
+    test character (0 at padding). Lengths are uniform in [min_length, max_length].
+    The test strings come from a generator of their own: they do not depend on
+    `num_train`, so a quick run logs the same probe strings as a full one.
+    """
+
+    def make(count, stream):
+        rng = np.random.default_rng([seed, stream])
+        x = np.zeros((count, max_length), dtype=np.int32)
+        y = np.zeros((count, max_length), dtype=np.int32)
+        depth = np.zeros((count, max_length), dtype=np.int32)
+        for n in range(count):
+            length = int(rng.integers(min_length, max_length + 1))
+            chars, depths = bracket_sequence(rng, length, max_depth)
+            ids = [NESTING_VOCABULARY.index(c) for c in chars]
+            x[n, :length] = ids
+            y[n, :length] = [i - 1 for i in ids[1:]] + [len(NESTING_CLASSES) - 1]
+            depth[n, :length] = depths
+        return x, y, depth
+
+    x_train, y_train, _ = make(num_train, 0)
+    x_test, y_test, depth_test = make(num_test, 1)
+    return Dataset("nesting", x_train, y_train, x_test, y_test, list(NESTING_VOCABULARY),
+                   list(NESTING_CLASSES), test_annotations={"depth": depth_test})
 
 
 # --- Handwritten digits (scikit-learn's bundled copy) ---------------------------

@@ -13,7 +13,6 @@ It logs the untrained model as step 0, then every epoch.
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 
@@ -22,7 +21,8 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import datasets  # noqa: E402  (the demo's own module, beside this script)
+import datasets  # noqa: E402  (the demo's own modules, beside this script)
+import serving  # noqa: E402
 
 # Per data set: model size, probe set and training defaults (IMDB and Reuters as in the paper).
 CONFIGS = {
@@ -70,7 +70,7 @@ def build_model(data, embedding, units, learning_rate=0.001):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=sorted(CONFIGS), default="generated")
-    parser.add_argument("--logdir", default="demo_logs")
+    serving.add_arguments(parser)
     parser.add_argument("--data-dir", help="folder with Keras' dataset files "
                         "(default: $KERAS_HOME/datasets or ~/.keras/datasets)")
     parser.add_argument("--epochs", type=int, help="default depends on the data set")
@@ -80,8 +80,6 @@ def main(argv=None):
     parser.add_argument("--probe", type=int,
                         help="probe sequences logged at every checkpoint (default depends on "
                         "the data set; the generated reviews have ~11.6 steps each)")
-    parser.add_argument("--no-serve", action="store_true", help="log only; do not start TensorBoard")
-    parser.add_argument("--port", default="6006")
     args = parser.parse_args(argv)
 
     try:
@@ -125,10 +123,7 @@ def main(argv=None):
               % (batches // args.every_n_batches + 1, args.every_n_batches, run_dir))
     else:
         print("logged %d checkpoints (epoch 0 = untrained) to %s" % (epochs + 1, run_dir))
-    if not args.no_serve:
-        print("starting TensorBoard: open http://localhost:%s/#rnn_hidden (Ctrl+C to stop)" % args.port)
-        subprocess.call([sys.executable, "-m", "tensorboard.main", "--logdir", args.logdir,
-                         "--port", args.port])
+    serving.open_tensorboard(args)
     return accuracy
 
 

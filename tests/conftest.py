@@ -10,3 +10,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 @pytest.fixture
 def logdir(tmp_path):
     return str(tmp_path / "logs")
+
+
+@pytest.fixture(scope="session")
+def nesting_logdir(tmp_path_factory):
+    """A log dir with the nesting demo's quick run (tests.support.nesting), trained once per session.
+
+    Run "nesting", tag "lstm", steps 0 (untrained) to 4, a `depth` annotation
+    track; ~15 s of training on 2 cores. Tests must not write into it.
+    """
+    from tests.support.nesting import train_nesting
+
+    logdir = tmp_path_factory.mktemp("nesting_logs")
+    train_nesting(logdir)
+    return str(logdir)

@@ -752,6 +752,15 @@ _TRACK_EXPECTED = (
 )
 
 
+def _describe(value):
+    """A value in one line: arrays and tensors by their shape, sequences by their length."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return "a %s of shape %s" % (type(value).__name__, tuple(value.shape))
+    if isinstance(value, (list, tuple)):
+        return "a %s of %d items" % (type(value).__name__, len(value))
+    return "%s of type %s" % (_short(value), type(value).__name__)
+
+
 def annotation_label(name):
     """How messages name a track: `annotations['depth']`."""
     return "annotations[%s]" % _short(name)
@@ -766,10 +775,7 @@ def check_annotations(value):
     if value is None:
         return {}
     if not isinstance(value, collections.abc.Mapping):
-        raise ValueError(
-            "`annotations` is %s of type %s; %s"
-            % (_short(value), type(value).__name__, ANNOTATIONS_EXPECTED)
-        )
+        raise ValueError("`annotations` is %s; %s" % (_describe(value), ANNOTATIONS_EXPECTED))
     if len(value) > MAX_ANNOTATION_TRACKS:
         raise ValueError(
             "`annotations` has %d tracks; expected at most %d"

@@ -53,7 +53,8 @@ def _write_logdir(logdir):
             series = sorted((step, tag) for (r, tag), steps in LAYOUT.items() if r == run
                             for step in steps)
             for step, tag in series:
-                data = make_checkpoint(seed=step, n=20, t=10, h=4, tokens=tag != "gru")
+                data = make_checkpoint(seed=step, n=20, t=10, h=4, tokens=tag != "gru",
+                                       annotations=tag == "lstm")
                 if tag == "gru":  # logged without probabilities: those routes answer 404
                     data.update(probabilities=None, class_names=None)
                 w.add(tag, step=step, **data)

@@ -43,7 +43,7 @@ def hostile_pairs():
 
 
 def checkpoint_of(step, num_sequences):
-    return make_checkpoint(seed=step, n=num_sequences, h=4)
+    return make_checkpoint(seed=step, n=num_sequences, h=4, annotations=True)
 
 
 def write_hostile_logdir(logdir):

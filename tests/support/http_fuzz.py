@@ -14,7 +14,8 @@ import math
 import urllib.parse
 
 PREFIX = "/data/plugin/rnn_hidden"
-# Route -> the parameters it reads beyond none ("static"), run/tag/step ("checkpoint").
+# Route -> the parameters it reads beyond none ("static"), run/tag/step ("checkpoint"),
+# and more (the kind names which).
 ROUTES = {
     "/index.js": "static",
     "/info": "static",
@@ -24,6 +25,7 @@ ROUTES = {
     "/probabilities": "checkpoint",
     "/states": "states",
     "/distances": "checkpoint",
+    "/annotations": "annotations",
     "/projection": "projection",
     "/projection/points": "projection",
     "/projection/cancel": "projection",
@@ -125,6 +127,9 @@ class RequestFuzzer:
             params += self._unit_params(kind)
         if kind in ("search", "neighbors"):
             params += self._lookup_params(kind, hostile)
+        if kind == "annotations" and rng.random() < 0.9:
+            names = ["depth", "pos", "flag"] + (["", "DEPTH", "depth "] if hostile else [])
+            params.append(("name", rng.choice(names)))
         if kind == "projection" and not hostile and self._recent and rng.random() < 0.5:
             return list(rng.choice(self._recent))
         if kind == "projection":

@@ -563,7 +563,7 @@ def test_annotations_given_once_are_logged_with_every_checkpoint_and_layer(logdi
 def test_annotations_are_checked_when_the_callback_is_made(logdir):
     probe = np.ones((5, 7), np.int32)
     cases = [
-        ([[1] * 7] * 5, r"`annotations` is \[\[1.*of type list; expected a mapping"),
+        ([[1] * 7] * 5, r"`annotations` is a list of 5 items; expected a mapping"),
         ({"depth": np.zeros((4, 7))},
          r"`annotations\['depth'\]` has shape \(4, 7\); expected \(5, \?\)"),
         ({"depth": np.zeros(5)}, r"`annotations\['depth'\]` has shape \(5,\); expected \(5, \?\)"),

@@ -388,6 +388,57 @@ def test_head_outputs_probabilities_sigmoid_and_explicit_probabilities(logdir):
     np.testing.assert_array_equal(served, valid_steps(states.top.numpy(), lengths))
 
 
+@pytest.mark.parametrize("writer_kind", ["SummaryWriter", "HiddenStateWriter"])
+def test_annotations_are_logged_with_every_layer_and_checkpoint(logdir, writer_kind):
+    """A trained sequence model (time-major, as nn.LSTM defaults) with a numeric tensor
+    track and a categorical list track, batch-first [N, T] like the states."""
+    rnn = make_rnn("lstm", num_layers=2, bidirectional=False, batch_first=False)
+    head = nn.Linear(H, 2)
+    x = make_inputs()  # [N, T, F]
+    depth = torch.cumsum(torch.where(x[..., 0] > 0, 1, -1), dim=1)  # int64 [N, T]
+    pos = [["NN" if v > 0 else "VB" for v in row] for row in x[..., 1].tolist()]
+    optimizer = torch.optim.SGD(list(rnn.parameters()) + list(head.parameters()), lr=0.5)
+    writer = make_writer(writer_kind, os.path.join(logdir, "run"))
+    for step in (0, 1):
+        if step:  # one training step between the checkpoints
+            output, _ = rnn(x.transpose(0, 1))
+            loss = nn.functional.cross_entropy(head(output[-1]), torch.tensor([0, 1] * 3))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        log_hidden_states(writer, rnn, x.transpose(0, 1), step, lengths=LENGTHS, head=head,
+                          tag="enc", cell_states=True, annotations={"depth": depth, "pos": pos})
+    writer.close()
+
+    client = make_client(logdir)
+    lengths = LENGTHS.numpy()
+    expected_depth = valid_steps(depth.numpy(), lengths).astype(np.float32)
+    expected_pos = list(valid_steps(np.array(pos, dtype=object), lengths))
+    for tag in ("enc/layer0", "enc/layer1", "enc/layer0/cell", "enc/layer1/cell"):
+        for step in (0, 1):
+            q = "?run=run&tag=%s&step=%d" % (tag, step)
+            info = get_json(client, PREFIX + "/sequences" + q)
+            assert info["annotations"] == [
+                {"name": "depth", "kind": "numeric", "min": float(expected_depth.min()),
+                 "max": float(expected_depth.max())},
+                {"name": "pos", "kind": "categorical", "categories": ["NN", "VB"]},
+            ]
+            np.testing.assert_array_equal(
+                get_array(client, PREFIX + "/annotations" + q + "&name=depth"), expected_depth)
+            codes = get_array(client, PREFIX + "/annotations" + q + "&name=pos")
+            assert [["NN", "VB"][c] for c in codes] == expected_pos
+
+
+def test_annotations_of_other_steps_than_the_inputs_are_refused_before_writing(logdir):
+    rnn = make_rnn("gru", num_layers=2, bidirectional=False)
+    with writer_lib.HiddenStateWriter(os.path.join(logdir, "run")) as writer:
+        with pytest.raises(ValueError, match=r"`annotations\['depth'\]` has shape \(6, 6\); "
+                                             r"expected \(6, 7\)"):
+            log_hidden_states(writer, rnn, make_inputs(), 0, lengths=LENGTHS,
+                              annotations={"depth": np.zeros((N, T - 1))})
+    assert get_json(make_client(logdir), PREFIX + "/tags") == {}
+
+
 def test_import_without_pytorch_says_how_to_install():
     code = (
         "import sys\n"

@@ -1,7 +1,8 @@
 """Property-based tests of the logging API: any call round-trips exactly, or is a named ValueError.
 
 Hypothesis draws a valid checkpoint (shapes, dtypes, value ranges, labels,
-class names, tokens in any Unicode, tags, steps, descriptions), then spoils
+class names, tokens in any Unicode, annotation tracks of strings, numbers and
+booleans, tags, steps, descriptions), then spoils
 none, one or two of its arguments with hostile values (NaN, Inf, values
 beyond the stored precision, labels past int32, lone surrogates, invalid
 UTF-8, dicts and sets, negative or fractional steps, over-long tags, wrong
@@ -101,6 +102,8 @@ def valid_calls(draw):
         call["tokens"] = tokens
     if draw(st.booleans()):
         call["description"] = draw(st.text(max_size=20))
+    if draw(st.booleans()):
+        call["annotations"] = draw(annotation_tracks(n, t))
     framework = draw(st.sampled_from(["numpy", "numpy", "torch", "torch bfloat16"]))
     if framework != "numpy":  # PyTorch tensors, as a PyTorch script passes them
         states = torch.from_numpy(call["states"]).requires_grad_(dtype.startswith("float"))
@@ -112,6 +115,43 @@ def valid_calls(draw):
         if call.get("labels") is not None and call["labels"].dtype == np.int64:
             call["labels"] = torch.from_numpy(call["labels"])
     return call
+
+
+_TRACK_DTYPES = ["bool", "int8", "int64", "uint16", "float16", "float32", "float64"]
+
+
+@st.composite
+def annotation_tracks(draw, n, t):
+    """{name: [n, t] track}: strings (str or UTF-8 bytes, any Unicode) or numbers of any dtype,
+    as numpy arrays, nested lists or PyTorch tensors."""
+    names = draw(st.lists(_NAME, max_size=3, unique=True))
+    tracks = {}
+    for name in names:
+        kind = draw(st.sampled_from(["text", "numbers"]))
+        if kind == "text":
+            words = draw(st.lists(_TEXT, min_size=1, max_size=4))
+            track = np.empty((n, t), dtype=object)
+            for index in np.ndindex(n, t):
+                track[index] = _as_given(draw, draw(st.sampled_from(words)))
+            form = draw(st.sampled_from(["objects", "list", "numpy str"]))
+            if form == "list":
+                track = track.tolist()
+            elif form == "numpy str" and all(isinstance(v, str) for v in track.flat):
+                track = track.astype(str)
+        else:
+            dtype = draw(st.sampled_from(_TRACK_DTYPES))
+            elements = None
+            if dtype.startswith("float"):
+                limit = min(_FLOAT_MAX["float32"], float(np.finfo(dtype).max))
+                elements = st.floats(-limit, limit, width=np.dtype(dtype).itemsize * 8)
+            track = draw(hnp.arrays(dtype, (n, t), elements=elements))
+            form = draw(st.sampled_from(["numpy", "torch", "list"]))
+            if form == "torch" and dtype != "uint16":
+                track = torch.from_numpy(track)
+            elif form == "list":
+                track = track.tolist()
+        tracks[_as_given(draw, name)] = track
+    return tracks
 
 
 def _with_value(array, value):
@@ -187,6 +227,25 @@ SPOILERS = {
     ],
     "description": [lambda c: 123] + [lambda c, bad=bad: bad for bad in _BAD_TEXT],
     "precision": [lambda c: "float64", lambda c: None],
+    "annotations": [
+        lambda c: [np.zeros(c["states"].shape[:2])],
+        lambda c: "depth",
+        lambda c: {"": np.zeros(c["states"].shape[:2])},
+        lambda c: {1: np.zeros(c["states"].shape[:2])},
+        lambda c: {"a" * 257: np.zeros(c["states"].shape[:2])},
+        lambda c: {"depth": None},
+        lambda c: {"depth": _with_value(np.zeros(c["states"].shape[:2]), float("nan"))},
+        lambda c: {"depth": _with_value(np.zeros(c["states"].shape[:2]), float("inf"))},
+        lambda c: {"depth": _with_value(np.zeros(c["states"].shape[:2]), 1e39)},
+        lambda c: {"depth": np.zeros((c["states"].shape[0], c["states"].shape[1] + 1))},
+        lambda c: {"depth": np.zeros(c["states"].shape)},
+        lambda c: {"depth": np.zeros(c["states"].shape[:2], np.complex64)},
+        lambda c: {"pos": np.full(c["states"].shape[:2], None, object)},
+        lambda c: {"pos": np.full(c["states"].shape[:2], 1j, object)},
+        lambda c: {str(k): np.zeros(c["states"].shape[:2]) for k in range(65)},
+    ] + [lambda c, bad=bad: {"pos": np.full(c["states"].shape[:2], bad, dtype=object)}
+         for bad in _BAD_TEXT] + [lambda c, bad=bad: {bad: np.zeros(c["states"].shape[:2])}
+                                  for bad in _BAD_TEXT],
 }
 # Odd values that are valid in some calls: refused naming the argument, or stored exactly.
 ODD = {
@@ -195,6 +254,13 @@ ODD = {
     "class_names": [lambda c: ["a", "b", "c", "d", "e"]],  # valid without probabilities
     "probabilities": [lambda c: None],
     "description": [lambda c: None, lambda c: ""],
+    # Strings and numbers mixed: valid only with one valid step.
+    "annotations": [
+        lambda c: None,
+        lambda c: {},
+        lambda c: {"pos": _with_value(np.full(c["states"].shape[:2], "a", object), 1)},
+        lambda c: {"pos": _with_value(np.full(c["states"].shape[:2], 1.5, object), b"a")},
+    ],
 }
 
 
@@ -203,7 +269,7 @@ ODD = {
 _RELATED = {
     "probabilities": {"class_names", "labels"},
     "class_names": {"labels"},
-    "states": {"lengths", "probabilities", "tokens", "labels"},
+    "states": {"lengths", "probabilities", "tokens", "labels", "annotations"},
 }
 
 
@@ -257,7 +323,30 @@ def _expected(call):
         expected["probabilities"] = np.concatenate([1 - p, p], axis=1) if p.shape[1] == 1 else p
     if call.get("tokens") is not None:
         expected["tokens"] = [_text(v) for v in np.asarray(call["tokens"], dtype=object)[valid]]
+    expected["annotations"] = [
+        _expected_track(_text(name), track, valid)
+        for name, track in (call.get("annotations") or {}).items()
+    ]
     return expected
+
+
+def _expected_track(name, track, valid):
+    """(name, kind, categories or None, [P] values: texts or float32 numbers)."""
+    values = _numpy(track) if isinstance(track, torch.Tensor) else np.asarray(track, dtype=object)
+    values = values[valid]
+    if values.size and isinstance(values[0], (str, bytes)):
+        texts = [_text(v) for v in values]
+        return (name, "categorical", sorted(set(texts)), texts)
+    return (name, "numeric", None, np.array(values.tolist(), dtype=np.float64).astype(np.float32))
+
+
+def _served_track(track):
+    if track.kind == "categorical":
+        assert track.codes.dtype == np.int32
+        return (track.name, track.kind, track.categories,
+                [track.categories[c] for c in track.codes])
+    assert track.values.dtype == np.float32
+    return (track.name, track.kind, None, track.values)
 
 
 def _served(logdir):
@@ -280,10 +369,22 @@ def _served(logdir):
         class_names=checkpoint.header["class_names"],
         probabilities=checkpoint.probabilities,
         tokens=None if token_ids is None else [vocabulary[i] for i in token_ids],
+        annotations=[_served_track(track) for track in checkpoint.annotations],
+        annotation_headers=checkpoint.header["annotations"],
     )
 
 
 def _assert_same(served, expected):
+    tracks = expected.pop("annotations")
+    assert len(served["annotations"]) == len(tracks)
+    for got, wanted, header in zip(served["annotations"], tracks, served["annotation_headers"]):
+        assert got[:3] == wanted[:3]
+        assert header["name"] == wanted[0] and header["kind"] == wanted[1]
+        if wanted[1] == "numeric":
+            np.testing.assert_array_equal(got[3], wanted[3], err_msg=wanted[0])
+            assert (header["min"], header["max"]) == (wanted[3].min(), wanted[3].max())
+        else:
+            assert got[3] == wanted[3] and header["categories"] == wanted[2]
     for key, value in expected.items():
         if isinstance(value, np.ndarray):
             assert served[key] is not None, key
@@ -313,7 +414,9 @@ def test_any_call_round_trips_exactly_or_names_what_is_wrong(case):
             return
         event("accepted, %s" % ("odd " + "+".join(odd) if odd else "valid"))
         assert not spoiled, "accepted spoiled %s" % spoiled
-        _assert_same(_served(logdir), _expected(call))
+        expected = _expected(call)
+        event("accepted with tracks: %s" % sorted({t[1] for t in expected["annotations"]}))
+        _assert_same(_served(logdir), expected)
 
 
 def test_the_fuzzed_property_holds_for_a_known_hostile_call():

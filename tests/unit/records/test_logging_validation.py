@@ -105,6 +105,93 @@ CASES = [
     ("tf_function_lengths_float", dict(lengths=_GOOD["lengths"].astype(np.float32)),
      r"`lengths` has dtype float32; expected integer numbers", "trace"),
 ]
+
+
+def _depth(dtype=np.int64):
+    """A numeric track: [N, T] nesting depths."""
+    return (np.arange(_N * _T).reshape(_N, _T) % 4).astype(dtype)
+
+
+def _depth_with(index, value, dtype=np.float64):
+    return _set(_depth(dtype), index, value)
+
+
+def _pos_with(index, value):
+    pos = np.array([["NN", "VB", "DT"][(i + j) % 3] for i in range(_N) for j in range(_T)],
+                   dtype=object).reshape(_N, _T)
+    pos[index] = value
+    return pos
+
+
+def _as_list_with(index, value):
+    rows = _depth().tolist()
+    rows[index[0]][index[1]] = value
+    return rows
+
+
+_LAST_VALID = (1, int(_GOOD["lengths"][1]) - 1)
+# 2**24 steps of 1 unit, 32 float32 tracks: 2 GiB of annotations (broadcast views).
+_HUGE_STEPS = np.broadcast_to(np.float32(0.5), (4096, 4096, 1))
+_HUGE_TRACKS = {"t%d" % k: np.broadcast_to(np.float32(k), (4096, 4096)) for k in range(32)}
+
+# Annotations (issue 13): every bad track names `annotations[<name>]`.
+ANNOTATION_CASES = [
+    ("annotations_list", dict(annotations=[_depth()]),
+     r"`annotations` is a list of 1 items; expected a mapping \{name: \[N, T\] array\}",
+     "trace"),
+    ("annotations_name_int", dict(annotations={3: _depth()}),
+     r"`annotations` has the name 3 of type int; expected track names", "trace"),
+    ("annotations_name_empty", dict(annotations={"": _depth()}),
+     r"`annotations` has the name ''; expected a non-empty name", "trace"),
+    ("annotations_name_300_characters", dict(annotations={"x" * 300: _depth()}),
+     r"`annotations\['xxx.*` has a name of 300 characters; expected at most 256", "trace"),
+    ("annotations_name_invalid_utf8", dict(annotations={b"d\xffepth": _depth()}),
+     r"`annotations\[b'd\\xffepth'\]` is b'd\\xffepth', which is not valid UTF-8", "trace"),
+    ("annotations_name_twice", dict(annotations={"depth": _depth(), b"depth": _depth()}),
+     r"`annotations` names the track 'depth' twice \(once as b'depth'\); expected distinct",
+     "trace"),
+    ("annotations_65_tracks", dict(annotations={str(k): _depth() for k in range(65)}),
+     r"`annotations` has 65 tracks; expected at most 64", "trace"),
+    ("annotations_None_track", dict(annotations={"depth": None}),
+     r"`annotations\['depth'\]` is None; expected an \[N, T\] array", "trace"),
+    ("annotations_shape", dict(annotations={"depth": _depth()[:, :5]}),
+     r"`annotations\['depth'\]` has shape \(6, 5\); expected \(6, 9\) = \[N, T\] like "
+     r"`states`", "trace"),
+    ("annotations_rank_3", dict(annotations={"depth": _depth()[..., None]}),
+     r"`annotations\['depth'\]` has shape \(6, 9, 1\); expected \(6, 9\)", "trace"),
+    ("annotations_complex", dict(annotations={"z": _depth(np.complex64)}),
+     r"`annotations\['z'\]` has dtype complex64; expected strings \(a categorical track\) or "
+     r"real numbers or booleans", "trace"),
+    ("annotations_ragged", dict(annotations={"depth": [[1, 2], [3]]}),
+     r"`annotations\['depth'\]` is ragged .*expected a rectangular \[N, T\] array", "trace"),
+    ("annotations_nan", dict(annotations={"depth": _depth_with(_LAST_VALID, np.nan)}),
+     r"`annotations\['depth'\]` has 1 NaN or Inf values in valid \(non-padding\) steps, the "
+     r"first `annotations\['depth'\]\[1\]\[%d\]` = nan; expected finite" % _LAST_VALID[1],
+     "run"),
+    ("annotations_inf", dict(annotations={"depth": _depth_with((0, 0), -np.inf, np.float16)}),
+     r"`annotations\['depth'\]` has 1 NaN or Inf .* = -inf", "run"),
+    ("annotations_beyond_float32", dict(annotations={"depth": _depth_with((2, 0), 1e39)}),
+     r"`annotations\['depth'\]\[2\]\[0\]` is 1e\+39, beyond float32's range", "run"),
+    ("annotations_invalid_utf8", dict(annotations={"pos": _pos_with((1, 0), b"caf\xc3")}),
+     r"`annotations\['pos'\]\[1\]\[0\]` is b'caf\\xc3', which is not valid UTF-8", "run"),
+    ("annotations_lone_surrogate", dict(annotations={"pos": _pos_with((0, 1), "x\udc80")}),
+     r"`annotations\['pos'\]\[0\]\[1\]` has the lone surrogate '\\udc80'", "run"),
+    ("annotations_strings_and_numbers", dict(annotations={"pos": _pos_with((0, 3), 7)}),
+     r"`annotations\['pos'\]\[0\]\[3\]` is 7 of type int, but `annotations\['pos'\]\[0\]"
+     r"\[0\]` is 'NN'; expected strings .*one kind per track", "run"),
+    ("annotations_None_value", dict(annotations={"depth": _as_list_with((3, 0), None)}),
+     r"`annotations\['depth'\]\[3\]\[0\]` is None of type NoneType, but `annotations"
+     r"\['depth'\]\[0\]\[0\]` is 0", "run"),
+    ("annotations_torch_meta",
+     dict(annotations={"depth": torch.empty(_N, _T, device="meta")}),
+     r"`annotations\['depth'\]` is a tensor on the meta device", None),
+    ("record_over_2_GiB_with_annotations",
+     dict(states=_HUGE_STEPS, **_UNLABELLED, tokens=None, labels=None, lengths=None,
+          annotations=_HUGE_TRACKS),
+     r"`states` of shape \(N=4096, T=4096, H=1\) .*annotations 2147483744, .*over the "
+     r"2146435071 bytes that fit in one event", "trace"),
+]
+CASES += ANNOTATION_CASES
 # Cases an entry point cannot take.
 _SKIP = {
     ("protobuf", "step"): "hidden_states_pb takes no step",
@@ -149,15 +236,24 @@ def _tf_function(tmp_path, tag, step, description, record):
     names = [k for k in ("states", "probabilities", "tokens", "lengths", "labels")
              if _as_tensor(record[k]) is not None]
     constants = {k: v for k, v in record.items() if k not in names}
+    annotations = constants.pop("annotations", None)
+    # Tracks TensorFlow can hold go in as tensors; the others (and a non-mapping) as given.
+    tracks = list(annotations.items()) if isinstance(annotations, dict) else []
+    tensor_tracks = [k for k, v in tracks if _as_tensor(v) is not None]
+    given = {k: v for k, v in tracks if k not in tensor_tracks}
 
     @tf.function
     def log(*tensors):
+        in_tracks = dict(given)
+        in_tracks.update(zip(tensor_tracks, tensors[len(names):]))
         return summary.hidden_states(
-            tag, step=step, description=description, **dict(zip(names, tensors)), **constants
+            tag, step=step, description=description, **dict(zip(names, tensors)), **constants,
+            annotations=in_tracks if isinstance(annotations, dict) else annotations,
         )
 
     with tf.summary.create_file_writer(str(tmp_path)).as_default():
-        log(*[_as_tensor(record[k]) for k in names])
+        log(*[_as_tensor(record[k]) for k in names],
+            *[_as_tensor(annotations[k]) for k in tensor_tracks])
 
 
 ENTRY_POINTS = {"protobuf": _protobuf, "writer": _writer, "tf_op": _tf_op,
@@ -266,6 +362,16 @@ def test_tensorflow_bfloat16_is_converted():
          r"`probe_labels\[0\]` is 2147483648; expected a class index in \[0, 2\*\*31\)"),
         (dict(vocabulary=["a", b"\xc3"]), r"`vocabulary\[1\]` is b'\\xc3', which is not valid"),
         (dict(description="\udc00"), r"`description` has the lone surrogate"),
+        (dict(annotations=np.zeros((3, 4))),
+         r"`annotations` is a ndarray of shape \(3, 4\); expected a mapping"),
+        (dict(annotations="depth"), r"`annotations` is 'depth' of type str; expected a mapping"),
+        (dict(annotations={"depth": np.zeros((2, 4))}),
+         r"`annotations\['depth'\]` has shape \(2, 4\); expected \(3, \?\)"),
+        (dict(annotations={"": np.zeros((3, 4))}), r"`annotations` has the name ''"),
+        (dict(annotations={"z": np.zeros((3, 4), np.complex128)}),
+         r"`annotations\['z'\]` has dtype complex128; expected strings"),
+        (dict(annotations={"d": [[1, 2, 3, 4], [1, 2], [1, 2, 3, 4]]}),
+         r"`annotations\['d'\]` is ragged"),
     ],
 )
 def test_keras_callback_arguments(tmp_path, changes, pattern):
@@ -309,6 +415,17 @@ def _torch_call(tmp_path, **changes):
          r"`lengths` is a tensor on the meta device"),
         (dict(probabilities=torch.empty(5, 6, 2, device="meta")),
          r"`probabilities` is a tensor on the meta device"),
+        (dict(annotations=[torch.zeros(5, 6)]), r"`annotations` is a list of 1 items; expected a"),
+        (dict(annotations={"depth": torch.zeros(5, 4)}),
+         r"`annotations\['depth'\]` has shape \(5, 4\); expected \(5, 6\)"),
+        (dict(annotations={"depth": torch.tensor([[1.0] * 6] * 4 + [[float("nan")] + [1.0] * 5])}),
+         r"`annotations\['depth'\]` has 1 NaN or Inf values .*`annotations\['depth'\]\[4\]\[0\]`"),
+        (dict(annotations={"pos": [["a"] * 6] * 4 + [["a", b"\xff"] + ["a"] * 4]}),
+         r"`annotations\['pos'\]\[4\]\[1\]` is b'\\xff', which is not valid UTF-8"),
+        (dict(annotations={"x" * 257: torch.zeros(5, 6)}),
+         r"has a name of 257 characters; expected at most 256"),
+        (dict(annotations={"depth": torch.empty(5, 6, device="meta")}),
+         r"`annotations\['depth'\]` is a tensor on the meta device"),
     ],
 )
 def test_pytorch_helper_arguments(tmp_path, changes, pattern):
@@ -321,6 +438,81 @@ def test_pytorch_helper_logs_a_bfloat16_module(tmp_path):
     rnn = torch.nn.GRU(3, 4, batch_first=True).to(torch.bfloat16)
     states = _torch_call(tmp_path, rnn=rnn, inputs=torch.randn(5, 6, 3, requires_grad=True))
     assert states.top.dtype == torch.bfloat16
+
+
+# Annotations that must be accepted --------------------------------------------
+
+
+def _decoded_tracks(blobs):
+    header = codec.decode_header(blobs[metadata.BLOB_HEADER])
+    return {t.name: t for t in codec.decode_annotations(blobs[metadata.BLOB_ANNOTATIONS], header)}
+
+
+def test_annotation_values_at_padding_steps_are_ignored(tmp_path):
+    lengths = _GOOD["lengths"]
+    padding = (int(np.argmin(lengths)), int(lengths.min()))  # the first padding step of a row
+    assert padding[1] < _T
+    depth = _depth_with(padding, np.nan)
+    words = _pos_with(padding, b"\xff\xfe")
+    mixed = _as_list_with(padding, None)
+    annotations = {"depth": depth, "pos": words, "mixed": mixed}
+    for entry in ENTRY_POINTS.values():  # none of them raises
+        tag, step, description, record = _call_arguments(dict(annotations=annotations))
+        entry(tmp_path / entry.__name__, tag, step, description, record)
+    tracks = _decoded_tracks(codec.encode_checkpoint(**dict(_GOOD, annotations=annotations)))
+    np.testing.assert_array_equal(
+        tracks["depth"].values, valid_steps(depth, lengths).astype(np.float32))
+    np.testing.assert_array_equal(tracks["mixed"].values, tracks["depth"].values)
+    assert tracks["pos"].categories == ["DT", "NN", "VB"]
+
+
+def test_booleans_are_numeric_and_bytes_and_str_are_one_category():
+    flag = _depth() % 2 == 0
+    text = _pos_with((0, 0), b"NN")  # bytes, as TensorFlow's strings arrive, beside str
+    tracks = _decoded_tracks(codec.encode_checkpoint(
+        _GOOD["states"], lengths=_GOOD["lengths"],
+        annotations={"flag": flag, "pos": text, "big": _depth(np.int64) * 2**40}))
+    assert tracks["flag"].kind == "numeric"
+    np.testing.assert_array_equal(tracks["flag"].values,
+                                  valid_steps(flag, _GOOD["lengths"]).astype(np.float32))
+    assert tracks["pos"].categories == ["DT", "NN", "VB"]
+    assert tracks["big"].max == 3.0 * 2**40
+
+
+def test_categorical_tracks_hold_at_most_65536_categories():
+    states = np.zeros((1, 65537, 1), np.float32)
+    words = np.array(["w%d" % k for k in range(65537)], dtype=object)[None]
+    with pytest.raises(ValueError, match=r"`annotations\['word'\]` has more than 65536 distinct "
+                                         r"strings in valid steps; expected at most 65536"):
+        summary.hidden_states_pb("layer", states, annotations={"word": words})
+    with pytest.raises(ValueError, match=r"`annotations\['word'\]` has 65537 distinct strings"):
+        summary.hidden_states_pb("layer", states, annotations={"word": words.astype(str)})
+    fits = codec.encode_checkpoint(states, lengths=[65536], annotations={"word": words})
+    track = _decoded_tracks(fits)["word"]
+    assert len(track.categories) == 65536 and track.codes.max() == 65535
+    assert len(fits[metadata.BLOB_ANNOTATIONS]) == 2 * 65536  # uint16 codes
+
+
+def test_string_tensors_inside_tf_function_are_categorical(tmp_path):
+    pos = _pos_with((0, 0), "NN").astype(str)
+
+    @tf.function
+    def log(states, words):
+        return summary.hidden_states("layer", states, lengths=_GOOD["lengths"], step=1,
+                                     annotations={"pos": words, "depth": _depth()})
+
+    with tf.summary.create_file_writer(str(tmp_path)).as_default():
+        assert bool(log(tf.constant(_GOOD["states"]), tf.constant(pos)))
+    from tests.support.plugin_client import PREFIX, make_client
+
+    client = make_client(str(tmp_path))
+    info = client.get(PREFIX + "/sequences?run=.&tag=layer&step=1").get_json()
+    assert info["annotations"][0] == {"name": "pos", "kind": "categorical",
+                                      "categories": ["DT", "NN", "VB"]}
+    codes = np.frombuffer(
+        client.get(PREFIX + "/annotations?run=.&tag=layer&step=1&name=pos").get_data(), "<i4")
+    assert [info["annotations"][0]["categories"][c] for c in codes] == list(
+        valid_steps(pos, _GOOD["lengths"]))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The array routes (/states, /distances, /probabilities, /tokens) over TensorBoard's WSGI
+"""The array routes (/states, /distances, /probabilities, /tokens, /annotations) over TensorBoard's WSGI
 app: byte-for-byte answers streamed in bounded chunks, and a bound on answers in flight.
 """
 
@@ -28,7 +28,7 @@ QUERY = "?run=r&tag=lstm&step=3"
 @pytest.fixture(scope="module")
 def logged(tmp_path_factory):
     logdir = str(tmp_path_factory.mktemp("logs"))
-    data = make_checkpoint(seed=5, n=N, t=T, h=H, c=4)
+    data = make_checkpoint(seed=5, n=N, t=T, h=H, c=4, annotations=True)
     data["lengths"][1:] = np.random.default_rng(5).integers(T // 2, T + 1, size=N - 1)
     with writer.HiddenStateWriter(logdir + "/r") as w:
         w.add("lstm", step=3, precision="float16", **data)
@@ -69,6 +69,11 @@ def expected_arrays(data):
         "/states&dtype=float32": as_float32,
         "/probabilities": valid_steps(data["probabilities"], data["lengths"]),
         "/distances": np.delete(steps, last_steps).astype(np.float32),
+        "/annotations&name=depth": valid_steps(data["annotations"]["depth"], data["lengths"])
+        .astype(np.float32),
+        "/annotations&name=pos": np.unique(
+            valid_steps(data["annotations"]["pos"], data["lengths"]), return_inverse=True
+        )[1].astype(np.int32),
     }
 
 
@@ -79,7 +84,8 @@ def body_array(response):
 
 
 @pytest.mark.parametrize("route", ["/states", "/states&dtype=float16", "/states&dtype=float32",
-                                   "/probabilities", "/distances"])
+                                   "/probabilities", "/distances", "/annotations&name=depth",
+                                   "/annotations&name=pos"])
 def test_answers_are_the_arrays_byte_for_byte_in_bounded_chunks(logged, served, route):
     _, client = served
     path, _, extra = route.partition("&")
@@ -102,6 +108,9 @@ def test_answers_are_the_arrays_byte_for_byte_in_bounded_chunks(logged, served, 
     assert response.headers["Expires"] == "0"
     if path == "/distances":
         assert float(response.headers["X-Max-Distance"]) == pytest.approx(float(expected.max()))
+    if path == "/annotations":
+        kind = "numeric" if expected.dtype == np.float32 else "categorical"
+        assert response.headers["X-Annotation-Kind"] == kind
 
 
 def test_tokens_byte_for_byte_and_head_has_no_body(logged, served):

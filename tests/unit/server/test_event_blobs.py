@@ -71,14 +71,21 @@ def test_every_hostile_name_is_listed_and_served_under_the_data_server(tmp_path)
             assert listing[run][tag]["steps"] == [step]
             sequences = _get(client, "/sequences", run, tag, step)
             states = _get(client, "/states", run, tag, step)
-            if sequences.status_code != 200 or states.status_code != 200:
+            depth = client.get(PREFIX + "/annotations", query_string=dict(
+                run=run, tag=tag, step=step, name="depth"))
+            if {sequences.status_code, states.status_code, depth.status_code} != {200}:
                 failures.append((run, tag, sequences.status_code, sequences.get_data()[:120]))
                 continue
             data = checkpoint_of(step, n)
-            assert json.loads(sequences.get_data())["num_sequences"] == n
+            info = json.loads(sequences.get_data())
+            assert info["num_sequences"] == n
+            assert [track["name"] for track in info["annotations"]] == ["depth", "pos", "flag"]
             np.testing.assert_array_equal(
                 _served_states(states),
                 valid_steps(data["states"], data["lengths"]).astype(np.float16))
+            np.testing.assert_array_equal(  # blob 7 of 8, read from the event files
+                _served_states(depth),
+                valid_steps(data["annotations"]["depth"], data["lengths"]).astype(np.float32))
     assert failures == []
 
 
@@ -119,7 +126,7 @@ def test_a_rewritten_step_is_read_again(tmp_path):
     with writer.HiddenStateWriter(str(run_dir), filename_suffix="b") as w:
         w.add(tag, step=5, **make_checkpoint(seed=2, n=7))
     after = blobs.record_blobs("run", tag, 5)
-    assert after != before and len(after) == len(before)
+    assert after != before and len(after) == len(before) == 8
     with pytest.raises(Exception, match="no record at step 6"):
         blobs.record_blobs("run", tag, 6)
 
