@@ -3,7 +3,7 @@
  * over its steps (all faint, so 256-1024 units read as a density; the
  * hypothesis' units drawn strong on top), the tokens below as the axis, each
  * shaded by how many of the hypothesis' units are on there (LSTMVis' word
- * shading). Dragging along the steps brushes the range [b0, b1) (the off
+ * shading), and the checkpoint's annotation tracks under the tokens. Dragging along the steps brushes the range [b0, b1) (the off
  * extents before and after it are drawn grey); dragging the dashed line sets
  * the threshold θ; clicking a line adds or removes its unit. The controller
  * asks `/units` for each new brush, threshold or off extent.
@@ -21,6 +21,7 @@ import { focusedSequence, type FocusedSequence } from "../state/selection";
 import type { Store } from "../state/store";
 import { h, setChildren, sharpContext } from "../ui/dom";
 import { addStyles, themeColor } from "../ui/styles";
+import { ANNOTATION_CSS, annotationRows, annotationTracks } from "../ui/annotation_cells";
 
 const LABEL_WIDTH = 36;
 const PLOT_HEIGHT = 170;
@@ -60,6 +61,8 @@ interface UnitsElements {
   clear: HTMLButtonElement;
   scroll: HTMLElement;
   canvas: HTMLCanvasElement;
+  /** The checkpoint's annotation tracks under the tokens, a cell per step. */
+  tracks: HTMLElement;
   list: HTMLElement;
 }
 
@@ -73,13 +76,14 @@ function createElements(parent: HTMLElement): UnitsElements {
   const after = number("units-off-after", "off after", { min: 0, max: 10, step: 1 });
   const clear = h("button", { id: "units-clear", type: "button" }, "Clear brush");
   const status = h("p", { id: "units-status", role: "status" });
+  const tracks = h("div", { id: "units-tracks", "data-testid": "units-tracks" });
   const canvas = h("canvas", { id: "units-canvas", "aria-label": "Hidden units over the steps: drag along the steps to brush a range, drag the dashed line to set the threshold, click a line to add or remove its unit" });
-  const scroll = h("div", { id: "units-scroll" }, canvas);
+  const scroll = h("div", { id: "units-scroll" }, canvas, tracks);
   const list = h("div", { id: "units-list", "data-testid": "units-list" });
   const root = h("div", { id: "units-root", "data-testid": "units-root" });
   root.append(h("div", { class: "units-controls" }, theta.field, before.field, after.field, clear), status, scroll, list);
   parent.append(h("h2", {}, "Hidden units over time: brush a range to select the units on there"), root);
-  return { root, status, theta: theta.input, offBefore: before.input, offAfter: after.input, clear, scroll, canvas, list };
+  return { root, status, theta: theta.input, offBefore: before.input, offAfter: after.input, clear, scroll, canvas, tracks, list };
 }
 
 /** The frame of the store's state, or null when there is nothing to draw (and why). */
@@ -357,8 +361,9 @@ function drawnChanged(a: Readonly<LstmvisState>, b: Readonly<LstmvisState>): boo
 
 export function mountUnits(parent: HTMLElement, store: Store<AppState>): void {
   addStyles("units", CSS);
+  addStyles("annotation-cells", ANNOTATION_CSS);
   const el = createElements(parent);
-  const view = { frame: null as Frame | null, g: null as Geometry | null, drag: null as Drag | null, redraw: () => {} };
+  const view = { frame: null as Frame | null, g: null as Geometry | null, drag: null as Drag | null, redraw: () => {}, tracksKey: "" };
   const render = () => {
     const state = store.get();
     const { frame, why } = frameOf(state);
@@ -374,6 +379,10 @@ export function mountUnits(parent: HTMLElement, store: Store<AppState>): void {
     el.root.dataset["brush"] = s.brush !== null ? `${s.brush.sequence}:${s.brush.start}:${s.brush.end}` : "";
     el.root.dataset["threshold"] = String(s.threshold);
     el.scroll.hidden = frame === null;
+    if (frame === null) {
+      view.tracksKey = "";
+      setChildren(el.tracks);
+    }
     view.frame = frame;
     view.g = null;
     if (frame === null) return;
@@ -382,6 +391,12 @@ export function mountUnits(parent: HTMLElement, store: Store<AppState>): void {
     const g0 = geometry(frame, Math.max(200, el.scroll.clientWidth || 600));
     const preview = drag?.kind === "brush" ? brushRange(drag.from, drag.to, g0.length) : null;
     view.g = draw(el, preview !== null ? { ...shown, brush: { start: preview[0], end: preview[1] } } : shown);
+    const tracksKey = `${frame.focused.data.key}#${frame.focused.sequence}#${view.g.cell}`;
+    if (tracksKey !== view.tracksKey) {
+      view.tracksKey = tracksKey;
+      const { data, start, end } = frame.focused;
+      setChildren(el.tracks, ...annotationRows(annotationTracks(data), start, end, view.g.cell, LABEL_WIDTH));
+    }
   };
   view.redraw = render;
   bindPointer(el, store, view);
