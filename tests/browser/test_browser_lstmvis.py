@@ -129,8 +129,10 @@ def test_brush_match_light_focus_and_rerun(browser, base, logged):
     # Clicking a hit of another sequence focuses it everywhere.
     other = next(k for k in range(len(ranges)) if int(hits.nth(k).get_attribute("data-sequence")) != SEQUENCE)
     sequence = int(hits.nth(other).get_attribute("data-sequence"))
+    hit_start = int(hits.nth(other).get_attribute("data-start"))
     hits.nth(other).click()
     expect(root).to_have_attribute("data-sequence", str(sequence))
+    expect(root).to_have_attribute("data-hover-step", str(hit_start))
     expect(frame.locator("#input-caption")).to_contain_text("Sequence %d:" % sequence)
     assert _url_state(page)["rh_focus"] == str(sequence)
 

@@ -5,12 +5,14 @@
  * shaded by how many of the hypothesis' units are on there (LSTMVis' word
  * shading), and the checkpoint's annotation tracks under the tokens. Dragging along the steps brushes the range [b0, b1) (the off
  * extents before and after it are drawn grey); dragging the dashed line sets
- * the threshold θ; clicking a line adds or removes its unit. The controller
+ * the threshold θ; clicking a line adds or removes its unit; pointing at a
+ * column hovers its step everywhere. The controller
  * asks `/units` for each new brush, threshold or off extent.
  *
  * For tests the root carries `data-sequence`, `data-units` (the hypothesis),
  * `data-brush` ("sequence:start:end"), `data-threshold`, `data-shading` (units
- * on per step), `data-lines` (units drawn), and the geometry: `data-cell` (px
+ * on per step), `data-lines` (units drawn), `data-hover-step` (the hovered
+ * step, from any view, marked by a bar over its column), and the geometry: `data-cell` (px
  * per step), `data-label-width` (px before step 0), `data-plot-height` (px of
  * the lines; the token axis below), `data-range` ("low,high" of the value axis).
  */
@@ -22,6 +24,7 @@ import type { Store } from "../state/store";
 import { h, setChildren, sharpContext } from "../ui/dom";
 import { addStyles, themeColor } from "../ui/styles";
 import { ANNOTATION_CSS, annotationRows, annotationTracks } from "../ui/annotation_cells";
+import { bindPointHover } from "../ui/hover";
 
 const LABEL_WIDTH = 36;
 const PLOT_HEIGHT = 170;
@@ -31,7 +34,8 @@ const MIN_CELL = 14;
 const CSS = `
 #units-panel .units-controls { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 14px; margin-bottom: 6px; }
 #units-panel .units-controls input[type="number"] { width: 4.5em; }
-#units-scroll { overflow-x: auto; overflow-y: hidden; }
+#units-scroll { overflow-x: auto; overflow-y: hidden; position: relative; }
+#units-hover { position: absolute; top: 0; width: 0; border-left: 2px solid var(--rh-highlight); pointer-events: none; }
 #units-canvas { display: block; touch-action: none; cursor: crosshair; }
 #units-list { display: flex; flex-wrap: wrap; align-items: center; gap: 3px; margin-top: 6px; }
 #units-list .unit { padding: 0 5px; font-variant-numeric: tabular-nums; border-color: var(--rh-highlight); }
@@ -63,6 +67,8 @@ interface UnitsElements {
   canvas: HTMLCanvasElement;
   /** The checkpoint's annotation tracks under the tokens, a cell per step. */
   tracks: HTMLElement;
+  /** The hovered step (from any view), a bar over its column. */
+  hover: HTMLElement;
   list: HTMLElement;
 }
 
@@ -78,12 +84,13 @@ function createElements(parent: HTMLElement): UnitsElements {
   const status = h("p", { id: "units-status", role: "status" });
   const tracks = h("div", { id: "units-tracks", "data-testid": "units-tracks" });
   const canvas = h("canvas", { id: "units-canvas", "aria-label": "Hidden units over the steps: drag along the steps to brush a range, drag the dashed line to set the threshold, click a line to add or remove its unit" });
-  const scroll = h("div", { id: "units-scroll" }, canvas, tracks);
+  const hover = h("div", { id: "units-hover", hidden: true });
+  const scroll = h("div", { id: "units-scroll" }, canvas, tracks, hover);
   const list = h("div", { id: "units-list", "data-testid": "units-list" });
   const root = h("div", { id: "units-root", "data-testid": "units-root" });
   root.append(h("div", { class: "units-controls" }, theta.field, before.field, after.field, clear), status, scroll, list);
   parent.append(h("h2", {}, "Hidden units over time: brush a range to select the units on there"), root);
-  return { root, status, theta: theta.input, offBefore: before.input, offAfter: after.input, clear, scroll, canvas, tracks, list };
+  return { root, status, theta: theta.input, offBefore: before.input, offAfter: after.input, clear, scroll, canvas, tracks, hover, list };
 }
 
 /** The frame of the store's state, or null when there is nothing to draw (and why). */
@@ -343,6 +350,33 @@ function bindPointer(el: UnitsElements, store: Store<AppState>, view: { frame: F
   });
 }
 
+/** The hovered point, when it is a step of the drawn sequence: a bar over its column (`data-hover-step`). */
+function markHover(el: UnitsElements, state: Readonly<AppState>, view: { frame: Frame | null; g: Geometry | null }): void {
+  const { frame, g } = view;
+  const p = state.hover;
+  const inside = frame !== null && g !== null && p !== null && p >= frame.focused.start && p < frame.focused.end;
+  el.hover.hidden = !inside;
+  el.root.dataset["hoverStep"] = inside ? String(p - frame.focused.start) : "";
+  if (!inside) return;
+  el.hover.style.left = `${g.xOf(p - frame.focused.start) - 1}px`;
+  el.hover.style.height = `${el.canvas.clientHeight}px`;
+}
+
+/** Pointing at a column hovers its step everywhere (with the page's tooltip), except while dragging. */
+function bindHover(el: UnitsElements, store: Store<AppState>, view: { frame: Frame | null; g: Geometry | null; drag: Drag | null }): void {
+  bindPointHover(store, el.canvas, {
+    on: "pointermove",
+    clearOutside: true,
+    hitAt: (event) => {
+      const { frame, g } = view;
+      if (frame === null || g === null || view.drag !== null) return null;
+      const t = Math.round(g.stepAt(event.clientX - el.canvas.getBoundingClientRect().left));
+      if (t < 0 || t >= g.length) return null;
+      return { point: frame.focused.start + t, data: frame.focused.data };
+    },
+  });
+}
+
 /** The inputs: threshold, off extents, clearing the brush. */
 function bindInputs(el: UnitsElements, store: Store<AppState>): void {
   const s = () => store.get().lstmvis;
@@ -400,10 +434,12 @@ export function mountUnits(parent: HTMLElement, store: Store<AppState>): void {
   };
   view.redraw = render;
   bindPointer(el, store, view);
+  bindHover(el, store, view);
   bindInputs(el, store);
   store.subscribe((state, previous) => {
     if (state.data !== previous.data || state.focus !== previous.focus || drawnChanged(state.lstmvis, previous.lstmvis)) render();
     if (state.lstmvis.units !== previous.lstmvis.units) renderList(el, store);
+    markHover(el, state, view);
   });
   new ResizeObserver(() => render()).observe(el.scroll);
   // Canvas colours are read from the theme when drawn: redraw when it changes.
