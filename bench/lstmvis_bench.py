@@ -7,6 +7,10 @@ Not a test: run it by hand and record the output in bench/RESULTS.md
     python bench/lstmvis_bench.py                      # 1,000,000 steps x 256 units (~3 min)
     python bench/lstmvis_bench.py synthetic STEPS UNITS
     python bench/lstmvis_bench.py real LOGDIR [RUN TAG]  # every checkpoint of logged runs
+    python bench/lstmvis_bench.py search [--only search|neighbors] [--real LOGDIR RUN TAG]
+
+`search` runs the token search and nearest-neighbour half of the issue's speed goals
+(bench/lstmvis_search_bench.py, its options after `search`).
 
 `synthetic`: tanh of smoothed noise (sequences of 200 steps, float16 as logged), with
 units 3, 7 and 11 planted: on exactly inside bracketed ranges of each sequence. Queries:
@@ -225,5 +229,10 @@ if __name__ == "__main__":
         synthetic(*(int(a) for a in sys.argv[2:4]))
     elif mode == "real":
         real(*sys.argv[2:5])
+    elif mode == "search":
+        import lstmvis_search_bench  # beside this file
+
+        sys.argv = [sys.argv[0]] + sys.argv[2:]
+        lstmvis_search_bench.main()
     else:
         sys.exit(__doc__)

@@ -6,8 +6,9 @@ boundary, as (first point, number of tokens); hits come in point order.
 - exact / prefix: the query's tokens (split on whitespace; for a character
   vocabulary, its characters) equal / start the tokens of the run in order. Each
   query token resolves to the vocabulary ids it matches, a boolean table over the
-  vocabulary, gathered over the token id array and shifted and ANDed per query
-  position: no Python loop over tokens (~10 ms for 1M tokens).
+  vocabulary, gathered over the token id array for the first query token, then
+  over the candidates left for each next one: no Python loop over tokens
+  (~3 ms of CPU for 1M tokens).
 - regex: over each sequence's text (tokens joined by "" for a character
   vocabulary, else by " "), each match mapped to the tokens it overlaps (a match
   of separators only covers no token and is no hit; matches covering the same
@@ -32,7 +33,8 @@ MAX_LIMIT = 100_000
 # RE2 program size above which a pattern is refused; measured: a program of 1,045
 # instructions whose DFA overflows runs its NFA at ~5 ns per instruction and byte.
 MAX_PROGRAM_SIZE = 2000
-REGEX_SECONDS = 5.0  # enumerating every match of "." over 1M characters takes ~1.2 s
+# Enumerating every match of "." over 1M characters takes ~2 s of CPU (bench/RESULTS.md).
+REGEX_SECONDS = 10.0
 _CHECK_EVERY = 4096
 
 
@@ -67,18 +69,23 @@ def token_hits(token_ids, offsets, vocabulary, tokens, prefix=False):
     """`Hits` of runs of tokens equal to (or, with `prefix`, starting with) `tokens`."""
     points = len(token_ids)
     width = len(tokens)
-    if width == 0 or width > points:
+    longest = int(np.diff(offsets).max()) if len(offsets) > 1 else 0
+    if width == 0 or width > longest:  # no run that long fits in a sequence
         return _no_hits()
-    starts = np.ones(points - width + 1, dtype=bool)
-    for j, token in enumerate(tokens):
-        table = np.fromiter(
-            (entry.startswith(token) if prefix else entry == token for entry in vocabulary),
-            dtype=bool, count=len(vocabulary),
-        )
-        if not table.any():
-            return _no_hits()
-        starts &= table[token_ids[j : j + len(starts)]]
-    first = np.flatnonzero(starts)
+    tables = {}  # query token -> bool [V]: which vocabulary entries it matches
+    for token in tokens:
+        if token not in tables:
+            tables[token] = np.fromiter(
+                (entry.startswith(token) if prefix else entry == token for entry in vocabulary),
+                dtype=bool, count=len(vocabulary),
+            )
+    # Candidates from the first token over every point, then narrowed token by token:
+    # each later step costs only as much as the candidates left.
+    first = np.flatnonzero(tables[tokens[0]][token_ids[: points - width + 1]])
+    for j in range(1, width):
+        if len(first) == 0:
+            break
+        first = first[tables[tokens[j]][token_ids[first + j]]]
     if width > 1:  # the run's last token in the same sequence as its first
         within = _sequence_of(offsets, first) == _sequence_of(offsets, first + width - 1)
         first = first[within]

@@ -198,6 +198,16 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
             release()
             raise
 
+    def _in_slot(self, compute):
+        """`compute()` in one of the slots bounding heavy work in flight: a first /matches,
+        /search or /neighbors reads all of a checkpoint's states or tokens, and a regex
+        may take seconds (429 after a wait, as for the array routes)."""
+        release = self._array_slots.acquire()
+        try:
+            return compute()
+        finally:
+            release()
+
     def _optional_array(self, request, what, read):
         """An array the checkpoint may have been logged without (`has_<what>`)."""
 
@@ -327,7 +337,7 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
     @requests.methods("GET")
     def _serve_search(self, request):
         query, mode, limit = requests.search_query(request)
-        body = search_impl(self._checkpoint(request), query, mode, limit)
+        body = self._in_slot(lambda: search_impl(self._checkpoint(request), query, mode, limit))
         return http_util.Respond(request, body, requests.JSON)
 
     @werkzeug.wrappers.Request.application
@@ -335,7 +345,7 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
     @requests.methods("GET")
     def _serve_neighbors(self, request):
         point, k, method = requests.neighbors_query(request)
-        body = neighbors_impl(self._checkpoint(request), point, k, method)
+        body = self._in_slot(lambda: neighbors_impl(self._checkpoint(request), point, k, method))
         return http_util.Respond(request, body, requests.JSON)
 
     @werkzeug.wrappers.Request.application
@@ -352,11 +362,7 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
     def _serve_matches(self, request):
         checkpoint = self._checkpoint(request)
         query = requests.match_query(request, checkpoint.header["state_size"])
-        release = self._array_slots.acquire()  # a first query reads all states
-        try:
-            body = matches_impl(checkpoint, query)
-        finally:
-            release()
+        body = self._in_slot(lambda: matches_impl(checkpoint, query))
         return http_util.Respond(request, body, requests.JSON)
 
 

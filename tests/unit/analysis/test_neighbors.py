@@ -62,6 +62,35 @@ def test_approximate_neighbors_are_true_distances_ascending(states, data):
         assert found.points.tolist() == exact.points.tolist()
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31), points=st.integers(502, 1500), size=st.integers(1, 4),
+       k=st.integers(1, 30), dims=st.integers(1, 2))
+def test_approximate_neighbors_beyond_the_candidates_with_many_ties(seed, points, size, k, dims):
+    # More points than the 500 candidates re-ranked; values in -2..2: ties at the bound.
+    states = np.random.default_rng(seed).integers(-2, 3, (points, size)).astype(np.float32)
+    point = seed % points
+    index = neighbors.projected_index(states, dims)
+    found = neighbors.approximate_neighbors(states, index, point, k)
+    exact = neighbors.exact_neighbors(states, point, k)
+    assert len(found.points) == k and point not in found.points
+    assert len(set(found.points.tolist())) == k
+    np.testing.assert_allclose(
+        found.distances, np.linalg.norm(states[found.points] - states[point], axis=1), rtol=1e-6)
+    assert np.all(np.diff(found.distances) >= 0)
+    if found.exact:
+        assert found.points.tolist() == exact.points.tolist()
+    if dims >= size:  # the projection loses nothing: always the exact answer
+        np.testing.assert_allclose(found.distances, exact.distances, rtol=1e-6)
+
+
+def test_duplicate_states_still_answer_k_neighbours():
+    states = np.zeros((2000, 8), dtype=np.float16)  # an untrained model: every state alike
+    states[::7] = 1
+    found = neighbors.approximate_neighbors(states, neighbors.projected_index(states), 0, 10)
+    assert found.points.tolist() == [7, 14, 21, 28, 35, 42, 49, 56, 63, 70]
+    assert found.exact and not found.distances.any()
+
+
 def clustered_states(points=20_000, size=64, seed=0):
     """Hidden-state-like data: clusters on a low-dimensional manifold, tanh-squashed."""
     rng = np.random.default_rng(seed)

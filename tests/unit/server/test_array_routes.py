@@ -277,3 +277,27 @@ def test_the_memory_cache_flag_bounds_what_the_reader_keeps(logged, budget, read
     finally:
         plugin._projections.close()
     assert sizes.count(expected.nbytes) == reads_of_states  # the states blob (> 1 MiB)
+
+
+@pytest.mark.parametrize("query", [
+    "/search" + QUERY + "&q=a&mode=regex",
+    "/neighbors" + QUERY + "&point=0&k=3",
+    "/matches" + QUERY + "&units=0,1",
+])
+def test_whole_checkpoint_queries_take_a_slot_and_give_it_back(logged, query):
+    """/search, /neighbors and /matches read a whole checkpoint (a regex may run for
+    seconds): with every slot held they get 429 too, and each answered one frees its slot."""
+    plugin, app = make_app(logged[0], rnn_hidden_max_array_requests=1)
+    plugin._array_slots = requests.RequestSlots(1, wait_seconds=0.2, retry_after=3)
+    client = werkzeug.test.Client(app, werkzeug.Response)
+    try:
+        held = client.get(PREFIX + "/states" + QUERY)  # body not read: the one slot held
+        refused = client.get(PREFIX + query)
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "3"
+        assert "--rnn_hidden_max_array_requests" in json.loads(refused.get_data())["error"]
+        held.close()
+        answered = client.get(PREFIX + query)
+        assert answered.status_code == 200, answered.get_data()
+        assert plugin._array_slots.in_flight == 0
+    finally:
+        plugin._projections.close()

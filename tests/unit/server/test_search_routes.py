@@ -220,3 +220,20 @@ def test_the_point_just_past_the_last_is_400(logged, client):
     body = get(client, "/neighbors", code=400, tag="words", point=total)
     assert "[0, %d)" % total in body["error"]
     assert get(client, "/neighbors", tag="words", point=total - 1, k=1)["neighbors"]
+
+
+def test_the_regex_text_and_the_neighbor_index_are_cached_with_the_checkpoint(logged):
+    from tensorboard import context as tb_context
+
+    from tb_rnn_hidden.server import reader as checkpoint_reader
+    from tests.support.plugin_client import make_data_provider
+
+    reader = checkpoint_reader.CheckpointReader(make_data_provider(logged[0], {"rnn_hidden": 0}))
+    ctx = tb_context.RequestContext()
+    first = reader.checkpoint(ctx, "", "r", "words", 1)
+    again = reader.checkpoint(ctx, "", "r", "words", 1)  # a later request's Checkpoint
+    assert first.token_text is again.token_text
+    assert first.neighbor_index is again.neighbor_index
+    assert first.token_text.text.decode("utf-8").startswith(
+        " ".join(logged[1]["words"]["tokens"][0, :2]))
+    assert reader.checkpoint(ctx, "", "r", "numeric", 1).token_text is None
