@@ -213,8 +213,8 @@ function drawAxes(ctx: CanvasRenderingContext2D, frame: Frame, g: Geometry, widt
   ctx.fillText(label, LABEL_WIDTH + 3, y - 7);
 }
 
-/** The tokens under their steps: horizontal when they fit a column, else rotated. Returns the axis height. */
-function drawTokens(ctx: CanvasRenderingContext2D, frame: Frame, g: Geometry, tokens: string[], axisHeight: number): void {
+/** The tokens under their steps: horizontal when they fit a column, else rotated (a taller axis). */
+function drawTokens(ctx: CanvasRenderingContext2D, g: Geometry, tokens: string[], axisHeight: number): void {
   ctx.fillStyle = themeColor("--rh-fg");
   ctx.font = "11px Roboto, Arial, sans-serif";
   const rotated = axisHeight > 24;
@@ -234,9 +234,9 @@ function drawTokens(ctx: CanvasRenderingContext2D, frame: Frame, g: Geometry, to
     }
     ctx.restore();
   }
-  void frame;
 }
 
+/** The token axis' height: one line when every token fits its column, else room for rotated tokens. */
 function axisHeightOf(ctx: CanvasRenderingContext2D, tokens: string[], cell: number): number {
   ctx.font = "11px Roboto, Arial, sans-serif";
   const fits = tokens.every((t) => ctx.measureText(t).width <= cell - 2);
@@ -261,7 +261,7 @@ function draw(el: UnitsElements, frame: Frame): Geometry {
     drawColumns(ctx, frame, g, shading, axisHeight);
     lines = drawLines(ctx, frame, g);
     drawAxes(ctx, frame, g, full);
-    drawTokens(ctx, frame, g, tokens, axisHeight);
+    drawTokens(ctx, g, tokens, axisHeight);
   }
   const d = el.root.dataset;
   d["sequence"] = String(frame.focused.sequence);
