@@ -170,6 +170,15 @@ def test_brush_match_light_focus_and_rerun(browser, base, logged):
     expect(root).to_have_attribute("data-brush", "%d:%d:%d" % (SEQUENCE, start, end))
     expect(root).to_have_attribute("data-units", ",".join(map(str, PLANTED)))
     expect(root).to_have_attribute("data-lines", str(len(PLANTED)))
+    # Brushing by keyboard: one step later, the planted units are on just before it, so none fits.
+    expect(frame.locator("#units-brush-from")).to_have_value(str(start))
+    expect(frame.locator("#units-brush-to")).to_have_value(str(end - 1))
+    frame.locator("#units-brush-from").fill(str(start + 1))
+    frame.locator("#units-brush-from").press("Tab")
+    expect(root).to_have_attribute("data-brush", "%d:%d:%d" % (SEQUENCE, start + 1, end))
+    states = arrays["states"][SEQUENCE, :arrays["lengths"][SEQUENCE]]
+    expect(root).to_have_attribute("data-units", ",".join(map(str, selected_units(states, start + 1, end))))
+    assert not set(PLANTED) & set(selected_units(states, start + 1, end))
     events.assert_clean()
     page.close()
 

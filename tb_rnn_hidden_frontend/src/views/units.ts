@@ -63,6 +63,9 @@ interface UnitsElements {
   offBefore: HTMLInputElement;
   offAfter: HTMLInputElement;
   clear: HTMLButtonElement;
+  /** The brush as numbers (first and last step): the keyboard's way to brush. */
+  brushFrom: HTMLInputElement;
+  brushTo: HTMLInputElement;
   scroll: HTMLElement;
   canvas: HTMLCanvasElement;
   /** The checkpoint's annotation tracks under the tokens, a cell per step. */
@@ -81,6 +84,8 @@ function createElements(parent: HTMLElement): UnitsElements {
   const before = number("units-off-before", "off before", { min: 0, max: 10, step: 1 });
   const after = number("units-off-after", "off after", { min: 0, max: 10, step: 1 });
   const clear = h("button", { id: "units-clear", type: "button" }, "Clear brush");
+  const from = number("units-brush-from", "steps", { min: 0, step: 1 });
+  const to = number("units-brush-to", "to", { min: 0, step: 1 });
   const status = h("p", { id: "units-status", role: "status" });
   const tracks = h("div", { id: "units-tracks", "data-testid": "units-tracks" });
   const canvas = h("canvas", { id: "units-canvas", "aria-label": "Hidden units over the steps: drag along the steps to brush a range, drag the dashed line to set the threshold, click a line to add or remove its unit" });
@@ -88,9 +93,9 @@ function createElements(parent: HTMLElement): UnitsElements {
   const scroll = h("div", { id: "units-scroll" }, canvas, tracks, hover);
   const list = h("div", { id: "units-list", "data-testid": "units-list" });
   const root = h("div", { id: "units-root", "data-testid": "units-root" });
-  root.append(h("div", { class: "units-controls" }, theta.field, before.field, after.field, clear), status, scroll, list);
+  root.append(h("div", { class: "units-controls" }, from.field, to.field, theta.field, before.field, after.field, clear), status, scroll, list);
   parent.append(h("h2", {}, "Hidden units over time: brush a range to select the units on there"), root);
-  return { root, status, theta: theta.input, offBefore: before.input, offAfter: after.input, clear, scroll, canvas, tracks, hover, list };
+  return { root, status, theta: theta.input, offBefore: before.input, offAfter: after.input, clear, brushFrom: from.input, brushTo: to.input, scroll, canvas, tracks, hover, list };
 }
 
 /** The frame of the store's state, or null when there is nothing to draw (and why). */
@@ -385,6 +390,14 @@ function bindInputs(el: UnitsElements, store: Store<AppState>): void {
   el.offBefore.addEventListener("change", off);
   el.offAfter.addEventListener("change", off);
   el.clear.addEventListener("click", () => store.set({ lstmvis: withBrush(s(), null) }));
+  const typed = () => {
+    const focused = focusedSequence(store.get());
+    if (focused === null || el.brushFrom.value === "" || el.brushTo.value === "") return;
+    const range = brushRange(Number(el.brushFrom.value), Number(el.brushTo.value), focused.end - focused.start);
+    if (range !== null) store.set({ lstmvis: withBrush(s(), { sequence: focused.sequence, start: range[0], end: range[1] }) });
+  };
+  el.brushFrom.addEventListener("change", typed);
+  el.brushTo.addEventListener("change", typed);
 }
 
 /** Whether what this view draws of the LSTMVis state changed (not the matches or the quality chart). */
@@ -409,6 +422,12 @@ export function mountUnits(parent: HTMLElement, store: Store<AppState>): void {
     el.offBefore.value = String(s.offBefore);
     el.offAfter.value = String(s.offAfter);
     el.clear.disabled = s.brush === null;
+    const shownBrush = frame?.brush ?? null;
+    if (document.activeElement !== el.brushFrom) el.brushFrom.value = shownBrush !== null ? String(shownBrush.start) : "";
+    if (document.activeElement !== el.brushTo) el.brushTo.value = shownBrush !== null ? String(shownBrush.end - 1) : "";
+    const last = frame !== null ? String(frame.focused.end - frame.focused.start - 1) : "";
+    el.brushFrom.max = last;
+    el.brushTo.max = last;
     el.root.dataset["units"] = s.units.join(",");
     el.root.dataset["brush"] = s.brush !== null ? `${s.brush.sequence}:${s.brush.start}:${s.brush.end}` : "";
     el.root.dataset["threshold"] = String(s.threshold);
