@@ -32,8 +32,8 @@ const PAD = 6;
 const MIN_CELL = 14;
 
 const CSS = `
-#units-panel .units-controls { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 14px; margin-bottom: 6px; }
-#units-panel .units-controls input[type="number"] { width: 4.5em; }
+#units-panel .units-controls { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px; margin-bottom: 6px; }
+#units-panel .units-controls input[type="number"] { width: 3.8em; }
 #units-scroll { overflow-x: auto; overflow-y: hidden; position: relative; }
 #units-hover { position: absolute; top: 0; width: 0; border-left: 2px solid var(--rh-highlight); pointer-events: none; }
 #units-canvas { display: block; touch-action: none; cursor: crosshair; }
