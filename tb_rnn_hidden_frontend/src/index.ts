@@ -14,11 +14,12 @@
  * they never call each other.
  */
 import { startCheckpointLoader } from "./controllers/checkpoint_loader";
+import { startLstmvis } from "./controllers/lstmvis";
 import { drivePlay } from "./controllers/player";
 import { createProjectionClient, followParams } from "./controllers/projection_jobs";
 import { loadServerInfo } from "./controllers/server_info";
 import { startTagsPoller } from "./controllers/tags_poller";
-import { syncUrl } from "./controllers/url_sync";
+import { syncUrl, withUrlHypothesis } from "./controllers/url_sync";
 import { createStore } from "./state/store";
 import { INITIAL_STATE, type AppState } from "./state/app_state";
 import { readUrlState } from "./state/url_state";
@@ -32,6 +33,8 @@ import { mountOverview } from "./views/overview";
 import { mountProjection } from "./views/projection/index";
 import { createLayout, mountShell } from "./views/shell";
 import { mountSequenceTable } from "./views/table";
+import { mountUnits } from "./views/units";
+import { mountMatches } from "./views/matches";
 
 export async function render(): Promise<void> {
   injectStyles();
@@ -49,6 +52,8 @@ export async function render(): Promise<void> {
     focus: fromUrl.focus ?? (fromUrl.selected?.[0] ?? null),
     display: { ...INITIAL_STATE.display, ...(fromUrl.colorBy ? { colorBy: fromUrl.colorBy } : {}) },
     params: { ...INITIAL_STATE.params, ...(fromUrl.params ?? {}) },
+    // A link that carries a hypothesis opens LSTMVis' row.
+    lstmvis: { ...withUrlHypothesis(INITIAL_STATE.lstmvis, fromUrl.lstmvis ?? {}), open: fromUrl.lstmvis?.units !== undefined || fromUrl.lstmvis?.brush !== undefined },
   });
   mountControls(layout.controls, store); // shows itself once the store lists some run
   mountOverview(layout.overview, store);
@@ -57,6 +62,8 @@ export async function render(): Promise<void> {
   mountInputView(layout.input, store);
   mountHeatmap(layout.heatmap, store);
   mountDistances(layout.distances, store);
+  mountUnits(layout.units, store);
+  mountMatches(layout.matches, store);
   mountShell(layout, store);
   syncUrl(store, fromUrl);
 
@@ -64,5 +71,6 @@ export async function render(): Promise<void> {
   drivePlay(store, projections);
   const loader = startCheckpointLoader(store, projections);
   followParams(store, projections);
+  startLstmvis(store);
   startTagsPoller(store, () => loader.serverAnswered());
 }

@@ -20,12 +20,21 @@ import {
   type ProvisionalLayout,
   type TableState,
 } from "../domain/model";
+import { INITIAL_LSTMVIS, type LstmvisState } from "./lstmvis";
 
 /** What the user is looking at: one checkpoint (`step`) of one layer (`tag`) of one run. */
 export interface Selection {
   run: string | null;
   tag: string | null;
   step: number | null;
+}
+
+/** Points lit in the projection (and listed where they came from): matches, search hits, neighbours, an annotation filter. */
+export interface LitPoints {
+  /** Ascending point indices. */
+  readonly points: Int32Array;
+  readonly source: "matches" | "search" | "neighbors" | "filter";
+  readonly label: string;
 }
 
 export const EMPTY_SELECTION: Selection = { run: null, tag: null, step: null };
@@ -87,6 +96,12 @@ export interface AppState extends Selection, LinkState {
   playAligned: boolean;
   /** How the backend requests behind the page fare (controllers write it; the page shell shows it). */
   requests: RequestStatus;
+  /** Points lit in the projection, others faded (cleared with the checkpoint's data: point indices change). */
+  lit: LitPoints | null;
+  /** Draw the trajectories of the lit points' sequences. */
+  litTrajectories: boolean;
+  /** LSTMVis' select and match views (state/lstmvis.ts). */
+  lstmvis: LstmvisState;
 }
 
 /** What the `tags` poller and the checkpoint loader report, for `#message` and `#views`. */
@@ -120,6 +135,9 @@ export const INITIAL_STATE: AppState = {
   playing: false,
   playAligned: false,
   requests: INITIAL_REQUESTS,
+  lit: null,
+  litTrajectories: false,
+  lstmvis: INITIAL_LSTMVIS,
 };
 
 /** Structural equality of JSON values (object key order does not matter). */
@@ -192,6 +210,7 @@ export function withCheckpointData(state: Readonly<AppState>, data: CheckpointDa
     hover: null,
     brushed: null,
     distanceRange: null,
+    lit: null,
     selected: selected.length === state.selected.length ? state.selected : selected,
     focus,
   };
