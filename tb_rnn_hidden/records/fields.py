@@ -790,7 +790,7 @@ def check_annotations(value):
                 % (_short(name), _short(key))
             )
         if track is None:
-            raise ValueError("`%s` is None; %s" % (annotation_label(name), "expected an [N, T] array"))
+            raise ValueError("`%s` is None; expected an [N, T] array" % annotation_label(name))
         tracks[name] = track
     return tracks
 
@@ -956,6 +956,15 @@ def _numeric(name, label, values, valid):
     return NumericTrack(name, values.astype(ANNOTATION_VALUES_DTYPE))
 
 
+def _step_text(label, valid, k, raw):
+    """`check_text` of the k-th valid step's value, naming the step only when it fails
+    (finding it costs a pass over the steps)."""
+    try:
+        return check_text(label, raw)
+    except ValueError:
+        return check_text(_step_of(label, valid, k), raw)
+
+
 def _too_many_categories(label, count):
     return ValueError(
         "`%s` has %s distinct strings in valid steps; expected at most %d categories (log "
@@ -968,29 +977,27 @@ def _categorical_from_strings(name, label, values, valid):
     categories, first, codes = np.unique(values, return_index=True, return_inverse=True)
     if len(categories) > MAX_ANNOTATION_CATEGORIES:
         raise _too_many_categories(label, len(categories))
-    texts = [
-        check_text(_step_of(label, valid, int(k)), raw.item()) for k, raw in zip(first, categories)
-    ]
+    texts = [_step_text(label, valid, int(k), raw.item()) for k, raw in zip(first, categories)]
     return CategoricalTrack(name, texts, codes.reshape(-1).astype(ANNOTATION_CODES_DTYPE))
 
 
 def _categorical_from_objects(name, label, values, valid):
-    """A track from an object array of str or bytes (TensorFlow's strings are bytes)."""
-    index = {}  # text -> code in order of appearance
-    decoded = {}  # raw value -> its text
-    codes = np.empty(len(values), dtype=ANNOTATION_CODES_DTYPE)
-    for k, raw in enumerate(values):
-        text = decoded.get(raw)
-        if text is None:
-            text = decoded[raw] = check_text(_step_of(label, valid, k), raw)
-        code = index.get(text)
-        if code is None:
-            code = index[text] = len(index)
-            if code == MAX_ANNOTATION_CATEGORIES:
-                raise _too_many_categories(label, "more than %d" % MAX_ANNOTATION_CATEGORIES)
-        codes[k] = code
-    first_seen = list(index)
-    order = sorted(range(len(first_seen)), key=first_seen.__getitem__)
-    rank = np.empty(len(order), dtype=ANNOTATION_CODES_DTYPE)
-    rank[order] = np.arange(len(order), dtype=ANNOTATION_CODES_DTYPE)
-    return CategoricalTrack(name, [first_seen[j] for j in order], rank[codes])
+    """A track from an object array of str or bytes (TensorFlow's strings are bytes): each
+    step's index into its distinct values (one dict lookup per step), each distinct value
+    checked once; values decoding to the same text (b"a", "a") are one category."""
+    distinct = {}  # raw value -> its index, in order of appearance
+    raw_codes = np.fromiter(
+        (distinct.setdefault(v, len(distinct)) for v in values), dtype=np.int64, count=len(values)
+    )
+    texts = []
+    for j, raw in enumerate(distinct):
+        try:
+            texts.append(check_text(label, raw))
+        except ValueError:  # name the first step holding it
+            check_text(_step_of(label, valid, int(np.argmax(raw_codes == j))), raw)
+    categories = sorted(set(texts))
+    if len(categories) > MAX_ANNOTATION_CATEGORIES:
+        raise _too_many_categories(label, len(categories))
+    position = {text: i for i, text in enumerate(categories)}
+    remap = np.array([position[text] for text in texts], dtype=ANNOTATION_CODES_DTYPE)
+    return CategoricalTrack(name, categories, remap[raw_codes])

@@ -15,13 +15,14 @@
  */
 import { startAnnotationFilter } from "./controllers/annotation_filter";
 import { startCheckpointLoader } from "./controllers/checkpoint_loader";
+import { startLstmvis } from "./controllers/lstmvis";
 import { startNeighbors } from "./controllers/neighbors";
 import { startSearch } from "./controllers/search";
 import { drivePlay } from "./controllers/player";
 import { createProjectionClient, followParams } from "./controllers/projection_jobs";
 import { loadServerInfo } from "./controllers/server_info";
 import { startTagsPoller } from "./controllers/tags_poller";
-import { syncUrl } from "./controllers/url_sync";
+import { syncUrl, withUrlHypothesis } from "./controllers/url_sync";
 import { createStore } from "./state/store";
 import { INITIAL_STATE, type AppState } from "./state/app_state";
 import { readUrlState } from "./state/url_state";
@@ -38,6 +39,8 @@ import { mountSequenceTable } from "./views/table";
 import { mountAnnotationFilter } from "./views/annotation_filter";
 import { mountNeighbors } from "./views/neighbors";
 import { mountSearch } from "./views/search";
+import { mountUnits } from "./views/units";
+import { mountMatches } from "./views/matches";
 
 export async function render(): Promise<void> {
   injectStyles();
@@ -55,6 +58,8 @@ export async function render(): Promise<void> {
     focus: fromUrl.focus ?? (fromUrl.selected?.[0] ?? null),
     display: { ...INITIAL_STATE.display, ...(fromUrl.colorBy ? { colorBy: fromUrl.colorBy } : {}) },
     params: { ...INITIAL_STATE.params, ...(fromUrl.params ?? {}) },
+    // A link that carries a hypothesis opens LSTMVis' row.
+    lstmvis: { ...withUrlHypothesis(INITIAL_STATE.lstmvis, fromUrl.lstmvis ?? {}), open: fromUrl.lstmvis?.units !== undefined || fromUrl.lstmvis?.brush !== undefined },
   });
   mountControls(layout.controls, store); // shows itself once the store lists some run
   mountOverview(layout.overview, store);
@@ -66,6 +71,8 @@ export async function render(): Promise<void> {
   mountSearch(layout.search, store);
   mountNeighbors(layout.neighbors, store);
   mountAnnotationFilter(layout.annotationFilter, store);
+  mountUnits(layout.units, store);
+  mountMatches(layout.matches, store);
   mountShell(layout, store);
   syncUrl(store, fromUrl);
 
@@ -73,6 +80,7 @@ export async function render(): Promise<void> {
   drivePlay(store, projections);
   const loader = startCheckpointLoader(store, projections);
   followParams(store, projections);
+  startLstmvis(store);
   startTagsPoller(store, () => loader.serverAnswered());
   startSearch(store);
   startNeighbors(store);

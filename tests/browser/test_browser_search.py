@@ -131,6 +131,12 @@ def _regex_hits(data, pattern):
     return hits
 
 
+def _assert_lit(frame, source, count):
+    """The projection draws `count` points lit, from `source` (all points are drawn at the fitted zoom)."""
+    expect(frame.locator("#projection-lit")).to_have_attribute("data-source", source)
+    expect(frame.locator("#projection-area")).to_have_attribute("data-lit", str(count))
+
+
 def _covered(data, hits):
     offsets = np.concatenate([[0], np.cumsum(data["lengths"])])
     return len({int(offsets[i] + t) for i, s, e in hits for t in range(s, e)})
@@ -230,6 +236,8 @@ def test_annotation_filter_lights_its_steps(tab, logged):
     frame.locator("#filter-apply").click()
     expect(status).to_have_attribute("data-lit-count", str(int((pos == "OPEN").sum())))
     expect(status).to_contain_text("pos = OPEN: %d steps" % (pos == "OPEN").sum())
+    frame.locator("#projection-reset").dispatch_event("click")
+    _assert_lit(frame, "filter", int((pos == "OPEN").sum()))
     frame.locator("#filter-category").select_option(HOSTILE)
     frame.locator("#filter-apply").click()
     expect(status).to_have_attribute("data-lit-count", str(int((pos == HOSTILE).sum())))
@@ -238,6 +246,7 @@ def test_annotation_filter_lights_its_steps(tab, logged):
     frame.locator("#filter-high").fill("2")
     frame.locator("#filter-apply").click()
     expect(status).to_have_attribute("data-lit-count", str(int(((depth >= 1) & (depth <= 2)).sum())))
+    _assert_lit(frame, "filter", int(((depth >= 1) & (depth <= 2)).sum()))
     screenshot(frame.locator("#annotation-filter-panel"), "search_filter.png")
     frame.locator("#filter-clear").click()
     expect(status).to_have_attribute("data-lit", "false")
@@ -258,6 +267,7 @@ def test_search_lists_and_lights_the_hits(tab, logged, query, mode):
     assert _listed(frame, "#search-hits li") == expected
     expect(status).to_have_attribute("data-lit-count", str(_covered(data, expected)))
     expect(status).to_have_attribute("data-truncated", "false")
+    _assert_lit(frame, "search", _covered(data, expected))
     # The hit's own tokens are marked in its window.
     i, s, e = expected[0]
     inside = frame.locator("#search-hits li").first.locator(".tw-inside")
@@ -317,6 +327,7 @@ def test_neighbours_of_the_hovered_step(tab, logged, base):
     assert [(s, t) for _, s, t, _ in listed] == [points[p] for p in nearest]
     np.testing.assert_allclose([d for *_, d in listed], distances[nearest], rtol=1e-4)
     expect(frame.locator("#neighbors-query")).to_have_attribute("data-lit-count", str(k + 1))
+    _assert_lit(frame, "neighbors", k + 1)
     # Leaving keeps the answer; pinning keeps it while other steps are hovered.
     frame.locator("#neighbors-pin").click()
     frame.locator("#input-tokens .token[data-step='0']").hover()

@@ -5,6 +5,7 @@
 import { ApiError, getArray, getBytes, getJson, getJsonRetrying, postJson, type BinaryArray, type Params } from "./http";
 import type {
   InfoResponse,
+  MatchesResponse,
   NeighborMethod,
   NeighborsResponse,
   ProjectionStatus,
@@ -12,6 +13,7 @@ import type {
   SearchResponse,
   SequencesResponse,
   TagsResponse,
+  UnitsResponse,
 } from "./types";
 
 /** A checkpoint: the query of every per-checkpoint route. */
@@ -118,4 +120,34 @@ export function fetchProvisionalLayout(query: ProjectionQuery): Promise<BinaryAr
 /** `POST projection/cancel` (JSON body): cancels a queued or running job (404 when none is left). */
 export function cancelProjection(query: ProjectionQuery): Promise<ProjectionStatus> {
   return postJson<ProjectionStatus>("projection/cancel", { ...query });
+}
+
+/** `GET states`: [P, H] hidden states, as float32. */
+export function fetchStates(query: CheckpointQuery, signal?: AbortSignal): Promise<BinaryArray> {
+  return getArray("states", { ...query, dtype: "float32" }, signal);
+}
+
+/** The brushed range and threshold of a `/units` request (steps within the sequence, end exclusive). */
+export interface UnitsQuery {
+  sequence: number;
+  start: number;
+  end: number;
+  threshold: number;
+  off_before: number;
+  off_after: number;
+}
+
+/** `GET units`: the units on exactly inside the brushed range (and off in its off extents). */
+export function fetchUnits(checkpoint: CheckpointQuery, query: UnitsQuery, signal?: AbortSignal): Promise<UnitsResponse> {
+  return getJson<UnitsResponse>("units", { ...checkpoint, ...query }, signal);
+}
+
+/** `GET matches`: where else the units are on together, in LSTMVis' rank order. */
+export function fetchMatches(
+  checkpoint: CheckpointQuery,
+  query: { units: readonly number[]; threshold: number; offBefore: number; offAfter: number; limit: number },
+  signal?: AbortSignal,
+): Promise<MatchesResponse> {
+  const { units, threshold, offBefore, offAfter, limit } = query;
+  return getJson<MatchesResponse>("matches", { ...checkpoint, units: units.join(","), threshold, off_before: offBefore, off_after: offAfter, limit }, signal);
 }

@@ -165,3 +165,36 @@ export interface ProjectionStatus {
   error?: string;
   retryable?: boolean;
 }
+
+/** `GET units`: the units whose on/off pattern over the brushed range (with its off extents, as clipped) matches. */
+export interface UnitsResponse {
+  units: number[];
+  threshold: number;
+  start: number;
+  end: number;
+  off_before: number;
+  off_after: number;
+}
+
+/** One hit of `GET matches`: steps [start, end) of `sequence`, `point` = its first point. */
+export interface MatchHit {
+  sequence: number;
+  start: number;
+  end: number;
+  point: number;
+  length: number;
+  intersection: number;
+  union: number;
+  k: number;
+  constraint: number;
+}
+
+/** `GET matches`: the hits in LSTMVis' rank order, and the mean share of the query units they have on. */
+export interface MatchesResponse {
+  matches: MatchHit[];
+  units: number[];
+  threshold: number;
+  steps: number;
+  candidates: number;
+  quality: number;
+}

@@ -9,7 +9,9 @@ import { sharedLayoutNotice, shownLayoutCode } from "../domain/layout_state";
 import { DEFAULT_DISPLAY, DEFAULT_PROJECTION_PARAMS, type ProjectionParams } from "../domain/model";
 import { jsonEqual, sameSelection, selectionOf, withSelection, type AppState, type Selection } from "../state/app_state";
 import type { Store } from "../state/store";
-import { watchUrlState, writeUrlState, type UrlState } from "../state/url_state";
+import { watchUrlState, writeUrlState, type UrlHypothesis, type UrlState } from "../state/url_state";
+import { INITIAL_LSTMVIS, type LstmvisState } from "../state/lstmvis";
+import { sameUnits } from "../domain/lstmvis";
 import { repairMethod } from "./server_info";
 
 /** The view as URL state: selection, colouring, the form's parameters, and the final layout on screen. */
@@ -24,6 +26,35 @@ function urlStateOf(state: Readonly<AppState>): UrlState {
     colorBy: state.display.colorBy,
     params: state.params,
     ...(layout !== undefined ? { layout } : {}),
+    lstmvis: hypothesisOf(state.lstmvis),
+  };
+}
+
+/** The select view's hypothesis as the URL keeps it. */
+function hypothesisOf(s: Readonly<LstmvisState>): UrlHypothesis {
+  return {
+    theta: s.threshold,
+    units: [...s.units],
+    ...(s.brush !== null ? { brush: { ...s.brush } } : {}),
+    off: [s.offBefore, s.offAfter],
+  };
+}
+
+/** Whether the parts of the hypothesis the URL keeps changed. */
+function hypothesisMoved(a: Readonly<LstmvisState>, b: Readonly<LstmvisState>): boolean {
+  return a.brush !== b.brush || a.threshold !== b.threshold || a.units !== b.units || a.offBefore !== b.offBefore || a.offAfter !== b.offAfter;
+}
+
+/** The store's LSTMVis state with a link's hypothesis (defaults where the link says nothing). */
+export function withUrlHypothesis(s: Readonly<LstmvisState>, url: UrlHypothesis): LstmvisState {
+  const units = url.units ?? [];
+  return {
+    ...s,
+    threshold: url.theta ?? INITIAL_LSTMVIS.threshold,
+    units: sameUnits(units, s.units) ? s.units : units,
+    brush: url.brush ?? null,
+    offBefore: url.off?.[0] ?? INITIAL_LSTMVIS.offBefore,
+    offAfter: url.off?.[1] ?? INITIAL_LSTMVIS.offAfter,
   };
 }
 
@@ -76,7 +107,8 @@ export function syncUrl(store: Store<AppState>, opened: UrlState): void {
       if (notice) setNotices([...state.linkNotices, notice]);
     }
     if (moved || state.selected !== previous.selected || state.focus !== previous.focus ||
-        state.display.colorBy !== previous.display.colorBy || state.projection !== previous.projection) {
+        state.display.colorBy !== previous.display.colorBy || state.projection !== previous.projection ||
+        hypothesisMoved(state.lstmvis, previous.lstmvis)) {
       write(state);
     }
   });
@@ -99,6 +131,7 @@ export function syncUrl(store: Store<AppState>, opened: UrlState): void {
       display: colorBy !== state.display.colorBy ? { ...state.display, colorBy } : state.display,
       params,
       linkNotices: notice !== null ? [notice] : [],
+      lstmvis: withUrlHypothesis(state.lstmvis, url.lstmvis ?? {}),
     });
   });
 }

@@ -28,6 +28,7 @@ import {
   type NeighborsState,
   type SearchState,
 } from "./search_state";
+import { INITIAL_LSTMVIS, type LstmvisState } from "./lstmvis";
 
 /** What the user is looking at: one checkpoint (`step`) of one layer (`tag`) of one run. */
 export interface Selection {
@@ -111,6 +112,10 @@ export interface AppState extends Selection, LinkState {
   neighbors: NeighborsState;
   /** The annotation filter applied, lit as source "filter" (controllers/annotation_filter.ts). */
   annotationFilter: FilterState;
+  /** Draw the trajectories of the lit points' sequences. */
+  litTrajectories: boolean;
+  /** LSTMVis' select and match views (state/lstmvis.ts). */
+  lstmvis: LstmvisState;
 }
 
 /** What the `tags` poller and the checkpoint loader report, for `#message` and `#views`. */
@@ -148,6 +153,8 @@ export const INITIAL_STATE: AppState = {
   search: INITIAL_SEARCH,
   neighbors: INITIAL_NEIGHBORS,
   annotationFilter: null,
+  litTrajectories: false,
+  lstmvis: INITIAL_LSTMVIS,
 };
 
 /** Structural equality of JSON values (object key order does not matter). */

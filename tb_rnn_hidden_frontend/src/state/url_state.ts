@@ -31,6 +31,16 @@ export interface UrlState {
    * so that a link opened on another server can say when its layout differs.
    */
   layout?: string;
+  /** LSTMVis' hypothesis (`rh_theta`, `rh_units`, `rh_brush` "sequence:start:end", `rh_off` "before,after"). */
+  lstmvis?: UrlHypothesis;
+}
+
+/** The select view's hypothesis in a link: enough to reopen it (units as the user left them). */
+export interface UrlHypothesis {
+  theta?: number;
+  units?: number[];
+  brush?: { sequence: number; start: number; end: number };
+  off?: [number, number];
 }
 
 const PREFIX = "rh_";
@@ -56,6 +66,7 @@ export function encodeUrlState(state: UrlState): [string, string][] {
     }
   }
   if (state.layout !== undefined) pairs.push(["layout", state.layout]);
+  pairs.push(...encodeHypothesis(state.lstmvis ?? {}));
   return pairs.map(([key, value]) => [PREFIX + key, value]);
 }
 
@@ -106,7 +117,41 @@ export function decodeUrlState(pairs: Iterable<[string, string]>): UrlState {
   if (Object.keys(params).length > 0) state.params = params;
   const layout = values.get("layout");
   if (layout !== undefined && isLayoutCode(layout)) state.layout = layout;
+  const hypothesis = decodeHypothesis(values);
+  if (Object.keys(hypothesis).length > 0) state.lstmvis = hypothesis;
   return state;
+}
+
+/** `theta`, `units`, `brush`, `off` pairs (unprefixed); the defaults (θ 0.3, off 1,0) left out. */
+function encodeHypothesis(hypothesis: UrlHypothesis): [string, string][] {
+  const pairs: [string, string][] = [];
+  if (hypothesis.theta !== undefined && hypothesis.theta !== 0.3) pairs.push(["theta", String(hypothesis.theta)]);
+  if (hypothesis.units !== undefined && hypothesis.units.length > 0) pairs.push(["units", hypothesis.units.join(",")]);
+  const brush = hypothesis.brush;
+  if (brush !== undefined) pairs.push(["brush", `${brush.sequence}:${brush.start}:${brush.end}`]);
+  const off = hypothesis.off;
+  if (off !== undefined && (off[0] !== 1 || off[1] !== 0)) pairs.push(["off", `${off[0]},${off[1]}`]);
+  return pairs;
+}
+
+/** The hypothesis of a link's `rh_*` values, each part only when well formed. */
+function decodeHypothesis(values: ReadonlyMap<string, string>): UrlHypothesis {
+  const out: UrlHypothesis = {};
+  const theta = values.get("theta");
+  if (theta !== undefined && /^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(theta)) out.theta = Number(theta);
+  const units = values.get("units");
+  if (units !== undefined) {
+    const list = units.split(",").map((u) => integer(u)).filter((u): u is number => u !== undefined && u >= 0);
+    if (list.length > 0) out.units = [...new Set(list)].sort((a, b) => a - b);
+  }
+  const brush = values.get("brush")?.split(":").map((x) => integer(x));
+  if (brush?.length === 3 && brush.every((x) => x !== undefined && x >= 0)) {
+    const [sequence, start, end] = brush as [number, number, number];
+    if (start < end) out.brush = { sequence, start, end };
+  }
+  const off = values.get("off")?.split(",").map((x) => integer(x));
+  if (off?.length === 2 && off.every((x) => x !== undefined && x >= 0 && x <= 10)) out.off = off as [number, number];
+  return out;
 }
 
 /** Splits a `#plugin&k=v&…` hash into the plugin id and its pairs. */

@@ -18,7 +18,7 @@ export const ANNOTATION_CSS = `
 .annotation-cell { display: block; box-sizing: border-box; min-width: 6px; height: 15px; padding: 0 2px; font-size: 10px; line-height: 15px;
   text-align: center; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 7em; border-radius: 2px; color: var(--rh-fg); }
 .annotation-row { display: flex; align-items: center; height: 8px; margin-top: 1px; }
-.annotation-row .annotation-cell { flex: 0 0 auto; height: 8px; min-width: 0; padding: 0; border-radius: 0; border-right: 1px solid var(--rh-card); }
+.annotation-row .annotation-cell { flex: 0 0 auto; height: 8px; min-width: 0; max-width: none; padding: 0; border-radius: 0; border-right: 1px solid var(--rh-card); }
 .annotation-row .annotation-name { flex: 0 0 auto; font-size: 10px; color: var(--rh-muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 `;
 

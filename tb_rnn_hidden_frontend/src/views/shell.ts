@@ -1,7 +1,7 @@
 /**
  * The page around the views: `#message` (loading, nothing logged, the
  * listing's errors) above the selection controls, then either the three
- * columns of panels in `#views`, which shows while a checkpoint's data is in
+ * columns of panels in `#views` (with LSTMVis' row under them, opened from its bar), which shows while a checkpoint's data is in
  * the store and is `aria-busy` while one loads, or `#checkpoint-error` in
  * their place: why the selected checkpoint cannot be drawn. The controls stay,
  * so another checkpoint can be opened.
@@ -11,7 +11,25 @@ import type { Store } from "../state/store";
 import { h } from "../ui/dom";
 import { addStyles } from "../ui/styles";
 
-const CSS = `#checkpoint-error { padding: 12px; background: var(--rh-error-bg); color: var(--rh-error-fg); overflow-wrap: anywhere; }`;
+/**
+ * LSTMVis' row (units, matches) under the three columns: a bar that opens it,
+ * then at most 42% of the frame's height, each panel scrolling. Closed, it is
+ * one line, so the columns keep their height.
+ */
+const LSTMVIS_ROW_CSS = `
+.lstmvis-row { grid-column: 1 / -1; display: flex; flex-direction: column; gap: 6px; min-height: 0; }
+.lstmvis-panels { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 10px; min-height: 0; flex: 1 1 auto; }
+.lstmvis-panels > .panel { overflow: auto; scrollbar-width: thin; }
+#lstmvis-toggle { align-self: flex-start; }
+@media (min-width: 1101px) and (min-height: 561px) {
+  #rnn-hidden-app > #views { grid-template-rows: minmax(0, 1fr) auto; }
+  .lstmvis-row { max-height: 42vh; }
+}
+@media (max-width: 1100px) { .lstmvis-panels { grid-template-columns: 1fr; } }
+`;
+
+const CSS = `#checkpoint-error { padding: 12px; background: var(--rh-error-bg); color: var(--rh-error-fg); overflow-wrap: anywhere; }
+${LSTMVIS_ROW_CSS}`;
 
 export const EMPTY_MESSAGE =
   "No hidden-state data was found. Log some with tb_rnn_hidden.summary.hidden_states(...)";
@@ -31,6 +49,9 @@ export interface PageLayout {
   search: HTMLElement;
   neighbors: HTMLElement;
   annotationFilter: HTMLElement;
+  /** LSTMVis' select view and match view, in a row under the columns. */
+  units: HTMLElement;
+  matches: HTMLElement;
   checkpoint: HTMLElement;
 }
 
@@ -52,6 +73,8 @@ export function createLayout(): PageLayout {
     search: panel("search-panel", "Token search"),
     neighbors: panel("neighbors-panel", "Nearest neighbours"),
     annotationFilter: panel("annotation-filter-panel", "Annotation filter"),
+    units: panel("units-panel", "Hidden units over time"),
+    matches: panel("matches-panel", "Matches"),
   };
   const checkpoint = h(
     "div",
@@ -59,10 +82,38 @@ export function createLayout(): PageLayout {
     h("div", { class: "column column-left" }, panels.overview, panels.table),
     h("div", { class: "column column-centre" }, panels.projection),
     h("div", { class: "column column-right" }, panels.input, panels.search, panels.neighbors, panels.annotationFilter, panels.heatmap, panels.distances),
+    lstmvisRow(panels.units, panels.matches),
   );
   const app = h("main", { id: "rnn-hidden-app" }, panels.message, panels.controls, panels.checkpointError, checkpoint);
   document.body.appendChild(app);
   return { ...panels, checkpoint };
+}
+
+/** The row of LSTMVis' panels behind a bar that opens and closes it (`lstmvis.open`: closed at first). */
+function lstmvisRow(units: HTMLElement, matches: HTMLElement): HTMLElement {
+  const toggle = h("button", { id: "lstmvis-toggle", type: "button", "aria-expanded": "false", "aria-controls": "lstmvis-panels" });
+  const panels = h("div", { id: "lstmvis-panels", class: "lstmvis-panels", hidden: true }, units, matches);
+  return h("div", { class: "lstmvis-row", id: "lstmvis-row" }, toggle, panels);
+}
+
+/** The bar writes `lstmvis.open`; the row shows as the store says. */
+function bindLstmvisRow(store: Store<AppState>): void {
+  const toggle = document.getElementById("lstmvis-toggle");
+  const panels = document.getElementById("lstmvis-panels");
+  if (!toggle || !panels) return;
+  toggle.addEventListener("click", () => {
+    const s = store.get().lstmvis;
+    store.set({ lstmvis: { ...s, open: !s.open } });
+  });
+  const update = (open: boolean) => {
+    panels.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+    toggle.textContent = `${open ? "▾" : "▸"} Hidden units and matches (LSTMVis)`;
+  };
+  store.subscribe((state, previous) => {
+    if (state.lstmvis.open !== previous.lstmvis.open) update(state.lstmvis.open);
+  });
+  update(store.get().lstmvis.open);
 }
 
 /** What `#message` says: the first that applies of the listing's error, loading, and nothing logged. */
@@ -95,4 +146,5 @@ export function mountShell(layout: PageLayout, store: Store<AppState>): void {
   };
   store.subscribe((state) => update(state));
   update(store.get());
+  bindLstmvisRow(store);
 }

@@ -482,7 +482,7 @@ def test_booleans_are_numeric_and_bytes_and_str_are_one_category():
 def test_categorical_tracks_hold_at_most_65536_categories():
     states = np.zeros((1, 65537, 1), np.float32)
     words = np.array(["w%d" % k for k in range(65537)], dtype=object)[None]
-    with pytest.raises(ValueError, match=r"`annotations\['word'\]` has more than 65536 distinct "
+    with pytest.raises(ValueError, match=r"`annotations\['word'\]` has 65537 distinct "
                                          r"strings in valid steps; expected at most 65536"):
         summary.hidden_states_pb("layer", states, annotations={"word": words})
     with pytest.raises(ValueError, match=r"`annotations\['word'\]` has 65537 distinct strings"):

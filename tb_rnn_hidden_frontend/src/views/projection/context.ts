@@ -16,6 +16,7 @@ import type { AppState } from "../../state/app_state";
 import type { Store } from "../../state/store";
 import type { CanvasTheme } from "../../ui/theme";
 import type { ProjectionElements } from "./elements";
+import { litSequences } from "./lit";
 
 /** At most this many trajectories are drawn (the focused one always). */
 export const MAX_TRAJECTORIES = 200;
@@ -149,7 +150,8 @@ export function trajectorySequences(view: ProjectionView): number[] {
   const data = view.layout.paint;
   if (!data) return [];
   const n = data.meta.num_sequences;
-  const chosen = state.selected.filter((s) => s >= 0 && s < n && s !== state.focus).slice(0, MAX_TRAJECTORIES - 1);
+  const wanted = [...new Set([...state.selected, ...litSequences(state)])];
+  const chosen = wanted.filter((s) => s >= 0 && s < n && s !== state.focus).slice(0, MAX_TRAJECTORIES - 1);
   if (state.focus !== null && state.focus >= 0 && state.focus < n) chosen.push(state.focus);
   return chosen;
 }

@@ -45,6 +45,7 @@ import { adopt, decide, dropLayout, flush, invalidate } from "./animation";
 import { fit, initialLayout, interactive, type ProjectionView } from "./context";
 import { bindControls, createElements, syncControls } from "./elements";
 import { bindPointer } from "./interaction";
+import { createLitLine } from "./lit";
 import { updateLegend, updateStatus } from "./overlays";
 import { recolor } from "./points";
 
@@ -87,6 +88,8 @@ function changedLayers(state: Readonly<AppState>, previous: Readonly<AppState> |
     trails = true;
   }
   if (state.selected !== previous.selected || state.focus !== previous.focus) trails = true;
+  if (state.lit !== previous.lit) base = trails = true;
+  if (state.litTrajectories !== previous.litTrajectories) trails = true;
   return [base, trails, state.hover !== previous.hover];
 }
 
@@ -146,7 +149,12 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     flush: () => flush(view),
   };
   bindControls(view);
-  store.subscribe((state, previous) => render(view, state, previous));
+  const litLine = createLitLine(store);
+  el.legend.after(litLine.line);
+  store.subscribe((state, previous) => {
+    render(view, state, previous);
+    if (state.lit !== previous.lit || state.litTrajectories !== previous.litTrajectories) litLine.update();
+  });
   bindPointer(view);
   new MutationObserver(() => {
     view.theme = readCanvasTheme();

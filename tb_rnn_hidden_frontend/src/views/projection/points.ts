@@ -11,6 +11,7 @@ import { categoryRgb } from "../../ui/annotation_cells";
 import { pointsInDistanceRange } from "../../domain/projection_geometry";
 import { CLASS_PALETTE, CORRECT_COLOR, WRONG_COLOR, hexToRgb, mix, packRgb, parseColor, sequentialColor, type Rgb } from "../../ui/colors";
 import { interactive, pointCount, pointRadius, type ProjectionView } from "./context";
+import { litMask } from "./lit";
 import { publishLayout } from "./overlays";
 
 /**
@@ -109,11 +110,18 @@ export function recolor(view: ProjectionView): void {
   const range = stale ? null : state.distanceRange;
   const rangeMask =
     range !== null ? pointsInDistanceRange(data.pointSequence, data.pointStep, data.distances, range[0], range[1]) : null;
+  const lit = litMask(view, n);
   raster.colors = new Uint32Array(n);
   raster.layer = new Uint8Array(n);
   const bg = view.theme.bg;
   for (let p = 0; p < n; p++) {
     const c = colorOf(p);
+    if (lit !== null) {
+      // Lit points on top, ringed; the others faded whatever else dims them.
+      raster.colors[p] = packRgb(lit[p] === 1 ? c : mix(c, bg, 0.85));
+      raster.layer[p] = lit[p] === 1 ? 3 : 0;
+      continue;
+    }
     const dim =
       (faded !== null && faded[data.pointSequence[p] ?? 0] === 1) ||
       (brushMask !== null && brushMask[p] === 0) ||
@@ -154,23 +162,24 @@ function plot(pixels: Uint32Array, W: number, H: number, cx: number, cy: number,
 }
 
 /** Plots the points into the raster's pixels; returns how many were drawn, how many ringed and their hash. */
-function plotPoints(view: ProjectionView, coords: Float32Array, W: number, H: number): { count: number; ringed: number; hash: number } {
+function plotPoints(view: ProjectionView, coords: Float32Array, W: number, H: number): { count: number; ringed: number; hash: number; lit: number } {
   const { transform, dpr } = view.camera;
   const { colors, layer, pixels } = view.raster;
-  const result = { count: 0, ringed: 0, hash: FNV_OFFSET };
+  const result = { count: 0, ringed: 0, hash: FNV_OFFSET, lit: 0 };
   if (transform === null) return result;
   const k = transform.k * dpr;
   const tx = transform.tx * dpr;
   const ty = transform.ty * dpr;
   const r = pointRadius(view);
   const ring = packRgb(view.theme.highlightRgb);
+  const litRing = packRgb(view.theme.fgRgb);
   const n = pointCount(view);
   const disc = stencil(r, W);
   const ringDisc = stencil(r + 1, W);
-  // Dimmed points first, then the others, then the ringed ones on top.
+  // Dimmed points first, then the others, then the ringed ones, then the lit ones on top.
   let passes = 0;
   for (let p = 0; p < n; p++) passes |= 1 << (layer[p] as number);
-  for (let pass = 0; pass <= 2; pass++) {
+  for (let pass = 0; pass <= 3; pass++) {
     if ((passes & (1 << pass)) === 0) continue;
     for (let p = 0; p < n; p++) {
       if (layer[p] !== pass) continue;
@@ -181,6 +190,10 @@ function plotPoints(view: ProjectionView, coords: Float32Array, W: number, H: nu
         plot(pixels, W, H, cx, cy, r + 1, ringDisc, ring);
         result.ringed++;
         result.hash = Math.imul(result.hash ^ p, FNV_PRIME) >>> 0;
+      }
+      if (pass === 3) {
+        plot(pixels, W, H, cx, cy, r + 1, ringDisc, litRing);
+        result.lit++;
       }
       plot(pixels, W, H, cx, cy, r, disc, colors[p] as number);
       result.count++;
@@ -203,7 +216,7 @@ export function drawPoints(view: ProjectionView): void {
   }
   const { drawn, paint } = view.layout;
   const drawable = drawn !== null && view.camera.transform !== null && paint !== null && raster.colors.length === pointCount(view);
-  const { count, ringed, hash } = drawable ? plotPoints(view, drawn, W, H) : { count: 0, ringed: 0, hash: FNV_OFFSET };
+  const { count, ringed, hash, lit } = drawable ? plotPoints(view, drawn, W, H) : { count: 0, ringed: 0, hash: FNV_OFFSET, lit: 0 };
   view.baseCtx.putImageData(raster.image, 0, 0);
   publishLayout(view);
   const area = view.el.area;
@@ -211,4 +224,5 @@ export function drawPoints(view: ProjectionView): void {
   // What is ringed (the distance range), for tests: how many, and a hash of their indices.
   area.dataset["highlighted"] = String(ringed);
   area.dataset["highlightedHash"] = ringed > 0 ? hash.toString(16) : "";
+  area.dataset["lit"] = String(lit);
 }

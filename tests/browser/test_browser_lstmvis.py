@@ -1,0 +1,195 @@
+"""LSTMVis in the tab, in a real browser against a real `tensorboard` (both loaders).
+
+A bracket-language checkpoint is logged with the real writer at two steps: at
+step 0 the planted units are noise, at step 1 they are on exactly inside each
+bracketed range. The test brushes one bracketed range in the units view by
+dragging on its canvas, checks the selected units against a plain loop over
+the logged states, runs Match, checks that the other bracketed ranges are the
+top hits, that the projection lights their steps, that clicking a hit
+focuses its sequence, and that the query re-runs on step 0 (labelled stale
+until then). Screenshots land in `test-artifacts/`.
+"""
+
+import json
+import urllib.parse
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+from tb_rnn_hidden import writer
+from tests.support.browser import TIMEOUT_MS, BrowserEvents, plugin_frame, screenshot
+from tests.support.checkpoints import planted_bracket_checkpoint, selected_units
+from tests.support.tensorboard_process import running_tensorboard
+
+PLANTED = (2, 5, 9)
+SEQUENCE = 0
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture(scope="module")
+def logged(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("lstmvis") / "logs"
+    with writer.HiddenStateWriter(str(logdir / "train")) as w:
+        untrained, _ = planted_bracket_checkpoint(seed=5, planted=PLANTED, trained=False)
+        w.add("lstm", step=0, **untrained)
+        trained, ranges = planted_bracket_checkpoint(seed=5, planted=PLANTED, trained=True)
+        w.add("lstm", step=1, **trained)
+    return str(logdir), trained, ranges
+
+
+@pytest.fixture(scope="module", params=["data_server", "python_loader"])
+def base(request, logged, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("lstmvis_cache")
+    extra = ["--load_fast=false"] if request.param == "python_loader" else []
+    with running_tensorboard(logged[0], "--rnn_hidden_precompute=none", "--rnn_hidden_cache_dir", str(cache), *extra) as url:
+        yield url, request.param
+
+
+def _url_state(page):
+    pairs = page.evaluate("() => location.hash").lstrip("#").split("&")[1:]
+    return dict(urllib.parse.unquote(p).split("=", 1) for p in pairs if "=" in p)
+
+
+def _brush(frame, page, start, end):
+    """Drags along the units canvas from step `start` to step `end - 1`, low in the plot (away from θ)."""
+    root = frame.locator("#units-root")
+    expect(root).to_have_attribute("data-sequence", str(SEQUENCE))
+    canvas = frame.locator("#units-canvas")
+    canvas.scroll_into_view_if_needed()
+    cell = float(root.get_attribute("data-cell"))
+    left = float(root.get_attribute("data-label-width"))
+    plot_height = float(root.get_attribute("data-plot-height"))
+    box = canvas.bounding_box()
+    y = box["y"] + plot_height - 10
+    page.mouse.move(box["x"] + left + (start + 0.5) * cell, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + left + (start + 1.0) * cell, y, steps=3)
+    page.mouse.move(box["x"] + left + (end - 0.5) * cell, y, steps=5)
+    page.mouse.up()
+
+
+def test_brush_match_light_focus_and_rerun(browser, base, logged):
+    url, loader = base
+    _, arrays, ranges = logged
+    page = browser.new_page(viewport={"width": 1280, "height": 1024})
+    events = BrowserEvents(page)
+    page.goto(url + "/#rnn_hidden&rh_p_method=pca&rh_sel=%d&rh_focus=%d" % (SEQUENCE, SEQUENCE))
+    frame = plugin_frame(page)
+    expect(frame.locator("#projection-area")).to_have_attribute("data-state", "ready")
+    # The row opens from its bar (closed at first, so the columns keep their height).
+    toggle = frame.locator("#lstmvis-toggle")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(frame.locator("#units-panel")).to_be_hidden()
+    toggle.click()
+    expect(frame.locator("#units-panel")).to_be_visible()
+    expect(frame.locator("#units-root")).to_have_attribute("data-sequence", str(SEQUENCE))
+
+    # Brush the bracketed range of sequence 0: the planted units, as a plain loop says.
+    _, start, end = ranges[SEQUENCE]
+    expected = selected_units(arrays["states"][SEQUENCE, :arrays["lengths"][SEQUENCE]], start, end)
+    assert expected == list(PLANTED)
+    _brush(frame, page, start, end)
+    root = frame.locator("#units-root")
+    expect(root).to_have_attribute("data-brush", "%d:%d:%d" % (SEQUENCE, start, end))
+    expect(root).to_have_attribute("data-units", ",".join(map(str, PLANTED)))
+    expect(root).to_have_attribute("data-lines", str(len(PLANTED)))
+    # Word shading: all planted units on inside the brush, none outside.
+    length = int(arrays["lengths"][SEQUENCE])
+    shading = [len(PLANTED) if start <= t < end else 0 for t in range(length)]
+    expect(root).to_have_attribute("data-shading", ",".join(map(str, shading)))
+    assert _url_state(page)["rh_units"] == ",".join(map(str, PLANTED))
+    link = page.evaluate("() => location.hash")
+    screenshot(frame.locator("#units-panel"), "lstmvis_units_%s.png" % loader)
+
+    # Match: the bracketed ranges are the top hits, lit in the projection.
+    frame.locator("#matches-run").click()
+    matches = frame.locator("#matches-root")
+    expect(matches).to_have_attribute("data-status", "done")
+    expect(matches).to_have_attribute("data-stale", "false")
+    hits = frame.locator("#matches-list .hit")
+    top = {
+        (int(hits.nth(k).get_attribute("data-sequence")), int(hits.nth(k).get_attribute("data-start")),
+         int(hits.nth(k).get_attribute("data-end")))
+        for k in range(len(ranges))
+    }
+    assert top == set(ranges)
+    lit = sum(e - s for _, s, e in ranges)
+    expect(frame.locator("#projection-area")).to_have_attribute("data-lit", str(lit))
+    expect(frame.locator("#projection-lit")).to_contain_text("%d match steps lit" % lit)
+    screenshot(page, "lstmvis_matches_%s.png" % loader)
+    # On demand, the trajectories of the matched sequences (the focused one last).
+    frame.locator("#projection-lit-trajectories").click()
+    area = frame.locator("#projection-area")
+    expect(area).to_have_attribute("data-trajectories", ",".join(
+        str(i) for i in sorted({i for i, _, _ in ranges} - {SEQUENCE})) + ",%d" % SEQUENCE)
+    screenshot(page, "lstmvis_projection_%s.png" % loader)
+    frame.locator("#projection-lit-trajectories").click()
+
+    # Clicking a hit of another sequence focuses it everywhere.
+    other = next(k for k in range(len(ranges)) if int(hits.nth(k).get_attribute("data-sequence")) != SEQUENCE)
+    sequence = int(hits.nth(other).get_attribute("data-sequence"))
+    hit_start = int(hits.nth(other).get_attribute("data-start"))
+    hits.nth(other).click()
+    expect(root).to_have_attribute("data-sequence", str(sequence))
+    expect(root).to_have_attribute("data-hover-step", str(hit_start))
+    expect(frame.locator("#input-caption")).to_contain_text("Sequence %d:" % sequence)
+    assert _url_state(page)["rh_focus"] == str(sequence)
+
+    # Step 0 (untrained): the result is labelled stale until re-run there; then its quality is lower.
+    frame.locator("#step-slider").fill("0")
+    expect(matches).to_have_attribute("data-stale", "true")
+    expect(frame.locator("#matches-status")).to_contain_text("matches of step 1 (step 0 shown)", ignore_case=True)
+    expect(frame.locator("#projection-lit")).to_be_hidden()
+    frame.locator("#matches-rerun").click()
+    expect(matches).to_have_attribute("data-step", "0")
+    expect(matches).to_have_attribute("data-status", "done")
+    expect(matches).to_have_attribute("data-stale", "false")
+    quality = dict(_quality(matches))
+    assert quality[1] == pytest.approx(1.0)
+    assert quality[0] < 1.0
+    screenshot(page, "lstmvis_step0_%s.png" % loader)
+    # Kept, the query follows the slider: back on step 1 its hits are current and lit again.
+    frame.locator("#matches-keep").click()
+    expect(frame.locator("#matches-keep")).to_have_attribute("aria-pressed", "true")
+    frame.locator("#step-slider").fill("1")
+    expect(matches).to_have_attribute("data-step", "1")
+    expect(matches).to_have_attribute("data-status", "done")
+    expect(matches).to_have_attribute("data-stale", "false")
+    expect(frame.locator("#projection-lit")).to_contain_text("%d match steps lit" % lit)
+    events.assert_clean()
+    page.close()
+
+    # The link reopens the hypothesis: the row open, the brush and the units as they were.
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    events = BrowserEvents(page)
+    page.goto(url + "/" + link)
+    frame = plugin_frame(page)
+    expect(frame.locator("#lstmvis-toggle")).to_have_attribute("aria-expanded", "true")
+    root = frame.locator("#units-root")
+    expect(root).to_have_attribute("data-brush", "%d:%d:%d" % (SEQUENCE, start, end))
+    expect(root).to_have_attribute("data-units", ",".join(map(str, PLANTED)))
+    expect(root).to_have_attribute("data-lines", str(len(PLANTED)))
+    # Brushing by keyboard: one step later, the planted units are on just before it, so none fits.
+    expect(frame.locator("#units-brush-from")).to_have_value(str(start))
+    expect(frame.locator("#units-brush-to")).to_have_value(str(end - 1))
+    frame.locator("#units-brush-from").fill(str(start + 1))
+    frame.locator("#units-brush-from").press("Tab")
+    expect(root).to_have_attribute("data-brush", "%d:%d:%d" % (SEQUENCE, start + 1, end))
+    states = arrays["states"][SEQUENCE, :arrays["lengths"][SEQUENCE]]
+    expect(root).to_have_attribute("data-units", ",".join(map(str, selected_units(states, start + 1, end))))
+    assert not set(PLANTED) & set(selected_units(states, start + 1, end))
+    events.assert_clean()
+    page.close()
+
+
+def _quality(matches):
+    """The quality chart's [[step, quality], ...] once both checkpoints are in."""
+    expect(matches).to_have_attribute("data-total", "2")
+    for _ in range(100):
+        series = matches.get_attribute("data-quality")
+        values = json.loads(series or "[]")
+        if len(values) == 2:
+            return [(int(s), q) for s, q in values]
+        matches.page.wait_for_timeout(100)
+    raise AssertionError("the quality chart did not fill: %s" % series)
