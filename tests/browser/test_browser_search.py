@@ -279,6 +279,10 @@ def test_search_lists_and_lights_the_hits(tab, logged, query, mode, shot):
     frame.locator("#search-hits li").first.focus()
     frame.locator("#search-hits li").first.press("Enter")
     expect(frame.locator("#input-caption")).to_contain_text("Sequence %d:" % expected[0][0])
+    # Pointing at a hit hovers its first step in every view (here the focused input's token).
+    frame.locator("#search-hits li").first.hover()
+    expect(frame.locator("#tooltip")).to_contain_text("sequence %d, step %d" % (i, s))
+    expect(frame.locator("#input-tokens .token[data-step='%d']" % s)).to_have_class(re.compile(r"\bhovered\b"))
     screenshot(frame.locator("#search-panel"), "search_%s.png" % shot)
     # Logged strings stay text in the list.
     assert frame.locator("#rnn-hidden-app img").count() == 0

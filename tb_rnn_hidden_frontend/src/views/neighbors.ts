@@ -51,7 +51,8 @@ export function mountNeighbors(parent: HTMLElement, store: Store<AppState>): voi
     const { pinned, point } = store.get().neighbors;
     setNeighbors({ pinned: pinned !== null ? null : point });
   });
-  bindListFocus(list, store);
+  // Pointing at a neighbour hovers it, unless the query follows the hover (it would move to it).
+  bindListFocus(list, store, () => !store.get().neighbors.follow);
 
   const render = (state: Readonly<AppState>) => {
     const { data, neighbors, lit } = state;
