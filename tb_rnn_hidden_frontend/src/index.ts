@@ -13,8 +13,11 @@
  * selection, the form's parameters and intents (retry, cancel, play) back;
  * they never call each other.
  */
+import { startAnnotationFilter } from "./controllers/annotation_filter";
 import { startCheckpointLoader } from "./controllers/checkpoint_loader";
 import { startLstmvis } from "./controllers/lstmvis";
+import { startNeighbors } from "./controllers/neighbors";
+import { startSearch } from "./controllers/search";
 import { drivePlay } from "./controllers/player";
 import { createProjectionClient, followParams } from "./controllers/projection_jobs";
 import { loadServerInfo } from "./controllers/server_info";
@@ -35,6 +38,9 @@ import { createLayout, mountShell } from "./views/shell";
 import { mountSequenceTable } from "./views/table";
 import { mountUnits } from "./views/units";
 import { mountMatches } from "./views/matches";
+import { mountAnnotationFilter } from "./views/annotation_filter";
+import { mountNeighbors } from "./views/neighbors";
+import { mountSearch } from "./views/search";
 
 export async function render(): Promise<void> {
   injectStyles();
@@ -64,6 +70,9 @@ export async function render(): Promise<void> {
   mountDistances(layout.distances, store);
   mountUnits(layout.units, store);
   mountMatches(layout.matches, store);
+  mountSearch(layout.search, store);
+  mountNeighbors(layout.neighbors, store);
+  mountAnnotationFilter(layout.annotationFilter, store);
   mountShell(layout, store);
   syncUrl(store, fromUrl);
 
@@ -73,4 +82,7 @@ export async function render(): Promise<void> {
   followParams(store, projections);
   startLstmvis(store);
   startTagsPoller(store, () => loader.serverAnswered());
+  startSearch(store);
+  startNeighbors(store);
+  startAnnotationFilter(store);
 }

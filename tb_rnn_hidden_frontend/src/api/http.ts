@@ -60,6 +60,22 @@ export async function getJson<T>(route: string, params?: Params, signal?: AbortS
 }
 
 /**
+ * `getJson` for the routes that run in the server's answer slots (`/search`,
+ * `/neighbors`): a 429 is asked again after its `Retry-After`, as array
+ * routes are, up to ARRAY_RETRIES times.
+ */
+export async function getJsonRetrying<T>(route: string, params: Params, signal?: AbortSignal): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await getJson<T>(route, params, signal);
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 429 || attempt >= ARRAY_RETRIES) throw err;
+      await wait(Math.min(err.retryAfter ?? 1, MAX_RETRY_WAIT_S), signal);
+    }
+  }
+}
+
+/**
  * A request that changes server state (starting or cancelling a projection job): POST with
  * a JSON body, which a page of another site cannot send (it would need a CORS preflight).
  */
@@ -123,6 +139,25 @@ function wait(seconds: number, signal?: AbortSignal): Promise<void> {
  * again after its `Retry-After`, up to ARRAY_RETRIES times, before it is an error.
  */
 export async function getArray(route: string, params: Params, signal?: AbortSignal): Promise<BinaryArray> {
+  const { buffer, headers, status } = await getBytes(route, params, signal);
+  const dtype = headers.get("X-Array-Dtype") ?? "float32";
+  const shape = (headers.get("X-Array-Shape") ?? "")
+    .split(",")
+    .filter((d) => d !== "")
+    .map(Number);
+  let data: Float32Array | Int32Array;
+  if (dtype === "float32") data = new Float32Array(buffer);
+  else if (dtype === "int32") data = new Int32Array(buffer);
+  else throw new ApiError(`Unexpected array type ${dtype} from "${route}".`, status);
+  return { data, dtype, shape, headers };
+}
+
+/**
+ * `GET route?params` as raw bytes and their headers, for routes that say their
+ * type in headers of their own (`/annotations`: `X-Annotation-Kind`); a 429 is
+ * asked again as in `getArray`.
+ */
+export async function getBytes(route: string, params: Params, signal?: AbortSignal): Promise<{ buffer: ArrayBuffer; headers: Headers; status: number }> {
   let response = await request(route, params, {}, signal);
   for (let attempt = 0; response.status === 429 && attempt < ARRAY_RETRIES; attempt++) {
     await wait(Math.min(retryAfter(response) ?? 1, MAX_RETRY_WAIT_S), signal);
@@ -137,16 +172,6 @@ export async function getArray(route: string, params: Params, signal?: AbortSign
     }
     throw new ApiError(errorMessage(body) ?? `${response.status} ${response.statusText}`.trim(), response.status);
   }
-  const buffer = await response.arrayBuffer();
-  const dtype = response.headers.get("X-Array-Dtype") ?? "float32";
-  const shape = (response.headers.get("X-Array-Shape") ?? "")
-    .split(",")
-    .filter((d) => d !== "")
-    .map(Number);
-  let data: Float32Array | Int32Array;
-  if (dtype === "float32") data = new Float32Array(buffer);
-  else if (dtype === "int32") data = new Int32Array(buffer);
-  else throw new ApiError(`Unexpected array type ${dtype} from "${route}".`, response.status);
-  return { data, dtype, shape, headers: response.headers };
+  return { buffer: await response.arrayBuffer(), headers: response.headers, status: response.status };
 }
 

@@ -2,8 +2,19 @@
  * One typed function per backend route (tb_rnn_hidden/http_api.md): every
  * request of the tab goes through these.
  */
-import { ApiError, getArray, getJson, postJson, type BinaryArray, type Params } from "./http";
-import type { InfoResponse, MatchesResponse, ProjectionStatus, SequencesResponse, TagsResponse, UnitsResponse } from "./types";
+import { ApiError, getArray, getBytes, getJson, getJsonRetrying, postJson, type BinaryArray, type Params } from "./http";
+import type {
+  InfoResponse,
+  MatchesResponse,
+  NeighborMethod,
+  NeighborsResponse,
+  ProjectionStatus,
+  SearchMode,
+  SearchResponse,
+  SequencesResponse,
+  TagsResponse,
+  UnitsResponse,
+} from "./types";
 
 /** A checkpoint: the query of every per-checkpoint route. */
 export interface CheckpointQuery {
@@ -43,6 +54,37 @@ export function fetchProbabilities(query: CheckpointQuery, signal?: AbortSignal)
 /** `GET distances`: float32 [P - N], with `X-Max-Distance`. */
 export function fetchDistances(query: CheckpointQuery, signal?: AbortSignal): Promise<BinaryArray> {
   return getArray("distances", { ...query }, signal);
+}
+
+/** One annotation track's values: int32 category codes or float32 numbers, P of them. */
+export type AnnotationValues =
+  | { readonly kind: "categorical"; readonly data: Int32Array }
+  | { readonly kind: "numeric"; readonly data: Float32Array };
+
+/** `GET annotations?name=`: one track's P values, typed by `X-Annotation-Kind`. */
+export async function fetchAnnotation(query: CheckpointQuery, name: string, signal?: AbortSignal): Promise<AnnotationValues> {
+  const { buffer, headers, status } = await getBytes("annotations", { ...query, name }, signal);
+  const kind = headers.get("X-Annotation-Kind");
+  if (buffer.byteLength % 4 !== 0) throw new ApiError(`"annotations" sent ${buffer.byteLength} bytes for track "${name}", not 4-byte values.`, status);
+  if (kind === "categorical") return { kind, data: new Int32Array(buffer) };
+  if (kind === "numeric") return { kind, data: new Float32Array(buffer) };
+  throw new ApiError(`"annotations" sent kind ${JSON.stringify(kind)} for track "${name}", expected categorical or numeric.`, status);
+}
+
+/** `GET search`: runs of tokens matching `q` (exact, prefix or regex), at most `limit` listed; a 429 is asked again. */
+export function fetchSearch(
+  query: CheckpointQuery & { q: string; mode: SearchMode; limit: number },
+  signal?: AbortSignal,
+): Promise<SearchResponse> {
+  return getJsonRetrying<SearchResponse>("search", { ...query }, signal);
+}
+
+/** `GET neighbors`: the `k` nearest points of `point` in the hidden space; a 429 is asked again. */
+export function fetchNeighbors(
+  query: CheckpointQuery & { point: number; k: number; method: NeighborMethod },
+  signal?: AbortSignal,
+): Promise<NeighborsResponse> {
+  return getJsonRetrying<NeighborsResponse>("neighbors", { ...query }, signal);
 }
 
 /**

@@ -68,6 +68,43 @@ export interface SequencesResponse extends RecordHeader {
   vocabulary: string[] | null;
 }
 
+/** How `/search` matches the query's tokens. */
+export type SearchMode = "exact" | "prefix" | "regex";
+
+/** One `/search` hit: steps [start, end) of `sequence`, its first point `point`. */
+export interface SearchHit {
+  sequence: number;
+  start: number;
+  end: number;
+  point: number;
+}
+
+/** `GET search`: the hits in point order, how many there are in all, and whether `hits` stops short. */
+export interface SearchResponse {
+  hits: SearchHit[];
+  total: number;
+  truncated: boolean;
+}
+
+/** Exact (brute force) or approximate (an index) nearest neighbours. */
+export type NeighborMethod = "exact" | "approximate";
+
+/** One neighbour of `/neighbors`: a point, where it is, and its euclidean distance in the hidden space. */
+export interface Neighbor {
+  point: number;
+  sequence: number;
+  step: number;
+  distance: number;
+}
+
+/** `GET neighbors`: the k nearest points of `point` (itself excluded), ascending distance. */
+export interface NeighborsResponse {
+  point: number;
+  k: number;
+  method: NeighborMethod;
+  neighbors: Neighbor[];
+}
+
 /** One method of `GET info`: whether this server can compute it, and if not why. */
 export interface MethodInfo {
   name: string;

@@ -7,22 +7,40 @@
  * poller). Once a checkpoint's data is in, its projection is requested.
  *
  * User Timing measures (read by bench/frontend_bench.py):
- * `rh-checkpoint-fetch` (the four routes, awaited, not main-thread time),
+ * `rh-checkpoint-fetch` (the four routes and the annotation tracks, awaited, not main-thread time),
  * `rh-checkpoint-decode`, and `rh-checkpoint-views` (the new data in the
  * store: every view updated).
  */
 import { ApiError, describeError } from "../api/http";
-import { fetchDistances, fetchProbabilities, fetchSequences, fetchTokens } from "../api/routes";
+import { fetchAnnotation, fetchDistances, fetchProbabilities, fetchSequences, fetchTokens, type CheckpointQuery } from "../api/routes";
+import type { AnnotationHeader } from "../api/types";
+import { decodeTrack } from "../domain/annotations";
 import { asFloat32, checkShape, decodeCheckpoint } from "../domain/data";
 import { checkpointErrorText } from "../domain/format";
 import { checkpointKey } from "../domain/layout_state";
-import type { CheckpointData } from "../domain/model";
+import type { AnnotationTrack, CheckpointData } from "../domain/model";
 import { sameSelection, selectionOf, withCheckpointData, type AppState, type RequestStatus, type Selection } from "../state/app_state";
 import type { Store } from "../state/store";
 import type { ProjectionClient } from "./projection_jobs";
 
 /** Delay before fetching a checkpoint, so dragging the slider does not flood the server. */
 const FETCH_DEBOUNCE_MS = 120;
+
+/** Annotation tracks read per checkpoint at most, and at once (each is one `/annotations` request). */
+export const MAX_ANNOTATION_TRACKS = 32;
+const ANNOTATION_REQUESTS_AT_ONCE = 4;
+
+/** The checkpoint's annotation tracks (the first MAX_ANNOTATION_TRACKS of `/sequences`' list), a few requests at a time. */
+async function loadAnnotations(query: CheckpointQuery, infos: readonly AnnotationHeader[], points: number, signal: AbortSignal): Promise<AnnotationTrack[]> {
+  const wanted = infos.slice(0, MAX_ANNOTATION_TRACKS);
+  const tracks: AnnotationTrack[] = [];
+  for (let i = 0; i < wanted.length; i += ANNOTATION_REQUESTS_AT_ONCE) {
+    const batch = wanted.slice(i, i + ANNOTATION_REQUESTS_AT_ONCE);
+    const values = await Promise.all(batch.map((info) => fetchAnnotation(query, info.name, signal)));
+    batch.forEach((info, j) => tracks.push(decodeTrack(info, (values[j] as { data: Int32Array | Float32Array }).data, points)));
+  }
+  return tracks;
+}
 
 function isAbort(err: unknown): boolean {
   return err instanceof DOMException && err.name === "AbortError";
@@ -34,12 +52,13 @@ export async function loadCheckpoint(selection: Selection, signal: AbortSignal):
   const params = { run, tag, step };
   const t0 = performance.now();
   const meta = await fetchSequences(params, signal);
-  const [tokens, probabilities, distances] = await Promise.all([
+  const points = meta.lengths.reduce((sum, length) => sum + length, 0);
+  const [tokens, probabilities, distances, annotations] = await Promise.all([
     meta.has_tokens ? fetchTokens(params, signal) : Promise.resolve(null),
     meta.has_probabilities ? fetchProbabilities(params, signal) : Promise.resolve(null),
     fetchDistances(params, signal),
+    loadAnnotations(params, meta.annotations ?? [], points, signal),
   ]);
-  const points = meta.lengths.reduce((sum, length) => sum + length, 0);
   if (tokens) checkShape("tokens", tokens.shape, [points]);
   if (probabilities) checkShape("probabilities", probabilities.shape, [points, meta.num_classes]);
   checkShape("distances", distances.shape, [points - meta.lengths.length]);
@@ -53,6 +72,7 @@ export async function loadCheckpoint(selection: Selection, signal: AbortSignal):
     probabilities: probabilities ? asFloat32(probabilities.data) : null,
     distances: asFloat32(distances.data),
     maxDistance: Number(distances.headers.get("X-Max-Distance") ?? "0"),
+    annotations,
   });
   performance.measure("rh-checkpoint-decode", { start: t1, end: performance.now() });
   return decoded;

@@ -4,7 +4,7 @@
  * so 100k points decode in milliseconds.
  */
 import type { SequencesResponse } from "../api/types";
-import type { CheckpointData } from "./model";
+import type { AnnotationTrack, CheckpointData } from "./model";
 
 /**
  * A float route's array as float32. The routes the tab reads send float32
@@ -60,6 +60,8 @@ export interface RawCheckpoint {
   distances: Float32Array;
   /** `X-Max-Distance` of `/distances`. */
   maxDistance: number;
+  /** The annotation tracks, decoded (`domain/annotations.ts`); none when left out. */
+  annotations?: readonly AnnotationTrack[];
 }
 
 export function decodeCheckpoint(raw: RawCheckpoint): CheckpointData {
@@ -117,5 +119,6 @@ export function decodeCheckpoint(raw: RawCheckpoint): CheckpointData {
     distances,
     maxDistance: raw.maxDistance,
     flipStep: probabilities !== null ? flipSteps(offsets, pointPrediction) : new Int32Array(meta.lengths.length),
+    annotations: raw.annotations ?? [],
   };
 }

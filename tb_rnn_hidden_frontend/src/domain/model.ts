@@ -57,7 +57,18 @@ export interface CheckpointData {
    * final run of equal argmax values); 0 when it never changed.
    */
   readonly flipStep: Int32Array;
+  /** The record's annotation tracks, P values each ([] when none were logged). */
+  readonly annotations: readonly AnnotationTrack[];
 }
+
+/**
+ * One annotation track (LSTMVis' meta track) of a checkpoint, a value per
+ * point: categorical as codes into `categories` (-1 where none), numeric as
+ * values within [min, max] (NaN where none).
+ */
+export type AnnotationTrack =
+  | { readonly name: string; readonly kind: "categorical"; readonly categories: readonly string[]; readonly codes: Int32Array }
+  | { readonly name: string; readonly kind: "numeric"; readonly min: number; readonly max: number; readonly values: Float32Array };
 
 /** Every method the tab knows, in menu order; `/info` says which this server offers. */
 export const METHODS: readonly ProjectionMethod[] = PROJECTION_SCHEMA.methods.map((m) => m.name).filter(isMethod);
@@ -274,7 +285,8 @@ export interface ProjectionAction {
   readonly kind: "retry" | "cancel";
 }
 
-export type ColorBy = "prediction" | "label" | "time" | "correct";
+/** How points are coloured: a built-in colouring, or an annotation track by name (`annotation:<name>`). */
+export type ColorBy = "prediction" | "label" | "time" | "correct" | `annotation:${string}`;
 
 /** How trajectories and points are drawn (the research tool's options). */
 export interface DisplayOptions {

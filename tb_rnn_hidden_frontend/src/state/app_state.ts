@@ -21,6 +21,14 @@ import {
   type TableState,
 } from "../domain/model";
 import { INITIAL_LSTMVIS, type LstmvisState } from "./lstmvis";
+import {
+  INITIAL_NEIGHBORS,
+  INITIAL_SEARCH,
+  neighborsForNewData,
+  type FilterState,
+  type NeighborsState,
+  type SearchState,
+} from "./search_state";
 
 /** What the user is looking at: one checkpoint (`step`) of one layer (`tag`) of one run. */
 export interface Selection {
@@ -102,6 +110,12 @@ export interface AppState extends Selection, LinkState {
   litTrajectories: boolean;
   /** LSTMVis' select and match views (state/lstmvis.ts). */
   lstmvis: LstmvisState;
+  /** The token search: query and answer (views/search.ts, controllers/search.ts). */
+  search: SearchState;
+  /** The nearest-neighbour query and answer (views/neighbors.ts, controllers/neighbors.ts). */
+  neighbors: NeighborsState;
+  /** The annotation filter applied, lit as source "filter" (controllers/annotation_filter.ts). */
+  annotationFilter: FilterState;
 }
 
 /** What the `tags` poller and the checkpoint loader report, for `#message` and `#views`. */
@@ -138,6 +152,9 @@ export const INITIAL_STATE: AppState = {
   lit: null,
   litTrajectories: false,
   lstmvis: INITIAL_LSTMVIS,
+  search: INITIAL_SEARCH,
+  neighbors: INITIAL_NEIGHBORS,
+  annotationFilter: null,
 };
 
 /** Structural equality of JSON values (object key order does not matter). */
@@ -211,6 +228,7 @@ export function withCheckpointData(state: Readonly<AppState>, data: CheckpointDa
     brushed: null,
     distanceRange: null,
     lit: null,
+    neighbors: neighborsForNewData(state.neighbors),
     selected: selected.length === state.selected.length ? state.selected : selected,
     focus,
   };

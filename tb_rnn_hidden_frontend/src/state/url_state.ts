@@ -6,6 +6,7 @@
  * iframe, so it keeps its state as `rh_*` keys after the plugin id in the top
  * window's hash; where the top window cannot be reached, the iframe's own hash.
  */
+import { isColorBy } from "../domain/annotations";
 import { isLayoutCode } from "../domain/layout_state";
 import {
   DEFAULT_DISPLAY,
@@ -104,7 +105,8 @@ export function decodeUrlState(pairs: Iterable<[string, string]>): UrlState {
   const focus = integer(values.get("focus"));
   if (focus !== undefined && focus >= 0) state.focus = focus;
   const color = values.get("color");
-  if (color !== undefined && (COLOR_BYS as readonly string[]).includes(color)) state.colorBy = color as ColorBy;
+  // A built-in colouring, or "annotation:<name>" (kept when the checkpoint lacks that track: the legend says so).
+  if (color !== undefined && isColorBy(color, COLOR_BYS)) state.colorBy = color;
   const params: Partial<ProjectionParams> = {};
   const method = values.get("p_method");
   if (isMethod(method)) params.method = method;

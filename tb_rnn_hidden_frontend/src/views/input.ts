@@ -2,7 +2,9 @@
  * The focus sequence's input: each token coloured by the prediction after it
  * (hue = class, strength = confidence), the step where the prediction last
  * flipped marked; numeric sequences as a strip of steps. Hovering a token is
- * hovering its point everywhere.
+ * hovering its point everywhere. The checkpoint's annotation tracks show as
+ * rows of cells under the tokens, each cell under its token (a step is then a
+ * column: its token over its cells); which tracks show is chosen above them.
  */
 import { classColor, confidenceColor } from "../ui/colors";
 import { h, setChildren } from "../ui/dom";
@@ -12,6 +14,8 @@ import type { Store } from "../state/store";
 import { addStyles } from "../ui/styles";
 import { bindStepHover } from "../ui/hover";
 import { focusedSequence } from "../state/selection";
+import { annotationCellElement } from "../ui/annotation_cells";
+import { formatValue, trackText } from "../domain/annotations";
 
 const CSS = `
 #input-tokens { line-height: 1.9; max-height: 220px; overflow: auto; overflow-wrap: break-word; }
@@ -24,6 +28,12 @@ const CSS = `
 .class-legend { display: flex; flex-wrap: wrap; gap: 2px 12px; margin-top: 6px; color: var(--rh-muted); }
 .class-legend .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
 #input-caption { color: var(--rh-muted); margin: 0 0 6px; }
+#input-tracks { display: flex; flex-wrap: wrap; gap: 2px 10px; margin: 0 0 6px; color: var(--rh-muted); font-size: 12px; }
+#input-tracks:empty { display: none; }
+#input-tracks label { display: inline-flex; align-items: center; gap: 3px; }
+#input-tokens.with-tracks .step { display: inline-flex; flex-direction: column; vertical-align: top; gap: 1px; margin: 0 1px 4px; }
+#input-tokens.with-tracks .step .token { margin: 0; }
+#input-tokens.numeric.with-tracks .step { margin: 0; }
 `;
 
 export function legend(data: CheckpointData): HTMLElement {
@@ -39,9 +49,31 @@ export function mountInputView(parent: HTMLElement, store: Store<AppState>): voi
   const caption = h("p", { id: "input-caption" });
   const tokens = h("div", { id: "input-tokens", "data-testid": "input-tokens" });
   const legendBox = h("div");
-  parent.append(h("h2", {}, "Input, coloured by the prediction at each step"), caption, tokens, legendBox);
+  // Which annotation tracks show under the tokens: all but those the user unticked (kept across checkpoints).
+  const trackChooser = h("div", { id: "input-tracks", "data-testid": "input-tracks" });
+  const hiddenTracks = new Set<string>();
+  parent.append(h("h2", {}, "Input, coloured by the prediction at each step"), caption, trackChooser, tokens, legendBox);
   let spans: HTMLElement[] = [];
   let shownStart = -1;
+
+  /** One checkbox per track of the checkpoint; ticking re-renders the tokens. */
+  const renderChooser = (data: CheckpointData | null) => {
+    const tracks = data?.annotations ?? [];
+    setChildren(
+      trackChooser,
+      tracks.length > 0 && h("span", {}, "Annotations:"),
+      ...tracks.map((track) => {
+        const box = h("input", { type: "checkbox", "data-track": track.name, checked: !hiddenTracks.has(track.name) });
+        box.addEventListener("change", () => {
+          if (box.checked) hiddenTracks.delete(track.name);
+          else hiddenTracks.add(track.name);
+          render(store.get());
+        });
+        return h("label", { title: track.kind === "numeric" ? `numeric, ${formatValue(track.min)} to ${formatValue(track.max)}` : `${track.categories.length} categories` }, box, track.name);
+      }),
+    );
+  };
+  const shownTracks = (data: CheckpointData) => data.annotations.filter((track) => !hiddenTracks.has(track.name));
 
   const render = (state: Readonly<AppState>) => {
     spans = [];
@@ -63,7 +95,10 @@ export function mountInputView(parent: HTMLElement, store: Store<AppState>): voi
       `Sequence ${i}: true ${name(label)}, predicted ${name(prediction)}` +
       (flip > 0 ? `; the prediction last changed at step ${flip}` : flip === 0 ? "; the prediction never changed" : "");
     const numeric = data.tokens === null;
+    const tracks = shownTracks(data);
     tokens.classList.toggle("numeric", numeric);
+    tokens.classList.toggle("with-tracks", tracks.length > 0);
+    const columns: HTMLElement[] = [];
     for (let p = start; p < end; p++) {
       const step = p - start;
       const predicted = data.pointPrediction[p] ?? -1;
@@ -71,8 +106,9 @@ export function mountInputView(parent: HTMLElement, store: Store<AppState>): voi
       const text = numeric ? "" : (data.vocabulary?.[data.tokens?.[p] ?? -1] ?? "?");
       const span = h("span", { class: step === flip && flip > 0 ? "token flip" : "token", "data-step": step, style: `background:${colour}` }, text);
       spans.push(span);
+      if (tracks.length > 0) columns.push(h("span", { class: "step" }, span, ...tracks.map((track) => annotationCellElement(track, p, step))));
     }
-    setChildren(tokens, ...spans);
+    setChildren(tokens, ...(tracks.length > 0 ? columns : spans));
     setChildren(legendBox, data.classNames.length > 0 && legend(data));
     mark(state);
   };
@@ -86,11 +122,17 @@ export function mountInputView(parent: HTMLElement, store: Store<AppState>): voi
     });
   };
 
-  bindStepHover(store, tokens, ".token", () => shownStart);
+  // Hovering a token or one of its cells; the tooltip adds what the shown tracks say there.
+  bindStepHover(store, tokens, ".token, .annotation-cell", () => shownStart, (_element, step) => {
+    const data = store.get().data;
+    return data === null ? [] : shownTracks(data).map((track) => `${track.name}: ${trackText(track, shownStart + step)}`);
+  });
 
   store.subscribe((state, previous) => {
+    if (state.data !== previous.data) renderChooser(state.data);
     if (state.data !== previous.data || state.focus !== previous.focus) render(state);
     else if (state.hover !== previous.hover || state.brushed !== previous.brushed) mark(state);
   });
+  renderChooser(store.get().data);
   render(store.get());
 }

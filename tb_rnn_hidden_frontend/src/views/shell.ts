@@ -48,6 +48,10 @@ export interface PageLayout {
   /** LSTMVis' select view and match view, in a row under the columns. */
   units: HTMLElement;
   matches: HTMLElement;
+  /** Token search, nearest neighbours, the annotation filter (views/search.ts, neighbors.ts, annotation_filter.ts). */
+  search: HTMLElement;
+  neighbors: HTMLElement;
+  annotationFilter: HTMLElement;
   checkpoint: HTMLElement;
 }
 
@@ -68,13 +72,16 @@ export function createLayout(): PageLayout {
     distances: panel("distance-panel", "Step distances"),
     units: panel("units-panel", "Hidden units over time"),
     matches: panel("matches-panel", "Matches"),
+    search: panel("search-panel", "Token search"),
+    neighbors: panel("neighbors-panel", "Nearest neighbours"),
+    annotationFilter: panel("annotation-filter-panel", "Annotation filter"),
   };
   const checkpoint = h(
     "div",
     { id: "views", class: "checkpoint", hidden: true },
     h("div", { class: "column column-left" }, panels.overview, panels.table),
     h("div", { class: "column column-centre" }, panels.projection),
-    h("div", { class: "column column-right" }, panels.input, panels.heatmap, panels.distances),
+    h("div", { class: "column column-right" }, panels.input, panels.search, panels.neighbors, panels.annotationFilter, panels.heatmap, panels.distances),
     lstmvisRow(panels.units, panels.matches),
   );
   const app = h("main", { id: "rnn-hidden-app" }, panels.message, panels.controls, panels.checkpointError, checkpoint);

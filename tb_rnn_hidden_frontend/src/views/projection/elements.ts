@@ -4,7 +4,8 @@
  * link notice and the legend; and the controls' bindings to `state.display`.
  * Ids and attributes are what the browser tests drive.
  */
-import type { ColorBy, DisplayOptions } from "../../domain/model";
+import { annotationColorBy, annotationOfColorBy } from "../../domain/annotations";
+import type { AnnotationTrack, ColorBy, DisplayOptions } from "../../domain/model";
 import { h, options } from "../../ui/dom";
 import { addStyles } from "../../ui/styles";
 import { fit, type ProjectionView, type Tool } from "./context";
@@ -144,10 +145,26 @@ export function createElements(parent: HTMLElement): ProjectionElements {
   return { ...controls.elements, area, baseCanvas, trailCanvas, overlayCanvas, status, legend, layoutLine, linkNotice };
 }
 
+/**
+ * The colour menu: the built-in colourings, then "annotation: <name>" for each
+ * track of the checkpoint (and the chosen one, marked, when this checkpoint
+ * lacks it). Rewritten only when the list changes, so an open menu stays.
+ */
+function syncColorOptions(select: HTMLSelectElement, tracks: readonly AnnotationTrack[], colorBy: ColorBy): void {
+  const choices: [string, string][] = SELECTS.colorBy.options.map(([value, text]) => [value, text]);
+  for (const track of tracks) choices.push([annotationColorBy(track.name), `annotation: ${track.name}`]);
+  const missing = annotationOfColorBy(colorBy);
+  if (missing !== null && !tracks.some((t) => t.name === missing)) choices.push([colorBy, `annotation: ${missing} (not in this checkpoint)`]);
+  const current = [...select.options];
+  if (current.length === choices.length && current.every((o, i) => o.value === choices[i]?.[0] && o.text === choices[i]?.[1])) return;
+  select.replaceChildren(...options(choices));
+}
+
 /** The controls as the store's display options and the view's tool say. */
 export function syncControls(view: ProjectionView): void {
   const d = view.store.get().display;
   const el = view.el;
+  syncColorOptions(el.colorBy, view.store.get().data?.annotations ?? [], d.colorBy);
   el.colorBy.value = d.colorBy;
   el.thickness.value = d.thickness;
   el.labels.value = d.labels;

@@ -112,7 +112,7 @@ function render(view: ProjectionView, state: Readonly<AppState>, previous: Reado
     base = trails = overlay = true;
   }
   if (base) recolor(view);
-  if (previous === null || state.display !== previous.display) syncControls(view);
+  if (previous === null || state.display !== previous.display || dataChanged) syncControls(view);
   updateStatus(view);
   if (base || trails) updateLegend(view);
   if (state.hover !== view.pointer.ownHover && view.pointer.ownHover !== null) view.pointer.ownHover = null;

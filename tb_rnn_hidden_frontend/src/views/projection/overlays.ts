@@ -14,7 +14,9 @@ import {
   noticeText,
   sentParams,
 } from "../../domain/layout_state";
-import { IDLE_PROJECTION } from "../../domain/model";
+import { annotationOfColorBy, formatValue, trackOfColorBy } from "../../domain/annotations";
+import { IDLE_PROJECTION, type AnnotationTrack } from "../../domain/model";
+import { categoryColor } from "../../ui/annotation_cells";
 import type { AppState } from "../../state/app_state";
 import { CORRECT_COLOR, WRONG_COLOR, classColor, rgbCss, sequentialColor } from "../../ui/colors";
 import { h, setChildren } from "../../ui/dom";
@@ -177,11 +179,30 @@ const note = (text: string, attrs: Record<string, string> = {}) => h("span", { c
 const swatch = (color: string, text: string) =>
   h("span", { class: "legend-item" }, h("span", { class: "legend-swatch", style: `background:${color}` }), text);
 
+/** Categories listed in the legend at most (the rest are counted). */
+const LEGEND_CATEGORIES = 24;
+
+/** The key of an annotation track: its categories' swatches, or its ramp from min to max. */
+function trackKey(track: AnnotationTrack): Node[] {
+  if (track.kind === "categorical") {
+    const shown = track.categories.slice(0, LEGEND_CATEGORIES).map((name, c) => swatch(categoryColor(c), name));
+    const more = track.categories.length - shown.length;
+    return [note(`${track.name}:`), ...shown, ...(more > 0 ? [note(`and ${more} more`)] : [])];
+  }
+  const stops = Array.from({ length: 9 }, (_, i) => sequentialColor(i / 8)).join(", ");
+  const ramp = h("span", { class: "legend-ramp", style: `background:linear-gradient(to right, ${stops})` });
+  return [h("span", { class: "legend-item", "data-track": track.name }, `${track.name} ${formatValue(track.min)}`, ramp, formatValue(track.max))];
+}
+
 /** The legend's colour key for `display.colorBy`. */
 function colorKey(view: ProjectionView): Node[] {
   const data = view.layout.paint;
   if (data === null) return [];
   const by = view.store.get().display.colorBy;
+  const track = trackOfColorBy(by, data.annotations);
+  if (track !== null) return trackKey(track);
+  const missing = annotationOfColorBy(by);
+  if (missing !== null) return [note(`no annotation "${missing}" in this checkpoint: coloured by prediction`), ...data.classNames.map((name, c) => swatch(classColor(c), name))];
   if (by === "prediction" || by === "label") {
     if (by === "label" && !data.meta.labels) return [note("no true classes logged")];
     if (data.classNames.length === 0) return [note("no predictions logged")];

@@ -1,10 +1,13 @@
 /**
  * The points layer: every point written as pixels into one ImageData (no
- * per-point canvas calls), coloured by `display.colorBy`, dimmed by the fade
+ * per-point canvas calls), coloured by `display.colorBy` (a class, time,
+ * correctness or an annotation track), dimmed by the fade
  * option, the brush and the distance range, ringed when in that range.
  * Owns `view.raster`.
  */
-import type { CheckpointData, ColorBy, DisplayOptions } from "../../domain/model";
+import { annotationOfColorBy, trackOfColorBy, trackPosition } from "../../domain/annotations";
+import type { AnnotationTrack, CheckpointData, ColorBy, DisplayOptions } from "../../domain/model";
+import { categoryRgb } from "../../ui/annotation_cells";
 import { pointsInDistanceRange } from "../../domain/projection_geometry";
 import { CLASS_PALETTE, CORRECT_COLOR, WRONG_COLOR, hexToRgb, mix, packRgb, parseColor, sequentialColor, type Rgb } from "../../ui/colors";
 import { interactive, pointCount, pointRadius, type ProjectionView } from "./context";
@@ -26,10 +29,25 @@ function classPalette(): (c: number | null | undefined) => Rgb {
   return (c) => (c === undefined || c === null || c < 0 ? GREY : (palette[c % palette.length] ?? GREY));
 }
 
-/** Per-point base colour ([r,g,b]) for the colouring `colorBy`. */
+/** Per-point colour of an annotation track: the category's hue, or the viridis ramp from its min to max. */
+function trackColorFn(track: AnnotationTrack): (p: number) => Rgb {
+  if (track.kind === "categorical") {
+    const palette = track.categories.map((_, c) => categoryRgb(c));
+    return (p) => palette[trackPosition(track, p)] ?? GREY;
+  }
+  const ramp = Array.from({ length: 256 }, (_, i) => parseColor(sequentialColor(i / 255), GREY));
+  return (p) => {
+    const t = trackPosition(track, p);
+    return Number.isNaN(t) ? GREY : (ramp[Math.round(t * 255)] ?? GREY);
+  };
+}
+
+/** Per-point base colour ([r,g,b]) for the colouring `colorBy` (an annotation the checkpoint lacks: by prediction). */
 function pointColorFn(data: CheckpointData, colorBy: ColorBy): (p: number) => Rgb {
+  const track = trackOfColorBy(colorBy, data.annotations);
+  if (track !== null) return trackColorFn(track);
   const labels = data.meta.labels;
-  if (colorBy === "prediction") {
+  if (colorBy === "prediction" || annotationOfColorBy(colorBy) !== null) {
     const color = classPalette();
     return (p) => color(data.pointPrediction[p] ?? -1);
   }
