@@ -36,11 +36,11 @@ import { mountOverview } from "./views/overview";
 import { mountProjection } from "./views/projection/index";
 import { createLayout, mountShell } from "./views/shell";
 import { mountSequenceTable } from "./views/table";
+import { mountUnits } from "./views/units";
+import { mountMatches } from "./views/matches";
 import { mountAnnotationFilter } from "./views/annotation_filter";
 import { mountNeighbors } from "./views/neighbors";
 import { mountSearch } from "./views/search";
-import { mountUnits } from "./views/units";
-import { mountMatches } from "./views/matches";
 
 export async function render(): Promise<void> {
   injectStyles();
@@ -68,11 +68,11 @@ export async function render(): Promise<void> {
   mountInputView(layout.input, store);
   mountHeatmap(layout.heatmap, store);
   mountDistances(layout.distances, store);
+  mountUnits(layout.units, store);
+  mountMatches(layout.matches, store);
   mountSearch(layout.search, store);
   mountNeighbors(layout.neighbors, store);
   mountAnnotationFilter(layout.annotationFilter, store);
-  mountUnits(layout.units, store);
-  mountMatches(layout.matches, store);
   mountShell(layout, store);
   syncUrl(store, fromUrl);
 

@@ -162,17 +162,18 @@ test("the hypothesis round-trips through the URL; defaults are left out, malform
   assert.deepEqual(decodeUrlState([["rh_brush", "1:2"], ["rh_units", "4,4,2"]]), { lstmvis: { units: [2, 4] } });
 });
 
-test("annotation cells: a category as its colour and name, a number on the viridis ramp from min to max", async () => {
+test("annotation cells: a category as its colour and name, a number on the sequential ramp from min to max", async () => {
   const { annotationCell, annotationTracks } = await import("../build/ui/annotation_cells.mjs");
+  const { sequentialColor } = await import("../build/ui/colors.mjs");
   const pos = { name: "pos", kind: "categorical", categories: ["NN", "<b>VB</b>"], codes: Int32Array.from([1, 0, -1]) };
   assert.deepEqual(annotationCell(pos, 0).title, "pos: <b>VB</b>");
   assert.notEqual(annotationCell(pos, 0).color, annotationCell(pos, 1).color);
   assert.deepEqual(annotationCell(pos, 2), { color: "transparent", title: "pos: —" });
   const depth = { name: "depth", kind: "numeric", min: 0, max: 4, values: Float32Array.from([0, 4, 2, Number.NaN]) };
-  // The same ramp as the input's cells and the projection's colouring by a numeric track.
-  assert.deepEqual(annotationCell(depth, 0), { color: "rgb(68, 1, 84)", title: "depth: 0" });
-  assert.deepEqual(annotationCell(depth, 1), { color: "rgb(253, 231, 37)", title: "depth: 4" });
-  assert.equal(annotationCell(depth, 2).color, "rgb(33, 145, 140)");
+  assert.deepEqual(annotationCell(depth, 0), { color: sequentialColor(0), title: "depth: 0" });
+  assert.deepEqual(annotationCell(depth, 1), { color: sequentialColor(1), title: "depth: 4" });
+  assert.equal(annotationCell(depth, 2).color, sequentialColor(0.5));
+  assert.notEqual(sequentialColor(0), sequentialColor(1));
   assert.equal(annotationCell(depth, 3).color, "transparent");
   assert.deepEqual(annotationTracks({ annotations: [pos] }), [pos]);
   assert.deepEqual(annotationTracks({}), []);

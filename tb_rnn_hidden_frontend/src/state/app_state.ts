@@ -20,6 +20,7 @@ import {
   type ProvisionalLayout,
   type TableState,
 } from "../domain/model";
+import { INITIAL_LSTMVIS, type LstmvisState } from "./lstmvis";
 import {
   INITIAL_NEIGHBORS,
   INITIAL_SEARCH,
@@ -28,7 +29,6 @@ import {
   type NeighborsState,
   type SearchState,
 } from "./search_state";
-import { INITIAL_LSTMVIS, type LstmvisState } from "./lstmvis";
 
 /** What the user is looking at: one checkpoint (`step`) of one layer (`tag`) of one run. */
 export interface Selection {
@@ -106,16 +106,16 @@ export interface AppState extends Selection, LinkState {
   requests: RequestStatus;
   /** Points lit in the projection, others faded (cleared with the checkpoint's data: point indices change). */
   lit: LitPoints | null;
+  /** Draw the trajectories of the lit points' sequences. */
+  litTrajectories: boolean;
+  /** LSTMVis' select and match views (state/lstmvis.ts). */
+  lstmvis: LstmvisState;
   /** The token search: query and answer (views/search.ts, controllers/search.ts). */
   search: SearchState;
   /** The nearest-neighbour query and answer (views/neighbors.ts, controllers/neighbors.ts). */
   neighbors: NeighborsState;
   /** The annotation filter applied, lit as source "filter" (controllers/annotation_filter.ts). */
   annotationFilter: FilterState;
-  /** Draw the trajectories of the lit points' sequences. */
-  litTrajectories: boolean;
-  /** LSTMVis' select and match views (state/lstmvis.ts). */
-  lstmvis: LstmvisState;
 }
 
 /** What the `tags` poller and the checkpoint loader report, for `#message` and `#views`. */
@@ -150,11 +150,11 @@ export const INITIAL_STATE: AppState = {
   playAligned: false,
   requests: INITIAL_REQUESTS,
   lit: null,
+  litTrajectories: false,
+  lstmvis: INITIAL_LSTMVIS,
   search: INITIAL_SEARCH,
   neighbors: INITIAL_NEIGHBORS,
   annotationFilter: null,
-  litTrajectories: false,
-  lstmvis: INITIAL_LSTMVIS,
 };
 
 /** Structural equality of JSON values (object key order does not matter). */

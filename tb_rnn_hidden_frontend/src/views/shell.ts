@@ -45,13 +45,13 @@ export interface PageLayout {
   input: HTMLElement;
   heatmap: HTMLElement;
   distances: HTMLElement;
+  /** LSTMVis' select view and match view, in a row under the columns. */
+  units: HTMLElement;
+  matches: HTMLElement;
   /** Token search, nearest neighbours, the annotation filter (views/search.ts, neighbors.ts, annotation_filter.ts). */
   search: HTMLElement;
   neighbors: HTMLElement;
   annotationFilter: HTMLElement;
-  /** LSTMVis' select view and match view, in a row under the columns. */
-  units: HTMLElement;
-  matches: HTMLElement;
   checkpoint: HTMLElement;
 }
 
@@ -70,11 +70,11 @@ export function createLayout(): PageLayout {
     input: panel("input-panel", "Input"),
     heatmap: panel("heatmap-panel", "Prediction over time"),
     distances: panel("distance-panel", "Step distances"),
+    units: panel("units-panel", "Hidden units over time"),
+    matches: panel("matches-panel", "Matches"),
     search: panel("search-panel", "Token search"),
     neighbors: panel("neighbors-panel", "Nearest neighbours"),
     annotationFilter: panel("annotation-filter-panel", "Annotation filter"),
-    units: panel("units-panel", "Hidden units over time"),
-    matches: panel("matches-panel", "Matches"),
   };
   const checkpoint = h(
     "div",
