@@ -87,6 +87,10 @@ def tab(browser, base):
     page.goto(base + "/" + START_HASH)
     frame = plugin_frame(page)
     expect(frame.locator("#projection-area")).to_have_attribute("data-state", "ready")
+    # Search, neighbours and the filter are in LSTMVis' row, closed at first.
+    expect(frame.locator("#search-panel")).to_be_hidden()
+    frame.locator("#lstmvis-toggle").click()
+    expect(frame.locator("#search-panel")).to_be_visible()
     yield page, frame, events
     page.close()
 

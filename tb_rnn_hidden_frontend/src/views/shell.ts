@@ -1,7 +1,9 @@
 /**
  * The page around the views: `#message` (loading, nothing logged, the
  * listing's errors) above the selection controls, then either the three
- * columns of panels in `#views` (with LSTMVis' row under them, opened from its bar), which shows while a checkpoint's data is in
+ * columns of panels in `#views` (with LSTMVis' row under them, opened from
+ * its bar: units, matches, and search, neighbours and the annotation filter),
+ * which shows while a checkpoint's data is in
  * the store and is `aria-busy` while one loads, or `#checkpoint-error` in
  * their place: why the selected checkpoint cannot be drawn. The controls stay,
  * so another checkpoint can be opened.
@@ -12,20 +14,24 @@ import { h } from "../ui/dom";
 import { addStyles } from "../ui/styles";
 
 /**
- * LSTMVis' row (units, matches) under the three columns: a bar that opens it,
- * then at most 42% of the frame's height, each panel scrolling. Closed, it is
- * one line, so the columns keep their height.
+ * LSTMVis' row under the three columns: the units view, the matches, and a
+ * column of the other ways to find steps (token search, nearest neighbours,
+ * the annotation filter), all lighting points in the projection above. A bar
+ * opens it, then it takes at most 42% of the frame's height, each panel
+ * scrolling. Closed, it is one line, so the columns keep their height.
  */
 const LSTMVIS_ROW_CSS = `
 .lstmvis-row { grid-column: 1 / -1; display: flex; flex-direction: column; gap: 6px; min-height: 0; }
-.lstmvis-panels { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 10px; min-height: 0; flex: 1 1 auto; }
+.lstmvis-panels { display: grid; grid-template-columns: minmax(0, 5fr) minmax(0, 3fr) minmax(0, 3fr); gap: 10px; min-height: 0; flex: 1 1 auto; }
 .lstmvis-panels > .panel { overflow: auto; scrollbar-width: thin; }
+.lstmvis-find > .panel { flex: 0 0 auto; }
+.lstmvis-find { display: flex; flex-direction: column; gap: 10px; min-height: 0; overflow: auto; scrollbar-width: thin; }
 #lstmvis-toggle { align-self: flex-start; }
 @media (min-width: 1101px) and (min-height: 561px) {
   #rnn-hidden-app > #views { grid-template-rows: minmax(0, 1fr) auto; }
   .lstmvis-row { max-height: 42vh; }
 }
-@media (max-width: 1100px) { .lstmvis-panels { grid-template-columns: 1fr; } }
+@media (max-width: 1100px) { .lstmvis-panels { grid-template-columns: 1fr; } .lstmvis-find { overflow: visible; } }
 `;
 
 const CSS = `#checkpoint-error { padding: 12px; background: var(--rh-error-bg); color: var(--rh-error-fg); overflow-wrap: anywhere; }
@@ -48,7 +54,7 @@ export interface PageLayout {
   /** LSTMVis' select view and match view, in a row under the columns. */
   units: HTMLElement;
   matches: HTMLElement;
-  /** Token search, nearest neighbours, the annotation filter (views/search.ts, neighbors.ts, annotation_filter.ts). */
+  /** Token search, nearest neighbours, the annotation filter (views/search.ts, neighbors.ts, annotation_filter.ts): the row's third column. */
   search: HTMLElement;
   neighbors: HTMLElement;
   annotationFilter: HTMLElement;
@@ -81,8 +87,8 @@ export function createLayout(): PageLayout {
     { id: "views", class: "checkpoint", hidden: true },
     h("div", { class: "column column-left" }, panels.overview, panels.table),
     h("div", { class: "column column-centre" }, panels.projection),
-    h("div", { class: "column column-right" }, panels.input, panels.search, panels.neighbors, panels.annotationFilter, panels.heatmap, panels.distances),
-    lstmvisRow(panels.units, panels.matches),
+    h("div", { class: "column column-right" }, panels.input, panels.heatmap, panels.distances),
+    lstmvisRow(panels.units, panels.matches, [panels.search, panels.neighbors, panels.annotationFilter]),
   );
   const app = h("main", { id: "rnn-hidden-app" }, panels.message, panels.controls, panels.checkpointError, checkpoint);
   document.body.appendChild(app);
@@ -90,9 +96,12 @@ export function createLayout(): PageLayout {
 }
 
 /** The row of LSTMVis' panels behind a bar that opens and closes it (`lstmvis.open`: closed at first). */
-function lstmvisRow(units: HTMLElement, matches: HTMLElement): HTMLElement {
+function lstmvisRow(units: HTMLElement, matches: HTMLElement, find: readonly HTMLElement[]): HTMLElement {
   const toggle = h("button", { id: "lstmvis-toggle", type: "button", "aria-expanded": "false", "aria-controls": "lstmvis-panels" });
-  const panels = h("div", { id: "lstmvis-panels", class: "lstmvis-panels", hidden: true }, units, matches);
+  const panels = h(
+    "div", { id: "lstmvis-panels", class: "lstmvis-panels", hidden: true },
+    units, matches, h("div", { class: "lstmvis-find" }, ...find),
+  );
   return h("div", { class: "lstmvis-row", id: "lstmvis-row" }, toggle, panels);
 }
 
@@ -108,7 +117,7 @@ function bindLstmvisRow(store: Store<AppState>): void {
   const update = (open: boolean) => {
     panels.hidden = !open;
     toggle.setAttribute("aria-expanded", String(open));
-    toggle.textContent = `${open ? "▾" : "▸"} Hidden units and matches (LSTMVis)`;
+    toggle.textContent = `${open ? "▾" : "▸"} Hidden units, matches, search and neighbours (LSTMVis)`;
   };
   store.subscribe((state, previous) => {
     if (state.lstmvis.open !== previous.lstmvis.open) update(state.lstmvis.open);
