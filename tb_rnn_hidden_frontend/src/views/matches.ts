@@ -19,7 +19,7 @@
  * [[step, quality], …]) and `data-total`.
  */
 import type { MatchHit } from "../api/types";
-import { hitWindow, qualitySeries, sameUnits, staleLabel } from "../domain/lstmvis";
+import { hitWindow, qualitySeries, sameUnits, staleLabel, unitCount } from "../domain/lstmvis";
 import type { CheckpointData } from "../domain/model";
 import { stepsOf, type AppState } from "../state/app_state";
 import { stateRows, withMatchRequested, withRerunRequested, type CheckpointStates, type MatchRun } from "../state/lstmvis";
@@ -84,7 +84,7 @@ function statusOf(run: MatchRun | null, shownStep: number | null): { text: strin
   if (run === null) return { text: "Brush a range in the units view, then Match.", stale: false, kind: "info" };
   const stale = staleLabel(run.step, shownStep);
   const of = stale !== "" ? `${stale[0]?.toUpperCase()}${stale.slice(1)}: ` : `Step ${run.step}: `;
-  const units = `${run.query.units.length} units at θ ${run.query.threshold}`;
+  const units = `${unitCount(run.query.units.length)} at θ ${run.query.threshold}`;
   if (run.status === "loading") return { text: `${of}matching ${units}…`, stale: stale !== "", kind: "info" };
   if (run.status === "failed") return { text: `${of}the match failed: ${run.error ?? ""}`, stale: stale !== "", kind: "error" };
   const r = run.response;
@@ -246,7 +246,7 @@ function renderControls(el: MatchElements, state: Readonly<AppState>): void {
   const s = state.lstmvis;
   const run = s.matches;
   el.match.disabled = s.units.length === 0 || state.data === null;
-  el.match.textContent = s.units.length > 0 ? `Match ${s.units.length} units at θ ${s.threshold}` : "Match";
+  el.match.textContent = s.units.length > 0 ? `Match ${unitCount(s.units.length)} at θ ${s.threshold}` : "Match";
   const stale = run !== null && run.step !== state.step;
   el.rerun.hidden = !(s.query !== null && (stale || (run !== null && run.checkpoint !== state.data?.key)));
   el.rerun.textContent = state.step !== null ? `Run on step ${state.step}` : "Run on this checkpoint";
