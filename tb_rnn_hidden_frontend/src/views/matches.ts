@@ -118,6 +118,7 @@ function drawChart(el: MatchElements, state: Readonly<AppState>): void {
   ctx.font = "10px Roboto, Arial, sans-serif";
   ctx.fillText("1", 8, yOf(1) + 3);
   ctx.fillText("0", 8, yOf(0) + 3);
+  drawStepLabels(ctx, steps, xOf, state.step);
   if (state.step !== null) {
     ctx.fillStyle = themeColor("--rh-accent");
     ctx.globalAlpha = 0.35;
@@ -135,6 +136,20 @@ function drawChart(el: MatchElements, state: Readonly<AppState>): void {
     ctx.arc(xOf(s), yOf(q), s === state.step ? 4 : 2.5, 0, 2 * Math.PI);
     ctx.fill();
   }
+}
+
+/**
+ * The chart's x axis: which checkpoint each point is. Every step when they fit
+ * (about 28 px each), else the first, the last and the shown one.
+ */
+function drawStepLabels(ctx: CanvasRenderingContext2D, steps: readonly number[], xOf: (s: number) => number, shown: number | null): void {
+  if (steps.length === 0) return;
+  const span = xOf(steps[steps.length - 1] as number) - xOf(steps[0] as number);
+  const fit = steps.length === 1 || span / (steps.length - 1) >= 28;
+  const labelled = fit ? steps : [...new Set([steps[0] as number, steps[steps.length - 1] as number, ...(shown !== null ? [shown] : [])])];
+  ctx.textAlign = "center";
+  for (const s of labelled) ctx.fillText(String(s), xOf(s), CHART_HEIGHT - 1);
+  ctx.textAlign = "start";
 }
 
 /** Column width of the hit rows: wide enough for the longest token shown (capped). */
