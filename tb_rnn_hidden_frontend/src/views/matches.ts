@@ -260,11 +260,15 @@ function bindControls(el: MatchElements, store: Store<AppState>): void {
 function renderControls(el: MatchElements, state: Readonly<AppState>): void {
   const s = state.lstmvis;
   const run = s.matches;
-  el.match.disabled = s.units.length === 0 || state.data === null;
+  // While the shown step's data loads, the store still holds the previous checkpoint's: a run now would be that one's.
+  const loading = state.data !== null && state.step !== null && state.data.step !== state.step;
+  el.match.disabled = s.units.length === 0 || state.data === null || loading;
   el.match.textContent = s.units.length > 0 ? `Match ${unitCount(s.units.length)} at θ ${s.threshold}` : "Match";
   const stale = run !== null && run.step !== state.step;
   el.rerun.hidden = !(s.query !== null && (stale || (run !== null && run.checkpoint !== state.data?.key)));
   el.rerun.textContent = state.step !== null ? `Run on step ${state.step}` : "Run on this checkpoint";
+  el.rerun.disabled = loading;
+  el.rerun.title = loading ? `Step ${state.step} is loading` : "Run the same query on the checkpoint shown";
   el.keep.setAttribute("aria-pressed", String(s.keep));
   el.keep.disabled = s.query === null;
   el.trajectories.setAttribute("aria-pressed", String(state.litTrajectories));
