@@ -156,8 +156,8 @@ def test_nesting_story(browser, base, logged, request):
     expect(frame.locator("#projection-area")).to_have_attribute("data-lit", str(len(lit)))
     expect(frame.locator("#projection-lit")).to_contain_text("%d match steps lit" % len(lit))
     shot(page, "2_matches")
-    frame.locator("#projection-canvas").scroll_into_view_if_needed()
-    shot(frame.locator("#projection-panel"), "2_matches_projection")
+    frame.locator("#projection-lit").scroll_into_view_if_needed()  # under the canvas, past the open row
+    shot(page, "2_matches_projection")
     shot(frame.locator("#matches-panel"), "2_matches_panel")
 
     # 3. The depth track under the input view and under each hit says what the generator made.
@@ -213,8 +213,8 @@ def test_nesting_story(browser, base, logged, request):
     expect(search).to_have_attribute("data-lit-count", str(len(_points(openings, offsets))))
     expect(frame.locator("#projection-area")).to_have_attribute("data-lit", str(len(_points(openings, offsets))))
     shot(page, "5_search")
-    frame.locator("#projection-canvas").scroll_into_view_if_needed()
-    shot(frame.locator("#projection-panel"), "5_search_projection")
+    frame.locator("#projection-lit").scroll_into_view_if_needed()
+    shot(page, "5_search_projection")
 
     inside = offsets[SEQUENCE] + (start + end) // 2
     assert depth[inside] == 4
