@@ -155,6 +155,8 @@ def test_nesting_story(browser, base, logged, request):
     lit = _points(listed, offsets)
     expect(frame.locator("#projection-area")).to_have_attribute("data-lit", str(len(lit)))
     expect(frame.locator("#projection-lit")).to_contain_text("%d match steps lit" % len(lit))
+    head = frame.locator("#matches-list .hit .hit-head").first
+    expect(head).to_contain_text("predicted")
     shot(page, "2_matches")
     frame.locator("#projection-lit").scroll_into_view_if_needed()  # under the canvas, past the open row
     shot(page, "2_matches_projection")
@@ -183,6 +185,7 @@ def test_nesting_story(browser, base, logged, request):
     expect(rerun).to_have_text("Run on step %d" % FIRST)
     expect(frame.locator("#projection-area")).to_have_attribute("data-checkpoint-step", str(FIRST))
     expect(rerun).to_be_enabled()  # (disabled while step FIRST's data loads: it would run on step LAST's)
+    expect(head).not_to_contain_text("predicted")  # step FIRST's prediction is not the hit's
     shot(page, "4_step0_stale")
     rerun.click()
     expect(matches).to_have_attribute("data-step", str(FIRST))

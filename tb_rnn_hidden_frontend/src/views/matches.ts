@@ -191,7 +191,9 @@ function hitRow(hit: MatchHit, rank: number, run: MatchRun, state: Readonly<AppS
   const length = sameProbe ? (data.meta.lengths[hit.sequence] as number) : hit.end;
   const [from, to] = hitWindow(hit, length, CONTEXT);
   const name = (k: number | null | undefined) => (k === null || k === undefined || data === null ? "—" : (data.classNames[k] ?? String(k)));
-  const label = sameProbe ? `; true ${name(data.meta.labels?.[hit.sequence])}, predicted ${name(data.meta.predictions?.[hit.sequence])}` : "";
+  // The shown checkpoint's prediction is not the hit's when the hit is another checkpoint's.
+  const predicted = data?.key === run.checkpoint ? `, predicted ${name(data.meta.predictions?.[hit.sequence])}` : "";
+  const label = sameProbe ? `; true ${name(data.meta.labels?.[hit.sequence])}${predicted}` : "";
   const head = h(
     "div",
     { class: "hit-head" },
