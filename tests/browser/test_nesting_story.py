@@ -165,13 +165,17 @@ def test_nesting_story(browser, base, logged, request):
     # 3. The depth track under the input view and under each hit says what the generator made.
     cells = frame.locator("#input-tokens .annotation-cell[data-track='depth']")
     expect(cells).to_have_count(lengths[SEQUENCE])
-    assert cells.evaluate_all("cs => cs.map(c => +c.dataset.value)") == depth[offsets[SEQUENCE]:offsets[SEQUENCE + 1]].tolist()
+    generated = depth[offsets[SEQUENCE]:offsets[SEQUENCE + 1]].tolist()
+    assert cells.evaluate_all("cs => cs.map(c => +c.dataset.value)") == generated
+    units_track = frame.locator("#units-panel .annotation-row[data-track='depth'] .annotation-cell")
+    assert units_track.evaluate_all("cs => cs.map(c => +c.dataset.value)") == generated
     for k in range(3):
         hit = frame.locator("#matches-list .hit").nth(k)
         i, s, e = listed[k]
         first = int(hit.locator(".hit-tokens span").first.get_attribute("title").split()[-1])
         row = hit.locator(".annotation-row[data-track='depth'] .annotation-cell")
         values = row.evaluate_all("cs => cs.map(c => +c.dataset.value)")
+        assert len(values) == hit.locator(".hit-tokens span").count() > e - s
         assert values == depth[offsets[i] + first:offsets[i] + first + len(values)].tolist()
         assert values[s - first:e - first] == [4] * (e - s)
     shot(frame.locator("#input-panel"), "3_input_depth")
