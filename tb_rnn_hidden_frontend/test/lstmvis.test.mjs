@@ -13,6 +13,7 @@ import {
   signatureRange,
   staleLabel,
   toggleUnit,
+  unitCount,
   unitsOnPerStep,
   validBrush,
   valueRange,
@@ -178,4 +179,10 @@ test("annotation cells: a category as its colour and name, a number on the seque
   assert.deepEqual(annotationTracks({ annotations: [pos] }), [pos]);
   assert.deepEqual(annotationTracks({}), []);
   assert.deepEqual(annotationTracks(null), []);
+});
+
+test("unitCount: one unit, otherwise units", () => {
+  assert.equal(unitCount(1), "1 unit");
+  assert.equal(unitCount(0), "0 units");
+  assert.equal(unitCount(3), "3 units");
 });

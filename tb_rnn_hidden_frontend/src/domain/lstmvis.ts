@@ -14,6 +14,11 @@ export const DEFAULT_OFF_AFTER = 0;
 /** The most off steps the view offers on either side (LSTMVis' zero brush is a few tokens wide). */
 export const MAX_OFF = 10;
 
+/** "1 unit", "3 units": how the views count a hypothesis' units. */
+export function unitCount(n: number): string {
+  return `${n} ${n === 1 ? "unit" : "units"}`;
+}
+
 /** A brushed range [start, end) of steps of one sequence. */
 export interface UnitBrush {
   readonly sequence: number;

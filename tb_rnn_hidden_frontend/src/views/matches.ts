@@ -19,7 +19,7 @@
  * [[step, quality], …]) and `data-total`.
  */
 import type { MatchHit } from "../api/types";
-import { hitWindow, qualitySeries, sameUnits, staleLabel } from "../domain/lstmvis";
+import { hitWindow, qualitySeries, sameUnits, staleLabel, unitCount } from "../domain/lstmvis";
 import type { CheckpointData } from "../domain/model";
 import { stepsOf, type AppState } from "../state/app_state";
 import { stateRows, withMatchRequested, withRerunRequested, type CheckpointStates, type MatchRun } from "../state/lstmvis";
@@ -84,7 +84,7 @@ function statusOf(run: MatchRun | null, shownStep: number | null): { text: strin
   if (run === null) return { text: "Brush a range in the units view, then Match.", stale: false, kind: "info" };
   const stale = staleLabel(run.step, shownStep);
   const of = stale !== "" ? `${stale[0]?.toUpperCase()}${stale.slice(1)}: ` : `Step ${run.step}: `;
-  const units = `${run.query.units.length} units at θ ${run.query.threshold}`;
+  const units = `${unitCount(run.query.units.length)} at θ ${run.query.threshold}`;
   if (run.status === "loading") return { text: `${of}matching ${units}…`, stale: stale !== "", kind: "info" };
   if (run.status === "failed") return { text: `${of}the match failed: ${run.error ?? ""}`, stale: stale !== "", kind: "error" };
   const r = run.response;
@@ -118,6 +118,7 @@ function drawChart(el: MatchElements, state: Readonly<AppState>): void {
   ctx.font = "10px Roboto, Arial, sans-serif";
   ctx.fillText("1", 8, yOf(1) + 3);
   ctx.fillText("0", 8, yOf(0) + 3);
+  drawStepLabels(ctx, steps, xOf, state.step);
   if (state.step !== null) {
     ctx.fillStyle = themeColor("--rh-accent");
     ctx.globalAlpha = 0.35;
@@ -135,6 +136,20 @@ function drawChart(el: MatchElements, state: Readonly<AppState>): void {
     ctx.arc(xOf(s), yOf(q), s === state.step ? 4 : 2.5, 0, 2 * Math.PI);
     ctx.fill();
   }
+}
+
+/**
+ * The chart's x axis: which checkpoint each point is. Every step when they fit
+ * (about 28 px each), else the first, the last and the shown one.
+ */
+function drawStepLabels(ctx: CanvasRenderingContext2D, steps: readonly number[], xOf: (s: number) => number, shown: number | null): void {
+  if (steps.length === 0) return;
+  const span = xOf(steps[steps.length - 1] as number) - xOf(steps[0] as number);
+  const fit = steps.length === 1 || span / (steps.length - 1) >= 28;
+  const labelled = fit ? steps : [...new Set([steps[0] as number, steps[steps.length - 1] as number, ...(shown !== null ? [shown] : [])])];
+  ctx.textAlign = "center";
+  for (const s of labelled) ctx.fillText(String(s), xOf(s), CHART_HEIGHT - 1);
+  ctx.textAlign = "start";
 }
 
 /** Column width of the hit rows: wide enough for the longest token shown (capped). */
@@ -176,7 +191,9 @@ function hitRow(hit: MatchHit, rank: number, run: MatchRun, state: Readonly<AppS
   const length = sameProbe ? (data.meta.lengths[hit.sequence] as number) : hit.end;
   const [from, to] = hitWindow(hit, length, CONTEXT);
   const name = (k: number | null | undefined) => (k === null || k === undefined || data === null ? "—" : (data.classNames[k] ?? String(k)));
-  const label = sameProbe ? `; true ${name(data.meta.labels?.[hit.sequence])}, predicted ${name(data.meta.predictions?.[hit.sequence])}` : "";
+  // The shown checkpoint's prediction is not the hit's when the hit is another checkpoint's.
+  const predicted = data?.key === run.checkpoint ? `, predicted ${name(data.meta.predictions?.[hit.sequence])}` : "";
+  const label = sameProbe ? `; true ${name(data.meta.labels?.[hit.sequence])}${predicted}` : "";
   const head = h(
     "div",
     { class: "hit-head" },
@@ -245,11 +262,15 @@ function bindControls(el: MatchElements, store: Store<AppState>): void {
 function renderControls(el: MatchElements, state: Readonly<AppState>): void {
   const s = state.lstmvis;
   const run = s.matches;
-  el.match.disabled = s.units.length === 0 || state.data === null;
-  el.match.textContent = s.units.length > 0 ? `Match ${s.units.length} units at θ ${s.threshold}` : "Match";
+  // While the shown step's data loads, the store still holds the previous checkpoint's: a run now would be that one's.
+  const loading = state.data !== null && state.step !== null && state.data.step !== state.step;
+  el.match.disabled = s.units.length === 0 || state.data === null || loading;
+  el.match.textContent = s.units.length > 0 ? `Match ${unitCount(s.units.length)} at θ ${s.threshold}` : "Match";
   const stale = run !== null && run.step !== state.step;
   el.rerun.hidden = !(s.query !== null && (stale || (run !== null && run.checkpoint !== state.data?.key)));
   el.rerun.textContent = state.step !== null ? `Run on step ${state.step}` : "Run on this checkpoint";
+  el.rerun.disabled = loading;
+  el.rerun.title = loading ? `Step ${state.step} is loading` : "Run the same query on the checkpoint shown";
   el.keep.setAttribute("aria-pressed", String(s.keep));
   el.keep.disabled = s.query === null;
   el.trajectories.setAttribute("aria-pressed", String(state.litTrajectories));

@@ -16,7 +16,7 @@
  * per step), `data-label-width` (px before step 0), `data-plot-height` (px of
  * the lines; the token axis below), `data-range` ("low,high" of the value axis).
  */
-import { brushRange, nearestUnit, signatureRange, unitsOnPerStep, validBrush, valueRange } from "../domain/lstmvis";
+import { brushRange, nearestUnit, unitCount, signatureRange, unitsOnPerStep, validBrush, valueRange } from "../domain/lstmvis";
 import type { AppState } from "../state/app_state";
 import { stateRows, withBrush, withOff, withThreshold, withUnitToggled, type LstmvisState } from "../state/lstmvis";
 import { focusedSequence, type FocusedSequence } from "../state/selection";
@@ -292,7 +292,7 @@ function statusOf(state: Readonly<AppState>, why: string): { text: string; kind:
   }
   if (s.brush === null) return { text: "Drag along the steps to brush a range.", kind: "info" };
   const at = request.step !== null ? ` at step ${request.step}` : "";
-  return { text: `Steps ${s.brush.start}–${s.brush.end - 1} brushed; ${s.units.length} units selected${at}.`, kind: "info" };
+  return { text: `Steps ${s.brush.start}–${s.brush.end - 1} brushed; ${unitCount(s.units.length)} selected${at}.`, kind: "info" };
 }
 
 /** The hypothesis' units as buttons (a click removes one). */
@@ -303,7 +303,7 @@ function renderList(el: UnitsElements, store: Store<AppState>): void {
     button.addEventListener("click", () => store.set({ lstmvis: withUnitToggled(store.get().lstmvis, u) }));
     return button;
   });
-  setChildren(el.list, h("span", { class: "muted" }, units.length === 0 ? "No units selected." : `${units.length} units:`), ...buttons);
+  setChildren(el.list, h("span", { class: "muted" }, units.length === 0 ? "No units selected." : `${unitCount(units.length)}:`), ...buttons);
 }
 
 /** Pointer input: the threshold drag, the brush, a click on a line. */
