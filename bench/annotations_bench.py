@@ -17,7 +17,6 @@ cached: the second).
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -28,6 +27,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from tb_rnn_hidden import writer  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from format_bench import timed  # noqa: E402  (median of repeats, beside this file)
 from tb_rnn_hidden.records import codec  # noqa: E402
 from tb_rnn_hidden.records import metadata  # noqa: E402
 from tests.support.plugin_client import PREFIX, make_client  # noqa: E402
@@ -47,15 +49,6 @@ def tracks(n, rng):
         "pos (objects, 45)": tags.astype(object)[rng.integers(0, 45, size=(n, T))],
         "word (objects, 50,000)": words[rng.integers(0, len(words), size=(n, T))],
     }
-
-
-def timed(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def main():
