@@ -18,7 +18,7 @@
  */
 import { brushRange, nearestUnit, signatureRange, unitsOnPerStep, validBrush, valueRange } from "../domain/lstmvis";
 import type { AppState } from "../state/app_state";
-import { stateRows, withBrush, withOff, withThreshold, withUnitToggled, type LstmvisState } from "../state/lstmvis";
+import { sequenceRows, withBrush, withOff, withThreshold, withUnitToggled, type LstmvisState } from "../state/lstmvis";
 import { focusedSequence, type FocusedSequence } from "../state/selection";
 import type { Store } from "../state/store";
 import { h, setChildren, sharpContext } from "../ui/dom";
@@ -103,8 +103,8 @@ function frameOf(state: Readonly<AppState>): { frame: Frame | null; why: string 
   const focused = focusedSequence(state);
   const s = state.lstmvis;
   if (focused === null) return { frame: null, why: state.data === null ? "" : "Select a sequence to see its hidden units." };
-  if (s.states === null || s.states.checkpoint !== focused.data.key) return { frame: null, why: s.statesError ?? "Reading the hidden states…" };
-  const values = stateRows(s.states, focused.start, focused.end);
+  const values = sequenceRows(s.states, focused.data.key, focused.sequence);
+  if (s.states === null || values === null) return { frame: null, why: s.statesError ?? `Reading the hidden states of sequence ${focused.sequence}…` };
   const brush = s.brush !== null && s.brush.sequence === focused.sequence ? validBrush(s.brush, focused.end - focused.start) : null;
   return { frame: { focused, values, numUnits: s.states.numUnits, s, brush, threshold: s.threshold }, why: "" };
 }
@@ -400,9 +400,16 @@ function bindInputs(el: UnitsElements, store: Store<AppState>): void {
   el.brushTo.addEventListener("change", typed);
 }
 
+/** The focused sequence's rows, if read: other sequences' rows arriving (the hits') change nothing here. */
+function focusedRows(state: Readonly<AppState>): Float32Array | null {
+  return state.data === null || state.focus === null ? null : sequenceRows(state.lstmvis.states, state.data.key, state.focus);
+}
+
 /** Whether what this view draws of the LSTMVis state changed (not the matches or the quality chart). */
-function drawnChanged(a: Readonly<LstmvisState>, b: Readonly<LstmvisState>): boolean {
-  return a.states !== b.states || a.statesError !== b.statesError || a.brush !== b.brush || a.threshold !== b.threshold ||
+function drawnChanged(state: Readonly<AppState>, previous: Readonly<AppState>): boolean {
+  const a = state.lstmvis;
+  const b = previous.lstmvis;
+  return focusedRows(state) !== focusedRows(previous) || a.statesError !== b.statesError || a.brush !== b.brush || a.threshold !== b.threshold ||
     a.offBefore !== b.offBefore || a.offAfter !== b.offAfter || a.units !== b.units || a.unitsRequest !== b.unitsRequest;
 }
 
@@ -456,7 +463,7 @@ export function mountUnits(parent: HTMLElement, store: Store<AppState>): void {
   bindHover(el, store, view);
   bindInputs(el, store);
   store.subscribe((state, previous) => {
-    if (state.data !== previous.data || state.focus !== previous.focus || drawnChanged(state.lstmvis, previous.lstmvis)) render();
+    if (state.data !== previous.data || state.focus !== previous.focus || drawnChanged(state, previous)) render();
     if (state.lstmvis.units !== previous.lstmvis.units) renderList(el, store);
     markHover(el, state, view);
   });
