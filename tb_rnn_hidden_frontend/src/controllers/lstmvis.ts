@@ -98,28 +98,30 @@ function followStates(store: Store<AppState>): void {
     const state = store.get();
     const data = state.data;
     const key = data?.key ?? null;
-    if (key !== checkpointKey) {
+    const newCheckpoint = key !== checkpointKey;
+    if (newCheckpoint) {
       inFlight?.controller.abort();
       inFlight = null;
       checkpointKey = key;
       kept = new Map();
       failed.clear();
       numUnits = data?.meta.state_size ?? 0;
-      publish(state.focus);
-    } else if (state.lstmvis.statesError !== (state.focus === null ? null : (failed.get(state.focus) ?? null))) {
-      publish(state.focus);
     }
+    // Published after the next request is on its way (the views redraw in between).
+    const stale = newCheckpoint || state.lstmvis.statesError !== (state.focus === null ? null : (failed.get(state.focus) ?? null));
     const wanted = wantedSequences(state);
     const next = wanted.find((sequence) => !kept.has(sequence) && !failed.has(sequence));
-    if (inFlight !== null && inFlight.sequence === next) return;
+    if (inFlight !== null && inFlight.sequence === next) return stale ? publish(state.focus) : undefined;
     inFlight?.controller.abort();
     inFlight = null;
     const checkpoint = data === null ? null : checkpointOf(state, data);
-    if (next === undefined || checkpoint === null) return;
+    if (next === undefined || checkpoint === null) return stale ? publish(state.focus) : undefined;
     const controller = new AbortController();
     inFlight = { sequence: next, controller };
+    const answer = fetchSequenceStates(checkpoint, next, controller.signal);
+    if (stale) publish(state.focus);
     try {
-      const array = await fetchSequenceStates(checkpoint, next, controller.signal);
+      const array = await answer;
       if (controller.signal.aborted) return;
       numUnits = array.shape[1] ?? numUnits;
       kept.set(next, array.data instanceof Float32Array ? array.data : Float32Array.from(array.data));
