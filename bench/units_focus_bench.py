@@ -25,6 +25,7 @@ plugin's frame:
 """
 
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -118,9 +119,6 @@ def measure(url, run, tag, num_sequences, steps):
 
 
 def main(argv):
-    import json
-    import urllib.request
-
     if argv[:1] == ["demo"]:
         logdir = argv[1]
         run, tag = (argv[2], argv[3]) if len(argv) > 3 else (None, None)
@@ -128,6 +126,18 @@ def main(argv):
         n, t, h = (int(a) for a in (argv[1:4] if len(argv) > 3 else (1000, 20, 1024)))
         logdir, run, tag = synthetic_logdir(n, t, h)
     cache = tempfile.mkdtemp(prefix="units_focus_cache_")
+    try:
+        run_bench(logdir, run, tag, cache)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+        if argv[:1] != ["demo"]:
+            shutil.rmtree(logdir, ignore_errors=True)
+
+
+def run_bench(logdir, run, tag, cache):
+    import json
+    import urllib.request
+
     with running_tensorboard(logdir, "--rnn_hidden_precompute=none", "--rnn_hidden_cache_dir", cache) as url:
         tags = json.load(urllib.request.urlopen(url + "/data/plugin/rnn_hidden/tags"))
         run = run or sorted(tags)[0]
