@@ -237,7 +237,13 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
                 "query parameter 'dtype' is %r; expected 'float16' or 'float32'" % dtype
             )
         dtype = None if dtype is None else codec.STATES_DTYPES[dtype]
-        return self._array(request, lambda c: (c.states, ()), dtype=dtype)
+
+        def read(checkpoint):
+            rows = requests.sequence_rows_arg(request, checkpoint.offsets)
+            states = checkpoint.states
+            return (states if rows is None else states[rows[0] : rows[1]]), ()
+
+        return self._array(request, read, dtype=dtype)
 
     @werkzeug.wrappers.Request.application
     @requests.json_errors

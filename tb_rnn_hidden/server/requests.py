@@ -376,6 +376,17 @@ def unit_selection(request, lengths):
     )
 
 
+def sequence_rows_arg(request, offsets):
+    """The rows [start, end) of `/states?sequence=i` (sequence i's points, from the
+    checkpoint's `offsets`), or None when the query names no sequence (every row)."""
+    if "sequence" not in request.args:
+        return None
+    num_sequences = len(offsets) - 1
+    sequence = bounded_int_arg(request, "sequence", 0, num_sequences - 1,
+                               why=" (the checkpoint has %d sequences)" % num_sequences)
+    return int(offsets[sequence]), int(offsets[sequence + 1])
+
+
 MAX_MATCHES = 1000
 
 

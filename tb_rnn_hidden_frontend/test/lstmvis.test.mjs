@@ -23,7 +23,7 @@ import { INITIAL_STATE, withCheckpointData } from "../build/state/app_state.mjs"
 import {
   INITIAL_LSTMVIS,
   selectionKey,
-  stateRows,
+  sequenceRows,
   withBrush,
   withMatchRequested,
   withOff,
@@ -136,9 +136,13 @@ test("reducers: a new brush, θ or off extent is a new /units question; Match an
   assert.equal(withUnitToggled(s, -1), s);
 });
 
-test("a sequence's state rows are a view of the checkpoint's states", () => {
-  const states = { checkpoint: "k", numUnits: 2, values: Float32Array.from([0, 1, 2, 3, 4, 5]) };
-  assert.deepEqual(Array.from(stateRows(states, 1, 3)), [2, 3, 4, 5]);
+test("a sequence's state rows are those read for it on that checkpoint, else none", () => {
+  const rows = Float32Array.from([2, 3, 4, 5]);
+  const states = { checkpoint: "k", numUnits: 2, bySequence: new Map([[1, rows]]) };
+  assert.equal(sequenceRows(states, "k", 1), rows);
+  assert.equal(sequenceRows(states, "k", 0), null);
+  assert.equal(sequenceRows(states, "other", 1), null);
+  assert.equal(sequenceRows(null, "k", 1), null);
 });
 
 test("lit points are cleared when a checkpoint's data arrives (point indices change)", () => {

@@ -51,10 +51,10 @@ def _url_state(page):
     return dict(urllib.parse.unquote(p).split("=", 1) for p in pairs if "=" in p)
 
 
-def _brush(frame, page, start, end):
+def _brush(frame, page, start, end, sequence=SEQUENCE):
     """Drags along the units canvas from step `start` to step `end - 1`, low in the plot (away from θ)."""
     root = frame.locator("#units-root")
-    expect(root).to_have_attribute("data-sequence", str(SEQUENCE))
+    expect(root).to_have_attribute("data-sequence", str(sequence))
     canvas = frame.locator("#units-canvas")
     canvas.scroll_into_view_if_needed()
     cell = float(root.get_attribute("data-cell"))
@@ -193,3 +193,73 @@ def _quality(matches):
             return [(int(s), q) for s, q in values]
         matches.page.wait_for_timeout(100)
     raise AssertionError("the quality chart did not fill: %s" % series)
+
+
+# -- A checkpoint past the old whole-checkpoint cap (16M values): 1024 units x ~21k steps ------
+
+LARGE = dict(n=1000, t=24, h=1024)  # lengths 18-24: about 21k steps, 21.5M values (float16)
+
+
+@pytest.fixture(scope="module")
+def logged_large(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("lstmvis_large") / "logs"
+    arrays, ranges = planted_bracket_checkpoint(seed=7, planted=PLANTED, trained=True, **LARGE)
+    with writer.HiddenStateWriter(str(logdir / "train")) as w:
+        w.add("lstm", step=1, precision="float16", **arrays)
+    assert int(arrays["lengths"].sum()) * LARGE["h"] > 16_000_000
+    # A sequence whose bracketed range is long enough that no noise unit fits it by chance.
+    for sequence, start, end in ranges:
+        states = arrays["states"][sequence, :arrays["lengths"][sequence]].astype(np.float16)
+        if end - start >= 5 and selected_units(states, start, end) == list(PLANTED):
+            return str(logdir), arrays, (sequence, start, end)
+    raise AssertionError("no sequence with a long bracketed range")
+
+
+@pytest.fixture(scope="module", params=["data_server", "python_loader"])
+def large_base(request, logged_large, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("lstmvis_large_cache")
+    extra = ["--load_fast=false"] if request.param == "python_loader" else []
+    with running_tensorboard(logged_large[0], "--rnn_hidden_precompute=none", "--rnn_hidden_cache_dir", str(cache), *extra) as url:
+        yield url, request.param
+
+
+def test_a_checkpoint_past_the_old_cap_draws_the_focused_sequence_and_selects_the_planted_units(browser, large_base, logged_large):
+    """1024 units x ~21k steps (float16): the units view reads only the focused sequence's
+    rows (`/states?sequence=`, never the whole checkpoint), draws them, a brush there selects
+    the planted units, and Match's hits get their heat maps (their sequences read one by one)."""
+    url, loader = large_base
+    _, arrays, (sequence, start, end) = logged_large
+    page = browser.new_page(viewport={"width": 1280, "height": 1024})
+    events = BrowserEvents(page)
+    states_requests = []
+    page.on("request", lambda r: states_requests.append(r.url) if "/states?" in r.url else None)
+    page.goto(url + "/#rnn_hidden&rh_p_method=pca&rh_sel=%d&rh_focus=%d" % (sequence, sequence))
+    frame = plugin_frame(page)
+    frame.locator("#lstmvis-toggle").click()
+    root = frame.locator("#units-root")
+    expect(root).to_have_attribute("data-sequence", str(sequence))
+    expect(frame.locator("#units-status")).not_to_have_attribute("data-kind", "error")
+    expect(frame.locator("#units-canvas")).to_be_visible()
+
+    _brush(frame, page, start, end, sequence)
+    expect(root).to_have_attribute("data-brush", "%d:%d:%d" % (sequence, start, end))
+    expect(root).to_have_attribute("data-units", ",".join(map(str, PLANTED)))
+    expect(root).to_have_attribute("data-lines", str(len(PLANTED)))
+    length = int(arrays["lengths"][sequence])
+    shading = [len(PLANTED) if start <= t < end else 0 for t in range(length)]
+    expect(root).to_have_attribute("data-shading", ",".join(map(str, shading)))
+    screenshot(frame.locator("#units-panel"), "lstmvis_units_large_%s.png" % loader)
+
+    # Match: 50 hits over many sequences, each with its heat map once its sequence is read.
+    frame.locator("#matches-run").click()
+    matches = frame.locator("#matches-root")
+    expect(matches).to_have_attribute("data-status", "done")
+    expect(matches).to_have_attribute("data-hits", "50")
+    expect(frame.locator("#matches-list .hit .hit-heat")).to_have_count(50)
+    hit_sequences = {int(frame.locator("#matches-list .hit").nth(k).get_attribute("data-sequence")) for k in range(50)}
+
+    asked = [urllib.parse.parse_qs(urllib.parse.urlsplit(u).query) for u in states_requests]
+    assert asked and all("sequence" in q for q in asked), states_requests  # never the whole checkpoint
+    assert {int(q["sequence"][0]) for q in asked} == hit_sequences | {sequence}
+    events.assert_clean()
+    page.close()

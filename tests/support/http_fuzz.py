@@ -123,6 +123,9 @@ class RequestFuzzer:
             if hostile:
                 dtypes += ["float64", "int8", "", "FLOAT32", "float16 "]
             params.append(("dtype", rng.choice(dtypes)))
+        if kind == "states" and rng.random() < 0.5:  # one sequence's rows
+            sequences = ["0", "1", "3"] + (["-1", "1000000", "1.0", "", " 2"] if hostile else [])
+            params.append(("sequence", rng.choice(sequences)))
         if kind in ("units", "matches"):
             params += self._unit_params(kind)
         if kind in ("search", "neighbors"):

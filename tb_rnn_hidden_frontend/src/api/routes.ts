@@ -122,9 +122,9 @@ export function cancelProjection(query: ProjectionQuery): Promise<ProjectionStat
   return postJson<ProjectionStatus>("projection/cancel", { ...query });
 }
 
-/** `GET states`: [P, H] hidden states, as float32. */
-export function fetchStates(query: CheckpointQuery, signal?: AbortSignal): Promise<BinaryArray> {
-  return getArray("states", { ...query, dtype: "float32" }, signal);
+/** `GET states?sequence=`: one sequence's hidden states, [lengths[sequence], H] as float32. */
+export function fetchSequenceStates(query: CheckpointQuery, sequence: number, signal?: AbortSignal): Promise<BinaryArray> {
+  return getArray("states", { ...query, dtype: "float32", sequence }, signal);
 }
 
 /** The brushed range and threshold of a `/units` request (steps within the sequence, end exclusive). */

@@ -1,7 +1,8 @@
 /**
  * The requests behind LSTMVis' select and match views:
- * - the focused sequence's hidden states (`/states` of the checkpoint, read
- *   once per checkpoint and sliced per sequence) for the unit lines;
+ * - the focused sequence's hidden states for the unit lines, and those of the
+ *   shown hits' sequences for their heat maps (`/states?sequence=`, one
+ *   sequence per request, the focused one first; a few kept per checkpoint);
  * - the units of a brushed hypothesis (`/units`), asked again (debounced)
  *   when the brush, threshold or off extents change;
  * - the match query (`/matches`) on the shown checkpoint when the user asks
@@ -14,7 +15,7 @@
  * what it answers (checkpoint, query), so a stale one is never shown as current.
  */
 import { describeError } from "../api/http";
-import { fetchMatches, fetchStates, fetchUnits, type CheckpointQuery } from "../api/routes";
+import { fetchMatches, fetchSequenceStates, fetchUnits, type CheckpointQuery } from "../api/routes";
 import { hitPoints, sameUnits, validBrush } from "../domain/lstmvis";
 import type { CheckpointData } from "../domain/model";
 import { stepsOf, type AppState } from "../state/app_state";
@@ -23,8 +24,11 @@ import type { Store } from "../state/store";
 
 /** Hits asked for per query (LSTMVis shows its top 50). */
 export const MATCH_LIMIT = 50;
-/** The most state values (P x H) the tab reads to draw unit lines: 16M float32, 64 MiB. */
-export const MAX_STATE_VALUES = 16_000_000;
+/**
+ * State values kept per checkpoint (8M float32, 32 MiB): the focused sequence's
+ * always, the hits' sequences in rank order while they fit.
+ */
+export const MAX_KEPT_STATE_VALUES = 8_000_000;
 const UNITS_DEBOUNCE_MS = 150;
 /** Quality requests in flight at once (the server has a handful of answer slots). */
 const QUALITY_CONCURRENCY = 2;
@@ -43,42 +47,99 @@ function patchLstmvis(store: Store<AppState>, patch: Partial<LstmvisState>): voi
 }
 
 /**
- * The shown checkpoint's states into `lstmvis.states`: once per checkpoint,
- * while LSTMVis' row is open, when they fit MAX_STATE_VALUES.
+ * The sequences whose states the views draw, in the order they are read: the
+ * focused one, then the shown hits' sequences in rank order while their
+ * values fit MAX_KEPT_STATE_VALUES. None while LSTMVis' row is closed.
+ */
+export function wantedSequences(state: Readonly<AppState>): number[] {
+  const data = state.data;
+  if (data === null || !state.lstmvis.open) return [];
+  const { lengths, state_size: units, num_sequences: count } = data.meta;
+  const wanted = state.focus !== null && state.focus < count ? [state.focus] : [];
+  let values = wanted.length > 0 ? (lengths[wanted[0] as number] ?? 0) * units : 0;
+  const run = state.lstmvis.matches;
+  const hits = run !== null && run.checkpoint === data.key ? (run.response?.matches ?? []) : [];
+  for (const { sequence } of hits) {
+    if (sequence >= count || wanted.includes(sequence)) continue;
+    values += (lengths[sequence] ?? 0) * units;
+    if (values > MAX_KEPT_STATE_VALUES) break;
+    wanted.push(sequence);
+  }
+  return wanted;
+}
+
+/**
+ * The wanted sequences' states into `lstmvis.states`, one `/states?sequence=`
+ * request at a time. A request for a sequence no longer first in line is
+ * aborted; the rows of sequences no longer wanted are dropped once the kept
+ * ones pass MAX_KEPT_STATE_VALUES, and all of them with the checkpoint.
  */
 function followStates(store: Store<AppState>): void {
-  let inFlight: AbortController | null = null;
-  const update = async (state: Readonly<AppState>) => {
-    inFlight?.abort();
-    const data = state.data;
-    if (data === null) return patchLstmvis(store, { states: null, statesError: null });
-    const held = state.lstmvis.states;
-    if (!state.lstmvis.open && held !== null && held.checkpoint !== data.key) return patchLstmvis(store, { states: null }); // not kept while closed
-    if (!state.lstmvis.open || held?.checkpoint === data.key) return;
-    const values = data.meta.num_steps * data.meta.state_size;
-    if (values > MAX_STATE_VALUES) {
-      const statesError = `This checkpoint's states (${data.meta.num_steps} steps × ${data.meta.state_size} units) are too large to draw in the browser.`;
-      return patchLstmvis(store, { states: null, statesError });
-    }
-    const checkpoint = checkpointOf(state, data);
-    if (checkpoint === null) return;
-    const controller = new AbortController();
-    inFlight = controller;
-    try {
-      const array = await fetchStates(checkpoint, controller.signal);
-      if (controller.signal.aborted || store.get().data?.key !== data.key) return;
-      const numUnits = array.shape[1] ?? data.meta.state_size;
-      const floats = array.data instanceof Float32Array ? array.data : Float32Array.from(array.data);
-      patchLstmvis(store, { states: { checkpoint: data.key, numUnits, values: floats }, statesError: null });
-    } catch (err) {
-      if (controller.signal.aborted || isAbort(err)) return;
-      patchLstmvis(store, { states: null, statesError: `Could not read the hidden states: ${describeError(err)}` });
+  let checkpointKey: string | null = null;
+  let kept = new Map<number, Float32Array>();
+  const failed = new Map<number, string>();
+  let numUnits = 0;
+  let inFlight: { sequence: number; controller: AbortController } | null = null;
+  const publish = (focus: number | null) => {
+    const states = checkpointKey === null ? null : { checkpoint: checkpointKey, numUnits, bySequence: new Map(kept) };
+    patchLstmvis(store, { states, statesError: focus === null ? null : (failed.get(focus) ?? null) });
+  };
+  const dropUnwanted = (wanted: readonly number[]) => {
+    let values = 0;
+    for (const rows of kept.values()) values += rows.length;
+    for (const sequence of [...kept.keys()]) {
+      if (values <= MAX_KEPT_STATE_VALUES) break;
+      if (wanted.includes(sequence)) continue;
+      values -= (kept.get(sequence) as Float32Array).length;
+      kept.delete(sequence);
     }
   };
+  const update = async () => {
+    const state = store.get();
+    const data = state.data;
+    const key = data?.key ?? null;
+    const newCheckpoint = key !== checkpointKey;
+    if (newCheckpoint) {
+      inFlight?.controller.abort();
+      inFlight = null;
+      checkpointKey = key;
+      kept = new Map();
+      failed.clear();
+      numUnits = data?.meta.state_size ?? 0;
+    }
+    // Published after the next request is on its way (the views redraw in between).
+    const stale = newCheckpoint || state.lstmvis.statesError !== (state.focus === null ? null : (failed.get(state.focus) ?? null));
+    const wanted = wantedSequences(state);
+    const next = wanted.find((sequence) => !kept.has(sequence) && !failed.has(sequence));
+    if (inFlight !== null && inFlight.sequence === next) return stale ? publish(state.focus) : undefined;
+    inFlight?.controller.abort();
+    inFlight = null;
+    const checkpoint = data === null ? null : checkpointOf(state, data);
+    if (next === undefined || checkpoint === null) return stale ? publish(state.focus) : undefined;
+    const controller = new AbortController();
+    inFlight = { sequence: next, controller };
+    const answer = fetchSequenceStates(checkpoint, next, controller.signal);
+    if (stale) publish(state.focus);
+    try {
+      const array = await answer;
+      if (controller.signal.aborted) return;
+      numUnits = array.shape[1] ?? numUnits;
+      kept.set(next, array.data instanceof Float32Array ? array.data : Float32Array.from(array.data));
+      dropUnwanted(wantedSequences(store.get()));
+    } catch (err) {
+      if (controller.signal.aborted || isAbort(err)) return;
+      failed.set(next, `Could not read the hidden states of sequence ${next}: ${describeError(err)}`);
+    }
+    inFlight = null;
+    publish(store.get().focus);
+    void update(); // the next wanted sequence
+  };
   store.subscribe((state, previous) => {
-    if (state.data !== previous.data || state.lstmvis.open !== previous.lstmvis.open) void update(state);
+    const moved = state.data !== previous.data || state.focus !== previous.focus;
+    if (state.focus !== previous.focus && state.focus !== null) failed.delete(state.focus); // focused again: asked again
+    if (moved || state.lstmvis.open !== previous.lstmvis.open || state.lstmvis.matches !== previous.lstmvis.matches) void update();
   });
-  void update(store.get());
+  void update();
 }
 
 /** `/units` for the brushed hypothesis, whenever it changes (debounced). */

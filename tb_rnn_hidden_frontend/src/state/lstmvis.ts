@@ -14,16 +14,21 @@ import {
   type UnitBrush,
 } from "../domain/lstmvis";
 
-/** A checkpoint's hidden states, [P, numUnits] row-major in point order; `checkpoint` is its `CheckpointData.key`. */
-export interface CheckpointStates {
+/**
+ * Hidden states of some sequences of one checkpoint (`checkpoint` is its
+ * `CheckpointData.key`): the focused one and those of the shown hits, each
+ * [lengths[sequence], numUnits] row-major, read one sequence at a time.
+ */
+export interface SequenceStates {
   readonly checkpoint: string;
   readonly numUnits: number;
-  readonly values: Float32Array;
+  readonly bySequence: ReadonlyMap<number, Float32Array>;
 }
 
-/** Rows [from, to) of `states` (points of one sequence), without copying. */
-export function stateRows(states: CheckpointStates, from: number, to: number): Float32Array {
-  return states.values.subarray(from * states.numUnits, to * states.numUnits);
+/** Sequence `sequence`'s rows of checkpoint `checkpoint`, or null when they are not read (yet). */
+export function sequenceRows(states: SequenceStates | null, checkpoint: string, sequence: number): Float32Array | null {
+  if (states === null || states.checkpoint !== checkpoint) return null;
+  return states.bySequence.get(sequence) ?? null;
 }
 
 /** A `/units` request: the hypothesis it asked about (`key`), and how it fared. */
@@ -68,7 +73,7 @@ export interface QualityChart {
 }
 
 export interface LstmvisState {
-  /** The row of the select and match views is open (the states are read only then). */
+  /** The row of the select and match views is open (states are read only then). */
   readonly open: boolean;
   readonly brush: UnitBrush | null;
   readonly threshold: number;
@@ -77,9 +82,9 @@ export interface LstmvisState {
   /** The hypothesis: the units `/units` selected, as the user then edited them. */
   readonly units: readonly number[];
   readonly unitsRequest: UnitsRequest;
-  /** The shown checkpoint's states (for the unit lines and the hits' heat maps), once read. */
-  readonly states: CheckpointStates | null;
-  /** Why the checkpoint's states are not shown (too large, a failed request), or null. */
+  /** The shown checkpoint's states of the focused sequence (unit lines) and of the hits' sequences (heat maps), as read. */
+  readonly states: SequenceStates | null;
+  /** Why the focused sequence's states are not shown (a failed request), or null. */
   readonly statesError: string | null;
   /** The query Match last ran, or null. */
   readonly query: MatchQuery | null;

@@ -2,7 +2,8 @@
  * LSTMVis' match view: "Match" runs the hypothesis' units at its threshold
  * over every step of the checkpoint (`/matches`); the top hits are listed in
  * rank order, each its tokens with a few steps of context (the hit marked), a
- * heat map of the query units across them (on = value >= θ), the annotation
+ * heat map of the query units across them (on = value >= θ; once that
+ * sequence's states are read, `/states?sequence=`), the annotation
  * tracks under them, its intersection/union/length and the sequence's label
  * and prediction. Clicking a hit focuses that sequence at that step. The
  * hits' steps are lit in the projection (the controller writes `lit`).
@@ -22,7 +23,7 @@ import type { MatchHit } from "../api/types";
 import { hitWindow, qualitySeries, sameUnits, staleLabel, unitCount } from "../domain/lstmvis";
 import type { CheckpointData } from "../domain/model";
 import { stepsOf, type AppState } from "../state/app_state";
-import { stateRows, withMatchRequested, withRerunRequested, type CheckpointStates, type MatchRun } from "../state/lstmvis";
+import { sequenceRows, withMatchRequested, withRerunRequested, type MatchRun } from "../state/lstmvis";
 import { selectSequences } from "../state/selection";
 import type { Store } from "../state/store";
 import { ANNOTATION_CSS, annotationRows, annotationTracks } from "../ui/annotation_cells";
@@ -160,9 +161,9 @@ function cellWidthOf(data: CheckpointData | null): number {
   return Math.max(14, Math.min(64, 7 * longest + 6));
 }
 
-/** The query units across the hit window: a row per unit, a column per step, on (>= θ) strong. */
-function heatMap(states: CheckpointStates, from: number, to: number, run: MatchRun, cell: number): HTMLCanvasElement {
-  const units = run.query.units.filter((u) => u < states.numUnits);
+/** The query units across the hit window (steps [from, to) of the sequence's `rows`): a row per unit, a column per step, on (>= θ) strong. */
+function heatMap(rows: Float32Array, numUnits: number, from: number, to: number, run: MatchRun, cell: number): HTMLCanvasElement {
+  const units = run.query.units.filter((u) => u < numUnits);
   const rowHeight = Math.max(2, Math.min(6, Math.floor(48 / Math.max(1, units.length))));
   const canvas = h("canvas", { class: "hit-heat", title: `units ${units.join(", ")} (on: value ≥ ${run.query.threshold})` });
   const width = (to - from) * cell;
@@ -171,12 +172,11 @@ function heatMap(states: CheckpointStates, from: number, to: number, run: MatchR
   canvas.style.height = `${height}px`;
   const ctx = sharpContext(canvas, width, height);
   if (!ctx) return canvas;
-  const rows = stateRows(states, from, to);
   const on = themeColor("--rh-highlight");
   const off = themeColor("--rh-border");
   units.forEach((u, r) => {
     for (let t = 0; t < to - from; t++) {
-      const value = rows[t * states.numUnits + u] as number;
+      const value = rows[(from + t) * numUnits + u] as number;
       ctx.fillStyle = value >= run.query.threshold ? on : off;
       ctx.fillRect(t * cell, r * rowHeight, cell - 1, rowHeight - (rowHeight > 2 ? 1 : 0));
     }
@@ -209,7 +209,8 @@ function hitRow(hit: MatchHit, rank: number, run: MatchRun, state: Readonly<AppS
     }
     row.append(h("div", { class: "hit-tokens" }, ...tokens));
     const states = state.lstmvis.states;
-    if (states !== null && states.checkpoint === run.checkpoint) row.append(heatMap(states, base + from, base + to, run, cell));
+    const rows = sequenceRows(states, run.checkpoint, hit.sequence);
+    if (states !== null && rows !== null) row.append(heatMap(rows, states.numUnits, from, to, run, cell));
     if (data.key === run.checkpoint) row.append(...annotationRows(annotationTracks(data), base + from, base + to, cell));
   }
   return row;

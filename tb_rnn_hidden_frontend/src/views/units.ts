@@ -18,7 +18,7 @@
  */
 import { brushRange, nearestUnit, unitCount, signatureRange, unitsOnPerStep, validBrush, valueRange } from "../domain/lstmvis";
 import type { AppState } from "../state/app_state";
-import { stateRows, withBrush, withOff, withThreshold, withUnitToggled, type LstmvisState } from "../state/lstmvis";
+import { sequenceRows, withBrush, withOff, withThreshold, withUnitToggled, type LstmvisState } from "../state/lstmvis";
 import { focusedSequence, type FocusedSequence } from "../state/selection";
 import type { Store } from "../state/store";
 import { h, setChildren, sharpContext } from "../ui/dom";
@@ -35,6 +35,7 @@ const CSS = `
 #units-panel .units-controls { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px; margin-bottom: 6px; }
 #units-panel .units-controls input[type="number"] { width: 3.8em; }
 #units-scroll { overflow-x: auto; overflow-y: hidden; position: relative; }
+#units-scroll.reading { opacity: 0.4; pointer-events: none; }
 #units-hover { position: absolute; top: 0; width: 0; border-left: 2px solid var(--rh-highlight); pointer-events: none; }
 #units-canvas { display: block; touch-action: none; cursor: crosshair; }
 #units-list { display: flex; flex-wrap: wrap; align-items: center; gap: 3px; margin-top: 6px; }
@@ -98,13 +99,17 @@ function createElements(parent: HTMLElement): UnitsElements {
   return { root, status, theta: theta.input, offBefore: before.input, offAfter: after.input, clear, brushFrom: from.input, brushTo: to.input, scroll, canvas, tracks, hover, list };
 }
 
-/** The frame of the store's state, or null when there is nothing to draw (and why). */
-function frameOf(state: Readonly<AppState>): { frame: Frame | null; why: string } {
+/**
+ * The frame of the store's state, or null when there is nothing to draw (and
+ * why); `reading` while the focused sequence's states are on their way.
+ */
+function frameOf(state: Readonly<AppState>): { frame: Frame | null; why: string; reading?: boolean } {
   const focused = focusedSequence(state);
   const s = state.lstmvis;
   if (focused === null) return { frame: null, why: state.data === null ? "" : "Select a sequence to see its hidden units." };
-  if (s.states === null || s.states.checkpoint !== focused.data.key) return { frame: null, why: s.statesError ?? "Reading the hidden states…" };
-  const values = stateRows(s.states, focused.start, focused.end);
+  const values = sequenceRows(s.states, focused.data.key, focused.sequence);
+  if (s.statesError !== null) return { frame: null, why: s.statesError };
+  if (s.states === null || values === null) return { frame: null, why: `Reading the hidden states of sequence ${focused.sequence}…`, reading: true };
   const brush = s.brush !== null && s.brush.sequence === focused.sequence ? validBrush(s.brush, focused.end - focused.start) : null;
   return { frame: { focused, values, numUnits: s.states.numUnits, s, brush, threshold: s.threshold }, why: "" };
 }
@@ -400,9 +405,16 @@ function bindInputs(el: UnitsElements, store: Store<AppState>): void {
   el.brushTo.addEventListener("change", typed);
 }
 
+/** The focused sequence's rows, if read: other sequences' rows arriving (the hits') change nothing here. */
+function focusedRows(state: Readonly<AppState>): Float32Array | null {
+  return state.data === null || state.focus === null ? null : sequenceRows(state.lstmvis.states, state.data.key, state.focus);
+}
+
 /** Whether what this view draws of the LSTMVis state changed (not the matches or the quality chart). */
-function drawnChanged(a: Readonly<LstmvisState>, b: Readonly<LstmvisState>): boolean {
-  return a.states !== b.states || a.statesError !== b.statesError || a.brush !== b.brush || a.threshold !== b.threshold ||
+function drawnChanged(state: Readonly<AppState>, previous: Readonly<AppState>): boolean {
+  const a = state.lstmvis;
+  const b = previous.lstmvis;
+  return focusedRows(state) !== focusedRows(previous) || a.statesError !== b.statesError || a.brush !== b.brush || a.threshold !== b.threshold ||
     a.offBefore !== b.offBefore || a.offAfter !== b.offAfter || a.units !== b.units || a.unitsRequest !== b.unitsRequest;
 }
 
@@ -413,7 +425,7 @@ export function mountUnits(parent: HTMLElement, store: Store<AppState>): void {
   const view = { frame: null as Frame | null, g: null as Geometry | null, drag: null as Drag | null, redraw: () => {}, tracksKey: "" };
   const render = () => {
     const state = store.get();
-    const { frame, why } = frameOf(state);
+    const { frame, why, reading } = frameOf(state);
     const s = state.lstmvis;
     const status = statusOf(state, why);
     el.status.textContent = status.text;
@@ -431,6 +443,10 @@ export function mountUnits(parent: HTMLElement, store: Store<AppState>): void {
     el.root.dataset["units"] = s.units.join(",");
     el.root.dataset["brush"] = s.brush !== null ? `${s.brush.sequence}:${s.brush.start}:${s.brush.end}` : "";
     el.root.dataset["threshold"] = String(s.threshold);
+    // While the next sequence is read, the last drawing stays (faded): the row keeps its height.
+    const keep = frame === null && reading === true && view.frame !== null;
+    el.scroll.classList.toggle("reading", keep);
+    if (keep) return;
     el.scroll.hidden = frame === null;
     if (frame === null) {
       view.tracksKey = "";
@@ -456,7 +472,7 @@ export function mountUnits(parent: HTMLElement, store: Store<AppState>): void {
   bindHover(el, store, view);
   bindInputs(el, store);
   store.subscribe((state, previous) => {
-    if (state.data !== previous.data || state.focus !== previous.focus || drawnChanged(state.lstmvis, previous.lstmvis)) render();
+    if (state.data !== previous.data || state.focus !== previous.focus || drawnChanged(state, previous)) render();
     if (state.lstmvis.units !== previous.lstmvis.units) renderList(el, store);
     markHover(el, state, view);
   });

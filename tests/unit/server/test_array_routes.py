@@ -301,3 +301,54 @@ def test_whole_checkpoint_queries_take_a_slot_and_give_it_back(logged, query):
         assert plugin._array_slots.in_flight == 0
     finally:
         plugin._projections.close()
+
+
+# -- /states?sequence=i: one sequence's rows ----------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [None, "float16", "float32"])
+def test_one_sequences_rows_are_its_slice_of_the_whole_answer(logged, served, dtype):
+    """Every sequence's answer is byte for byte its rows of the whole /states answer
+    (same dtype, shape [lengths[i], H]), streamed in bounded chunks like it."""
+    _, client = served
+    lengths = logged[1]["lengths"]
+    extra = "" if dtype is None else "&dtype=" + dtype
+    whole = body_array(client.get(PREFIX + "/states" + QUERY + extra))
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    for sequence in range(N):
+        response = client.get(PREFIX + "/states" + QUERY + extra + "&sequence=%d" % sequence)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        chunks = list(response.response)
+        assert max(len(c) for c in chunks) <= requests.CHUNK_BYTES
+        expected = whole[offsets[sequence] : offsets[sequence + 1]]
+        assert b"".join(chunks) == expected.tobytes()
+        assert response.headers["X-Array-Shape"] == "%d,%d" % (lengths[sequence], H)
+        assert response.headers["X-Array-Dtype"] == whole.dtype.name
+        assert response.headers["Content-Length"] == str(expected.nbytes)
+    head = client.head(PREFIX + "/states" + QUERY + extra + "&sequence=1")
+    assert head.status_code == 200 and head.get_data() == b""
+    assert head.headers["Content-Length"] == str(int(lengths[1]) * H * whole.dtype.itemsize)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("-1", "query parameter 'sequence' is -1; expected an integer in [0, %d] (the checkpoint has %d sequences)" % (N - 1, N)),
+    (str(N), "query parameter 'sequence' is %d; expected an integer in [0, %d]" % (N, N - 1)),
+    ("99999999999999999999", "query parameter 'sequence' is 99999999999999999999; expected an integer in"),
+    ("1.0", "query parameter 'sequence' is '1.0'; expected an integer"),
+    ("one", "query parameter 'sequence' is 'one'; expected an integer"),
+    ("", "query parameter 'sequence' is ''; expected an integer"),
+])
+def test_a_bad_sequence_is_400_naming_it(served, value, expected):
+    plugin, client = served
+    for extra in ("", "&dtype=float32"):
+        response = client.get(PREFIX + "/states" + QUERY + extra + "&sequence=" + value)
+        assert response.status_code == 400
+        assert expected in json.loads(response.get_data())["error"]
+    assert plugin._array_slots.in_flight == 0  # the refused request gave its slot back
+
+
+def test_a_bad_dtype_is_400_before_the_sequence_is_read(served):
+    _, client = served
+    response = client.get(PREFIX + "/states" + QUERY + "&dtype=int8&sequence=0")
+    assert response.status_code == 400
+    assert "'dtype'" in json.loads(response.get_data())["error"]
