@@ -1,6 +1,6 @@
 /**
  * The projection view's elements: its display controls, the canvas area
- * (three stacked canvases and the status over them), the layout line, the
+ * (four stacked canvases and the status over them), the layout line, the
  * link notice and the legend; and the controls' bindings to `state.display`.
  * Ids and attributes are what the browser tests drive.
  */
@@ -53,6 +53,8 @@ export interface ProjectionElements {
   area: HTMLDivElement;
   baseCanvas: HTMLCanvasElement;
   trailCanvas: HTMLCanvasElement;
+  /** The lit points, above the trajectories so that a small lit cluster is never hidden under them. */
+  litCanvas: HTMLCanvasElement;
   overlayCanvas: HTMLCanvasElement;
   status: HTMLDivElement;
   legend: HTMLDivElement;
@@ -118,6 +120,7 @@ export function createElements(parent: HTMLElement): ProjectionElements {
   const controls = createControls();
   const baseCanvas = h("canvas", { id: "projection-canvas", "data-testid": "projection-canvas" });
   const trailCanvas = h("canvas", { id: "projection-trails" });
+  const litCanvas = h("canvas", { id: "projection-lit-points" });
   const overlayCanvas = h("canvas", { id: "projection-overlay" });
   const status = h("div", { class: "projection-status", id: "projection-status", role: "status", hidden: true });
   const area = h(
@@ -134,6 +137,7 @@ export function createElements(parent: HTMLElement): ProjectionElements {
     },
     baseCanvas,
     trailCanvas,
+    litCanvas,
     overlayCanvas,
     status,
   );
@@ -142,7 +146,7 @@ export function createElements(parent: HTMLElement): ProjectionElements {
   const layoutLine = h("div", { class: "projection-layout", id: "projection-layout", "data-testid": "projection-layout", role: "status", "data-kind": "none" });
   const linkNotice = h("div", { class: "projection-link-notice", id: "projection-link-notice", role: "status" });
   parent.appendChild(h("div", { class: "projection-view" }, controls.row, linkNotice, layoutLine, area, legend));
-  return { ...controls.elements, area, baseCanvas, trailCanvas, overlayCanvas, status, legend, layoutLine, linkNotice };
+  return { ...controls.elements, area, baseCanvas, trailCanvas, litCanvas, overlayCanvas, status, legend, layoutLine, linkNotice };
 }
 
 /**
