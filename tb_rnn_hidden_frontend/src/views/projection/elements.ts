@@ -10,8 +10,10 @@ import { h, options } from "../../ui/dom";
 import { addStyles } from "../../ui/styles";
 import { fit, type ProjectionView, type Tool } from "./context";
 
-/** Height of the canvas area, CSS px. */
+/** Height of the canvas area, CSS px, where the page scrolls (narrow or short frames). */
 const CANVAS_HEIGHT = 440;
+/** The least height of the canvas area where it fills the centre column. */
+const MIN_CANVAS_HEIGHT = 160;
 
 const CSS = `
 .projection-view { display: flex; flex-direction: column; gap: 6px; }
@@ -38,6 +40,14 @@ const CSS = `
 .projection-view .legend-swatch { width: 10px; height: 10px; border-radius: 50%; display: inline-block; }
 .projection-view .legend-ramp { width: 90px; height: 10px; display: inline-block; border-radius: 2px; }
 .projection-view .legend-note { color: var(--rh-muted); }
+/* Three columns that scroll on their own: the plot takes the centre column's height that the
+   controls and legend leave, so they stay in sight as LSTMVis' row opens and closes (down to
+   the plot's least height: 1280x1024 with the row open fits). */
+@media (min-width: 1101px) and (min-height: 561px) {
+  .column-centre > #projection-panel { flex: 1 0 auto; display: flex; flex-direction: column; }
+  .projection-view { flex: 1 1 auto; min-height: 0; }
+  .projection-view .projection-area { flex: 1 1 0; height: auto; min-height: ${MIN_CANVAS_HEIGHT}px; }
+}
 `;
 
 export interface ProjectionElements {

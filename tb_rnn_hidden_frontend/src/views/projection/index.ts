@@ -38,13 +38,13 @@
  * `rh_layout` code). Each change of those is marked `rh-layout-shown` (User
  * Timing, `detail` {kind, step, checkpoint, code}).
  */
-import { panBy } from "../../domain/projection_geometry";
+import { panBy, zoomAt } from "../../domain/projection_geometry";
 import type { AppState } from "../../state/app_state";
 import type { Store } from "../../state/store";
 import { readCanvasTheme } from "../../ui/theme";
 import { hideTooltip } from "../../ui/tooltip";
 import { adopt, decide, dropLayout, flush, invalidate } from "./animation";
-import { fit, initialLayout, interactive, type ProjectionView } from "./context";
+import { fit, initialLayout, interactive, publishTransform, type ProjectionView } from "./context";
 import { bindControls, createElements, syncControls } from "./elements";
 import { bindPointer } from "./interaction";
 import { createLitLine } from "./lit";
@@ -52,7 +52,7 @@ import { updateLegend, updateStatus } from "./overlays";
 import { recolor } from "./points";
 
 
-/** Sizes the canvases to the area (keeping the view centred) and redraws. */
+/** Sizes the canvases to the area (keeping the view centred, and scaled with the area so what was in sight stays) and redraws. */
 function resize(view: ProjectionView): void {
   const { area, baseCanvas, trailCanvas, litCanvas, overlayCanvas } = view.el;
   const camera = view.camera;
@@ -61,7 +61,13 @@ function resize(view: ProjectionView): void {
   const hgt = Math.max(1, Math.floor(rect.height));
   const ratio = window.devicePixelRatio || 1;
   if (w === camera.width && hgt === camera.height && ratio === camera.dpr) return;
-  if (camera.transform && camera.width > 0) camera.transform = panBy(camera.transform, (w - camera.width) / 2, (hgt - camera.height) / 2);
+  if (camera.transform && camera.width > 0 && camera.height > 0) {
+    // The plot's height follows its column (LSTMVis' row opening shrinks it).
+    const factor = Math.min(w / camera.width, hgt / camera.height);
+    camera.transform = zoomAt(panBy(camera.transform, (w - camera.width) / 2, (hgt - camera.height) / 2), w / 2, hgt / 2, factor);
+    camera.fitScale *= factor;
+    publishTransform(view);
+  }
   camera.width = w;
   camera.height = hgt;
   camera.dpr = ratio;
@@ -155,7 +161,8 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
   };
   bindControls(view);
   const litLine = createLitLine(store);
-  el.legend.after(litLine.line);
+  // Above the plot, by the layout line: what is lit stays in sight even where the column must scroll.
+  el.area.before(litLine.line);
   store.subscribe((state, previous) => {
     render(view, state, previous);
     if (state.lit !== previous.lit || state.litTrajectories !== previous.litTrajectories) litLine.update();
