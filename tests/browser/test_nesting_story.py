@@ -188,6 +188,9 @@ def test_nesting_story(browser, base, logged, request):
     shot(frame.locator("#matches-panel"), "2_matches_panel")
 
     # 3. The depth track under the input view and under each hit says what the generator made.
+    # The numeric track's scale beside its tick: the ramp from its least to its largest value.
+    scale = frame.locator("#input-tracks .annotation-scale[data-track='depth']")
+    expect(scale).to_have_text("%d%d" % (depth.min(), depth.max()))
     cells = frame.locator("#input-tokens .annotation-cell[data-track='depth']")
     expect(cells).to_have_count(lengths[SEQUENCE])
     generated = depth[offsets[SEQUENCE]:offsets[SEQUENCE + 1]].tolist()
