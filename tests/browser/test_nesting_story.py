@@ -177,8 +177,14 @@ def test_nesting_story(browser, base, logged, request):
     lit = _points(listed, offsets)
     expect(frame.locator("#projection-area")).to_have_attribute("data-lit", str(len(lit)))
     expect(frame.locator("#projection-lit")).to_contain_text("%d match steps lit" % len(lit))
+    # No true classes logged (a language model): the head line leaves classes out, and counts units in words.
     head = frame.locator("#matches-list .hit .hit-head").first
-    expect(head).to_contain_text("predicted")
+    expect(head).to_contain_text(re.compile(r"\d+ of %d units? on" % len(expected)))
+    expect(head).not_to_contain_text("true")
+    expect(head).not_to_contain_text("predicted")
+    # The hit's rows are named at their left: the query's units, then each track.
+    expect(frame.locator("#matches-list .hit").first.locator(".hit-row-label")).to_have_text("units")
+    expect(frame.locator("#matches-list .hit").first.locator(".annotation-name")).to_have_text(["depth"])
     # The lit steps are drawn above the focused sequence's trajectory, and the plot, its lit line
     # and legend fit the centre column with the row open, unscrolled.
     assert frame.locator("#projection-area").evaluate(LIT_ABOVE_TRAILS) > 0
