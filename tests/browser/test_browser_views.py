@@ -7,6 +7,7 @@ projection, never read back from the page it checks. Screenshots of every
 view land in `test-artifacts/`.
 """
 
+import itertools
 import json
 import urllib.parse
 
@@ -358,10 +359,10 @@ def test_box_brush_selects_exactly_the_covered_sequences(tab, logged):
     screen = tab.screen(coords)
     area = frame.locator("#projection-area").bounding_box()
     # A box over the middle of the plot, with no point within a pixel of its edges
-    # (those could go either way).
-    for shift in np.linspace(0, 0.1, 21):
-        x0, x1 = (area["x"] + area["width"] * f for f in (0.3 + shift, 0.65 + shift))
-        y0, y1 = (area["y"] + area["height"] * f for f in (0.3 - shift, 0.7 - shift))
+    # (those could go either way); the plot's size follows its column, so look widely.
+    for shift, grow in itertools.product(np.linspace(0, 0.1, 21), np.linspace(0, 0.08, 9)):
+        x0, x1 = (area["x"] + area["width"] * f for f in (0.3 + shift - grow, 0.65 + shift))
+        y0, y1 = (area["y"] + area["height"] * f for f in (0.3 - shift - grow, 0.7 - shift))
         near = ((np.abs(screen[:, 0] - x0) < 1) | (np.abs(screen[:, 0] - x1) < 1)
                 | (np.abs(screen[:, 1] - y0) < 1) | (np.abs(screen[:, 1] - y1) < 1))
         if not near.any():

@@ -93,6 +93,28 @@ def _points(ranges, offsets):
     return sorted({int(offsets[i] + t) for i, s, e in ranges for t in range(s, e)})
 
 
+# The lit canvas' painted pixels, when it is drawn above the trajectories' canvas (else -1).
+LIT_ABOVE_TRAILS = """area => {
+  const canvases = [...area.querySelectorAll('canvas')].map(c => c.id);
+  if (canvases.indexOf('projection-lit-points') < canvases.indexOf('projection-trails')) return -1;
+  const lit = area.querySelector('#projection-lit-points');
+  const pixels = lit.getContext('2d').getImageData(0, 0, lit.width, lit.height).data;
+  let painted = 0;
+  for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted++;
+  return painted;
+}"""
+
+
+def _assert_in_column(frame, *selectors):
+    """Each element lies inside the centre column as shown, the column not scrolled."""
+    column = frame.locator(".column-centre")
+    assert column.evaluate("c => c.scrollTop") == 0
+    box = column.bounding_box()
+    for selector in selectors:
+        inner = frame.locator(selector).bounding_box()
+        assert box["y"] <= inner["y"] and inner["y"] + inner["height"] <= box["y"] + box["height"], (selector, inner, box)
+
+
 def _quality_series(matches, total):
     """The quality chart's {step: quality} once every checkpoint is in."""
     expect(matches).to_have_attribute("data-total", str(total))
@@ -155,14 +177,26 @@ def test_nesting_story(browser, base, logged, request):
     lit = _points(listed, offsets)
     expect(frame.locator("#projection-area")).to_have_attribute("data-lit", str(len(lit)))
     expect(frame.locator("#projection-lit")).to_contain_text("%d match steps lit" % len(lit))
+    # No true classes logged (a language model): the head line leaves classes out, and counts units in words.
     head = frame.locator("#matches-list .hit .hit-head").first
-    expect(head).to_contain_text("predicted")
+    expect(head).to_contain_text(re.compile(r"\d+ of %d units? on" % len(expected)))
+    expect(head).not_to_contain_text("true")
+    expect(head).not_to_contain_text("predicted")
+    # The hit's rows are named at their left: the query's units, then each track.
+    expect(frame.locator("#matches-list .hit").first.locator(".hit-row-label")).to_have_text("units")
+    expect(frame.locator("#matches-list .hit").first.locator(".annotation-name")).to_have_text(["depth"])
+    # The lit steps are drawn above the focused sequence's trajectory, and the plot, its lit line
+    # and legend fit the centre column with the row open, unscrolled.
+    assert frame.locator("#projection-area").evaluate(LIT_ABOVE_TRAILS) > 0
+    _assert_in_column(frame, "#projection-lit", "#projection-legend")
     shot(page, "2_matches")
-    frame.locator("#projection-lit").scroll_into_view_if_needed()  # under the canvas, past the open row
     shot(page, "2_matches_projection")
     shot(frame.locator("#matches-panel"), "2_matches_panel")
 
     # 3. The depth track under the input view and under each hit says what the generator made.
+    # The numeric track's scale beside its tick: the ramp from its least to its largest value.
+    scale = frame.locator("#input-tracks .annotation-scale[data-track='depth']")
+    expect(scale).to_have_text("%d%d" % (depth.min(), depth.max()))
     cells = frame.locator("#input-tokens .annotation-cell[data-track='depth']")
     expect(cells).to_have_count(lengths[SEQUENCE])
     generated = depth[offsets[SEQUENCE]:offsets[SEQUENCE + 1]].tolist()

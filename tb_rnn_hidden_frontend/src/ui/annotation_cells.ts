@@ -5,7 +5,7 @@
  * numeric: the viridis ramp between the track's min and max, the value in the
  * title. Category strings are logged text: they enter as text nodes only.
  */
-import { trackPosition, trackText } from "../domain/annotations";
+import { formatValue, trackPosition, trackText } from "../domain/annotations";
 import type { AnnotationTrack } from "../domain/model";
 import { CLASS_PALETTE, hexToRgb, rgbCss, sequentialColor, type Rgb } from "./colors";
 import { h } from "./dom";
@@ -19,6 +19,8 @@ export const ANNOTATION_CSS = `
   text-align: center; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 7em; border-radius: 2px; color: var(--rh-fg); }
 .annotation-row { display: flex; align-items: center; height: 8px; margin-top: 1px; }
 .annotation-row .annotation-cell { flex: 0 0 auto; height: 8px; min-width: 0; max-width: none; padding: 0; border-radius: 0; border-right: 1px solid var(--rh-card); }
+.annotation-scale { display: inline-flex; align-items: center; gap: 3px; font-size: 11px; color: var(--rh-muted); font-variant-numeric: tabular-nums; }
+.annotation-scale .annotation-ramp { width: 48px; height: 8px; border-radius: 2px; display: inline-block; }
 .annotation-row .annotation-name { flex: 0 0 auto; font-size: 10px; color: var(--rh-muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 `;
 
@@ -63,6 +65,19 @@ export function annotationCellElement(track: AnnotationTrack, p: number, step: n
       style: `background:${trackColor(track, p, 0.35)}`,
     },
     categorical ? text : "",
+  );
+}
+
+/** A numeric track's scale: its min, the ramp its cells are coloured on, its max (`data-track` = the name). */
+export function numericScale(track: AnnotationTrack & { kind: "numeric" }): HTMLElement {
+  addStyles("annotation-cells", ANNOTATION_CSS);
+  const stops = Array.from({ length: 9 }, (_, i) => sequentialColor(i / 8)).join(", ");
+  return h(
+    "span",
+    { class: "annotation-scale", "data-track": track.name, title: `${track.name}: ${formatValue(track.min)} to ${formatValue(track.max)}` },
+    formatValue(track.min),
+    h("span", { class: "annotation-ramp", style: `background:linear-gradient(to right, ${stops})` }),
+    formatValue(track.max),
   );
 }
 

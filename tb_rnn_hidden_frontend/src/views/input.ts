@@ -14,7 +14,7 @@ import type { Store } from "../state/store";
 import { addStyles } from "../ui/styles";
 import { bindStepHover } from "../ui/hover";
 import { focusedSequence } from "../state/selection";
-import { annotationCellElement } from "../ui/annotation_cells";
+import { annotationCellElement, numericScale } from "../ui/annotation_cells";
 import { formatValue, trackText } from "../domain/annotations";
 
 const CSS = `
@@ -69,7 +69,9 @@ export function mountInputView(parent: HTMLElement, store: Store<AppState>): voi
           else hiddenTracks.add(track.name);
           render(store.get());
         });
-        return h("label", { title: track.kind === "numeric" ? `numeric, ${formatValue(track.min)} to ${formatValue(track.max)}` : `${track.categories.length} categories` }, box, track.name);
+        const title = track.kind === "numeric" ? `numeric, ${formatValue(track.min)} to ${formatValue(track.max)}` : `${track.categories.length} categories`;
+        // A numeric track's cells have no text: its scale beside the tick reads them.
+        return h("label", { title }, box, track.name, track.kind === "numeric" && numericScale(track));
       }),
     );
   };

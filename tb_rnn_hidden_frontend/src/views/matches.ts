@@ -3,9 +3,10 @@
  * over every step of the checkpoint (`/matches`); the top hits are listed in
  * rank order, each its tokens with a few steps of context (the hit marked), a
  * heat map of the query units across them (on = value >= θ; once that
- * sequence's states are read, `/states?sequence=`), the annotation
- * tracks under them, its intersection/union/length and the sequence's label
- * and prediction. Clicking a hit focuses that sequence at that step. The
+ * sequence's states are read, `/states?sequence=`), the annotation tracks
+ * under them (each row named at its left), its intersection/union/length and,
+ * where true classes are logged, the sequence's label and prediction.
+ * Clicking a hit focuses that sequence at that step. The
  * hits' steps are lit in the projection (the controller writes `lit`).
  *
  * Across checkpoints: "Run on this checkpoint" re-runs the query on the
@@ -33,6 +34,8 @@ import { addStyles, themeColor } from "../ui/styles";
 /** Steps of context shown either side of a hit. */
 export const CONTEXT = 4;
 const CHART_HEIGHT = 90;
+/** Width of the names at the left of a hit's rows (units, the annotation tracks), CSS px. */
+const ROW_LABEL_WIDTH = 36;
 
 const CSS = `
 #matches-panel .matches-controls { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px; margin-bottom: 6px; }
@@ -45,7 +48,10 @@ const CSS = `
 #matches-list .hit { flex: 0 0 auto; border: 1px solid var(--rh-border); border-radius: 3px; padding: 4px 6px; cursor: pointer; overflow-x: auto; }
 #matches-list .hit:hover, #matches-list .hit:focus { border-color: var(--rh-accent); outline: none; }
 #matches-list .hit-head { color: var(--rh-muted); font-size: 12px; margin-bottom: 2px; }
-#matches-list .hit-tokens { display: flex; }
+#matches-list .hit-tokens { display: flex; padding-left: ${ROW_LABEL_WIDTH}px; }
+#matches-list .hit-labelled { display: flex; align-items: center; margin-top: 2px; }
+#matches-list .hit-row-label, #matches-list .annotation-name { flex: 0 0 auto; box-sizing: border-box; width: ${ROW_LABEL_WIDTH}px; padding-right: 4px; font-size: 10px; color: var(--rh-muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+#matches-list .hit-labelled canvas { margin-top: 0; }
 #matches-list .hit-tokens span { flex: 0 0 auto; box-sizing: border-box; text-align: center; overflow: hidden; white-space: pre; text-overflow: ellipsis; font-size: 12px; }
 #matches-list .hit-tokens .context { color: var(--rh-muted); }
 #matches-list .hit-tokens .in-hit { background: var(--rh-selected); box-shadow: inset 0 -2px 0 var(--rh-accent); }
@@ -184,20 +190,36 @@ function heatMap(rows: Float32Array, numUnits: number, from: number, to: number,
   return canvas;
 }
 
+/**
+ * The hit's sequence's classes for its head line: its true class and the
+ * shown checkpoint's prediction (not the hit's when the hit is another
+ * checkpoint's), only where true classes are logged; without them (a
+ * language model's per-step classes) the sequence's last prediction says
+ * nothing about the hit.
+ */
+function classesOf(hit: MatchHit, run: MatchRun, data: CheckpointData): string {
+  const labels = data.meta.labels;
+  if (!labels) return "";
+  const name = (k: number | null | undefined) => (k === null || k === undefined ? "—" : (data.classNames[k] ?? String(k)));
+  const predicted = data.key === run.checkpoint ? `, predicted ${name(data.meta.predictions?.[hit.sequence])}` : "";
+  return `; true ${name(labels[hit.sequence])}${predicted}`;
+}
+
+/** A row under a hit with its name at the left (the tokens row keeps the same gutter). */
+function labelledRow(label: string, title: string, content: HTMLElement): HTMLElement {
+  return h("div", { class: "hit-labelled" }, h("span", { class: "hit-row-label", title }, label), content);
+}
+
 /** One hit: its head line, tokens with context, heat map and annotation tracks. */
 function hitRow(hit: MatchHit, rank: number, run: MatchRun, state: Readonly<AppState>, cell: number): HTMLElement {
   const data = state.data;
   const sameProbe = data !== null && data.meta.num_sequences > hit.sequence && (data.meta.lengths[hit.sequence] ?? 0) >= hit.end;
   const length = sameProbe ? (data.meta.lengths[hit.sequence] as number) : hit.end;
   const [from, to] = hitWindow(hit, length, CONTEXT);
-  const name = (k: number | null | undefined) => (k === null || k === undefined || data === null ? "—" : (data.classNames[k] ?? String(k)));
-  // The shown checkpoint's prediction is not the hit's when the hit is another checkpoint's.
-  const predicted = data?.key === run.checkpoint ? `, predicted ${name(data.meta.predictions?.[hit.sequence])}` : "";
-  const label = sameProbe ? `; true ${name(data.meta.labels?.[hit.sequence])}${predicted}` : "";
   const head = h(
     "div",
     { class: "hit-head" },
-    `#${rank + 1} · sequence ${hit.sequence}, steps ${hit.start}–${hit.end - 1} · ${hit.intersection} of ${run.query.units.length} units on (union ${hit.union}) · length ${hit.length}${label}`,
+    `#${rank + 1} · sequence ${hit.sequence}, steps ${hit.start}–${hit.end - 1} · ${hit.intersection} of ${unitCount(run.query.units.length)} on (union ${hit.union}) · length ${hit.length}${sameProbe ? classesOf(hit, run, data) : ""}`,
   );
   const row = h("div", { class: "hit", role: "button", tabindex: 0, "data-rank": rank, "data-sequence": hit.sequence, "data-start": hit.start, "data-end": hit.end }, head);
   if (sameProbe) {
@@ -210,8 +232,10 @@ function hitRow(hit: MatchHit, rank: number, run: MatchRun, state: Readonly<AppS
     row.append(h("div", { class: "hit-tokens" }, ...tokens));
     const states = state.lstmvis.states;
     const rows = sequenceRows(states, run.checkpoint, hit.sequence);
-    if (states !== null && rows !== null) row.append(heatMap(rows, states.numUnits, from, to, run, cell));
-    if (data.key === run.checkpoint) row.append(...annotationRows(annotationTracks(data), base + from, base + to, cell));
+    if (states !== null && rows !== null) {
+      row.append(labelledRow("units", `the query's units, a row each (on: value ≥ ${run.query.threshold})`, heatMap(rows, states.numUnits, from, to, run, cell)));
+    }
+    if (data.key === run.checkpoint) row.append(...annotationRows(annotationTracks(data), base + from, base + to, cell, ROW_LABEL_WIDTH));
   }
   return row;
 }

@@ -58,10 +58,13 @@ export interface Camera {
 
 export interface Raster {
   colors: Uint32Array;
-  /** Per point: 0 dimmed, 1 normal, 2 highlighted (distance range). */
+  /** Per point: 0 dimmed, 1 normal, 2 highlighted (distance range), 3 lit. */
   layer: Uint8Array;
   image: ImageData | null;
   pixels: Uint32Array;
+  /** The lit points' own image (on the lit canvas), while any are drawn. */
+  litImage: ImageData | null;
+  litPixels: Uint32Array;
 }
 
 export interface PointerState {
@@ -92,6 +95,7 @@ export interface ProjectionView {
   readonly el: ProjectionElements;
   readonly baseCtx: CanvasRenderingContext2D;
   readonly trailCtx: CanvasRenderingContext2D;
+  readonly litCtx: CanvasRenderingContext2D;
   readonly overlayCtx: CanvasRenderingContext2D;
   theme: CanvasTheme;
   readonly layout: LayoutState;

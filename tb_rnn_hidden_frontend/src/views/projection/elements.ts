@@ -1,6 +1,6 @@
 /**
  * The projection view's elements: its display controls, the canvas area
- * (three stacked canvases and the status over them), the layout line, the
+ * (four stacked canvases and the status over them), the layout line, the
  * link notice and the legend; and the controls' bindings to `state.display`.
  * Ids and attributes are what the browser tests drive.
  */
@@ -10,8 +10,10 @@ import { h, options } from "../../ui/dom";
 import { addStyles } from "../../ui/styles";
 import { fit, type ProjectionView, type Tool } from "./context";
 
-/** Height of the canvas area, CSS px. */
+/** Height of the canvas area, CSS px, where the page scrolls (narrow or short frames). */
 const CANVAS_HEIGHT = 440;
+/** The least height of the canvas area where it fills the centre column. */
+const MIN_CANVAS_HEIGHT = 160;
 
 const CSS = `
 .projection-view { display: flex; flex-direction: column; gap: 6px; }
@@ -38,6 +40,14 @@ const CSS = `
 .projection-view .legend-swatch { width: 10px; height: 10px; border-radius: 50%; display: inline-block; }
 .projection-view .legend-ramp { width: 90px; height: 10px; display: inline-block; border-radius: 2px; }
 .projection-view .legend-note { color: var(--rh-muted); }
+/* Three columns that scroll on their own: the plot takes the centre column's height that the
+   controls and legend leave, so they stay in sight as LSTMVis' row opens and closes (down to
+   the plot's least height: 1280x1024 with the row open fits). */
+@media (min-width: 1101px) and (min-height: 561px) {
+  .column-centre > #projection-panel { flex: 1 0 auto; display: flex; flex-direction: column; }
+  .projection-view { flex: 1 1 auto; min-height: 0; }
+  .projection-view .projection-area { flex: 1 1 0; height: auto; min-height: ${MIN_CANVAS_HEIGHT}px; }
+}
 `;
 
 export interface ProjectionElements {
@@ -53,6 +63,8 @@ export interface ProjectionElements {
   area: HTMLDivElement;
   baseCanvas: HTMLCanvasElement;
   trailCanvas: HTMLCanvasElement;
+  /** The lit points, above the trajectories so that a small lit cluster is never hidden under them. */
+  litCanvas: HTMLCanvasElement;
   overlayCanvas: HTMLCanvasElement;
   status: HTMLDivElement;
   legend: HTMLDivElement;
@@ -118,6 +130,7 @@ export function createElements(parent: HTMLElement): ProjectionElements {
   const controls = createControls();
   const baseCanvas = h("canvas", { id: "projection-canvas", "data-testid": "projection-canvas" });
   const trailCanvas = h("canvas", { id: "projection-trails" });
+  const litCanvas = h("canvas", { id: "projection-lit-points" });
   const overlayCanvas = h("canvas", { id: "projection-overlay" });
   const status = h("div", { class: "projection-status", id: "projection-status", role: "status", hidden: true });
   const area = h(
@@ -134,6 +147,7 @@ export function createElements(parent: HTMLElement): ProjectionElements {
     },
     baseCanvas,
     trailCanvas,
+    litCanvas,
     overlayCanvas,
     status,
   );
@@ -142,7 +156,7 @@ export function createElements(parent: HTMLElement): ProjectionElements {
   const layoutLine = h("div", { class: "projection-layout", id: "projection-layout", "data-testid": "projection-layout", role: "status", "data-kind": "none" });
   const linkNotice = h("div", { class: "projection-link-notice", id: "projection-link-notice", role: "status" });
   parent.appendChild(h("div", { class: "projection-view" }, controls.row, linkNotice, layoutLine, area, legend));
-  return { ...controls.elements, area, baseCanvas, trailCanvas, overlayCanvas, status, legend, layoutLine, linkNotice };
+  return { ...controls.elements, area, baseCanvas, trailCanvas, litCanvas, overlayCanvas, status, legend, layoutLine, linkNotice };
 }
 
 /**

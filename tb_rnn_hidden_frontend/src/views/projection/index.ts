@@ -3,11 +3,13 @@
  * 2-D layout in `state.projection.coords`, trajectories of the selected
  * sequences, zoom/pan, box and lasso brushing, hover linking.
  *
- * Three stacked canvases so that frequent changes stay cheap at 100k points:
+ * Four stacked canvases so that frequent changes stay cheap at 100k points:
  * - base (points.ts): the points, written as pixels into one ImageData;
  *   redrawn on data, colour, brush, zoom/pan and animation;
  * - trails (trajectories.ts): trajectories, markers and labels of the
  *   selected sequences;
+ * - lit (points.ts, with the base): the lit points (`state.lit`), ringed,
+ *   above the trajectories, so that a few lit steps are never hidden;
  * - overlay (overlays.ts): the hovered point and the brush outline, redrawn
  *   on pointer moves.
  * Hit-testing and brushing use a uniform grid (projection_geometry.ts);
@@ -36,13 +38,13 @@
  * `rh_layout` code). Each change of those is marked `rh-layout-shown` (User
  * Timing, `detail` {kind, step, checkpoint, code}).
  */
-import { panBy } from "../../domain/projection_geometry";
+import { panBy, zoomAt } from "../../domain/projection_geometry";
 import type { AppState } from "../../state/app_state";
 import type { Store } from "../../state/store";
 import { readCanvasTheme } from "../../ui/theme";
 import { hideTooltip } from "../../ui/tooltip";
 import { adopt, decide, dropLayout, flush, invalidate } from "./animation";
-import { fit, initialLayout, interactive, type ProjectionView } from "./context";
+import { fit, initialLayout, interactive, publishTransform, type ProjectionView } from "./context";
 import { bindControls, createElements, syncControls } from "./elements";
 import { bindPointer } from "./interaction";
 import { createLitLine } from "./lit";
@@ -50,26 +52,33 @@ import { updateLegend, updateStatus } from "./overlays";
 import { recolor } from "./points";
 
 
-/** Sizes the canvases to the area (keeping the view centred) and redraws. */
+/** Sizes the canvases to the area (keeping the view centred, and scaled with the area so what was in sight stays) and redraws. */
 function resize(view: ProjectionView): void {
-  const { area, baseCanvas, trailCanvas, overlayCanvas } = view.el;
+  const { area, baseCanvas, trailCanvas, litCanvas, overlayCanvas } = view.el;
   const camera = view.camera;
   const rect = area.getBoundingClientRect();
   const w = Math.max(1, Math.floor(rect.width));
   const hgt = Math.max(1, Math.floor(rect.height));
   const ratio = window.devicePixelRatio || 1;
   if (w === camera.width && hgt === camera.height && ratio === camera.dpr) return;
-  if (camera.transform && camera.width > 0) camera.transform = panBy(camera.transform, (w - camera.width) / 2, (hgt - camera.height) / 2);
+  if (camera.transform && camera.width > 0 && camera.height > 0) {
+    // The plot's height follows its column (LSTMVis' row opening shrinks it).
+    const factor = Math.min(w / camera.width, hgt / camera.height);
+    camera.transform = zoomAt(panBy(camera.transform, (w - camera.width) / 2, (hgt - camera.height) / 2), w / 2, hgt / 2, factor);
+    camera.fitScale *= factor;
+    publishTransform(view);
+  }
   camera.width = w;
   camera.height = hgt;
   camera.dpr = ratio;
-  for (const canvas of [baseCanvas, trailCanvas, overlayCanvas]) {
+  for (const canvas of [baseCanvas, trailCanvas, litCanvas, overlayCanvas]) {
     canvas.width = Math.round(w * ratio);
     canvas.height = Math.round(hgt * ratio);
     canvas.style.width = `${w}px`;
     canvas.style.height = `${hgt}px`;
   }
   view.raster.image = null;
+  view.raster.litImage = null;
   if (camera.transform === null) fit(view);
   view.invalidate(true, true, true);
 }
@@ -126,8 +135,9 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
   const el = createElements(parent);
   const baseCtx = el.baseCanvas.getContext("2d");
   const trailCtx = el.trailCanvas.getContext("2d");
+  const litCtx = el.litCanvas.getContext("2d");
   const overlayCtx = el.overlayCanvas.getContext("2d");
-  if (!baseCtx || !trailCtx || !overlayCtx) {
+  if (!baseCtx || !trailCtx || !litCtx || !overlayCtx) {
     el.status.textContent = "This browser cannot draw on a canvas.";
     el.status.hidden = false;
     return;
@@ -137,11 +147,12 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     el,
     baseCtx,
     trailCtx,
+    litCtx,
     overlayCtx,
     theme: readCanvasTheme(),
     layout: initialLayout(),
     camera: { width: 0, height: 0, dpr: 1, transform: null, fitScale: 1 },
-    raster: { colors: new Uint32Array(0), layer: new Uint8Array(0), image: null, pixels: new Uint32Array(0) },
+    raster: { colors: new Uint32Array(0), layer: new Uint8Array(0), image: null, pixels: new Uint32Array(0), litImage: null, litPixels: new Uint32Array(0) },
     pointer: { tool: "pan", drag: null, ownHover: null, trailShift: [0, 0] },
     frame: { dirty: { base: false, trails: false, overlay: false }, requested: false, pendingFirstRender: null },
     published: { layout: "", notices: [] },
@@ -150,7 +161,8 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
   };
   bindControls(view);
   const litLine = createLitLine(store);
-  el.legend.after(litLine.line);
+  // Above the plot, by the layout line: what is lit stays in sight even where the column must scroll.
+  el.area.before(litLine.line);
   store.subscribe((state, previous) => {
     render(view, state, previous);
     if (state.lit !== previous.lit || state.litTrajectories !== previous.litTrajectories) litLine.update();

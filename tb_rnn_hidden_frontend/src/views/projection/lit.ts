@@ -1,7 +1,7 @@
 /**
  * Lit points (`state.lit`: a match's steps, search hits, neighbours, an
  * annotation filter) in the projection: drawn on top, ringed, with every
- * other point faded (points.ts reads `litMask`); a line under the plot says
+ * other point faded (points.ts reads `litMask`); a line above the plot says
  * what is lit, clears it, and toggles the trajectories of the lit points'
  * sequences (`litSequences`, drawn by trajectories.ts).
  *
@@ -41,7 +41,7 @@ export function litSequences(state: Readonly<AppState>): number[] {
   return out;
 }
 
-/** The line under the plot: what is lit, "clear", and the trajectories toggle. */
+/** The line above the plot: what is lit, "clear", and the trajectories toggle. */
 export function createLitLine(store: Store<AppState>): { line: HTMLElement; update: () => void } {
   const line = h("div", { class: "projection-lit muted", id: "projection-lit", "data-testid": "projection-lit", role: "status", hidden: true });
   const update = () => {

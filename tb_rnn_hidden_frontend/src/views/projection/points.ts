@@ -3,7 +3,8 @@
  * per-point canvas calls), coloured by `display.colorBy` (a class, time,
  * correctness or an annotation track), dimmed by the fade
  * option, the brush and the distance range, ringed when in that range.
- * Owns `view.raster`.
+ * The lit points go into a second image on the lit canvas, above the
+ * trajectories. Owns `view.raster`.
  */
 import { annotationOfColorBy, trackOfColorBy, trackPosition } from "../../domain/annotations";
 import type { AnnotationTrack, CheckpointData, ColorBy, DisplayOptions } from "../../domain/model";
@@ -164,7 +165,7 @@ function plot(pixels: Uint32Array, W: number, H: number, cx: number, cy: number,
 /** Plots the points into the raster's pixels; returns how many were drawn, how many ringed and their hash. */
 function plotPoints(view: ProjectionView, coords: Float32Array, W: number, H: number): { count: number; ringed: number; hash: number; lit: number } {
   const { transform, dpr } = view.camera;
-  const { colors, layer, pixels } = view.raster;
+  const { colors, layer, pixels, litPixels } = view.raster;
   const result = { count: 0, ringed: 0, hash: FNV_OFFSET, lit: 0 };
   if (transform === null) return result;
   const k = transform.k * dpr;
@@ -176,11 +177,12 @@ function plotPoints(view: ProjectionView, coords: Float32Array, W: number, H: nu
   const n = pointCount(view);
   const disc = stencil(r, W);
   const ringDisc = stencil(r + 1, W);
-  // Dimmed points first, then the others, then the ringed ones, then the lit ones on top.
+  // Dimmed points first, then the others, then the ringed ones; the lit ones into their own image.
   let passes = 0;
   for (let p = 0; p < n; p++) passes |= 1 << (layer[p] as number);
   for (let pass = 0; pass <= 3; pass++) {
     if ((passes & (1 << pass)) === 0) continue;
+    const target = pass === 3 ? litPixels : pixels;
     for (let p = 0; p < n; p++) {
       if (layer[p] !== pass) continue;
       const cx = Math.round((coords[2 * p] as number) * k + tx);
@@ -192,14 +194,26 @@ function plotPoints(view: ProjectionView, coords: Float32Array, W: number, H: nu
         result.hash = Math.imul(result.hash ^ p, FNV_PRIME) >>> 0;
       }
       if (pass === 3) {
-        plot(pixels, W, H, cx, cy, r + 1, ringDisc, litRing);
+        plot(target, W, H, cx, cy, r + 1, ringDisc, litRing);
         result.lit++;
       }
-      plot(pixels, W, H, cx, cy, r, disc, colors[p] as number);
+      plot(target, W, H, cx, cy, r, disc, colors[p] as number);
       result.count++;
     }
   }
   return result;
+}
+
+/** The lit canvas' image, cleared (allocated at the canvas' size when it is not). */
+function prepareLitImage(view: ProjectionView, W: number, H: number): ImageData {
+  const raster = view.raster;
+  if (raster.litImage === null || raster.litImage.width !== W || raster.litImage.height !== H) {
+    raster.litImage = view.litCtx.createImageData(W, H);
+    raster.litPixels = new Uint32Array(raster.litImage.data.buffer);
+  } else {
+    raster.litPixels.fill(0);
+  }
+  return raster.litImage;
 }
 
 /** Redraws the points layer, and publishes what it drew (`data-points`, `data-highlighted*`). */
@@ -216,8 +230,11 @@ export function drawPoints(view: ProjectionView): void {
   }
   const { drawn, paint } = view.layout;
   const drawable = drawn !== null && view.camera.transform !== null && paint !== null && raster.colors.length === pointCount(view);
+  const litImage = drawable && raster.layer.includes(3) ? prepareLitImage(view, W, H) : null;
   const { count, ringed, hash, lit } = drawable ? plotPoints(view, drawn, W, H) : { count: 0, ringed: 0, hash: FNV_OFFSET, lit: 0 };
   view.baseCtx.putImageData(raster.image, 0, 0);
+  if (litImage !== null) view.litCtx.putImageData(litImage, 0, 0);
+  else view.litCtx.clearRect(0, 0, W, H);
   publishLayout(view);
   const area = view.el.area;
   area.dataset["points"] = String(count);
