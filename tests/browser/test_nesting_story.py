@@ -147,6 +147,9 @@ def test_nesting_story(browser, base, logged, request):
     # 1. Focus the first string, open the LSTMVis row, brush its 4-deep "(caa" by dragging.
     frame.locator("#sequence-table tbody tr[data-index='%d']" % SEQUENCE).click()
     expect(frame.locator("#input-caption")).to_contain_text("Sequence %d:" % SEQUENCE)
+    # A language model logs no labels: the caption names the prediction only, no "true —".
+    expect(frame.locator("#input-caption")).to_contain_text("at its last step")
+    expect(frame.locator("#input-caption")).not_to_contain_text("true")
     frame.locator("#lstmvis-toggle").click()
     expect(frame.locator("#units-panel")).to_be_visible()
     root = frame.locator("#units-root")

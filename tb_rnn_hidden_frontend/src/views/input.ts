@@ -93,8 +93,12 @@ export function mountInputView(parent: HTMLElement, store: Store<AppState>): voi
     const label = data.meta.labels?.[i];
     const prediction = data.meta.predictions?.[i];
     const name = (k: number | null | undefined) => (k === null || k === undefined ? "—" : (data.classNames[k] ?? String(k)));
+    // Without logged labels (e.g. a language model) "true —" would be noise: the prediction alone.
+    const classes = label === null || label === undefined
+      ? `predicted ${name(prediction)} at its last step`
+      : `true ${name(label)}, predicted ${name(prediction)}`;
     caption.textContent =
-      `Sequence ${i}: true ${name(label)}, predicted ${name(prediction)}` +
+      `Sequence ${i}: ${classes}` +
       (flip > 0 ? `; the prediction last changed at step ${flip}` : flip === 0 ? "; the prediction never changed" : "");
     const numeric = data.tokens === null;
     const tracks = shownTracks(data);
