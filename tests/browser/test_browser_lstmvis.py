@@ -69,6 +69,17 @@ def _brush(frame, page, start, end, sequence=SEQUENCE):
     page.mouse.up()
 
 
+def _expect_planted_selected(root, arrays, sequence, start, end):
+    """The units view brushed [start, end) of `sequence`, selected exactly the planted
+    units, and shades each token by how many are on: all inside the brush, none outside."""
+    expect(root).to_have_attribute("data-brush", "%d:%d:%d" % (sequence, start, end))
+    expect(root).to_have_attribute("data-units", ",".join(map(str, PLANTED)))
+    expect(root).to_have_attribute("data-lines", str(len(PLANTED)))
+    length = int(arrays["lengths"][sequence])
+    shading = [len(PLANTED) if start <= t < end else 0 for t in range(length)]
+    expect(root).to_have_attribute("data-shading", ",".join(map(str, shading)))
+
+
 def test_brush_match_light_focus_and_rerun(browser, base, logged):
     url, loader = base
     _, arrays, ranges = logged
@@ -91,13 +102,7 @@ def test_brush_match_light_focus_and_rerun(browser, base, logged):
     assert expected == list(PLANTED)
     _brush(frame, page, start, end)
     root = frame.locator("#units-root")
-    expect(root).to_have_attribute("data-brush", "%d:%d:%d" % (SEQUENCE, start, end))
-    expect(root).to_have_attribute("data-units", ",".join(map(str, PLANTED)))
-    expect(root).to_have_attribute("data-lines", str(len(PLANTED)))
-    # Word shading: all planted units on inside the brush, none outside.
-    length = int(arrays["lengths"][SEQUENCE])
-    shading = [len(PLANTED) if start <= t < end else 0 for t in range(length)]
-    expect(root).to_have_attribute("data-shading", ",".join(map(str, shading)))
+    _expect_planted_selected(root, arrays, SEQUENCE, start, end)
     assert _url_state(page)["rh_units"] == ",".join(map(str, PLANTED))
     link = page.evaluate("() => location.hash")
     screenshot(frame.locator("#units-panel"), "lstmvis_units_%s.png" % loader)
@@ -242,12 +247,7 @@ def test_a_checkpoint_past_the_old_cap_draws_the_focused_sequence_and_selects_th
     expect(frame.locator("#units-canvas")).to_be_visible()
 
     _brush(frame, page, start, end, sequence)
-    expect(root).to_have_attribute("data-brush", "%d:%d:%d" % (sequence, start, end))
-    expect(root).to_have_attribute("data-units", ",".join(map(str, PLANTED)))
-    expect(root).to_have_attribute("data-lines", str(len(PLANTED)))
-    length = int(arrays["lengths"][sequence])
-    shading = [len(PLANTED) if start <= t < end else 0 for t in range(length)]
-    expect(root).to_have_attribute("data-shading", ",".join(map(str, shading)))
+    _expect_planted_selected(root, arrays, sequence, start, end)
     screenshot(frame.locator("#units-panel"), "lstmvis_units_large_%s.png" % loader)
 
     # Match: 50 hits over many sequences, each with its heat map once its sequence is read.

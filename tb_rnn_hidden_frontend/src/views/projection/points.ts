@@ -204,16 +204,25 @@ function plotPoints(view: ProjectionView, coords: Float32Array, W: number, H: nu
   return result;
 }
 
+/** `image` cleared, or a new W x H one when it is not that size; with its pixels as 32-bit words. */
+function clearedImage(
+  ctx: CanvasRenderingContext2D, image: ImageData | null, pixels: Uint32Array, W: number, H: number,
+): [ImageData, Uint32Array] {
+  if (image === null || image.width !== W || image.height !== H) {
+    const fresh = ctx.createImageData(W, H);
+    return [fresh, new Uint32Array(fresh.data.buffer)];
+  }
+  pixels.fill(0);
+  return [image, pixels];
+}
+
 /** The lit canvas' image, cleared (allocated at the canvas' size when it is not). */
 function prepareLitImage(view: ProjectionView, W: number, H: number): ImageData {
   const raster = view.raster;
-  if (raster.litImage === null || raster.litImage.width !== W || raster.litImage.height !== H) {
-    raster.litImage = view.litCtx.createImageData(W, H);
-    raster.litPixels = new Uint32Array(raster.litImage.data.buffer);
-  } else {
-    raster.litPixels.fill(0);
-  }
-  return raster.litImage;
+  const [image, pixels] = clearedImage(view.litCtx, raster.litImage, raster.litPixels, W, H);
+  raster.litImage = image;
+  raster.litPixels = pixels;
+  return image;
 }
 
 /** Redraws the points layer, and publishes what it drew (`data-points`, `data-highlighted*`). */
@@ -222,12 +231,9 @@ export function drawPoints(view: ProjectionView): void {
   const W = canvas.width;
   const H = canvas.height;
   const raster = view.raster;
-  if (raster.image === null || raster.image.width !== W || raster.image.height !== H) {
-    raster.image = view.baseCtx.createImageData(W, H);
-    raster.pixels = new Uint32Array(raster.image.data.buffer);
-  } else {
-    raster.pixels.fill(0);
-  }
+  const [image, pixels] = clearedImage(view.baseCtx, raster.image, raster.pixels, W, H);
+  raster.image = image;
+  raster.pixels = pixels;
   const { drawn, paint } = view.layout;
   const drawable = drawn !== null && view.camera.transform !== null && paint !== null && raster.colors.length === pointCount(view);
   const litImage = drawable && raster.layer.includes(3) ? prepareLitImage(view, W, H) : null;
