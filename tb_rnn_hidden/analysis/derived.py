@@ -15,6 +15,17 @@ def offsets(lengths):
     return np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
 
 
+def sequence_of(offsets, points):
+    """The sequence of each point index."""
+    return np.searchsorted(offsets, points, side="right") - 1
+
+
+def sequence_steps(offsets, points):
+    """(sequence, step within it) of each point index: the inverse of `offsets`."""
+    sequences = sequence_of(offsets, points)
+    return sequences, points - offsets[sequences]
+
+
 def final_probabilities(probabilities, offsets):
     """[N, C] the prediction at each sequence's last valid step, or None without probabilities."""
     if probabilities is None:

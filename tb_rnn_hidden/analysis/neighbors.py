@@ -23,6 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tb_rnn_hidden.analysis import derived
+
 METHODS = ("exact", "approximate")
 MAX_K = 1000
 DEFAULT_K = 10
@@ -147,8 +149,7 @@ def approximate_neighbors(states, index, point, k):
 
 def neighbors_json(found, offsets, point, k):
     """The answer of /neighbors."""
-    sequences = np.searchsorted(offsets, found.points, side="right") - 1
-    steps = found.points - offsets[sequences]
+    sequences, steps = derived.sequence_steps(offsets, found.points)
     return {
         "point": int(point),
         "k": int(k),

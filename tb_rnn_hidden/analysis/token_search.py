@@ -27,6 +27,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tb_rnn_hidden.analysis import derived
+
 MODES = ("exact", "prefix", "regex")
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 100_000
@@ -87,7 +89,8 @@ def token_hits(token_ids, offsets, vocabulary, tokens, prefix=False):
             break
         first = first[tables[tokens[j]][token_ids[first + j]]]
     if width > 1:  # the run's last token in the same sequence as its first
-        within = _sequence_of(offsets, first) == _sequence_of(offsets, first + width - 1)
+        last = first + width - 1
+        within = derived.sequence_of(offsets, first) == derived.sequence_of(offsets, last)
         first = first[within]
     return Hits(first.astype(np.int64), np.full(len(first), width, dtype=np.int64))
 
@@ -205,8 +208,7 @@ def hits_json(hits, offsets, limit):
     """The answer of /search: the first `limit` hits, how many in all, whether cut."""
     points = hits.points[:limit]
     ends = points + hits.lengths[:limit]
-    sequences = _sequence_of(offsets, points)
-    starts = points - offsets[sequences]
+    sequences, starts = derived.sequence_steps(offsets, points)
     return {
         "hits": [
             {"sequence": int(s), "start": int(a), "end": int(a + (e - p)), "point": int(p)}
@@ -216,10 +218,6 @@ def hits_json(hits, offsets, limit):
         "total": int(len(hits.points)),
         "truncated": bool(len(hits.points) > limit),
     }
-
-
-def _sequence_of(offsets, points):
-    return np.searchsorted(offsets, points, side="right") - 1
 
 
 def _no_hits():

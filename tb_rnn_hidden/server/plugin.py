@@ -19,9 +19,10 @@ from tensorboard import plugin_util
 from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 
-from tb_rnn_hidden.analysis import units as units_lib
+from tb_rnn_hidden.analysis import derived
 from tb_rnn_hidden.analysis import neighbors
 from tb_rnn_hidden.analysis import token_search
+from tb_rnn_hidden.analysis import units as units_lib
 from tb_rnn_hidden.projection import background as projection_background
 from tb_rnn_hidden.projection import cache as projection_cache
 from tb_rnn_hidden.projection import jobs as projection_jobs
@@ -436,8 +437,7 @@ def matches_impl(checkpoint, query):
         checkpoint.on_units(query.threshold), offsets, query.units,
         min_length=query.min_length, off_before=query.off_before > 0,
         off_after=query.off_after > 0, limit=query.limit)
-    sequences = np.searchsorted(offsets, found.point, side="right") - 1
-    starts = found.point - offsets[sequences]
+    sequences, starts = derived.sequence_steps(offsets, found.point)
     columns = dict(sequence=sequences, start=starts, end=starts + found.length, point=found.point,
                    length=found.length, intersection=found.intersection, union=found.union,
                    k=found.k, constraint=found.constraint)

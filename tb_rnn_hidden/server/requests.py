@@ -358,10 +358,15 @@ class UnitSelection:
     off_after: int
 
 
+def sequence_arg(request, num_sequences):
+    """The required query parameter 'sequence': a sequence index of the checkpoint."""
+    return bounded_int_arg(request, "sequence", 0, num_sequences - 1,
+                           why=" (the checkpoint has %d sequences)" % num_sequences)
+
+
 def unit_selection(request, lengths):
     """The `UnitSelection` of a /units query, checked against the checkpoint's `lengths`."""
-    sequence = bounded_int_arg(request, "sequence", 0, len(lengths) - 1,
-                               why=" (the checkpoint has %d sequences)" % len(lengths))
+    sequence = sequence_arg(request, len(lengths))
     length = int(lengths[sequence])
     why = " (sequence %d has %d steps)" % (sequence, length)
     start = bounded_int_arg(request, "start", 0, length - 1, why=why)
@@ -381,9 +386,7 @@ def sequence_rows_arg(request, offsets):
     checkpoint's `offsets`), or None when the query names no sequence (every row)."""
     if "sequence" not in request.args:
         return None
-    num_sequences = len(offsets) - 1
-    sequence = bounded_int_arg(request, "sequence", 0, num_sequences - 1,
-                               why=" (the checkpoint has %d sequences)" % num_sequences)
+    sequence = sequence_arg(request, len(offsets) - 1)
     return int(offsets[sequence]), int(offsets[sequence + 1])
 
 
