@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 
 import { ARRAY_RETRIES } from "../build/api/http.mjs";
-import { cancelProjection, fetchDistances, fetchProjectionStatus, startProjection } from "../build/api/routes.mjs";
+import { cancelProjection, fetchDistances, fetchMatches, fetchProjectionStatus, startProjection } from "../build/api/routes.mjs";
 
 const realFetch = globalThis.fetch;
 afterEach(() => {
@@ -102,4 +102,18 @@ test("an array route still busy after ARRAY_RETRIES more tries is an ApiError 42
     return true;
   });
   assert.equal(calls.length, 1 + ARRAY_RETRIES);
+});
+
+test("/matches answered 429 (it runs in the server's answer slots) is asked again like every GET", async () => {
+  const matches = { matches: [], units: [1], threshold: 0.3, steps: 10, candidates: 0, quality: 0 };
+  const calls = scriptFetch([busy, [200, matches, { "Content-Type": "application/json" }]]);
+  const answer = await fetchMatches(checkpoint, { units: [1], threshold: 0.3, offBefore: 1, offAfter: 0, limit: 50 });
+  assert.deepEqual(answer, matches);
+  assert.equal(calls.length, 2);
+});
+
+test("a POST answered 429 is not asked again: the job queue's 429 is the caller's", async () => {
+  const calls = recordFetch(429, { error: "16 projection jobs are queued or running" }, { "Retry-After": "0" });
+  await assert.rejects(startProjection(query), (err) => err.status === 429);
+  assert.equal(calls.length, 1);
 });

@@ -55,24 +55,23 @@ async function request(route: string, params: Params | undefined, init: RequestI
   }
 }
 
-export async function getJson<T>(route: string, params?: Params, signal?: AbortSignal): Promise<T> {
-  return jsonRequest<T>("GET", route, params, signal);
+/**
+ * A GET, asked again after its `Retry-After` while the server answers 429 (every
+ * answer slot busy: array routes, `/matches`, `/search`, `/neighbors`), up to
+ * ARRAY_RETRIES times; the last answer is returned whatever it is.
+ */
+async function getRetrying(route: string, params: Params | undefined, init: RequestInit, signal?: AbortSignal): Promise<Response> {
+  let response = await request(route, params, init, signal);
+  for (let attempt = 0; response.status === 429 && attempt < ARRAY_RETRIES; attempt++) {
+    await wait(Math.min(retryAfter(response) ?? 1, MAX_RETRY_WAIT_S), signal);
+    response = await request(route, params, init, signal);
+  }
+  return response;
 }
 
-/**
- * `getJson` for the routes that run in the server's answer slots (`/search`,
- * `/neighbors`): a 429 is asked again after its `Retry-After`, as array
- * routes are, up to ARRAY_RETRIES times.
- */
-export async function getJsonRetrying<T>(route: string, params: Params, signal?: AbortSignal): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await getJson<T>(route, params, signal);
-    } catch (err) {
-      if (!(err instanceof ApiError) || err.status !== 429 || attempt >= ARRAY_RETRIES) throw err;
-      await wait(Math.min(err.retryAfter ?? 1, MAX_RETRY_WAIT_S), signal);
-    }
-  }
+/** `GET route?params` as JSON; a 429 is asked again (`getRetrying`). */
+export async function getJson<T>(route: string, params?: Params, signal?: AbortSignal): Promise<T> {
+  return jsonRequest<T>("GET", route, params, signal);
 }
 
 /**
@@ -93,7 +92,8 @@ async function jsonRequest<T>(method: "GET" | "POST", route: string, params?: Pa
   const init: RequestInit = { method, headers: { Accept: "application/json" } };
   if (body !== undefined) init.headers = { Accept: "application/json", "Content-Type": "application/json" };
   if (body !== undefined) init.body = JSON.stringify(body);
-  const response = await request(route, params, init, signal);
+  // A POST is not asked again: a full job queue (429) is the caller's to show.
+  const response = method === "GET" ? await getRetrying(route, params, init, signal) : await request(route, params, init, signal);
   let parsedBody: unknown = undefined;
   let parsed = true;
   try {
@@ -117,7 +117,7 @@ export interface BinaryArray {
   headers: Headers;
 }
 
-/** How often, and at most how long each time, an array request that got 429 is asked again. */
+/** How often, and at most how long each time, a GET that got 429 is asked again. */
 export const ARRAY_RETRIES = 3;
 const MAX_RETRY_WAIT_S = 30;
 
@@ -155,14 +155,10 @@ export async function getArray(route: string, params: Params, signal?: AbortSign
 /**
  * `GET route?params` as raw bytes and their headers, for routes that say their
  * type in headers of their own (`/annotations`: `X-Annotation-Kind`); a 429 is
- * asked again as in `getArray`.
+ * asked again (`getRetrying`).
  */
 export async function getBytes(route: string, params: Params, signal?: AbortSignal): Promise<{ buffer: ArrayBuffer; headers: Headers; status: number }> {
-  let response = await request(route, params, {}, signal);
-  for (let attempt = 0; response.status === 429 && attempt < ARRAY_RETRIES; attempt++) {
-    await wait(Math.min(retryAfter(response) ?? 1, MAX_RETRY_WAIT_S), signal);
-    response = await request(route, params, {}, signal);
-  }
+  const response = await getRetrying(route, params, {}, signal);
   if (!response.ok) {
     let body: unknown = undefined;
     try {

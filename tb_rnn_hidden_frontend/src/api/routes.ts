@@ -2,7 +2,7 @@
  * One typed function per backend route (tb_rnn_hidden/http_api.md): every
  * request of the tab goes through these.
  */
-import { ApiError, getArray, getBytes, getJson, getJsonRetrying, postJson, type BinaryArray, type Params } from "./http";
+import { ApiError, getArray, getBytes, getJson, postJson, type BinaryArray, type Params } from "./http";
 import type {
   InfoResponse,
   MatchesResponse,
@@ -76,7 +76,7 @@ export function fetchSearch(
   query: CheckpointQuery & { q: string; mode: SearchMode; limit: number },
   signal?: AbortSignal,
 ): Promise<SearchResponse> {
-  return getJsonRetrying<SearchResponse>("search", { ...query }, signal);
+  return getJson<SearchResponse>("search", { ...query }, signal);
 }
 
 /** `GET neighbors`: the `k` nearest points of `point` in the hidden space; a 429 is asked again. */
@@ -84,7 +84,7 @@ export function fetchNeighbors(
   query: CheckpointQuery & { point: number; k: number; method: NeighborMethod },
   signal?: AbortSignal,
 ): Promise<NeighborsResponse> {
-  return getJsonRetrying<NeighborsResponse>("neighbors", { ...query }, signal);
+  return getJson<NeighborsResponse>("neighbors", { ...query }, signal);
 }
 
 /**
