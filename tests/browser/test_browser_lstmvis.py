@@ -10,6 +10,7 @@ focuses its sequence, and that the query re-runs on step 0 (labelled stale
 until then). Screenshots land in `test-artifacts/`.
 """
 
+import contextlib
 import json
 import urllib.parse
 
@@ -38,12 +39,23 @@ def logged(tmp_path_factory):
     return str(logdir), trained, ranges
 
 
-@pytest.fixture(scope="module", params=["data_server", "python_loader"])
-def base(request, logged, tmp_path_factory):
+LOADERS = ["data_server", "python_loader"]
+
+
+@contextlib.contextmanager
+def _served(logdir, loader, tmp_path_factory):
+    """A real tensorboard on `logdir` under `loader` (the Rust data server, or
+    --load_fast=false), with its own projection cache: (url, loader)."""
     cache = tmp_path_factory.mktemp("lstmvis_cache")
-    extra = ["--load_fast=false"] if request.param == "python_loader" else []
-    with running_tensorboard(logged[0], "--rnn_hidden_precompute=none", "--rnn_hidden_cache_dir", str(cache), *extra) as url:
-        yield url, request.param
+    extra = ["--load_fast=false"] if loader == "python_loader" else []
+    with running_tensorboard(logdir, "--rnn_hidden_precompute=none", "--rnn_hidden_cache_dir", str(cache), *extra) as url:
+        yield url, loader
+
+
+@pytest.fixture(scope="module", params=LOADERS)
+def base(request, logged, tmp_path_factory):
+    with _served(logged[0], request.param, tmp_path_factory) as served:
+        yield served
 
 
 def _url_state(page):
@@ -220,12 +232,10 @@ def logged_large(tmp_path_factory):
     raise AssertionError("no sequence with a long bracketed range")
 
 
-@pytest.fixture(scope="module", params=["data_server", "python_loader"])
+@pytest.fixture(scope="module", params=LOADERS)
 def large_base(request, logged_large, tmp_path_factory):
-    cache = tmp_path_factory.mktemp("lstmvis_large_cache")
-    extra = ["--load_fast=false"] if request.param == "python_loader" else []
-    with running_tensorboard(logged_large[0], "--rnn_hidden_precompute=none", "--rnn_hidden_cache_dir", str(cache), *extra) as url:
-        yield url, request.param
+    with _served(logged_large[0], request.param, tmp_path_factory) as served:
+        yield served
 
 
 def test_a_checkpoint_past_the_old_cap_draws_the_focused_sequence_and_selects_the_planted_units(browser, large_base, logged_large):
