@@ -44,13 +44,18 @@ function errorMessage(body: unknown): string | null {
   return null;
 }
 
+/** Whether `err` is a request aborted by its signal (a newer request took its place), not a failure. */
+export function isAbort(err: unknown): boolean {
+  return err instanceof DOMException && err.name === "AbortError";
+}
+
 /** fetch(), with an unreachable server as an ApiError of status 0 (aborts pass through). */
 async function request(route: string, params: Params | undefined, init: RequestInit, signal?: AbortSignal): Promise<Response> {
   if (signal) init.signal = signal;
   try {
     return await fetch(buildUrl(route, params), init);
   } catch (err) {
-    if (err instanceof DOMException && err.name === "AbortError") throw err;
+    if (isAbort(err)) throw err;
     throw new ApiError(`Could not reach the TensorBoard server (${String(err)}).`, 0);
   }
 }

@@ -11,7 +11,7 @@
  * `rh-checkpoint-decode`, and `rh-checkpoint-views` (the new data in the
  * store: every view updated).
  */
-import { ApiError, describeError } from "../api/http";
+import { ApiError, describeError, isAbort } from "../api/http";
 import { fetchAnnotation, fetchDistances, fetchProbabilities, fetchSequences, fetchTokens, type CheckpointQuery } from "../api/routes";
 import type { AnnotationHeader } from "../api/types";
 import { decodeTrack } from "../domain/annotations";
@@ -42,9 +42,6 @@ async function loadAnnotations(query: CheckpointQuery, infos: readonly Annotatio
   return tracks;
 }
 
-function isAbort(err: unknown): boolean {
-  return err instanceof DOMException && err.name === "AbortError";
-}
 
 /** Fetches all arrays of one checkpoint and decodes them. */
 export async function loadCheckpoint(selection: Selection, signal: AbortSignal): Promise<CheckpointData> {

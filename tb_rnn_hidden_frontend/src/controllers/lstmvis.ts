@@ -14,7 +14,7 @@
  * Older requests are aborted when superseded; every answer is written with
  * what it answers (checkpoint, query), so a stale one is never shown as current.
  */
-import { describeError } from "../api/http";
+import { describeError, isAbort } from "../api/http";
 import { fetchMatches, fetchSequenceStates, fetchUnits, type CheckpointQuery } from "../api/routes";
 import { hitPoints, sameUnits, validBrush } from "../domain/lstmvis";
 import type { CheckpointData } from "../domain/model";
@@ -33,9 +33,6 @@ const UNITS_DEBOUNCE_MS = 150;
 /** Quality requests in flight at once (the server has a handful of answer slots). */
 const QUALITY_CONCURRENCY = 2;
 
-function isAbort(err: unknown): boolean {
-  return err instanceof DOMException && err.name === "AbortError";
-}
 
 function checkpointOf(state: Readonly<AppState>, data: CheckpointData): CheckpointQuery | null {
   if (state.run === null || state.tag === null) return null;

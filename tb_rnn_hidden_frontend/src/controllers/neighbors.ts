@@ -5,7 +5,7 @@
  * neighbours with the query point (`lit`, source "neighbors"). Leaving the
  * views keeps the last answer (hover goes back to null, the query does not).
  */
-import { describeError } from "../api/http";
+import { describeError, isAbort } from "../api/http";
 import { fetchNeighbors } from "../api/routes";
 import type { CheckpointData } from "../domain/model";
 import { checkpointQueryOf, neighborPoints, pointName } from "../domain/search";
@@ -16,9 +16,6 @@ import type { Store } from "../state/store";
 /** Delay after the pointer rests on a step before its neighbours are asked for. */
 const NEIGHBORS_DEBOUNCE_MS = 150;
 
-function isAbort(err: unknown): boolean {
-  return err instanceof DOMException && err.name === "AbortError";
-}
 
 /** The point to query: the pinned one, the hovered one when following, else the last one queried. */
 export function neighborTarget(state: Readonly<AppState>): number | null {

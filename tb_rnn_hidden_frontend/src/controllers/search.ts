@@ -5,7 +5,7 @@
  * lights the hits (`lit`, source "search"). On another checkpoint the query
  * runs again, and its hits are lit again unless something else was lit since.
  */
-import { describeError } from "../api/http";
+import { describeError, isAbort } from "../api/http";
 import { fetchSearch, type CheckpointQuery } from "../api/routes";
 import type { CheckpointData } from "../domain/model";
 import { checkpointQueryOf, hitPoints, searchUnavailable } from "../domain/search";
@@ -16,9 +16,6 @@ import type { Store } from "../state/store";
 /** Delay after the last keystroke before the query is sent. */
 const SEARCH_DEBOUNCE_MS = 250;
 
-function isAbort(err: unknown): boolean {
-  return err instanceof DOMException && err.name === "AbortError";
-}
 
 /** What the lit hits are called in the projection's legend. */
 function litLabel(text: string, mode: string, listed: number, total: number): string {
