@@ -19,9 +19,9 @@ from tensorboard.data import provider
 
 from tb_rnn_hidden import memory_cache
 from tb_rnn_hidden.analysis import derived
-from tb_rnn_hidden.analysis import units
 from tb_rnn_hidden.analysis import neighbors
 from tb_rnn_hidden.analysis import token_search
+from tb_rnn_hidden.analysis import units
 from tb_rnn_hidden.records import codec
 from tb_rnn_hidden.records import metadata
 
