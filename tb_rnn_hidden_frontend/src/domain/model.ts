@@ -298,6 +298,10 @@ export interface DisplayOptions {
   labels: "none" | "jumps" | "changes";
   /** Dim the sequences that are classified correctly / wrongly. */
   fade: "none" | "correct" | "wrong";
+  /** A distance jump: a step whose arriving distance (normalised to the checkpoint's largest) is at least this (the paper's 0.40). */
+  jumpThreshold: number;
+  /** A confidence change: a step where max over classes of |Δp_c| from the step before is at least this (the paper's 0.30; |Δp| for two classes). */
+  confidenceThreshold: number;
 }
 
 export const DEFAULT_DISPLAY: DisplayOptions = {
@@ -307,6 +311,8 @@ export const DEFAULT_DISPLAY: DisplayOptions = {
   markers: true,
   labels: "changes",
   fade: "none",
+  jumpThreshold: 0.4,
+  confidenceThreshold: 0.3,
 };
 
 export type SortKey = "index" | "label" | "prediction" | "correct" | "confidence" | "flip" | "length";
@@ -317,6 +323,12 @@ export interface TableState {
   wrongOnly: boolean;
   /** Only sequences of this true class (null: all). */
   labelFilter: number | null;
+  /**
+   * A change of the predicted class counts as a flip only where the
+   * confidence change there (`domain/confidence.ts`) is at least this, so
+   * noise on an untrained model is not a flip.
+   */
+  flipThreshold: number;
 }
 
 export const DEFAULT_TABLE: TableState = {
@@ -324,6 +336,7 @@ export const DEFAULT_TABLE: TableState = {
   descending: false,
   wrongOnly: false,
   labelFilter: null,
+  flipThreshold: 0.1,
 };
 
 /**
