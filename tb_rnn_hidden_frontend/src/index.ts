@@ -22,7 +22,7 @@ import { drivePlay } from "./controllers/player";
 import { createProjectionClient, followParams } from "./controllers/projection_jobs";
 import { loadServerInfo } from "./controllers/server_info";
 import { startTagsPoller } from "./controllers/tags_poller";
-import { syncUrl, withUrlHypothesis } from "./controllers/url_sync";
+import { displayOfUrl, syncUrl, tableOfUrl, withUrlHypothesis } from "./controllers/url_sync";
 import { createStore } from "./state/store";
 import { INITIAL_STATE, type AppState } from "./state/app_state";
 import { readUrlState } from "./state/url_state";
@@ -56,7 +56,8 @@ export async function render(): Promise<void> {
     step: fromUrl.step ?? null,
     selected: fromUrl.selected ?? [],
     focus: fromUrl.focus ?? (fromUrl.selected?.[0] ?? null),
-    display: { ...INITIAL_STATE.display, ...(fromUrl.colorBy ? { colorBy: fromUrl.colorBy } : {}) },
+    display: displayOfUrl(fromUrl),
+    table: tableOfUrl(INITIAL_STATE.table, fromUrl),
     params: { ...INITIAL_STATE.params, ...(fromUrl.params ?? {}) },
     // A link that carries a hypothesis opens LSTMVis' row.
     lstmvis: { ...withUrlHypothesis(INITIAL_STATE.lstmvis, fromUrl.lstmvis ?? {}), open: fromUrl.lstmvis?.units !== undefined || fromUrl.lstmvis?.brush !== undefined },

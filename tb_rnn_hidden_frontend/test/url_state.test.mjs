@@ -76,3 +76,37 @@ test("rh_layout is kept only when well formed", () => {
     assert.equal(decodeUrlState([["rh_layout", bad]]).layout, undefined);
   }
 });
+
+test("display options and the flip threshold round-trip; defaults are left out", () => {
+  const display = {
+    labels: ["ja", "cb", "pa"], jumpThreshold: 0.25, confidenceThreshold: 0.5, pointSize: 2, lineWidth: 0.5,
+    trajectoryColor: "prediction", markers: false, allMarkers: true, fade: "wrong", timeGradient: false,
+    thickness: "distance", brushOnly: true,
+  };
+  const pairs = encodeUrlState({ display, flipThreshold: 0.2 });
+  assert.deepEqual(Object.fromEntries(pairs), {
+    rh_lab: "ja,cb,pa", rh_jump: "0.25", rh_conf: "0.5", rh_ps: "2", rh_lw: "0.5", rh_tc: "prediction",
+    rh_mk: "0", rh_mka: "1", rh_fade: "wrong", rh_grad: "0", rh_thick: "distance", rh_bonly: "1", rh_flip: "0.2",
+  });
+  assert.deepEqual(decodeUrlState(pairs), { display, flipThreshold: 0.2 });
+  // No label at all is said as "none", not left out (left out is the default, class changes after).
+  assert.deepEqual(encodeUrlState({ display: { labels: [] } }), [["rh_lab", "none"]]);
+  assert.deepEqual(decodeUrlState([["rh_lab", "none"]]), { display: { labels: [] } });
+  const defaults = {
+    labels: ["pa"], jumpThreshold: 0.4, confidenceThreshold: 0.3, pointSize: 1, lineWidth: 1, trajectoryColor: "class",
+    markers: true, allMarkers: false, fade: "none", timeGradient: true, thickness: "constant", brushOnly: false,
+  };
+  assert.deepEqual(encodeUrlState({ display: defaults, flipThreshold: 0.1, colorBy: "prediction" }), []);
+  assert.deepEqual(decodeUrlState(encodeUrlState({ colorBy: "confidence" })), { colorBy: "confidence" });
+});
+
+test("malformed display values are ignored", () => {
+  const state = decodeUrlState([
+    ["rh_lab", "ja,zz"], ["rh_jump", "1.5"], ["rh_conf", "-0.1"], ["rh_ps", "9"], ["rh_lw", "abc"], ["rh_tc", "rainbow"],
+    ["rh_mk", "yes"], ["rh_mka", "2"], ["rh_fade", "<b>"], ["rh_grad", ""], ["rh_thick", "huge"], ["rh_bonly", "true"],
+    ["rh_flip", "0x1"],
+  ]);
+  assert.deepEqual(state, {});
+  // Label kinds come back in their canonical order, once each.
+  assert.deepEqual(decodeUrlState([["rh_lab", "pb,ja,pb"]]), { display: { labels: ["ja", "pb"] } });
+});

@@ -6,10 +6,10 @@
  * the user moves on.
  */
 import { sharedLayoutNotice, shownLayoutCode } from "../domain/layout_state";
-import { DEFAULT_DISPLAY, DEFAULT_PROJECTION_PARAMS, type ProjectionParams } from "../domain/model";
+import { DEFAULT_DISPLAY, DEFAULT_PROJECTION_PARAMS, DEFAULT_TABLE, type DisplayOptions, type ProjectionParams, type TableState } from "../domain/model";
 import { jsonEqual, sameSelection, selectionOf, withSelection, type AppState, type Selection } from "../state/app_state";
 import type { Store } from "../state/store";
-import { watchUrlState, writeUrlState, type UrlHypothesis, type UrlState } from "../state/url_state";
+import { watchUrlState, writeUrlState, type UrlDisplay, type UrlHypothesis, type UrlState } from "../state/url_state";
 import { INITIAL_LSTMVIS, type LstmvisState } from "../state/lstmvis";
 import { sameUnits } from "../domain/lstmvis";
 import { repairMethod } from "./server_info";
@@ -27,7 +27,27 @@ function urlStateOf(state: Readonly<AppState>): UrlState {
     params: state.params,
     ...(layout !== undefined ? { layout } : {}),
     lstmvis: hypothesisOf(state.lstmvis),
+    display: displayOf(state.display),
+    flipThreshold: state.table.flipThreshold,
   };
+}
+
+/** The display options the URL keeps besides the colouring (`rh_color`). */
+function displayOf(display: Readonly<DisplayOptions>): UrlDisplay {
+  const { colorBy, ...rest } = display;
+  void colorBy;
+  return rest;
+}
+
+/** The display options of a link: its values over the defaults (`rh_color` is `colorBy`). */
+export function displayOfUrl(url: UrlState): DisplayOptions {
+  return { ...DEFAULT_DISPLAY, ...(url.display ?? {}), ...(url.colorBy !== undefined ? { colorBy: url.colorBy } : {}) };
+}
+
+/** The table's state with a link's flip threshold (the default where the link says nothing). */
+export function tableOfUrl(table: Readonly<TableState>, url: UrlState): TableState {
+  const flipThreshold = url.flipThreshold ?? DEFAULT_TABLE.flipThreshold;
+  return flipThreshold === table.flipThreshold ? table : { ...table, flipThreshold };
 }
 
 /** The select view's hypothesis as the URL keeps it. */
@@ -107,7 +127,8 @@ export function syncUrl(store: Store<AppState>, opened: UrlState): void {
       if (notice) setNotices([...state.linkNotices, notice]);
     }
     if (moved || state.selected !== previous.selected || state.focus !== previous.focus ||
-        state.display.colorBy !== previous.display.colorBy || state.projection !== previous.projection ||
+        state.display !== previous.display || state.table.flipThreshold !== previous.table.flipThreshold ||
+        state.projection !== previous.projection ||
         hypothesisMoved(state.lstmvis, previous.lstmvis)) {
       write(state);
     }
@@ -122,13 +143,15 @@ export function syncUrl(store: Store<AppState>, opened: UrlState): void {
     const wanted = { ...DEFAULT_PROJECTION_PARAMS, ...(url.params ?? {}) };
     const { params: repaired, notice } = repairMethod(wanted, state.info);
     const params = jsonEqual(repaired, state.params) ? state.params : repaired;
-    const colorBy = url.colorBy ?? DEFAULT_DISPLAY.colorBy; // left out of the URL when default
+    // Left out of the URL where default.
+    const display = displayOfUrl(url);
     link = url.layout !== undefined ? { code: url.layout, params, selection: null } : null;
     store.set({
       ...withSelection(state, { run: url.run ?? state.run, tag: url.tag ?? state.tag, step: url.step ?? state.step }),
       selected: jsonEqual(selected, state.selected) ? state.selected : selected,
       focus: url.focus ?? selected[0] ?? null,
-      display: colorBy !== state.display.colorBy ? { ...state.display, colorBy } : state.display,
+      display: jsonEqual(display, state.display) ? state.display : display,
+      table: tableOfUrl(state.table, url),
       params,
       linkNotices: notice !== null ? [notice] : [],
       lstmvis: withUrlHypothesis(state.lstmvis, url.lstmvis ?? {}),

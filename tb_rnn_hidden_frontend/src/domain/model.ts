@@ -285,35 +285,80 @@ export interface ProjectionAction {
   readonly kind: "retry" | "cancel";
 }
 
-/** How points are coloured: a built-in colouring, or an annotation track by name (`annotation:<name>`). */
-export type ColorBy = "prediction" | "label" | "time" | "correct" | `annotation:${string}`;
+/**
+ * How points are coloured: a built-in colouring, or an annotation track by
+ * name (`annotation:<name>`). "confidence" is the paper's: the predicted
+ * class's hue, lighter where the prediction is less confident.
+ */
+export type ColorBy = "prediction" | "confidence" | "label" | "time" | "correct" | `annotation:${string}`;
 
-/** How trajectories and points are drawn (the research tool's options). */
+/**
+ * A kind of trajectory label (the paper's six): a distance jump ("j"), a
+ * confidence change ("c") or a class change ("p"), labelled "after" ("a",
+ * the step the change arrives at) or "before" ("b", the step it leaves).
+ */
+export type LabelKind = "ja" | "jb" | "ca" | "cb" | "pa" | "pb";
+export const LABEL_KINDS: readonly LabelKind[] = ["ja", "jb", "ca", "cb", "pa", "pb"];
+
+export function isLabelKind(value: unknown): value is LabelKind {
+  return typeof value === "string" && (LABEL_KINDS as readonly string[]).includes(value);
+}
+
+/** How trajectories and points are drawn (the paper's settings panel, and ours). */
 export interface DisplayOptions {
   colorBy: ColorBy;
   /** Colour trajectories from light (start) to dark (end). */
   timeGradient: boolean;
+  /**
+   * A trajectory's colour: its sequence's class (with the time gradient), or
+   * per segment the prediction at the step it arrives at with confidence as
+   * lightness (the paper's `getLineColor`).
+   */
+  trajectoryColor: "class" | "prediction";
   thickness: "constant" | "time" | "distance";
+  /** Start and end markers on the drawn trajectories. */
   markers: boolean;
-  labels: "none" | "jumps" | "changes";
+  /** Start and end markers of every sequence, drawn or not (the paper's "start/end markers"). */
+  allMarkers: boolean;
+  /** The labels shown on trajectories, in `LABEL_KINDS` order. */
+  labels: readonly LabelKind[];
   /** Dim the sequences that are classified correctly / wrongly. */
   fade: "none" | "correct" | "wrong";
   /** A distance jump: a step whose arriving distance (normalised to the checkpoint's largest) is at least this (the paper's 0.40). */
   jumpThreshold: number;
   /** A confidence change: a step where max over classes of |Δp_c| from the step before is at least this (the paper's 0.30; |Δp| for two classes). */
   confidenceThreshold: number;
+  /** Point radius, times the automatic one (the paper's point-size slider). */
+  pointSize: number;
+  /** Trajectory line width, times the automatic one (the paper's line-width slider). */
+  lineWidth: number;
+  /** After a brush: only the brushed steps, the others faded and no trajectories of the brush. */
+  brushOnly: boolean;
 }
 
 export const DEFAULT_DISPLAY: DisplayOptions = {
   colorBy: "prediction",
   timeGradient: true,
+  trajectoryColor: "class",
   thickness: "constant",
   markers: true,
-  labels: "changes",
+  allMarkers: false,
+  labels: ["pa"],
   fade: "none",
   jumpThreshold: 0.4,
   confidenceThreshold: 0.3,
+  pointSize: 1,
+  lineWidth: 1,
+  brushOnly: false,
 };
+
+/** The slider ranges of the display options that are numbers: [low, high, step]. */
+export const DISPLAY_RANGES = {
+  jumpThreshold: [0, 1, 0.01],
+  confidenceThreshold: [0, 1, 0.01],
+  pointSize: [0.25, 4, 0.25],
+  lineWidth: [0.25, 4, 0.25],
+} as const satisfies Partial<Record<keyof DisplayOptions, readonly [number, number, number]>>;
 
 export type SortKey = "index" | "label" | "prediction" | "correct" | "confidence" | "flip" | "length";
 

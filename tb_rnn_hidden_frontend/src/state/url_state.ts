@@ -11,10 +11,15 @@ import { isLayoutCode } from "../domain/layout_state";
 import {
   DEFAULT_DISPLAY,
   DEFAULT_PROJECTION_PARAMS,
+  DEFAULT_TABLE,
+  DISPLAY_RANGES,
+  LABEL_KINDS,
   PROJECTION_FIELDS,
   appliesTo,
+  isLabelKind,
   isMethod,
   type ColorBy,
+  type DisplayOptions,
   type ProjectionParams,
 } from "../domain/model";
 
@@ -33,7 +38,14 @@ export interface UrlState {
   layout?: string;
   /** LSTMVis' hypothesis (`rh_theta`, `rh_units`, `rh_brush` "sequence:start:end", `rh_off` "before,after"). */
   lstmvis?: UrlHypothesis;
+  /** The display options besides the colouring (`UrlDisplay`: `rh_lab`, `rh_jump`, …), each only where not the default. */
+  display?: UrlDisplay;
+  /** `rh_flip`: the confidence change a class change needs to count as a flip (the table's). */
+  flipThreshold?: number;
 }
+
+/** The display options a link carries (the colouring is `colorBy`, `rh_color`). */
+export type UrlDisplay = Partial<Omit<DisplayOptions, "colorBy">>;
 
 /** The select view's hypothesis in a link: enough to reopen it (units as the user left them). */
 export interface UrlHypothesis {
@@ -44,7 +56,7 @@ export interface UrlHypothesis {
 }
 
 const PREFIX = "rh_";
-const COLOR_BYS: readonly ColorBy[] = ["prediction", "label", "time", "correct"];
+const COLOR_BYS: readonly ColorBy[] = ["prediction", "confidence", "label", "time", "correct"];
 
 /** `rh_*` pairs for `state`; defaults are left out to keep URLs short. */
 export function encodeUrlState(state: UrlState): [string, string][] {
@@ -67,6 +79,8 @@ export function encodeUrlState(state: UrlState): [string, string][] {
   }
   if (state.layout !== undefined) pairs.push(["layout", state.layout]);
   pairs.push(...encodeHypothesis(state.lstmvis ?? {}));
+  pairs.push(...encodeDisplay(state.display ?? {}));
+  if (state.flipThreshold !== undefined && state.flipThreshold !== DEFAULT_TABLE.flipThreshold) pairs.push(["flip", String(state.flipThreshold)]);
   return pairs.map(([key, value]) => [PREFIX + key, value]);
 }
 
@@ -119,7 +133,79 @@ export function decodeUrlState(pairs: Iterable<[string, string]>): UrlState {
   if (layout !== undefined && isLayoutCode(layout)) state.layout = layout;
   const hypothesis = decodeHypothesis(values);
   if (Object.keys(hypothesis).length > 0) state.lstmvis = hypothesis;
+  const display = decodeDisplay(values);
+  if (Object.keys(display).length > 0) state.display = display;
+  const flip = numberIn(values.get("flip"), 0, 1);
+  if (flip !== undefined) state.flipThreshold = flip;
   return state;
+}
+
+/** The short keys of the display options; the booleans as 0/1. */
+const DISPLAY_KEYS = {
+  labels: "lab", jumpThreshold: "jump", confidenceThreshold: "conf", pointSize: "ps", lineWidth: "lw",
+  trajectoryColor: "tc", markers: "mk", allMarkers: "mka", fade: "fade", timeGradient: "grad", thickness: "thick",
+  brushOnly: "bonly",
+} as const satisfies Record<keyof UrlDisplay, string>;
+
+/** The choices of the display options that are one of a few words. */
+const DISPLAY_CHOICES = {
+  trajectoryColor: ["class", "prediction"],
+  fade: ["none", "correct", "wrong"],
+  thickness: ["constant", "time", "distance"],
+} as const;
+
+/** A display option's value as its `rh_*` text. */
+function displayText(name: keyof UrlDisplay, value: unknown): string {
+  if (name === "labels") return (value as readonly string[]).length > 0 ? (value as readonly string[]).join(",") : "none";
+  if (typeof value === "boolean") return value ? "1" : "0";
+  return String(value);
+}
+
+/** `lab`, `jump`, … pairs (unprefixed) of the options that differ from the defaults. */
+function encodeDisplay(display: UrlDisplay): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const name of Object.keys(DISPLAY_KEYS) as (keyof UrlDisplay)[]) {
+    const value = display[name];
+    if (value === undefined) continue;
+    const text = displayText(name, value);
+    if (text !== displayText(name, DEFAULT_DISPLAY[name])) pairs.push([DISPLAY_KEYS[name], text]);
+  }
+  return pairs;
+}
+
+/** A decimal number within [low, high], else undefined. */
+function numberIn(text: string | undefined, low: number, high: number): number | undefined {
+  if (text === undefined || !/^(\d+\.?\d*|\.\d+)$/.test(text)) return undefined;
+  const value = Number(text);
+  return value >= low && value <= high ? value : undefined;
+}
+
+/** The display options of a link, each only when well formed. */
+function decodeDisplay(values: ReadonlyMap<string, string>): UrlDisplay {
+  const out: UrlDisplay = {};
+  const get = (name: keyof UrlDisplay) => values.get(DISPLAY_KEYS[name]);
+  const labels = get("labels");
+  if (labels === "none") out.labels = [];
+  else if (labels !== undefined && labels.split(",").every(isLabelKind)) {
+    const kinds = new Set(labels.split(","));
+    out.labels = LABEL_KINDS.filter((k) => kinds.has(k));
+  }
+  for (const name of ["jumpThreshold", "confidenceThreshold", "pointSize", "lineWidth"] as const) {
+    const [low, high] = DISPLAY_RANGES[name];
+    const value = numberIn(get(name), low, high);
+    if (value !== undefined) out[name] = value;
+  }
+  for (const name of ["markers", "allMarkers", "timeGradient", "brushOnly"] as const) {
+    const text = get(name);
+    if (text === "0" || text === "1") out[name] = text === "1";
+  }
+  const trajectoryColor = get("trajectoryColor");
+  if (DISPLAY_CHOICES.trajectoryColor.some((c) => c === trajectoryColor)) out.trajectoryColor = trajectoryColor as DisplayOptions["trajectoryColor"];
+  const fade = get("fade");
+  if (DISPLAY_CHOICES.fade.some((c) => c === fade)) out.fade = fade as DisplayOptions["fade"];
+  const thickness = get("thickness");
+  if (DISPLAY_CHOICES.thickness.some((c) => c === thickness)) out.thickness = thickness as DisplayOptions["thickness"];
+  return out;
 }
 
 /** `theta`, `units`, `brush`, `off` pairs (unprefixed); the defaults (θ 0.3, off 1,0) left out. */

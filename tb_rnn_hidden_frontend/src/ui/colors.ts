@@ -96,3 +96,19 @@ export function parseColor(css: string, fallback: Rgb): Rgb {
   const parts = (m[1] ?? "").split(",").map((s) => Number.parseFloat(s));
   return [parts[0] ?? 0, parts[1] ?? 0, parts[2] ?? 0];
 }
+
+/**
+ * The paper's per-step colour (its `getLineColor`): the predicted class's
+ * hue, mixed towards the background as the confidence falls to chance level
+ * (1 / numClasses), so a confident step is the full hue and an undecided one
+ * nearly background. Opaque, for points and trajectory segments alike.
+ */
+export function predictionLightness(classIndex: number, confidence: number, numClasses: number, bg: Rgb): Rgb {
+  const chance = numClasses > 0 ? 1 / numClasses : 0;
+  const strength = Math.min(1, Math.max(0, (confidence - chance) / Math.max(1e-6, 1 - chance)));
+  return mix(hexToRgb(classColor(classIndex)), bg, 0.8 * (1 - strength));
+}
+
+/** Trajectory labels "after" a change (the step it arrives at) and "before" it (the step it leaves), as in the paper. */
+export const LABEL_AFTER_COLOR = "#8E24AA";
+export const LABEL_BEFORE_COLOR = "#2E7D32";

@@ -16,10 +16,21 @@ import type { AppState } from "../../state/app_state";
 import type { Store } from "../../state/store";
 import type { CanvasTheme } from "../../ui/theme";
 import type { ProjectionElements } from "./elements";
+import { rankBrushedSequences } from "../../domain/trajectory_labels";
 import { litSequences } from "./lit";
 
 /** At most this many trajectories are drawn (the focused one always). */
 export const MAX_TRAJECTORIES = 200;
+
+/**
+ * At most this many trajectories of brushed sequences besides the focused
+ * one: a box over a dense region brushes hundreds of sequences, whose
+ * trajectories, even thin, cover the cloud they were brushed from; 40 thin
+ * lines still show where the brushed steps come from and go to (the ones
+ * with the most brushed steps, `rankBrushedSequences`), and leave the
+ * points readable.
+ */
+export const MAX_BRUSH_TRAJECTORIES = 40;
 
 export type Tool = "pan" | "box" | "lasso";
 
@@ -145,19 +156,57 @@ export function pointRadius(view: ProjectionView): number {
   const base = n < 2_000 ? 3 : n < 20_000 ? 2 : 1.3;
   const { transform, fitScale, dpr } = view.camera;
   const zoom = transform ? Math.min(3, Math.max(1, Math.pow(transform.k / fitScale, 0.35))) : 1;
-  return Math.max(1, Math.round(base * zoom * dpr));
+  return Math.max(1, Math.round(base * zoom * dpr * view.store.get().display.pointSize));
 }
 
-/** The sequences whose trajectories are drawn: the focused one last (on top). */
+/** The brushed sequences, most brushed steps first, of the brush the ranking was made for. */
+const brushRanks = new WeakMap<Int32Array, number[]>();
+
+/** The brushed sequences of the store's brush (most brushed steps first), or null without a brush on this checkpoint. */
+export function brushedSequences(view: ProjectionView): number[] | null {
+  const state = view.store.get();
+  const data = view.layout.paint;
+  if (state.brushed === null || data === null || data !== state.data || !interactive(view)) return null;
+  let ranked = brushRanks.get(state.brushed);
+  if (ranked === undefined) {
+    ranked = rankBrushedSequences(state.brushed, data.pointSequence);
+    brushRanks.set(state.brushed, ranked);
+  }
+  return ranked;
+}
+
+/**
+ * The sequences whose trajectories are drawn, the focused one last (on top):
+ * the selected and lit ones; after a brush, of the brushed sequences the
+ * MAX_BRUSH_TRAJECTORIES with the most brushed steps (and none with "only
+ * brushed steps").
+ */
 export function trajectorySequences(view: ProjectionView): number[] {
   const state = view.store.get();
   const data = view.layout.paint;
   if (!data) return [];
   const n = data.meta.num_sequences;
-  const wanted = [...new Set([...state.selected, ...litSequences(state)])];
+  const brushed = brushedSequences(view);
+  if (brushed !== null && state.display.brushOnly) return [];
+  let selected: readonly number[] = state.selected;
+  if (brushed !== null) {
+    const chosen = new Set(state.selected);
+    const inBrush = new Set(brushed);
+    const kept = brushed.filter((s) => chosen.has(s) && s !== state.focus).slice(0, MAX_BRUSH_TRAJECTORIES);
+    selected = [...state.selected.filter((s) => !inBrush.has(s)), ...kept.sort((a, b) => a - b)];
+  }
+  const wanted = [...new Set([...selected, ...litSequences(state)])];
   const chosen = wanted.filter((s) => s >= 0 && s < n && s !== state.focus).slice(0, MAX_TRAJECTORIES - 1);
   if (state.focus !== null && state.focus >= 0 && state.focus < n) chosen.push(state.focus);
   return chosen;
+}
+
+/** After a brush: how many of the brushed sequences have trajectories drawn, of how many; null without a brush. */
+export function brushTrajectoryCount(view: ProjectionView): { drawn: number; sequences: number } | null {
+  const brushed = brushedSequences(view);
+  if (brushed === null) return null;
+  const inBrush = new Set(brushed);
+  return { drawn: trajectorySequences(view).filter((s) => inBrush.has(s)).length, sequences: brushed.length };
 }
 
 /** `data-transform` on the canvas area, for tests. */

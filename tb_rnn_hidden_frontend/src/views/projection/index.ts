@@ -7,7 +7,7 @@
  * - base (points.ts): the points, written as pixels into one ImageData;
  *   redrawn on data, colour, brush, zoom/pan and animation;
  * - trails (trajectories.ts): trajectories, markers and labels of the
- *   selected sequences;
+ *   selected sequences (a brush's capped, brush_line.ts says how many);
  * - lit (points.ts, with the base): the lit points (`state.lit`), ringed,
  *   above the trajectories, so that a few lit steps are never hidden;
  * - overlay (overlays.ts): the hovered point and the brush outline, redrawn
@@ -47,6 +47,7 @@ import { adopt, decide, dropLayout, flush, invalidate } from "./animation";
 import { fit, initialLayout, interactive, publishTransform, type ProjectionView } from "./context";
 import { bindControls, createElements, syncControls } from "./elements";
 import { bindPointer } from "./interaction";
+import { createBrushLine } from "./brush_line";
 import { createLitLine } from "./lit";
 import { updateLegend, updateStatus } from "./overlays";
 import { recolor } from "./points";
@@ -92,6 +93,8 @@ function changedLayers(state: Readonly<AppState>, previous: Readonly<AppState> |
     base =
       state.display.colorBy !== previous.display.colorBy ||
       state.display.fade !== previous.display.fade ||
+      state.display.brushOnly !== previous.display.brushOnly ||
+      state.display.pointSize !== previous.display.pointSize ||
       state.brushed !== previous.brushed ||
       state.distanceRange !== previous.distanceRange;
     trails = true;
@@ -161,11 +164,13 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
   };
   bindControls(view);
   const litLine = createLitLine(store);
-  // Above the plot, by the layout line: what is lit stays in sight even where the column must scroll.
-  el.area.before(litLine.line);
+  const brushLine = createBrushLine(view);
+  // Above the plot, by the layout line: what is lit or brushed stays in sight even where the column must scroll.
+  el.area.before(litLine.line, brushLine.line);
   store.subscribe((state, previous) => {
     render(view, state, previous);
     if (state.lit !== previous.lit || state.litTrajectories !== previous.litTrajectories) litLine.update();
+    brushLine.update();
   });
   bindPointer(view);
   new MutationObserver(() => {

@@ -20,7 +20,7 @@ import { categoryColor } from "../../ui/annotation_cells";
 import type { AppState } from "../../state/app_state";
 import { CORRECT_COLOR, WRONG_COLOR, classColor, rgbCss, sequentialColor } from "../../ui/colors";
 import { h, setChildren } from "../../ui/dom";
-import { interactive, pointCount, trajectorySequences, type Drag, type ProjectionView } from "./context";
+import { brushTrajectoryCount, interactive, pointCount, trajectorySequences, type Drag, type ProjectionView } from "./context";
 import { THIN_TRAJECTORIES_ABOVE } from "./trajectories";
 
 /** The ring around the hovered point. */
@@ -203,7 +203,10 @@ function colorKey(view: ProjectionView): Node[] {
   if (track !== null) return trackKey(track);
   const missing = annotationOfColorBy(by);
   if (missing !== null) return [note(`no annotation "${missing}" in this checkpoint: coloured by prediction`), ...data.classNames.map((name, c) => swatch(classColor(c), name))];
-  if (by === "prediction" || by === "label") {
+  if (by === "confidence" && data.classNames.length > 0) {
+    return [...data.classNames.map((name, c) => swatch(classColor(c), name)), note("lighter: less confident")];
+  }
+  if (by === "prediction" || by === "label" || by === "confidence") {
     if (by === "label" && !data.meta.labels) return [note("no true classes logged")];
     if (data.classNames.length === 0) return [note("no predictions logged")];
     return data.classNames.map((name, c) => swatch(classColor(c), name));
@@ -229,11 +232,13 @@ export function updateLegend(view: ProjectionView): void {
   items.push(note(`${n.toLocaleString("en-US")} ${n === 1 ? "point" : "points"}`));
   if (!interactive(view) && choice.source !== null) items.push(note(`dimmed: step ${choice.source.step}'s layout and predictions`));
   const shown = trajectorySequences(view).length;
-  if (state.selected.length > shown) items.push(note(`trajectories of ${shown} of ${state.selected.length} selected sequences`));
-  if (shown > THIN_TRAJECTORIES_ABOVE) items.push(note(`over ${THIN_TRAJECTORIES_ABOVE} trajectories: thin lines but the focused one`));
-  if (shown > 0 && state.display.markers) items.push(note("trajectory: ○ start, ■ end"));
-  if (state.brushed !== null && interactive(view)) {
-    items.push(note(`${state.brushed.length} points brushed`, { id: "projection-brush-count" }));
+  const brushed = brushTrajectoryCount(view);
+  if (brushed === null && state.selected.length > shown) items.push(note(`trajectories of ${shown} of ${state.selected.length} selected sequences`));
+  if (shown > THIN_TRAJECTORIES_ABOVE || (brushed !== null && shown > 1)) items.push(note("thin lines but the focused one"));
+  if ((shown > 0 && state.display.markers) || state.display.allMarkers) items.push(note("○ start, ■ end"));
+  if (shown > 0 && state.display.labels.length > 0) {
+    items.push(h("span", { class: "legend-note", id: "projection-label-key" },
+      "labels: ", h("span", { class: "label-after" }, "after"), " / ", h("span", { class: "label-before" }, "before"), " a change"));
   }
   if (state.distanceRange !== null && interactive(view)) {
     const [lo, hi] = state.distanceRange;

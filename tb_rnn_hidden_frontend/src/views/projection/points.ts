@@ -10,7 +10,18 @@ import { annotationOfColorBy, trackOfColorBy, trackPosition } from "../../domain
 import type { AnnotationTrack, CheckpointData, ColorBy, DisplayOptions } from "../../domain/model";
 import { categoryRgb } from "../../ui/annotation_cells";
 import { pointsInDistanceRange } from "../../domain/projection_geometry";
-import { CLASS_PALETTE, CORRECT_COLOR, WRONG_COLOR, hexToRgb, mix, packRgb, parseColor, sequentialColor, type Rgb } from "../../ui/colors";
+import {
+  CLASS_PALETTE,
+  CORRECT_COLOR,
+  WRONG_COLOR,
+  hexToRgb,
+  mix,
+  packRgb,
+  parseColor,
+  predictionLightness,
+  sequentialColor,
+  type Rgb,
+} from "../../ui/colors";
 import { interactive, pointCount, pointRadius, type ProjectionView } from "./context";
 import { litMask } from "./lit";
 import { publishLayout } from "./overlays";
@@ -44,13 +55,17 @@ function trackColorFn(track: AnnotationTrack): (p: number) => Rgb {
 }
 
 /** Per-point base colour ([r,g,b]) for the colouring `colorBy` (an annotation the checkpoint lacks: by prediction). */
-function pointColorFn(data: CheckpointData, colorBy: ColorBy): (p: number) => Rgb {
+function pointColorFn(data: CheckpointData, colorBy: ColorBy, bg: Rgb): (p: number) => Rgb {
   const track = trackOfColorBy(colorBy, data.annotations);
   if (track !== null) return trackColorFn(track);
   const labels = data.meta.labels;
   if (colorBy === "prediction" || annotationOfColorBy(colorBy) !== null) {
     const color = classPalette();
     return (p) => color(data.pointPrediction[p] ?? -1);
+  }
+  if (colorBy === "confidence") {
+    const classes = data.classNames.length;
+    return (p) => predictionLightness(data.pointPrediction[p] ?? -1, data.pointConfidence[p] ?? 0, classes, bg);
   }
   if (colorBy === "label") {
     const color = classPalette();
@@ -103,7 +118,7 @@ export function recolor(view: ProjectionView): void {
     raster.layer = new Uint8Array(0);
     return;
   }
-  const colorOf = pointColorFn(data, state.display.colorBy);
+  const colorOf = pointColorFn(data, state.display.colorBy, view.theme.bg);
   const faded = fadedSequences(data, state.display.fade);
   // Another checkpoint's layout: its own colours, dimmed, and nothing of this checkpoint's links.
   const stale = !interactive(view);
@@ -115,6 +130,8 @@ export function recolor(view: ProjectionView): void {
   raster.colors = new Uint32Array(n);
   raster.layer = new Uint8Array(n);
   const bg = view.theme.bg;
+  // "Only brushed steps": the others nearly gone, not just dimmed.
+  const brushFade = brushMask !== null && state.display.brushOnly ? 0.94 : 0.82;
   for (let p = 0; p < n; p++) {
     const c = colorOf(p);
     if (lit !== null) {
@@ -123,11 +140,12 @@ export function recolor(view: ProjectionView): void {
       raster.layer[p] = lit[p] === 1 ? 3 : 0;
       continue;
     }
+    const unbrushed = brushMask !== null && brushMask[p] === 0;
     const dim =
       (faded !== null && faded[data.pointSequence[p] ?? 0] === 1) ||
-      (brushMask !== null && brushMask[p] === 0) ||
+      unbrushed ||
       (rangeMask !== null && rangeMask[p] === 0);
-    raster.colors[p] = packRgb(dim ? mix(c, bg, 0.82) : stale ? mix(c, bg, 0.6) : c);
+    raster.colors[p] = packRgb(dim ? mix(c, bg, unbrushed ? brushFade : 0.82) : stale ? mix(c, bg, 0.6) : c);
     raster.layer[p] = dim ? 0 : rangeMask !== null ? 2 : 1;
   }
 }

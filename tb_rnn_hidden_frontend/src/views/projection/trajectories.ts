@@ -1,25 +1,51 @@
 /**
- * The trajectories layer: the selected sequences' paths through the layout
- * (the focused one on top, wider, with a halo), their start and end markers
- * and token labels. Publishes `data-trajectories` and `data-focus-labels`.
+ * The trajectories layer: the drawn sequences' paths through the layout (the
+ * focused one on top, wider, with a halo), their start and end markers, the
+ * markers of every sequence (an option), and the paper's labels (after /
+ * before distance jumps, confidence changes and class changes).
+ *
+ * `drawTrajectories(view, ctx)` draws into any 2-D context in CSS px (the
+ * trails canvas, or an SVG-recording context for export) with paths of
+ * beginPath/moveTo/lineTo/arc/rect only, and publishes on the canvas area
+ * `data-trajectories` (the sequences, focused last), `data-focus-labels`
+ * (the labelled steps of the focused trajectory), `data-labels` (JSON
+ * [{step, kind, side}] of the focused trajectory: kind jump, confidence or
+ * class; side after or before) and `data-markers-all` (sequences given
+ * markers by "markers of all sequences").
  */
+import { confidenceChanges } from "../../domain/confidence";
 import type { CheckpointData, DisplayOptions } from "../../domain/model";
-import { classColor, hexToRgb, mix, rgbCss, type Rgb } from "../../ui/colors";
+import { labelEvents, type LabelEvent, type LabelSide, type LabelSource } from "../../domain/trajectory_labels";
+import {
+  LABEL_AFTER_COLOR,
+  LABEL_BEFORE_COLOR,
+  classColor,
+  hexToRgb,
+  mix,
+  predictionLightness,
+  rgbCss,
+  type Rgb,
+} from "../../ui/colors";
 import type { CanvasTheme } from "../../ui/theme";
-import { trajectorySequences, type ProjectionView } from "./context";
+import { brushedSequences, trajectorySequences, type ProjectionView } from "./context";
 
 /**
  * Above this many trajectories, the ones not focused are drawn as thin lines
- * (at most one device pixel wide, no halo): the canvas rasterises wide,
- * self-overlapping strokes slowly (hundreds of ms for 200 trajectories of 100
- * steps in software rendering), thin ones in a few ms.
+ * (at most one device pixel wide, times the line-width option, no halo): the
+ * canvas rasterises wide, self-overlapping strokes slowly (hundreds of ms
+ * for 200 trajectories of 100 steps in software rendering), thin ones in a
+ * few ms. A brush's trajectories are thin however few.
  */
 export const THIN_TRAJECTORIES_ABOVE = 16;
 /** Colour levels of the time gradient (batches share a level). */
 const GRADIENT_LEVELS = 12;
+/** Confidence levels of the prediction colouring (batches share a level). */
+const CONFIDENCE_LEVELS = 20;
+/** Labels drawn at most besides the focused trajectory's. */
+const MAX_OTHER_LABELS = 60;
 
 interface Marker { x0: number; y0: number; x1: number; y1: number; start: string; end: string; r: number }
-interface Label { x: number; y: number; text: string }
+interface Label { x: number; y: number; text: string; side: LabelSide }
 
 /** One trajectory's points [a, b) of sequence s, and how it is drawn. */
 interface Trajectory {
@@ -33,56 +59,45 @@ interface Trajectory {
   end: Rgb;
 }
 
+/** Where a trajectory's points go on screen (CSS px). */
+interface Screen {
+  x(p: number): number;
+  y(p: number): number;
+}
+
 /** The line width of the segment arriving at point p (`step` of the sequence), before rounding. */
 function segmentWidth(display: DisplayOptions, t: Trajectory, thin: boolean, step: number, distance: number, dpr: number): number {
   const len = t.b - t.a;
   if (thin && !t.isFocus) {
-    // Width still shows time or distance, within one device pixel.
-    if (display.thickness === "time") return (0.35 + 0.65 * (step / Math.max(1, len - 1))) / dpr;
-    if (display.thickness === "distance") return (0.35 + 0.65 * Math.min(1, distance)) / dpr;
-    return 1 / dpr;
+    // Width still shows time or distance, within one device pixel (times the option).
+    if (display.thickness === "time") return ((0.35 + 0.65 * (step / Math.max(1, len - 1))) / dpr) * display.lineWidth;
+    if (display.thickness === "distance") return ((0.35 + 0.65 * Math.min(1, distance)) / dpr) * display.lineWidth;
+    return display.lineWidth / dpr;
   }
   const extra = t.isFocus ? 1 : 0;
-  if (display.thickness === "time") return 0.75 + 3.25 * (step / Math.max(1, len - 1)) + extra;
-  if (display.thickness === "distance") return 0.75 + 5 * distance + extra;
-  return 1.75 + extra;
-}
-
-/** The points of a trajectory that carry a label: prediction changes (the last ones) or the largest jumps. */
-function labelledPoints(data: CheckpointData, display: DisplayOptions, t: Trajectory): number[] {
-  const steps: number[] = [];
-  if (display.labels === "changes") {
-    for (let p = t.a + 1; p < t.b; p++) if (data.pointPrediction[p] !== data.pointPrediction[p - 1]) steps.push(p);
-  } else {
-    const jumps: [number, number][] = [];
-    for (let p = t.a + 1; p < t.b; p++) jumps.push([data.distances[p - t.s - 1] ?? 0, p]);
-    jumps.sort((x, y) => y[0] - x[0]);
-    for (const [, p] of jumps.slice(0, t.isFocus ? 4 : 2)) steps.push(p);
-  }
-  // At most 16 labels (4 when not focused): the last prediction changes, so that the
-  // flip (the last change) is always labelled; the largest jumps.
-  const most = t.isFocus ? 16 : 4;
-  return display.labels === "changes" ? steps.slice(-most) : steps.slice(0, most);
+  if (display.thickness === "time") return (0.75 + 3.25 * (step / Math.max(1, len - 1))) * display.lineWidth + extra;
+  if (display.thickness === "distance") return (0.75 + 5 * distance) * display.lineWidth + extra;
+  return 1.75 * display.lineWidth + extra;
 }
 
 /**
- * Non-focused trajectories, batched: one path per (class, gradient level,
- * width level), so hundreds of trajectories cost a few hundred strokes; and
- * their common halo.
+ * Non-focused trajectories, batched: one path per (colour, width), so
+ * hundreds of trajectories cost a few hundred strokes; and their common
+ * halo. Segments are kept as coordinates and stroked with plain path calls,
+ * which any 2-D context (an SVG recorder too) understands.
  */
 class Batches {
-  readonly halo = new Path2D();
-  private readonly batches = new Map<string, { path: Path2D; color: string; width: number }>();
+  readonly halo: number[] = [];
+  private readonly batches = new Map<string, { segments: number[]; color: string; width: number }>();
   private stroked = false;
 
   add(key: string, color: () => string, width: number, x0: number, y0: number, x1: number, y1: number): void {
     let batch = this.batches.get(key);
     if (batch === undefined) {
-      batch = { path: new Path2D(), color: color(), width };
+      batch = { segments: [], color: color(), width };
       this.batches.set(key, batch);
     }
-    batch.path.moveTo(x0, y0);
-    batch.path.lineTo(x1, y1);
+    batch.segments.push(x0, y0, x1, y1);
   }
 
   /**
@@ -93,19 +108,27 @@ class Batches {
     if (this.stroked) return;
     this.stroked = true;
     ctx.save();
-    if (halo !== null) {
-      ctx.strokeStyle = halo.color;
-      ctx.lineWidth = halo.width;
-      ctx.stroke(this.halo);
+    if (halo !== null && this.halo.length > 0) {
+      ctx.lineCap = "round";
+      strokeSegments(ctx, this.halo, halo.color, halo.width);
+      ctx.lineCap = "butt";
     }
     ctx.globalAlpha = alpha;
-    for (const batch of this.batches.values()) {
-      ctx.strokeStyle = batch.color;
-      ctx.lineWidth = batch.width;
-      ctx.stroke(batch.path);
-    }
+    for (const batch of this.batches.values()) strokeSegments(ctx, batch.segments, batch.color, batch.width);
     ctx.restore();
   }
+}
+
+/** Strokes segments given as x0, y0, x1, y1 quadruples, as one path. */
+function strokeSegments(ctx: CanvasRenderingContext2D, segments: readonly number[], color: string, width: number): void {
+  ctx.beginPath();
+  for (let i = 0; i + 3 < segments.length; i += 4) {
+    ctx.moveTo(segments[i] as number, segments[i + 1] as number);
+    ctx.lineTo(segments[i + 2] as number, segments[i + 3] as number);
+  }
+  ctx.strokeStyle = color;
+  ctx.lineWidth = width;
+  ctx.stroke();
 }
 
 function drawMarkers(ctx: CanvasRenderingContext2D, markers: readonly Marker[], theme: CanvasTheme): void {
@@ -126,17 +149,62 @@ function drawMarkers(ctx: CanvasRenderingContext2D, markers: readonly Marker[], 
   }
 }
 
+/**
+ * The start (ring) and end (square) of every sequence, in its class's colour
+ * (true class, else final prediction), one path per class and kind; returns
+ * how many sequences got them.
+ */
+function drawAllMarkers(ctx: CanvasRenderingContext2D, data: CheckpointData, at: Screen, display: DisplayOptions): number {
+  const n = data.meta.num_sequences;
+  const r = 2.5 * display.pointSize;
+  const byClass = new Map<number, number[]>();
+  let count = 0;
+  for (let s = 0; s < n; s++) {
+    const a = data.offsets[s] as number;
+    const b = data.offsets[s + 1] as number;
+    if (b <= a) continue;
+    const c = data.meta.labels?.[s] ?? data.meta.predictions?.[s] ?? -1;
+    let list = byClass.get(c);
+    if (list === undefined) byClass.set(c, (list = []));
+    list.push(at.x(a), at.y(a), at.x(b - 1), at.y(b - 1));
+    count++;
+  }
+  ctx.save();
+  ctx.lineWidth = 1.25;
+  for (const [c, list] of byClass) {
+    const color = classColor(c);
+    ctx.beginPath();
+    for (let i = 0; i < list.length; i += 4) {
+      ctx.moveTo((list[i] as number) + r, list[i + 1] as number);
+      ctx.arc(list[i] as number, list[i + 1] as number, r, 0, 2 * Math.PI);
+    }
+    ctx.strokeStyle = color;
+    ctx.stroke();
+    ctx.beginPath();
+    for (let i = 0; i < list.length; i += 4) ctx.rect((list[i + 2] as number) - r, (list[i + 3] as number) - r, 2 * r, 2 * r);
+    ctx.fillStyle = color;
+    ctx.fill();
+  }
+  ctx.restore();
+  return count;
+}
+
+/** Labels "after" a change above the point in purple, "before" one below it in green (the paper's colours). */
 function drawLabels(ctx: CanvasRenderingContext2D, labels: readonly Label[], theme: CanvasTheme): void {
   if (labels.length === 0) return;
+  ctx.save();
   ctx.font = "11px Roboto, 'Helvetica Neue', Arial, sans-serif";
-  ctx.textBaseline = "bottom";
   ctx.lineWidth = 3;
   ctx.strokeStyle = theme.bgCss;
-  ctx.fillStyle = theme.fg;
-  for (const job of labels.slice(0, 80)) {
-    ctx.strokeText(job.text, job.x + 4, job.y - 3);
-    ctx.fillText(job.text, job.x + 4, job.y - 3);
+  for (const job of labels) {
+    const after = job.side === "after";
+    ctx.textBaseline = after ? "bottom" : "top";
+    ctx.fillStyle = after ? LABEL_AFTER_COLOR : LABEL_BEFORE_COLOR;
+    const y = after ? job.y - 3 : job.y + 3;
+    ctx.strokeText(job.text, job.x + 4, y);
+    ctx.fillText(job.text, job.x + 4, y);
   }
+  ctx.restore();
 }
 
 /** Clears the trails canvas (and any shift of it left by a pan). */
@@ -148,34 +216,72 @@ function clearTrails(view: ProjectionView): void {
   }
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.clearRect(0, 0, el.trailCanvas.width, el.trailCanvas.height);
-  el.area.dataset["trajectories"] = "";
-  el.area.dataset["focusLabels"] = "";
 }
 
-/** Redraws the trajectories layer. */
-export function drawTrajectories(view: ProjectionView): void {
+/** Redraws the trails canvas. */
+export function redrawTrails(view: ProjectionView): void {
   clearTrails(view);
+  const dpr = view.camera.dpr;
+  view.trailCtx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  drawTrajectories(view, view.trailCtx);
+}
+
+/** Publishes what the trajectories layer shows, for tests. */
+function publish(view: ProjectionView, sequences: readonly number[], focusEvents: readonly LabelEvent[], allMarkers: number): void {
+  const dataset = view.el.area.dataset;
+  dataset["trajectories"] = sequences.join(",");
+  dataset["focusLabels"] = [...new Set(focusEvents.map((e) => e.step))].join(",");
+  dataset["labels"] = JSON.stringify(focusEvents);
+  dataset["markersAll"] = String(allMarkers);
+}
+
+/**
+ * Draws the trajectories, markers and labels of the view into `ctx`, in CSS
+ * px of the canvas area (the caller sets any device-pixel scale).
+ */
+export function drawTrajectories(view: ProjectionView, ctx: CanvasRenderingContext2D): void {
   const data = view.layout.paint;
   const coords = view.layout.drawn;
   const t = view.camera.transform;
-  if (!data || !coords || !t) return;
-  const { trailCtx: ctx, theme } = view;
-  const dpr = view.camera.dpr;
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  if (!data || !coords || !t) {
+    publish(view, [], [], 0);
+    return;
+  }
+  const display = view.store.get().display;
+  const at: Screen = {
+    x: (p) => (coords[2 * p] as number) * t.k + t.tx,
+    y: (p) => t.ty - (coords[2 * p + 1] as number) * t.k,
+  };
+  const allMarkers = display.allMarkers ? drawAllMarkers(ctx, data, at, display) : 0;
+  const sequences = trajectorySequences(view);
+  const { markers, labels, focusEvents } = drawPaths(view, ctx, data, at, sequences);
+  drawMarkers(ctx, markers, view.theme);
+  drawLabels(ctx, labels, view.theme);
+  publish(view, sequences, focusEvents, allMarkers);
+}
+
+/** The trajectories' strokes; returns their markers and labels (drawn above all of them) and the focused one's label events. */
+function drawPaths(
+  view: ProjectionView, ctx: CanvasRenderingContext2D, data: CheckpointData, at: Screen, sequences: readonly number[],
+): { markers: Marker[]; labels: Label[]; focusEvents: LabelEvent[] } {
+  const { theme } = view;
   const state = view.store.get();
   const display = state.display;
-  const sequences = trajectorySequences(view);
-  const sx = (p: number) => (coords[2 * p] as number) * t.k + t.tx;
-  const sy = (p: number) => t.ty - (coords[2 * p + 1] as number) * t.k;
+  const dpr = view.camera.dpr;
   const darkTheme = theme.fgRgb[0] + theme.fgRgb[1] + theme.fgRgb[2] > 3 * 128;
   const labelAll = sequences.length <= 5;
-  const thin = sequences.length > THIN_TRAJECTORIES_ABOVE;
-  const haloWidth = (display.thickness === "constant" ? 1.75 : 4) + 2;
+  const thin = sequences.length > THIN_TRAJECTORIES_ABOVE || brushedSequences(view) !== null;
+  const haloWidth = (display.thickness === "constant" ? 1.75 : 4) * display.lineWidth + 2;
   const batches = new Batches();
   const strokeBatches = () =>
     batches.stroke(ctx, thin ? null : { color: rgbCss(theme.bg, 0.85), width: haloWidth }, sequences.length < 10 ? 1 : 0.75);
+  const byPrediction = display.trajectoryColor === "prediction";
+  const classes = data.classNames.length;
+  const source: LabelSource = { ...data, changes: confidenceChanges(data) };
   const markers: Marker[] = [];
   const labels: Label[] = [];
+  const focusLabels: Label[] = [];
+  let focusEvents: LabelEvent[] = [];
   for (const s of sequences) {
     const a = data.offsets[s] as number;
     const b = data.offsets[s + 1] as number;
@@ -188,51 +294,72 @@ export function drawTrajectories(view: ProjectionView): void {
       end: darkTheme ? mix(base, [255, 255, 255], 0.35) : mix(base, [0, 0, 0], 0.35),
       start: mix(base, theme.bg, 0.7),
     };
-    const level = (f: number) => (display.timeGradient ? Math.round(f * (GRADIENT_LEVELS - 1)) : -1);
-    const colorOfLevel = (l: number) => (l < 0 ? base : mix(traj.start, traj.end, l / (GRADIENT_LEVELS - 1)));
+    /** The colour of the segment arriving at p, and its batch key. */
+    const segmentColor = (p: number, step: number): [string, () => Rgb] => {
+      if (byPrediction) {
+        const c = data.pointPrediction[p] ?? -1;
+        const level = Math.round((data.pointConfidence[p] ?? 0) * CONFIDENCE_LEVELS) / CONFIDENCE_LEVELS;
+        return [`p${c}|${level}`, () => predictionLightness(c, level, classes, theme.bg)];
+      }
+      const l = display.timeGradient ? Math.round((step / Math.max(1, b - a - 1)) * (GRADIENT_LEVELS - 1)) : -1;
+      return [`${classIndex}|${l}`, () => (l < 0 ? base : mix(traj.start, traj.end, l / (GRADIENT_LEVELS - 1)))];
+    };
     if (traj.isFocus) {
       strokeBatches(); // the others (before it in `sequences`) go under it
       ctx.beginPath();
-      ctx.moveTo(sx(a), sy(a));
-      for (let p = a + 1; p < b; p++) ctx.lineTo(sx(p), sy(p));
+      ctx.moveTo(at.x(a), at.y(a));
+      for (let p = a + 1; p < b; p++) ctx.lineTo(at.x(p), at.y(p));
       ctx.strokeStyle = rgbCss(theme.bg, 0.9);
       ctx.lineWidth = haloWidth + 2;
       ctx.stroke();
     } else if (!thin) {
-      batches.halo.moveTo(sx(a), sy(a));
-      for (let p = a + 1; p < b; p++) batches.halo.lineTo(sx(p), sy(p));
+      for (let p = a + 1; p < b; p++) batches.halo.push(at.x(p - 1), at.y(p - 1), at.x(p), at.y(p));
     }
     for (let p = a + 1; p < b; p++) {
       const step = p - a;
-      const l = level(step / Math.max(1, b - a - 1));
+      const [key, color] = segmentColor(p, step);
       const raw = segmentWidth(display, traj, thin, step, data.distances[p - s - 1] ?? 0, dpr);
       const w = thin && !traj.isFocus ? Math.round(raw * dpr * 10) / (10 * dpr) : Math.round(raw * 2) / 2;
       if (!traj.isFocus) {
-        batches.add(`${classIndex}|${l}|${w}`, () => rgbCss(colorOfLevel(l)), w, sx(p - 1), sy(p - 1), sx(p), sy(p));
+        batches.add(`${key}|${w}`, () => rgbCss(color()), w, at.x(p - 1), at.y(p - 1), at.x(p), at.y(p));
         continue;
       }
       ctx.beginPath();
-      ctx.moveTo(sx(p - 1), sy(p - 1));
-      ctx.lineTo(sx(p), sy(p));
-      ctx.strokeStyle = rgbCss(colorOfLevel(l));
+      ctx.moveTo(at.x(p - 1), at.y(p - 1));
+      ctx.lineTo(at.x(p), at.y(p));
+      ctx.strokeStyle = rgbCss(color());
       ctx.lineWidth = w;
       ctx.stroke();
     }
     if (display.markers) {
-      const r = traj.isFocus ? 5 : 3.5;
-      const start = rgbCss(display.timeGradient ? mix(traj.start, traj.end, 0.5) : base);
-      markers.push({ x0: sx(a), y0: sy(a), x1: sx(b - 1), y1: sy(b - 1), start, end: rgbCss(display.timeGradient ? traj.end : base), r });
+      const r = (traj.isFocus ? 5 : 3.5) * Math.min(2, Math.max(0.75, display.pointSize));
+      const gradient = display.timeGradient && !byPrediction;
+      const start = rgbCss(gradient ? mix(traj.start, traj.end, 0.5) : base);
+      markers.push({ x0: at.x(a), y0: at.y(a), x1: at.x(b - 1), y1: at.y(b - 1), start, end: rgbCss(gradient ? traj.end : base), r });
     }
-    if (display.labels !== "none" && (traj.isFocus || labelAll)) {
-      const kept = labelledPoints(data, display, traj);
-      if (traj.isFocus) view.el.area.dataset["focusLabels"] = kept.map((p) => p - a).join(",");
-      for (const p of kept) labels.push({ x: sx(p), y: sy(p), text: labelText(data, p, a) });
+    if (display.labels.length > 0 && (traj.isFocus || labelAll)) {
+      const events = labelEvents(source, s, display);
+      if (traj.isFocus) focusEvents = events;
+      const into = traj.isFocus ? focusLabels : labels;
+      for (const e of uniqueLabels(events)) {
+        const p = a + e.step;
+        into.push({ x: at.x(p), y: at.y(p), text: labelText(data, p, a), side: e.side });
+      }
     }
   }
   strokeBatches();
-  view.el.area.dataset["trajectories"] = sequences.join(",");
-  drawMarkers(ctx, markers, theme);
-  drawLabels(ctx, labels, theme);
+  return { markers, labels: [...labels.slice(0, MAX_OTHER_LABELS), ...focusLabels], focusEvents };
+}
+
+/** One label per step and side (a step can be "after" a jump and a class change at once). */
+function uniqueLabels(events: readonly LabelEvent[]): LabelEvent[] {
+  const seen = new Set<string>();
+  return events.filter((e) => {
+    const key = `${e.step}|${e.side}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** A point's token (or `t=step`), cut to 18 characters. */
