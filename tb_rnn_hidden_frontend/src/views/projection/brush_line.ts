@@ -12,8 +12,8 @@ import { brushTrajectoryCount, type ProjectionView } from "./context";
 
 /** What the trajectories part of the line says. */
 function trajectoriesText(count: { drawn: number; sequences: number }, brushOnly: boolean): string {
-  if (brushOnly) return "no trajectories";
   const of = count.sequences === 1 ? "the brushed sequence" : `${count.sequences} brushed sequences`;
+  if (brushOnly) return count.sequences === 1 ? "no trajectory of the brushed sequence" : `no trajectories of the ${of}`;
   return count.drawn === count.sequences ? `trajectories of ${of}` : `trajectories of ${count.drawn} of ${of}`;
 }
 

@@ -36,11 +36,13 @@ const CSS = `
 .projection-view .projection-layout[data-failed="true"] .layout-head { color: inherit; }
 .projection-view .projection-link-notice { font-size: 12px; padding: 2px 6px; border-radius: 3px; background: var(--rh-info-bg); }
 .projection-view .projection-link-notice:empty { display: none; }
-.projection-view .projection-settings { position: relative; }
+/* The panel drops over the plot, as wide as the column (positioned by the view, not the summary). */
+.projection-view { position: relative; }
+.projection-view .projection-settings { position: static; }
 .projection-view .projection-settings > summary { cursor: pointer; color: var(--rh-fg); padding: 1px 6px; border: 1px solid var(--rh-border); border-radius: 3px; list-style: none; }
 .projection-view .projection-settings > summary::-webkit-details-marker { display: none; }
 .projection-view .projection-settings[open] > summary { border-color: var(--rh-accent); }
-.projection-view .projection-settings-panel { position: absolute; right: 0; top: calc(100% + 4px); z-index: 30; width: 430px; max-width: 90vw; display: grid; grid-template-columns: 1fr 1fr; gap: 4px 8px; padding: 8px; background: var(--rh-card); border: 1px solid var(--rh-border); border-radius: 4px; box-shadow: 0 2px 8px rgba(0, 0, 0, 0.25); }
+.projection-view .projection-settings-panel { position: absolute; left: 0; right: 0; margin-top: 4px; z-index: 30; box-sizing: border-box; display: grid; grid-template-columns: 1fr 1fr; gap: 4px 8px; padding: 8px; background: var(--rh-card); border: 1px solid var(--rh-border); border-radius: 4px; box-shadow: 0 2px 8px rgba(0, 0, 0, 0.25); }
 .projection-view .projection-settings-panel fieldset { margin: 0; padding: 2px 6px 6px; border: 1px solid var(--rh-border); border-radius: 3px; display: flex; flex-direction: column; gap: 3px; min-width: 0; }
 .projection-view .projection-settings-panel legend { font-weight: 500; color: var(--rh-fg); padding: 0 3px; }
 .projection-view .projection-settings-panel input[type="range"] { width: 90px; }
@@ -49,7 +51,8 @@ const CSS = `
 .projection-view .settings-labels label { justify-content: center; }
 .projection-view .label-after { color: ${LABEL_AFTER_COLOR}; font-weight: 500; }
 .projection-view .label-before { color: ${LABEL_BEFORE_COLOR}; font-weight: 500; }
-.projection-view .projection-brush { font-size: 12px; display: flex; flex-wrap: wrap; gap: 2px 8px; align-items: center; }
+.projection-view .projection-brush { font-size: 12px; display: flex; flex-wrap: wrap; gap: 2px 6px; align-items: center; }
+.projection-view .projection-brush button { font-size: 12px; padding: 1px 6px; }
 .projection-view .projection-brush[hidden] { display: none; }
 .projection-view .projection-legend { display: flex; flex-wrap: wrap; gap: 2px 12px; font-size: 12px; color: var(--rh-fg); align-items: center; min-height: 18px; }
 .projection-view .legend-item { display: inline-flex; align-items: center; gap: 4px; }
@@ -146,7 +149,7 @@ function labelGrid(): { grid: HTMLElement; labels: Record<LabelKind, HTMLInputEl
   const grid = h(
     "div",
     { class: "settings-labels" },
-    h("span", {}, "Labels"), h("span", { class: "label-after" }, "after"), h("span", { class: "label-before" }, "before"),
+    h("span", {}, ""), h("span", { class: "label-after" }, "after"), h("span", { class: "label-before" }, "before"),
     ...rows.flatMap(([text, after, before]) => [
       h("span", {}, text),
       h("label", { title: `Label the step a ${text} arrives at` }, labels[after]),
@@ -160,7 +163,7 @@ function labelGrid(): { grid: HTMLElement; labels: Record<LabelKind, HTMLInputEl
 function createSettings(): { details: HTMLDetailsElement; inputs: SettingsInputs } {
   const { grid, labels } = labelGrid();
   const jump = slider("jumpThreshold", "projection-jump-threshold", "jump ≥", "A distance jump: a step whose distance (normalised to the checkpoint's largest) is at least this");
-  const conf = slider("confidenceThreshold", "projection-confidence-threshold", "confidence Δ ≥", "A confidence change: max over classes of |Δp| from the step before at least this");
+  const conf = slider("confidenceThreshold", "projection-confidence-threshold", "Δp ≥", "A confidence change: max over classes of |Δp| from the step before at least this");
   const size = slider("pointSize", "projection-point-size", "point size ×", "Point radius, times the automatic one");
   const width = slider("lineWidth", "projection-line-width", "line width ×", "Trajectory line width, times the automatic one");
   const markers = checkbox("projection-markers");
@@ -195,6 +198,10 @@ function createSettings(): { details: HTMLDetailsElement; inputs: SettingsInputs
     if (event.key !== "Escape" || !details.open) return;
     details.open = false;
     summary.focus();
+  });
+  // A press anywhere else closes it, as a menu does.
+  document.addEventListener("pointerdown", (event) => {
+    if (details.open && !details.contains(event.target as Node)) details.open = false;
   });
   const outputs = { jumpThreshold: jump.output, confidenceThreshold: conf.output, pointSize: size.output, lineWidth: width.output };
   return {
