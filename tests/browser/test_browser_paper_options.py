@@ -124,13 +124,14 @@ class Tab:
         self.page = browser.new_page(viewport={"width": 1280, "height": 800})
         self.events = BrowserEvents(self.page)
         self.served = served
-        self.page.goto("%s/#rnn_hidden&rh_p_method=pca&rh_run=%s&rh_tag=%s&rh_step=%d%s"
+        # PCA without alignment: the layout is the checkpoint's own, whatever else has been laid out.
+        self.page.goto("%s/#rnn_hidden&rh_p_method=pca&rh_p_align=none&rh_run=%s&rh_tag=%s&rh_step=%d%s"
                        % (base, RUN, TAG, served["step"], extra))
         self.frame = plugin_frame(self.page)
         self.area = self.frame.locator("#projection-area")
         self.wait()
         # The layout shown, once the tab has asked for it (`/projection/points` never starts a job).
-        _, body = _get(base, "projection/points", method="pca", align="neighbor", run=RUN, tag=TAG, step=served["step"])
+        _, body = _get(base, "projection/points", method="pca", align="none", run=RUN, tag=TAG, step=served["step"])
         self.coords = np.frombuffer(body, "<f4").reshape(-1, 2)
 
     def wait(self):
@@ -316,8 +317,8 @@ def test_point_size_and_line_width(browser, base, served):
     s = _rich_sequence(served)
     tab = Tab(browser, base, served, "&rh_sel=%d&rh_focus=%d&rh_lab=none&rh_mk=0&rh_grad=0" % (s, s))
     xy = tab.screen()
-    # No other disc within the window looked at (radius 4 at 2x, and 2 px around).
-    lonely = _isolated(xy, range(len(xy)), 11)[:10]
+    # No other disc within the circle looked at (radius 4 at 2x, and 2 px around).
+    lonely = _isolated(xy, range(len(xy)), 12)[:10]
     assert lonely
     area = {}
     for size in (1, 2):
@@ -330,8 +331,8 @@ def test_point_size_and_line_width(browser, base, served):
         for p in lonely:
             cx, cy = int(_round(xy[p, 0])), int(_round(xy[p, 1]))
             window = pixels[cy - r - 2:cy + r + 3, cx - r - 2:cx + r + 3]
-            colour = pixels[cy, cx]
-            same = np.all(window == colour, axis=-1)
+            dy, dx = np.mgrid[-r - 2:r + 3, -r - 2:r + 3]
+            same = np.all(window == pixels[cy, cx], axis=-1) & (dx * dx + dy * dy <= (r + 2) ** 2)
             assert int(same.sum()) == _disc_pixels(r), (size, p, int(same.sum()))
         area[size] = r
     assert area[2] == 2 * area[1]
