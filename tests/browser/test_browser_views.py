@@ -682,7 +682,7 @@ def test_ctrl_and_shift_click_add_to_the_selection(tab):
 
 
 def test_many_trajectories_are_drawn_thin(tab):
-    """Above 16 selected sequences the others' trajectories are thin lines (fast to rasterise); the focus keeps its width."""
+    """A brush's (or above 16 selected sequences') trajectories are thin lines (fast to rasterise); the focus keeps its width."""
     frame = tab.frame
     tab.wait_projection()
     area = frame.locator("#projection-area")
@@ -700,8 +700,10 @@ def test_many_trajectories_are_drawn_thin(tab):
     page.mouse.up()
     page.keyboard.up("Shift")
     legend = frame.locator("#projection-legend")
-    expect(legend).to_contain_text("over 16 trajectories: thin lines but the focused one")
+    expect(legend).to_contain_text("thin lines but the focused one")
     assert len(tab.url_state()["rh_sel"].split(",")) == N
+    # At most 40 besides the focused one: all of these 40.
+    expect(frame.locator("#projection-brush-trajectories")).to_have_text("trajectories of %d brushed sequences" % N)
     page.wait_for_timeout(100)
     assert trails.evaluate(inked) > 2 * one  # the others are drawn too
     screenshot(area, "view_projection_thin_trajectories.png")
