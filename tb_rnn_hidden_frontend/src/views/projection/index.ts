@@ -30,8 +30,11 @@
  * drawn ringed for the distance range: their number and the FNV-1a hash of
  * their indices in ascending order), `data-state` (empty, loading,
  * provisional, ready, failed) and `data-animating`, the trajectories drawn:
- * `data-trajectories` (their sequences, the focused one last) and
+ * `data-trajectories` (their sequences, the focused one last),
  * `data-focus-labels` (the steps of the focused trajectory that carry a label),
+ * `data-labels` (JSON [{step, kind, side}] of those labels: kind jump,
+ * confidence or class, side after or before) and `data-markers-all` (the
+ * sequences given markers by "markers of all sequences"),
  * and, as of the last frame drawn, `data-layout-kind` (final, provisional,
  * stale, none), `data-layout-step` (whose layout), `data-checkpoint-step`
  * (whose data is in the store) and `data-layout` (the final layout's
