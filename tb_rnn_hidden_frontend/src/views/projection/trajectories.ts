@@ -151,12 +151,13 @@ function drawMarkers(ctx: CanvasRenderingContext2D, markers: readonly Marker[], 
 
 /**
  * The start (ring) and end (square) of every sequence, in its class's colour
- * (true class, else final prediction), one path per class and kind; returns
- * how many sequences got them.
+ * (true class, else final prediction), outlined in the foreground colour so
+ * that they stand out from the points of the same class; one path per class
+ * and kind. Returns how many sequences got them.
  */
-function drawAllMarkers(ctx: CanvasRenderingContext2D, data: CheckpointData, at: Screen, display: DisplayOptions): number {
+function drawAllMarkers(ctx: CanvasRenderingContext2D, data: CheckpointData, at: Screen, display: DisplayOptions, theme: CanvasTheme): number {
   const n = data.meta.num_sequences;
-  const r = 2.5 * display.pointSize;
+  const r = 3 * display.pointSize;
   const byClass = new Map<number, number[]>();
   let count = 0;
   for (let s = 0; s < n; s++) {
@@ -170,7 +171,6 @@ function drawAllMarkers(ctx: CanvasRenderingContext2D, data: CheckpointData, at:
     count++;
   }
   ctx.save();
-  ctx.lineWidth = 1.25;
   for (const [c, list] of byClass) {
     const color = classColor(c);
     ctx.beginPath();
@@ -178,12 +178,19 @@ function drawAllMarkers(ctx: CanvasRenderingContext2D, data: CheckpointData, at:
       ctx.moveTo((list[i] as number) + r, list[i + 1] as number);
       ctx.arc(list[i] as number, list[i + 1] as number, r, 0, 2 * Math.PI);
     }
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = theme.fg;
+    ctx.stroke();
+    ctx.lineWidth = 1.5;
     ctx.strokeStyle = color;
     ctx.stroke();
     ctx.beginPath();
     for (let i = 0; i < list.length; i += 4) ctx.rect((list[i + 2] as number) - r, (list[i + 3] as number) - r, 2 * r, 2 * r);
     ctx.fillStyle = color;
     ctx.fill();
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = theme.fg;
+    ctx.stroke();
   }
   ctx.restore();
   return count;
@@ -252,7 +259,7 @@ export function drawTrajectories(view: ProjectionView, ctx: CanvasRenderingConte
     x: (p) => (coords[2 * p] as number) * t.k + t.tx,
     y: (p) => t.ty - (coords[2 * p + 1] as number) * t.k,
   };
-  const allMarkers = display.allMarkers ? drawAllMarkers(ctx, data, at, display) : 0;
+  const allMarkers = display.allMarkers ? drawAllMarkers(ctx, data, at, display, view.theme) : 0;
   const sequences = trajectorySequences(view);
   const { markers, labels, focusEvents } = drawPaths(view, ctx, data, at, sequences);
   drawMarkers(ctx, markers, view.theme);
