@@ -23,7 +23,7 @@ import type { AppState } from "../../state/app_state";
 import { fit, type ProjectionView } from "./context";
 import { drawOverlay } from "./overlays";
 import { drawPoints } from "./points";
-import { drawTrajectories } from "./trajectories";
+import { redrawTrails } from "./trajectories";
 
 /** Duration of the move between two checkpoints' layouts. */
 export const ANIMATION_MS = 600;
@@ -39,7 +39,7 @@ export function flush(view: ProjectionView): void {
   }
   const t1 = performance.now();
   if (frame.dirty.trails) {
-    drawTrajectories(view);
+    redrawTrails(view);
     performance.measure("rh-projection-draw-trails", { start: t1, end: performance.now() });
   }
   if (frame.dirty.overlay) drawOverlay(view);

@@ -50,6 +50,7 @@ import { bindPointer } from "./interaction";
 import { createLitLine } from "./lit";
 import { updateLegend, updateStatus } from "./overlays";
 import { recolor } from "./points";
+import { mountProjectionExport } from "../export/index";
 
 
 /** Sizes the canvases to the area (keeping the view centred, and scaled with the area so what was in sight stays) and redraws. */
@@ -168,6 +169,7 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     if (state.lit !== previous.lit || state.litTrajectories !== previous.litTrajectories) litLine.update();
   });
   bindPointer(view);
+  mountProjectionExport(view);
   new MutationObserver(() => {
     view.theme = readCanvasTheme();
     recolor(view);

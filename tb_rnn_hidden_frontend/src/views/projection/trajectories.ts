@@ -153,13 +153,18 @@ function clearTrails(view: ProjectionView): void {
 }
 
 /** Redraws the trajectories layer. */
-export function drawTrajectories(view: ProjectionView): void {
+export function redrawTrails(view: ProjectionView): void {
   clearTrails(view);
+  drawTrajectories(view, view.trailCtx);
+}
+
+/** Draws the trajectories, their markers and labels into `ctx` (the trails canvas, or an export's recorder), in CSS px. */
+export function drawTrajectories(view: ProjectionView, ctx: CanvasRenderingContext2D): void {
   const data = view.layout.paint;
   const coords = view.layout.drawn;
   const t = view.camera.transform;
   if (!data || !coords || !t) return;
-  const { trailCtx: ctx, theme } = view;
+  const { theme } = view;
   const dpr = view.camera.dpr;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   const state = view.store.get();
