@@ -3,7 +3,7 @@
  * visible element's background (colour or left-to-right gradient) and
  * borders as rectangles and lines, each line of text as a `<text>` where the
  * browser placed it, form controls as their value, and canvases as the
- * vectors their last frame drew (canvas_tape.ts) or, failing that, as their
+ * vectors their own drawing code draws once more (canvas_tape.ts) or, failing that, as their
  * pixels. Overflowing content is clipped as on screen. Our DOM views (the
  * input tokens, the class bars and confusion matrix, the distance bars) and
  * the captions and legends around the canvas views all go through here.
@@ -241,7 +241,7 @@ function writeControl(
   if (control.value !== "") line(control.value);
 }
 
-/** A canvas as the vectors of its last frame, or its pixels when they cannot be replayed. */
+/** A canvas as the vectors its view draws, or its pixels when they cannot be recorded. */
 function writeCanvas(walk: Walk, canvas: HTMLCanvasElement, x: number, y: number, w: number, h: number, alpha: number): void {
   if (canvas.width === 0 || canvas.height === 0 || w === 0 || h === 0) return;
   const id = walk.ids.take("clip");

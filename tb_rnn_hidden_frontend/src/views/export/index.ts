@@ -4,7 +4,8 @@
  * (projection_svg.ts, mounted by the projection view with
  * `mountProjectionExport`); every other panel (overview, input, heat map,
  * step distances, LSTMVis' units) is written from its layout by dom_svg.ts,
- * its canvases replayed from their last frame (canvas_tape.ts), and its PNG
+ * its canvases drawn once more by their own code into the recorder
+ * (canvas_tape.ts), and its PNG
  * is that SVG rasterised at the screen's pixel density, so the two agree.
  *
  * For tests each menu is `data-export-menu=<view>` with entries
@@ -20,7 +21,6 @@ import { exportMenu } from "../../ui/export_menu";
 import { addStyles } from "../../ui/styles";
 import type { ProjectionView } from "../projection/context";
 import type { PageLayout } from "../shell";
-import { tapeCanvas } from "./canvas_tape";
 import { backgroundOf, elementToSvg } from "./dom_svg";
 import { canvasBlob, projectionPng, projectionSvg } from "./projection_svg";
 import { IdSource, attrs, num, paintOf, svgDocument } from "./svg_writer";
@@ -93,7 +93,6 @@ const nothingShown = (panel: HTMLElement, store: Store<AppState>) => () =>
 
 /** The menu of one panel exported from its layout. */
 function mountPanelExport(view: PanelName, panel: HTMLElement, store: Store<AppState>): void {
-  for (const canvas of panel.querySelectorAll("canvas")) tapeCanvas(canvas);
   const title = () => `${panel.getAttribute("aria-label") ?? view} — ${name(store, view, "svg").replace(/\.svg$/, "")}`;
   const disabled = nothingShown(panel, store);
   const menu: HTMLElement = exportMenu(view, [

@@ -17,6 +17,7 @@ import { packRgb } from "../../ui/colors";
 import { themeColor } from "../../ui/styles";
 import { pointCount, pointRadius, type ProjectionView } from "../projection/context";
 import { drawTrajectories } from "../projection/trajectories";
+import { niceTicks, tickLabel } from "./axis_ticks";
 import { backgroundOf, elementToSvg } from "./dom_svg";
 import { SvgContext, withRecordingPaths } from "./svg_context";
 import { IdSource, attrs, escapeText, num, paintOf, svgDocument } from "./svg_writer";
@@ -24,23 +25,6 @@ import { IdSource, attrs, escapeText, num, paintOf, svgDocument } from "./svg_wr
 /** Room around the plot for the axes (CSS px). */
 const MARGIN = { left: 52, right: 12, top: 30, bottom: 34 };
 const FONT = "Roboto, 'Helvetica Neue', Arial, sans-serif";
-
-/** About `count` round tick values (1, 2 or 5 times a power of ten apart) in [lo, hi]. */
-export function niceTicks(lo: number, hi: number, count: number): number[] {
-  if (!(hi > lo) || !Number.isFinite(lo) || !Number.isFinite(hi)) return [];
-  const raw = (hi - lo) / Math.max(1, count);
-  const power = Math.pow(10, Math.floor(Math.log10(raw)));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
-  const ticks: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
-  return ticks;
-}
-
-/** A tick label with as many decimals as the tick step needs. */
-export function tickLabel(value: number, step: number): string {
-  const decimals = Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9)));
-  return value.toFixed(decimals);
-}
 
 const hex = (packed: number) => `#${(packed & 0xffffff).toString(16).padStart(6, "0").replace(/(..)(..)(..)/, "$3$2$1")}`;
 

@@ -57,10 +57,15 @@ const hex2 = (v: number) => Math.max(0, Math.min(255, Math.round(v))).toString(1
 export function paintOf(css: string): Paint {
   const text = css.trim();
   if (text === "" || text === "transparent" || text === "none") return { color: "none", opacity: 0 };
-  const ctx = scratchContext();
-  ctx.fillStyle = "#000000";
-  ctx.fillStyle = text;
-  const parsed = String(ctx.fillStyle);
+  // Hex and rgb() (what our views and the computed styles use) are read here; names and others by a canvas.
+  let parsed = text;
+  if (/^#[0-9a-f]{6}$/i.test(text)) return { color: text.toLowerCase(), opacity: 1 };
+  if (!/^rgba?\(/.test(text)) {
+    const ctx = scratchContext();
+    ctx.fillStyle = "#000000";
+    ctx.fillStyle = text;
+    parsed = String(ctx.fillStyle);
+  }
   if (parsed.startsWith("#")) return { color: parsed, opacity: 1 };
   const m = /rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)(?:[,\s/]+([\d.]+))?\s*\)/.exec(parsed);
   if (m === null) return { color: "#000000", opacity: 1 };
