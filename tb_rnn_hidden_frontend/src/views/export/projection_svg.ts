@@ -95,6 +95,23 @@ function axes(view: ProjectionView, x0: number, y0: number, fg: string, muted: s
   return parts.join("");
 }
 
+/**
+ * The trajectories, markers and labels as the view draws them, recorded; if
+ * the drawing uses what the recorder cannot write, the trails canvas' pixels.
+ */
+function trajectoriesSvg(view: ProjectionView, x0: number, y0: number, ids: IdSource): string {
+  const { dpr, width, height } = view.camera;
+  const trails = new SvgContext([1 / dpr, 0, 0, 1 / dpr, x0, y0], ids);
+  trails.setTransform(dpr, 0, 0, dpr, 0, 0);
+  try {
+    withRecordingPaths(() => drawTrajectories(view, trails as unknown as CanvasRenderingContext2D));
+    return trails.svg();
+  } catch {
+    const href = view.el.trailCanvas.toDataURL("image/png");
+    return `<image${attrs({ x: x0, y: y0, width, height, "xlink:href": href, preserveAspectRatio: "none" })}/>`;
+  }
+}
+
 /** The caption above the plot: run, tag, step, and what the layout is (the head of the layout line). */
 export function projectionCaption(view: ProjectionView): string {
   const state = view.store.get();
@@ -106,7 +123,7 @@ export function projectionCaption(view: ProjectionView): string {
 /** The projection as an SVG document, with what it holds (points, trajectories' elements). */
 export function projectionSvg(view: ProjectionView): { svg: string; points: number } {
   const ids = new IdSource("p");
-  const { width, height, dpr } = view.camera;
+  const { width, height } = view.camera;
   const x0 = MARGIN.left;
   const y0 = MARGIN.top;
   const style = getComputedStyle(view.el.area);
@@ -129,11 +146,8 @@ export function projectionSvg(view: ProjectionView): { svg: string; points: numb
     points += layer.count;
   }
   parts.push(`<g class="points">${base.join("")}</g>`);
-  const trails = new SvgContext([1 / dpr, 0, 0, 1 / dpr, x0, y0], ids);
-  trails.setTransform(dpr, 0, 0, dpr, 0, 0);
-  withRecordingPaths(() => drawTrajectories(view, trails as unknown as CanvasRenderingContext2D));
   const trailOpacity = Number(view.el.trailCanvas.style.opacity || 1);
-  parts.push(`<g class="trajectories"${attrs({ "data-trajectories": view.el.area.dataset["trajectories"] ?? "", opacity: trailOpacity < 1 ? trailOpacity : undefined })}>${trails.svg()}</g>`);
+  parts.push(`<g class="trajectories"${attrs({ "data-trajectories": view.el.area.dataset["trajectories"] ?? "", opacity: trailOpacity < 1 ? trailOpacity : undefined })}>${trajectoriesSvg(view, x0, y0, ids)}</g>`);
   const lit = pointCircles(view, 3, x0, y0);
   parts.push(`<g class="points lit">${lit.svg}</g>`);
   points += lit.count;
