@@ -12,7 +12,8 @@
  * `data-export=png|svg`; after an export it carries `data-exported` (the
  * file's name) and, for an SVG, `data-svg-points` (projection) or
  * `data-svg-canvases` / `data-svg-pixels` (canvases written as vectors or
- * as pixels).
+ * as pixels). Each export is measured as `rh-view-export` (User Timing,
+ * `detail` {file, bytes}): from the choice to the file's bytes.
  */
 import type { AppState } from "../../state/app_state";
 import type { Store } from "../../state/store";
@@ -77,8 +78,11 @@ export async function rasterise(svg: string, width: number, height: number): Pro
 /** Runs an export, marking the menu with the file written (or the error). */
 async function exporting(menu: HTMLElement, file: string, make: () => Promise<Blob> | Blob): Promise<void> {
   menu.dataset["exporting"] = "true";
+  const start = performance.now();
   try {
-    downloadBlob(file, await make());
+    const blob = await make();
+    performance.measure("rh-view-export", { start, end: performance.now(), detail: { file, bytes: blob.size } });
+    downloadBlob(file, blob);
     menu.dataset["exported"] = file;
     delete menu.dataset["exportError"];
   } catch (error) {
