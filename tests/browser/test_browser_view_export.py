@@ -4,13 +4,15 @@ The logs are the demo's (`demo/train.py --quick`: a real Keras LSTM). Each
 view is downloaded as PNG and SVG through its menu; the PNG is decoded and
 must be the view's CSS size times the device pixel ratio (also at ratio 2)
 and not blank; the SVG is parsed as XML, checked against the served arrays
-(points at the served layout's coordinates, every drawn trajectory through
+(points at the served layout's coordinates, also under a box brush, which
+draws the dimmed ones first; every drawn trajectory through
 its points, labels, tick labels that are layout coordinates, the tokens, the
 distance bars, the class names), and opened in Chromium, where its points are
 counted. Screenshots of the opened SVGs land in `test-artifacts/`.
 """
 
 import io
+import itertools
 import json
 import re
 import subprocess
@@ -159,6 +161,18 @@ def _open_svg_in_chromium(browser, path, artifact):
     return counts
 
 
+def _layout(requests):
+    (layout_url,) = {u for u in requests if "/projection/points?" in u}
+    return np.frombuffer(http_get(layout_url)[2], dtype=np.float32).reshape(-1, 2)
+
+
+def _circle_centres(root):
+    """The centres of the point circles (not their rings), in document order."""
+    return np.array([[float(c.get("cx")), float(c.get("cy"))]
+                     for g in root.iter(SVG + "g") if "points" in g.get("class", "").split()
+                     for c in g.iter(SVG + "circle") if c.get("class") != "ring"])
+
+
 def test_projection_svg_and_png(browser, base, tmp_path):
     url, loader = base
     served = _served(url)
@@ -174,8 +188,7 @@ def test_projection_svg_and_png(browser, base, tmp_path):
 
     svg_path = _download(page, frame, "projection", "svg", tmp_path)
     png_path = _download(page, frame, "projection", "png", tmp_path)
-    (layout_url,) = {u for u in requests if "/projection/points?" in u}
-    layout = np.frombuffer(http_get(layout_url)[2], dtype=np.float32).reshape(-1, 2)
+    layout = _layout(requests)
     points = int(np.sum(meta["lengths"]))
     assert len(layout) == points
 
@@ -186,10 +199,8 @@ def test_projection_svg_and_png(browser, base, tmp_path):
     sx = x0 + layout[:, 0] * k + tx
     sy = y0 + ty - layout[:, 1] * k
     # One circle per served point, in point order (nothing brushed or lit), where the layout puts it.
-    circles = [c for g in root.iter(SVG + "g") if "points" in g.get("class", "").split()
-               for c in g.iter(SVG + "circle") if c.get("class") != "ring"]
-    assert len(circles) == points
-    centres = np.array([[float(c.get("cx")), float(c.get("cy"))] for c in circles])
+    centres = _circle_centres(root)
+    assert len(centres) == points
     assert np.abs(centres - np.stack([sx, sy], axis=1)).max() <= 0.6
 
     # Every trajectory drawn passes through each of its points.
@@ -228,6 +239,50 @@ def test_projection_svg_and_png(browser, base, tmp_path):
     size = canvas.evaluate("c => [c.width, c.height, c.clientWidth, c.clientHeight]")
     image = _expect_png(png_path, size[2], size[3], 1)
     assert image.size == (size[0], size[1])
+    page.close()
+
+
+def test_projection_svg_keeps_the_brush(browser, base, tmp_path):
+    """A box brush: every point is still in the SVG, the dimmed ones first and the brushed ones
+    above them, as on screen: the last circles are exactly the points inside the box."""
+    url, _ = base
+    served = _served(url)
+    page, frame, requests = _open(browser, url, [0], 0)
+    layout = _layout(requests)
+    transform = json.loads(frame.locator("#projection-area").get_attribute("data-transform"))
+    area = frame.locator("#projection-area").bounding_box()
+    sx = area["x"] + layout[:, 0] * transform["k"] + transform["tx"]
+    sy = area["y"] + transform["ty"] - layout[:, 1] * transform["k"]
+    # A small box (points are dense) with no point within half a pixel of its edges.
+    for cx, cy, half in itertools.product(np.linspace(0.3, 0.7, 17), np.linspace(0.3, 0.7, 17), (0.04, 0.06)):
+        x0, x1 = (area["x"] + area["width"] * f for f in (cx - half, cx + half))
+        y0, y1 = (area["y"] + area["height"] * f for f in (cy - half, cy + half))
+        near_x = ((np.abs(sx - x0) < 0.5) | (np.abs(sx - x1) < 0.5)) & (sy > y0 - 0.5) & (sy < y1 + 0.5)
+        near_y = ((np.abs(sy - y0) < 0.5) | (np.abs(sy - y1) < 0.5)) & (sx > x0 - 0.5) & (sx < x1 + 0.5)
+        near = near_x | near_y
+        inside = (sx >= x0) & (sx <= x1) & (sy >= y0) & (sy <= y1)
+        if not near.any() and 0 < inside.sum() < len(layout):
+            break
+    else:
+        pytest.fail("no box with points inside and none on its edges")
+    page.keyboard.down("Shift")
+    page.mouse.move(float(x0), float(y0))
+    page.mouse.down()
+    page.mouse.move(float(x1), float(y1), steps=6)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    expect(frame.locator("#projection-brush-count")).to_have_text("%d points brushed" % inside.sum())
+    expect(frame.locator("#projection-area")).to_have_attribute("data-animating", "false")
+    root = ET.parse(_download(page, frame, "projection", "svg", tmp_path)).getroot()
+    plot = next(r for r in root.iter(SVG + "rect") if r.get("class") == "plot-area")
+    centres = _circle_centres(root) - [float(plot.get("x")), float(plot.get("y"))]
+    assert len(centres) == int(np.sum(served["meta"]["lengths"])) == len(layout)
+    brushed = int(inside.sum())
+    # As drawn now (the plot may have resized with the legend since the box was chosen).
+    transform = json.loads(frame.locator("#projection-area").get_attribute("data-transform"))
+    expected = np.stack([layout[:, 0] * transform["k"] + transform["tx"], transform["ty"] - layout[:, 1] * transform["k"]], axis=1)
+    assert np.abs(centres[-brushed:] - expected[inside]).max() <= 0.6
+    assert np.abs(centres[:-brushed] - expected[~inside]).max() <= 0.6
     page.close()
 
 
