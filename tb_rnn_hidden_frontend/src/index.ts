@@ -41,6 +41,7 @@ import { mountMatches } from "./views/matches";
 import { mountAnnotationFilter } from "./views/annotation_filter";
 import { mountNeighbors } from "./views/neighbors";
 import { mountSearch } from "./views/search";
+import { mountViewExports } from "./views/export/index";
 
 export async function render(): Promise<void> {
   injectStyles();
@@ -75,6 +76,7 @@ export async function render(): Promise<void> {
   mountNeighbors(layout.neighbors, store);
   mountAnnotationFilter(layout.annotationFilter, store);
   mountShell(layout, store);
+  mountViewExports(layout, store);
   syncUrl(store, fromUrl);
 
   const projections = createProjectionClient(store, loadServerInfo(store));

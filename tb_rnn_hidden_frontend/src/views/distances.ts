@@ -16,6 +16,7 @@ import type { AppState } from "../state/app_state";
 import type { Store } from "../state/store";
 import { addStyles, themeColor } from "../ui/styles";
 import { bindStepHover } from "../ui/hover";
+import { exportableCanvas } from "./export/canvas_tape";
 
 const BINS = 40;
 const BAR_AREA = 90;
@@ -204,6 +205,7 @@ export function mountDistances(parent: HTMLElement, store: Store<AppState>): voi
   ]);
   bindRange(view);
   new ResizeObserver(() => drawHist(view)).observe(view.el.hist);
+  exportableCanvas(view.el.hist, () => drawHist(view));
   new MutationObserver(() => drawHist(view)).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
   store.subscribe((state, previous) => {
     if (state.data !== previous.data) view.counts = state.data ? histogram(state.data.distances, BINS) : [];

@@ -20,6 +20,7 @@ import { focusedSequence } from "../state/selection";
 import type { Store } from "../state/store";
 import { addStyles, themeColor } from "../ui/styles";
 import { bindPointHover } from "../ui/hover";
+import { exportableCanvas } from "./export/canvas_tape";
 
 const ROW_HEIGHT = 16;
 const LABEL_WIDTH = 72;
@@ -307,5 +308,6 @@ export function mountHeatmap(parent: HTMLElement, store: Store<AppState>): void 
   new ResizeObserver(() => draw(view)).observe(view.el.root);
   new MutationObserver(() => draw(view)).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
   store.subscribe((state, previous) => update(view, state, previous));
+  exportableCanvas(view.el.canvas, () => draw(view));
   draw(view);
 }

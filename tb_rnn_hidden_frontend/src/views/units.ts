@@ -24,6 +24,7 @@ import type { Store } from "../state/store";
 import { h, setChildren, sharpContext } from "../ui/dom";
 import { addStyles, themeColor } from "../ui/styles";
 import { ANNOTATION_CSS, annotationRows, annotationTracks } from "../ui/annotation_cells";
+import { exportableCanvas } from "./export/canvas_tape";
 import { bindPointHover } from "../ui/hover";
 
 const LABEL_WIDTH = 36;
@@ -468,6 +469,7 @@ export function mountUnits(parent: HTMLElement, store: Store<AppState>): void {
     }
   };
   view.redraw = render;
+  exportableCanvas(el.canvas, render);
   bindPointer(el, store, view);
   bindHover(el, store, view);
   bindInputs(el, store);

@@ -54,6 +54,7 @@ import { createBrushLine } from "./brush_line";
 import { createLitLine } from "./lit";
 import { updateLegend, updateStatus } from "./overlays";
 import { recolor } from "./points";
+import { mountProjectionExport } from "../export/index";
 
 
 /** Sizes the canvases to the area (keeping the view centred, and scaled with the area so what was in sight stays) and redraws. */
@@ -176,6 +177,7 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     brushLine.update();
   });
   bindPointer(view);
+  mountProjectionExport(view);
   new MutationObserver(() => {
     view.theme = readCanvasTheme();
     recolor(view);
