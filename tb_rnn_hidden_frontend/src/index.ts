@@ -41,6 +41,7 @@ import { mountMatches } from "./views/matches";
 import { mountAnnotationFilter } from "./views/annotation_filter";
 import { mountNeighbors } from "./views/neighbors";
 import { mountSearch } from "./views/search";
+import { mountSelectionExport } from "./views/selection_export";
 
 export async function render(): Promise<void> {
   injectStyles();
@@ -62,6 +63,7 @@ export async function render(): Promise<void> {
     lstmvis: { ...withUrlHypothesis(INITIAL_STATE.lstmvis, fromUrl.lstmvis ?? {}), open: fromUrl.lstmvis?.units !== undefined || fromUrl.lstmvis?.brush !== undefined },
   });
   mountControls(layout.controls, store); // shows itself once the store lists some run
+  mountSelectionExport(layout.controls, store);
   mountOverview(layout.overview, store);
   mountSequenceTable(layout.table, store);
   mountProjection(layout.projection, store);
