@@ -105,5 +105,9 @@ export function mountSelectionExport(parent: HTMLElement, store: Store<AppState>
     ],
     "Export data",
   );
-  parent.append(h("div", { class: "field selection-export" }, menu, status));
+  // At the end of the controls' first row (run, layer, checkpoint), where it takes no height of its own.
+  const field = h("div", { class: "field selection-export" }, status, menu);
+  const afterCheckpoint = parent.querySelector("#tag-description");
+  if (afterCheckpoint !== null && afterCheckpoint.parentElement === parent) parent.insertBefore(field, afterCheckpoint);
+  else parent.append(field);
 }
