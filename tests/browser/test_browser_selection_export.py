@@ -2,8 +2,8 @@
 
 A checkpoint whose tokens are hostile text (commas, quotes, line breaks,
 formulas, "NA", markup, unicode) is logged with the real writer. The test
-brushes a box in the projection, downloads the selected sequences and the
-brushed steps as CSV, the selection as JSON and the whole layout as CSV
+brushes a box in the projection and searches a token (lit steps),
+downloads the selected sequences and the brushed and lit steps as CSV, the selection as JSON and the whole layout as CSV
 (Playwright's `expect_download`), parses each file and checks every value
 against the routes the tab reads (/sequences, /tokens, /probabilities,
 /projection/points, /export), never against the page it checks.
@@ -213,6 +213,23 @@ def test_the_selection_and_the_layout_download_as_served(browser, base):
         start, end = served["offsets"][entry["sequence"]], served["offsets"][entry["sequence"] + 1]
         assert entry["tokens"] == served["tokens"][start:end]
     _check_points(document["points"], served, inside)
+
+    # A search lights the steps of a token: the steps file holds brushed and lit steps, flagged.
+    frame.locator("#lstmvis-toggle").click()
+    frame.locator("#search-mode").select_option("exact")
+    frame.locator("#search-query").fill("plain")
+    lit = np.flatnonzero(np.array(served["tokens"]) == "plain")
+    expect(frame.locator("#search-status")).to_have_attribute("data-lit-count", str(len(lit)))
+    _, body = _download(page, frame, "points-csv")
+    table = pd.read_csv(io.BytesIO(body), **READ_AS_LOGGED)
+    union = sorted(set(inside.tolist()) | set(lit.tolist()))
+    _check_points(table.to_dict("records"), served, union)
+    assert table["brushed"].tolist() == [p in set(inside.tolist()) for p in union]
+    assert table["lit"].tolist() == [p in set(lit.tolist()) for p in union]
+    document = json.loads(_download(page, frame, "selection-json")[1])
+    assert document["lit"]["source"] == "search" and document["lit"]["points"] == lit.tolist()
+    screenshot(page, "selection_export_lit_%s.png" % loader)
+    frame.locator("#lstmvis-toggle").click()
 
     # The whole layout: GET /export of the parameters shown, byte for byte.
     name, body = _download(page, frame, "layout-csv")
