@@ -535,10 +535,15 @@ class ProjectionService:
         )
         return job
 
-    def points(self, ctx, experiment, run, tag, step, params):
-        """(status, coords, meta): coords and meta are None unless the state is done."""
+    def points(self, ctx, experiment, run, tag, step, params, wait=0.0):
+        """(status, coords, meta): coords and meta are None unless the state is done.
+        With `wait` (seconds), a queued or running job is waited for that long at most."""
         request = self._resolve(ctx, experiment, run, tag, step, params)
         status, found = self._status(request, start=False, retry=False)
+        job = self.pool.get(request.key) if found is None and wait > 0 else None
+        if job is not None and job.state in (QUEUED, RUNNING):
+            job.finished_event.wait(wait)
+            status, found = self._status(request, start=False, retry=False)
         if found is None:
             return status, None, None
         return status, found[0], found[1]

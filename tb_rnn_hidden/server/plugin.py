@@ -11,6 +11,7 @@ arrays are streamed as raw little-endian bytes, a bounded number at once
 import functools
 import json
 import os
+import threading
 
 import numpy as np
 import werkzeug
@@ -30,6 +31,7 @@ from tb_rnn_hidden.projection import limits as projection_limits
 from tb_rnn_hidden.records import codec
 from tb_rnn_hidden.records import metadata
 from tb_rnn_hidden.server import event_blobs
+from tb_rnn_hidden.server import export
 from tb_rnn_hidden.server import reader as checkpoint_reader
 from tb_rnn_hidden.server import requests
 
@@ -89,6 +91,8 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         self._array_slots = requests.RequestSlots(int(
             getattr(flags, "rnn_hidden_max_array_requests", None) or requests.DEFAULT_ARRAY_REQUESTS
         ))
+        # GET /export requests waiting (`wait=`) for a layout that computes: a few at most.
+        self._export_waiters = threading.BoundedSemaphore(_EXPORT_WAITERS)
         self._background_method = getattr(flags, "rnn_hidden_precompute", None) or "none"
         if self._background_method != "none":
             from tb_rnn_hidden import projection
@@ -118,6 +122,7 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
             "/matches": self._serve_matches,
             "/search": self._serve_search,
             "/neighbors": self._serve_neighbors,
+            "/export": self._serve_export,
         }
 
     def is_active(self):
@@ -371,6 +376,58 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         query = requests.match_query(request, checkpoint.header["state_size"])
         body = self._in_slot(lambda: matches_impl(checkpoint, query))
         return http_util.Respond(request, body, requests.JSON)
+
+    @werkzeug.wrappers.Request.application
+    @requests.json_errors
+    @requests.methods("GET")
+    @_projection_limits
+    def _serve_export(self, request):
+        query = requests.export_query(request)
+        args = {k: v for k, v in request.args.items() if k not in requests.EXPORT_ARGS}
+        address = requests.checkpoint_address(request) + (_projection_params(args),)
+        waiting = query.wait > 0 and self._export_waiters.acquire(blocking=False)
+        try:
+            status, coords, _ = self._projections.points(*address, wait=query.wait if waiting else 0)
+        finally:
+            if waiting:
+                self._export_waiters.release()
+        if coords is None:
+            return export_not_ready(request, status, address)
+        _, _, run, tag, step, params = address
+        name = export.file_name(run, tag, step, params, query.format)
+        release = self._array_slots.acquire()  # built and sent in a slot, like an array
+        try:
+            table = export.of_checkpoint(self._reader.checkpoint(*address[:5]), coords)
+            return export.response(request, table, query.format, name, query.formulas,
+                                   on_close=release)
+        except BaseException:
+            release()
+            raise
+
+
+_EXPORT_WAITERS = 4
+
+
+def export_not_ready(request, status, address):
+    """GET /export of a layout that is not done: 503 with Retry-After while its job is
+    queued or running, 409 when none is (GET never starts one), each with the status."""
+    body = dict(status)
+    _, _, run, tag, step, params = address
+    if status["state"] in (projection_jobs.QUEUED, projection_jobs.RUNNING):
+        body["error"] = (
+            "the layout is %s (%d%%, %s); ask again in %d s, or pass wait=<seconds> "
+            "(at most %d) to wait for it"
+            % (status["state"], round(100 * status["progress"]), status["phase"],
+               projection_jobs.RETRY_AFTER_SECONDS, requests.MAX_EXPORT_WAIT_SECONDS))
+        return http_util.Respond(
+            request, body, requests.JSON, code=503,
+            headers=[("Retry-After", str(projection_jobs.RETRY_AFTER_SECONDS))])
+    start = dict(run=run, tag=tag, step=step, **params.as_dict())
+    body.setdefault("error", (
+        "no layout for these parameters (state %s); GET /export never starts one: "
+        "POST /projection with the JSON body %s starts it, then GET /export?...&wait=60 "
+        "waits for it" % (status["state"], json.dumps(start, sort_keys=True))))
+    return http_util.Respond(request, body, requests.JSON, code=409)
 
 
 def search_impl(checkpoint, query, mode, limit):

@@ -453,3 +453,32 @@ def neighbors_query(request):
     if method is not None:
         method = choice_arg(request, "method", neighbors.METHODS)
     return point, k, method
+
+
+# -- GET /export -------------------------------------------------------------------------
+
+EXPORT_FORMATS = ("csv", "npz")
+EXPORT_FORMULAS = ("keep", "escape")
+MAX_EXPORT_WAIT_SECONDS = 60
+# Query parameters of /export that are not projection parameters (beside run, tag, step).
+EXPORT_ARGS = frozenset(("format", "wait", "formulas"))
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportQuery:
+    """GET /export beyond the checkpoint and the projection parameters: the file format,
+    how long to wait for a layout that is computing, and how formula-like text is written."""
+
+    format: str
+    wait: int
+    formulas: str
+
+
+def export_query(request):
+    """The `ExportQuery` of a /export request (`format` csv by default, `wait` 0)."""
+    return ExportQuery(
+        format=choice_arg(request, "format", EXPORT_FORMATS, default="csv"),
+        wait=bounded_int_arg(request, "wait", 0, MAX_EXPORT_WAIT_SECONDS, default=0,
+                             why=" seconds"),
+        formulas=choice_arg(request, "formulas", EXPORT_FORMULAS, default="keep"),
+    )

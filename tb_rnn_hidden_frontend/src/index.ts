@@ -42,6 +42,7 @@ import { mountAnnotationFilter } from "./views/annotation_filter";
 import { mountNeighbors } from "./views/neighbors";
 import { mountSearch } from "./views/search";
 import { mountViewExports } from "./views/export/index";
+import { mountSelectionExport } from "./views/selection_export";
 
 export async function render(): Promise<void> {
   injectStyles();
@@ -64,6 +65,7 @@ export async function render(): Promise<void> {
     lstmvis: { ...withUrlHypothesis(INITIAL_STATE.lstmvis, fromUrl.lstmvis ?? {}), open: fromUrl.lstmvis?.units !== undefined || fromUrl.lstmvis?.brush !== undefined },
   });
   mountControls(layout.controls, store); // shows itself once the store lists some run
+  mountSelectionExport(layout.controls, store);
   mountOverview(layout.overview, store);
   mountSequenceTable(layout.table, store);
   mountProjection(layout.projection, store);

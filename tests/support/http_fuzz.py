@@ -8,10 +8,14 @@ and wrong types) and of anything else. `check_answer` holds the invariants
 every answer must keep.
 """
 
+import csv
 import dataclasses
+import io
 import json
 import math
 import urllib.parse
+
+import numpy as np
 
 PREFIX = "/data/plugin/rnn_hidden"
 # Route -> the parameters it reads beyond none ("static"), run/tag/step ("checkpoint"),
@@ -34,6 +38,7 @@ ROUTES = {
     "/matches": "matches",
     "/search": "search",
     "/neighbors": "neighbors",
+    "/export": "export",
 }
 BINARY = "application/octet-stream"
 # Answer bodies of binary routes: dtype name -> bytes per element.
@@ -133,6 +138,10 @@ class RequestFuzzer:
         if kind == "annotations" and rng.random() < 0.9:
             names = ["depth", "pos", "flag"] + (["", "DEPTH", "depth "] if hostile else [])
             params.append(("name", rng.choice(names)))
+        if kind == "export":  # a layout of the projection routes (often done), as a file
+            params = list(rng.choice(self._recent)) if self._recent and rng.random() < 0.7 \
+                else params + self._projection_params(hostile)
+            params = [(n, v) for n, v in params if n != "retry"] + self._export_params(hostile)
         if kind == "projection" and not hostile and self._recent and rng.random() < 0.5:
             return list(rng.choice(self._recent))
         if kind == "projection":
@@ -185,6 +194,16 @@ class RequestFuzzer:
         if rng.random() < 0.5:
             params.append(("method", rng.choice(["exact", "approximate"] + (
                 ["EXACT", "annoy"] if hostile else []))))
+        return params
+
+    def _export_params(self, hostile):
+        """format, wait (short: a fuzz must not hold threads) and formulas of /export."""
+        rng = self._rng
+        params = [("format", rng.choice(["csv", "npz"] + (["xml", "", "CSV"] if hostile else [])))]
+        if rng.random() < 0.2:
+            params.append(("wait", rng.choice(["0", "1"] + (["-1", "61", "x"] if hostile else []))))
+        if rng.random() < 0.2:
+            params.append(("formulas", rng.choice(["keep", "escape"] + (["x"] if hostile else []))))
         return params
 
     def _projection_params(self, hostile):
@@ -308,9 +327,30 @@ def check_answer(request, status, headers, body):
         if size is None or len(body) != size * math.prod(shape):
             problems.append("binary answer of %d bytes for shape %s, dtype %s" % (
                 len(body), shape, headers.get("X-Array-Dtype")))
+    elif content_type in ("text/csv", "application/zip"):
+        problems += _export_problems(content_type, body)
     elif content_type == "application/json":
         try:
             json.loads(body)
         except ValueError:
             problems.append("200 answer is not JSON: %r" % body[:200])
     return problems
+
+
+def _export_problems(content_type, body):
+    """What is wrong with a /export file: a CSV whose rows do not all have the header's
+    fields, or an NPZ that does not load without pickle with the same columns' lengths."""
+    try:
+        if content_type == "text/csv":
+            rows = list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
+            lengths = {len(row) for row in rows}
+            if rows[0][:4] != ["sequence", "step", "x", "y"] or lengths != {len(rows[0])}:
+                return ["CSV with header %r and row lengths %s" % (rows[0], sorted(lengths))]
+        else:
+            with np.load(io.BytesIO(body), allow_pickle=False) as npz:
+                sizes = {npz[name].shape for name in npz.files}
+            if len(sizes) != 1:
+                return ["NPZ with columns of shapes %s" % sorted(sizes)]
+    except Exception as e:  # any failure to read it back is the problem reported
+        return ["unreadable %s export: %r" % (content_type, e)]
+    return []

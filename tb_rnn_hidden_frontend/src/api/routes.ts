@@ -151,3 +151,9 @@ export function fetchMatches(
   const { units, threshold, offBefore, offAfter, limit } = query;
   return getJson<MatchesResponse>("matches", { ...checkpoint, units: units.join(","), threshold, off_before: offBefore, off_after: offAfter, limit }, signal);
 }
+
+/** `GET export`: a checkpoint's whole layout with its point metadata as a CSV or NPZ file (a 429 is asked again). */
+export async function fetchLayoutExport(query: ProjectionQuery, format: "csv" | "npz"): Promise<Blob> {
+  const { buffer, headers } = await getBytes("export", { ...query, format });
+  return new Blob([buffer], { type: headers.get("Content-Type") ?? "application/octet-stream" });
+}
