@@ -4,7 +4,8 @@
  * the misclassified ones split by the class they were predicted as, each in
  * that class's colour, hatched); the confusion matrix. A bar segment and a
  * matrix cell are the same set of sequences: clicking either selects them.
- * Each segment carries `data-true`, `data-predicted` and `data-count`.
+ * Each segment carries `data-true`, `data-predicted` and `data-count`; the
+ * facts carry the checkpoint shown as `data-checkpoint` (its key).
  */
 import { classColor, hexToRgb } from "../ui/colors";
 import { h, setChildren } from "../ui/dom";
@@ -159,6 +160,8 @@ function renderMatrix(view: OverviewView, data: CheckpointData, counts: ClassCou
 function render(view: OverviewView, state: Readonly<AppState>): void {
   const data = state.data;
   view.shown = String(view.cell);
+  // Which checkpoint the panel shows (`checkpointKey`), for tests to wait on.
+  view.facts.dataset["checkpoint"] = data?.key ?? "";
   if (data === null) {
     setChildren(view.facts);
     setChildren(view.bars);
