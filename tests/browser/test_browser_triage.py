@@ -270,8 +270,12 @@ def test_untrained_checkpoint_has_no_flips_until_the_threshold_drops(browser, ba
     assert shown == [str(flips[j]) if flips[j] else "" for j in order[:len(shown)]]
     if flips[i]:
         expect(frame.locator("#input-tokens .token.flip")).to_have_attribute("data-step", str(flips[i]))
-    # Malformed input is ignored: the threshold stays.
+    # Malformed input is ignored: the threshold stays, and the field shows it again once left.
     frame.locator("#flip-threshold").fill("2")
+    expect(frame.locator("#flip-threshold")).to_have_attribute("aria-invalid", "true")
+    frame.locator("#flip-threshold").press("Tab")
+    expect(frame.locator("#flip-threshold")).to_have_attribute("aria-invalid", "false")
+    assert float(frame.locator("#flip-threshold").input_value()) == threshold
     expect(frame.locator("#flip-count")).to_have_text("%d with a flip" % expected)
     events.assert_clean()
     page.close()

@@ -41,6 +41,7 @@ const CSS = `
 #table-count { color: var(--rh-muted); }
 #sequence-table .sort-arrow { font-size: 9px; margin-left: 2px; }
 #flip-threshold { width: 4.5em; }
+#flip-threshold[aria-invalid="true"] { outline: 2px solid #D55E00; }
 #flip-count { color: var(--rh-muted); }
 `;
 
@@ -287,10 +288,18 @@ function bindInput(view: TableView): void {
   scroll.addEventListener("keydown", (event) => stepFocus(view, event));
   scroll.addEventListener("scroll", () => renderBody(view), { passive: true });
   wrongOnly.addEventListener("change", () => store.set({ table: { ...store.get().table, wrongOnly: wrongOnly.checked } }));
-  view.el.flipThreshold.addEventListener("input", () => {
-    const value = parseFlipThreshold(view.el.flipThreshold.value);
+  const threshold = view.el.flipThreshold;
+  threshold.addEventListener("input", () => {
+    const value = parseFlipThreshold(threshold.value);
+    threshold.setAttribute("aria-invalid", value === null ? "true" : "false");
     const table = store.get().table;
     if (value !== null && value !== table.flipThreshold) store.set({ table: { ...table, flipThreshold: value } });
+  });
+  // Left with a value that is not a threshold: back to the one in use.
+  threshold.addEventListener("change", () => {
+    if (parseFlipThreshold(threshold.value) !== null) return;
+    threshold.value = String(store.get().table.flipThreshold);
+    threshold.setAttribute("aria-invalid", "false");
   });
   labelFilter.addEventListener("change", () =>
     store.set({ table: { ...store.get().table, labelFilter: labelFilter.value === "" ? null : Number(labelFilter.value) } }),
