@@ -647,8 +647,9 @@ def test_overview_numbers_token_colours_and_tooltips(tab, logged):
     # Tooltips on a heat-map cell and a distance bar name the step and the prediction.
     canvas = frame.locator("#heatmap-canvas")
     box = canvas.bounding_box()
-    cell = (box["width"] - 72) / lengths[i]
-    canvas.hover(position={"x": 72 + cell * 3.5, "y": 8})
+    left = float(frame.locator("#heatmap-root").get_attribute("data-label-width"))
+    cell = (box["width"] - left) / lengths[i]
+    canvas.hover(position={"x": left + cell * 3.5, "y": 8})
     tooltip = frame.locator("#tooltip")
     expect(tooltip).to_contain_text("sequence %d, step 3" % i)
     expect(tooltip).to_contain_text("%s: %.1f%%" % (CLASS_NAMES[int(probabilities[3].argmax())],
@@ -811,9 +812,9 @@ def test_thousands_of_sequences_scroll_virtually(browser, base, logged):
         expect(f.locator("#table-count")).to_have_text("%d of %d" % (MANY, MANY))
         rows = f.locator("#sequence-table tbody tr[data-index]")
         assert 0 < rows.count() < 60  # only the visible rows are in the DOM
-        # Sorted by confidence (descending first); the last row is reachable by scrolling.
+        # Sorted by confidence (least confident first); the last row is reachable by scrolling.
         f.locator("#sequence-table th button[data-sort='confidence']").click()
-        order = sorted(range(MANY), key=lambda j: (-float(final[j]), j))
+        order = sorted(range(MANY), key=lambda j: (float(final[j]), j))
         scroll = f.locator("#sequence-scroll")
         scroll.evaluate("s => { s.scrollTop = s.scrollHeight; }")
         expect(f.locator("#sequence-table tbody tr[data-index='%d']" % order[-1])).to_be_visible()

@@ -136,7 +136,8 @@ function currentRows(view: TableView, state: Readonly<AppState>): number[] {
 function headerCell(store: Store<AppState>, state: Readonly<AppState>, { key, label, width: fixed }: Column): HTMLTableCellElement {
   // The index column fits the largest index (tabular digits, ~7.5 px each at 13 px).
   const digits = String(Math.max(9, (state.data?.meta.num_sequences ?? 1) - 1)).length;
-  const classes = state.data?.classNames ?? [];
+  // Without labels the true column only says "—": no room kept for names it never shows.
+  const classes = key === "label" && state.data?.meta.labels === null ? [] : (state.data?.classNames ?? []);
   const width = key === "index" ? `${Math.ceil(14 + 7.5 * digits)}px` : fixed === "class" ? `${classColumnWidth([label, ...classes])}px` : fixed;
   const sorted = key !== null && state.table.sortKey === key;
   const th = h("th", {
