@@ -6,6 +6,7 @@ import { test } from "node:test";
 
 import { decodeCheckpoint } from "../build/domain/data.mjs";
 import { classCounts, histogram, isCorrect, sequenceText, tableRows } from "../build/domain/panel_model.mjs";
+import { flipCount, flipSteps } from "../build/domain/flips.mjs";
 
 /** Deterministic uniform numbers in [0, 1) (mulberry32). */
 function random(seed) {
@@ -57,26 +58,38 @@ function generated(seed = 1) {
   });
 }
 
-/** The flip step by its definition: the last step whose prediction differs from the step before. */
-function referenceFlip(data, i) {
+/**
+ * The flip step by its definition: the last step whose argmax differs from the step before's
+ * while some class's probability moved by at least `threshold`.
+ */
+function referenceFlip(data, i, threshold) {
   const start = data.offsets[i];
   const end = data.offsets[i + 1];
-  for (let p = end - 1; p > start; p--) if (data.pointPrediction[p] !== data.pointPrediction[p - 1]) return p - start;
+  const p_ = data.probabilities;
+  for (let p = end - 1; p > start; p--) {
+    const moved = Math.max(...Array.from({ length: C }, (_, k) => Math.abs(p_[p * C + k] - p_[(p - 1) * C + k])));
+    if (data.pointPrediction[p] !== data.pointPrediction[p - 1] && moved >= threshold) return p - start;
+  }
   return 0;
 }
 
-function referenceValue(data, i, key) {
+function referenceValue(data, i, key, threshold) {
   const m = data.meta;
   return {
     index: i, label: m.labels[i], prediction: m.predictions[i], correct: m.labels[i] === m.predictions[i] ? 1 : 0,
-    confidence: m.confidences[i], flip: referenceFlip(data, i), length: m.lengths[i],
+    confidence: m.confidences[i], flip: referenceFlip(data, i, threshold), length: m.lengths[i],
   }[key];
 }
 
-test("flip steps of every sequence match the definition", () => {
+test("flip steps of every sequence match the definition at every threshold", () => {
   const data = generated();
-  for (let i = 0; i < N; i++) assert.equal(data.flipStep[i], referenceFlip(data, i), `sequence ${i}`);
-  assert.ok([...data.flipStep].some((f) => f > 0) && [...data.flipStep].some((f) => f === 0));
+  for (const threshold of [0, 0.3, 0.5, 0.65]) {
+    const flips = flipSteps(data, threshold);
+    for (let i = 0; i < N; i++) assert.equal(flips[i], referenceFlip(data, i, threshold), `sequence ${i} at ${threshold}`);
+    if (threshold < 0.65) assert.ok([...flips].some((f) => f > 0) && [...flips].some((f) => f === 0), `${threshold}`);
+  }
+  // The levels 0.5 / 0.6 / 0.8 move at most 0.7 at a change of class: above that nothing flips.
+  assert.equal(flipCount(data, 0.71), 0);
 });
 
 test("table rows: every sort key, both directions, every filter combination", () => {
@@ -86,11 +99,14 @@ test("table rows: every sort key, both directions, every filter combination", ()
     for (const descending of [false, true]) {
       for (const wrongOnly of [false, true]) {
         for (const labelFilter of [null, 0, 2]) {
-          const table = { sortKey, descending, wrongOnly, labelFilter };
-          const expected = [...Array(N).keys()]
-            .filter((i) => (!wrongOnly || m.labels[i] !== m.predictions[i]) && (labelFilter === null || m.labels[i] === labelFilter))
-            .sort((a, b) => (descending ? -1 : 1) * (referenceValue(data, a, sortKey) - referenceValue(data, b, sortKey)) || a - b);
-          assert.deepEqual(tableRows(data, table), expected, JSON.stringify(table));
+          for (const flipThreshold of [0.1, 0.5]) {
+            const table = { sortKey, descending, wrongOnly, labelFilter, flipThreshold };
+            const value = (i) => referenceValue(data, i, sortKey, flipThreshold);
+            const expected = [...Array(N).keys()]
+              .filter((i) => (!wrongOnly || m.labels[i] !== m.predictions[i]) && (labelFilter === null || m.labels[i] === labelFilter))
+              .sort((a, b) => (descending ? -1 : 1) * (value(a) - value(b)) || a - b);
+            assert.deepEqual(tableRows(data, table), expected, JSON.stringify(table));
+          }
         }
       }
     }

@@ -22,6 +22,7 @@ from tb_rnn_hidden import writer
 from tests.support.browser import (
     FRAME_URL,
     TIMEOUT_MS,
+    FLIP_THRESHOLD,
     BrowserEvents,
     flip_step,
     layout_code,
@@ -75,11 +76,12 @@ def _expected(data):
     for i in range(n):
         words = [str(w) for w in data["tokens"][i, : min(12, lengths[i])]]
         text = " ".join(words) + (" …" if lengths[i] > 12 else "")
-        flip = flip_step(probabilities[i, : lengths[i]].argmax(axis=1))
+        shown = probabilities[i, : lengths[i]]
+        flip = flip_step(shown.argmax(axis=1), shown, FLIP_THRESHOLD)
         rows.append([
             str(i), text, CLASS_NAMES[labels[i]], CLASS_NAMES[predictions[i]],
             "✓" if labels[i] == predictions[i] else "✗", "%.2f" % float(confidences[i]),
-            str(flip), str(lengths[i]),
+            str(flip) if flip else "", str(lengths[i]),
         ])
     wrong = [bool(labels[i] != predictions[i]) for i in range(n)]
     return facts, rows, wrong

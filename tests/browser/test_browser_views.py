@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 from tb_rnn_hidden import writer
 from tests.support.browser import (
     TIMEOUT_MS,
+    FLIP_THRESHOLD,
     BrowserEvents,
     flip_step,
     plugin_frame,
@@ -277,7 +278,7 @@ def test_every_view_renders_the_checkpoint(tab, logged):
     tokens = frame.locator("#input-tokens .token")
     expect(tokens).to_have_count(int(lengths[i]))
     assert tokens.all_text_contents() == [str(w) for w in data["tokens"][i, : lengths[i]]]
-    flip = flip_step(_predicted(data, i))
+    flip = flip_step(_predicted(data, i), data["probabilities"][i, : lengths[i]], FLIP_THRESHOLD)
     if flip > 0:
         expect(frame.locator("#input-tokens .token.flip")).to_have_attribute("data-step", str(flip))
     expect(frame.locator("#heatmap-canvas")).to_be_visible()
@@ -488,16 +489,16 @@ def test_confusion_cell_sort_filter_and_keys(tab, logged):
     assert [int(v) for v in rows.evaluate_all("rs => rs.map(r => r.dataset.index)")] == wrong.tolist()[:rows.count()]
     frame.locator("#filter-wrong").uncheck()
 
-    # Sort by confidence, ascending then descending (ties by index).
+    # Sort by confidence: least confident first, then descending (ties by index).
     header = frame.locator("#sequence-table th button[data-sort='confidence']")
     header.click()
-    order = sorted(range(N), key=lambda j: (-float(confidences[j]), j))
-    expect(frame.locator("#sequence-table th[aria-sort='descending']")).to_have_count(1)
+    order = sorted(range(N), key=lambda j: (float(confidences[j]), j))
+    expect(frame.locator("#sequence-table th[aria-sort='ascending']")).to_have_count(1)
     first = [int(v) for v in rows.evaluate_all("rs => rs.map(r => r.dataset.index)")][:10]
     assert first == order[:10]
     header.click()
-    expect(frame.locator("#sequence-table th[aria-sort='ascending']")).to_have_count(1)
-    order = sorted(range(N), key=lambda j: (float(confidences[j]), j))
+    expect(frame.locator("#sequence-table th[aria-sort='descending']")).to_have_count(1)
+    order = sorted(range(N), key=lambda j: (-float(confidences[j]), j))
     first = [int(v) for v in rows.evaluate_all("rs => rs.map(r => r.dataset.index)")][:10]
     assert first == order[:10]
 
@@ -636,18 +637,19 @@ def test_overview_numbers_token_colours_and_tooltips(tab, logged):
         r, g, b, a = _rgba(colour)
         assert [r, g, b] == _hex(PALETTE[k]), (t, colour)
         assert abs(a - (0.12 + 0.88 * strength)) < 0.01, (t, colour)
-    flip = flip_step(probabilities.argmax(axis=1))
+    flip = flip_step(probabilities.argmax(axis=1), probabilities, FLIP_THRESHOLD)
     expect(frame.locator("#heatmap-root")).to_have_attribute("data-flip-step", str(flip) if flip else "")
     # The table's flip column and confidence agree with the logged arrays.
     cells = frame.locator("#sequence-table tbody tr[data-index='%d'] td" % i)
     expect(cells.nth(5)).to_have_text("%.2f" % final[i].max())
-    expect(cells.nth(6)).to_have_text(str(flip))
+    expect(cells.nth(6)).to_have_text(str(flip) if flip else "")
 
     # Tooltips on a heat-map cell and a distance bar name the step and the prediction.
     canvas = frame.locator("#heatmap-canvas")
     box = canvas.bounding_box()
-    cell = (box["width"] - 72) / lengths[i]
-    canvas.hover(position={"x": 72 + cell * 3.5, "y": 8})
+    left = float(frame.locator("#heatmap-root").get_attribute("data-label-width"))
+    cell = (box["width"] - left) / lengths[i]
+    canvas.hover(position={"x": left + cell * 3.5, "y": 8})
     tooltip = frame.locator("#tooltip")
     expect(tooltip).to_contain_text("sequence %d, step 3" % i)
     expect(tooltip).to_contain_text("%s: %.1f%%" % (CLASS_NAMES[int(probabilities[3].argmax())],
@@ -812,9 +814,9 @@ def test_thousands_of_sequences_scroll_virtually(browser, base, logged):
         expect(f.locator("#table-count")).to_have_text("%d of %d" % (MANY, MANY))
         rows = f.locator("#sequence-table tbody tr[data-index]")
         assert 0 < rows.count() < 60  # only the visible rows are in the DOM
-        # Sorted by confidence (descending first); the last row is reachable by scrolling.
+        # Sorted by confidence (least confident first); the last row is reachable by scrolling.
         f.locator("#sequence-table th button[data-sort='confidence']").click()
-        order = sorted(range(MANY), key=lambda j: (-float(final[j]), j))
+        order = sorted(range(MANY), key=lambda j: (float(final[j]), j))
         scroll = f.locator("#sequence-scroll")
         scroll.evaluate("s => { s.scrollTop = s.scrollHeight; }")
         expect(f.locator("#sequence-table tbody tr[data-index='%d']" % order[-1])).to_be_visible()

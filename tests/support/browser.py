@@ -9,6 +9,7 @@ import os
 import pathlib
 import time
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
@@ -28,10 +29,27 @@ FRAME_URL = "plugin_entry.html?name=rnn_hidden"
 TIMEOUT_MS = 15_000
 
 
-def flip_step(predicted):
-    """The step where the prediction last changed: the start of the final run of equal values."""
+# The tab's default flip threshold (`DEFAULT_TABLE.flipThreshold` in the frontend's domain/model.ts).
+FLIP_THRESHOLD = 0.1
+
+
+def confidence_changes(probabilities):
+    """Per step of one sequence (T x C): the largest |Δp_c| from the step before, 0 at step 0,
+    rounded to float32 as the tab stores it (domain/confidence.ts)."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    changes = np.zeros(len(p), dtype=np.float32)
+    if len(p) > 1:
+        changes[1:] = np.abs(np.diff(p, axis=0)).max(axis=1).astype(np.float32)
+    return changes
+
+
+def flip_step(predicted, probabilities=None, threshold=0.0):
+    """The step of a sequence's last flip, 0 when none: where the prediction changes from the step
+    before and (given the sequence's probabilities, T x C) some class's probability moves by at
+    least `threshold` there (domain/flips.ts)."""
+    changes = None if probabilities is None else confidence_changes(probabilities)
     for t in range(len(predicted) - 1, 0, -1):
-        if predicted[t] != predicted[t - 1]:
+        if predicted[t] != predicted[t - 1] and (changes is None or changes[t] >= threshold):
             return t
     return 0
 

@@ -29,25 +29,6 @@ export function offsetsOf(lengths: readonly number[]): Int32Array {
   return offsets;
 }
 
-/** The step at which the argmax of each sequence last changed: the start of its final run. */
-export function flipSteps(offsets: Int32Array, pointPrediction: Int32Array): Int32Array {
-  const n = offsets.length - 1;
-  const flips = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const start = offsets[i] as number;
-    const end = offsets[i + 1] as number;
-    let flip = 0;
-    for (let p = end - 1; p > start; p--) {
-      if (pointPrediction[p] !== pointPrediction[p - 1]) {
-        flip = p - start;
-        break;
-      }
-    }
-    flips[i] = flip;
-  }
-  return flips;
-}
-
 export interface RawCheckpoint {
   key: string;
   step: number;
@@ -118,7 +99,6 @@ export function decodeCheckpoint(raw: RawCheckpoint): CheckpointData {
     pointConfidence,
     distances,
     maxDistance: raw.maxDistance,
-    flipStep: probabilities !== null ? flipSteps(offsets, pointPrediction) : new Int32Array(meta.lengths.length),
     annotations: raw.annotations ?? [],
   };
 }

@@ -52,11 +52,7 @@ export interface CheckpointData {
    */
   readonly distances: Float32Array;
   readonly maxDistance: number;
-  /**
-   * N: the step at which the prediction last changed (the first step of the
-   * final run of equal argmax values); 0 when it never changed.
-   */
-  readonly flipStep: Int32Array;
+  // Flips are not a field: they depend on the table's threshold (`domain/flips.ts`).
   /** The record's annotation tracks, P values each ([] when none were logged). */
   readonly annotations: readonly AnnotationTrack[];
 }

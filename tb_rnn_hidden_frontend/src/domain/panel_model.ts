@@ -2,6 +2,7 @@
  * Pure computations behind the overview, table and histogram panels, kept
  * apart from the DOM so they are unit-tested under Node.
  */
+import { flipSteps } from "./flips";
 import type { CheckpointData, SortKey, TableState } from "./model";
 
 export interface ClassCounts {
@@ -43,7 +44,16 @@ export function isCorrect(data: CheckpointData, i: number): boolean | null {
   return label === prediction;
 }
 
-function sortValue(data: CheckpointData, i: number, key: SortKey): number {
+/**
+ * The direction of a column's first click, the one triage wants first: the
+ * least confident, the wrong, the latest flips and the longest sequences on
+ * top; index and classes in their natural order.
+ */
+export function firstDescending(key: SortKey): boolean {
+  return key === "flip" || key === "length";
+}
+
+function sortValue(data: CheckpointData, i: number, key: SortKey, flips: Int32Array): number {
   switch (key) {
     case "index":
       return i;
@@ -61,7 +71,7 @@ function sortValue(data: CheckpointData, i: number, key: SortKey): number {
       return typeof confidence === "number" && Number.isFinite(confidence) ? confidence : -1;
     }
     case "flip":
-      return data.flipStep[i] ?? 0;
+      return flips[i] ?? 0;
     case "length":
       return data.meta.lengths[i] ?? 0;
   }
@@ -77,19 +87,39 @@ export function tableRows(data: CheckpointData, table: TableState): number[] {
   }
   const sign = table.descending ? -1 : 1;
   const values = new Float64Array(data.meta.num_sequences);
-  for (const i of rows) values[i] = sortValue(data, i, table.sortKey);
+  const flips = table.sortKey === "flip" ? flipSteps(data, table.flipThreshold) : new Int32Array(0);
+  for (const i of rows) values[i] = sortValue(data, i, table.sortKey, flips);
   rows.sort((a, b) => sign * ((values[a] as number) - (values[b] as number)) || a - b);
   return rows;
 }
 
-/** The first `count` tokens of sequence i, as text. */
+/**
+ * The first tokens of sequence i, as text: words joined by spaces, but
+ * single characters (a character-level model) joined as they are, so a word
+ * reads "indefatigable" and not "i n d e f …"; `count` words or `4 * count`
+ * characters.
+ */
 export function sequenceText(data: CheckpointData, i: number, count = 12): string {
   const length = data.meta.lengths[i] ?? 0;
   if (data.tokens === null || data.vocabulary === null) return `numeric, ${length} steps`;
   const start = data.offsets[i] as number;
+  const token = (t: number) => data.vocabulary?.[data.tokens?.[start + t] as number] ?? "?";
+  const chars = characterTokens(data, i);
+  const shown = Math.min(chars ? 4 * count : count, length);
   const words: string[] = [];
-  for (let t = 0; t < Math.min(count, length); t++) words.push(data.vocabulary[data.tokens[start + t] as number] ?? "?");
-  return words.join(" ") + (length > count ? " …" : "");
+  for (let t = 0; t < shown; t++) words.push(token(t));
+  return words.join(chars ? "" : " ") + (length > shown ? " …" : "");
+}
+
+/** Whether every token of sequence i is one character (one code point), so its text is joined without spaces. */
+export function characterTokens(data: CheckpointData, i: number): boolean {
+  if (data.tokens === null || data.vocabulary === null) return false;
+  const end = data.offsets[i + 1] as number;
+  for (let p = data.offsets[i] as number; p < end; p++) {
+    const word = data.vocabulary[data.tokens[p] as number];
+    if (word === undefined || [...word].length !== 1) return false;
+  }
+  return end > (data.offsets[i] as number);
 }
 
 /** Counts of `values` (in [0, 1]) in `bins` equal bins; 1.0 falls in the last. */

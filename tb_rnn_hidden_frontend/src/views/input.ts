@@ -1,14 +1,18 @@
 /**
  * The focus sequence's input: each token coloured by the prediction after it
  * (hue = class, strength = confidence), the step where the prediction last
- * flipped marked; numeric sequences as a strip of steps. Hovering a token is
+ * flipped marked (a flip at the table's threshold, `domain/flips.ts`);
+ * single-character tokens sit close together, so a word reads as a word;
+ * numeric sequences as a strip of steps. Hovering a token is
  * hovering its point everywhere. The checkpoint's annotation tracks show as
  * rows of cells under the tokens, each cell under its token (a step is then a
  * column: its token over its cells); which tracks show is chosen above them.
  */
 import { classColor, confidenceColor } from "../ui/colors";
 import { h, setChildren } from "../ui/dom";
+import { flipStepOf } from "../domain/flips";
 import type { CheckpointData } from "../domain/model";
+import { characterTokens } from "../domain/panel_model";
 import type { AppState } from "../state/app_state";
 import type { Store } from "../state/store";
 import { addStyles } from "../ui/styles";
@@ -23,6 +27,7 @@ const CSS = `
 #input-tokens .token.flip { box-shadow: inset 0 -2px 0 var(--rh-fg); }
 #input-tokens .token.hovered { outline: 2px solid var(--rh-highlight); }
 #input-tokens .token.brushed { text-decoration: underline 2px var(--rh-accent); }
+#input-tokens.chars .token { padding: 1px 1px; margin: 0; border-radius: 1px; }
 #input-tokens.numeric { display: flex; flex-wrap: wrap; gap: 1px; line-height: normal; }
 #input-tokens.numeric .token { width: 14px; height: 22px; padding: 0; margin: 0; border-radius: 1px; }
 .class-legend { display: flex; flex-wrap: wrap; gap: 2px 12px; margin-top: 6px; color: var(--rh-muted); }
@@ -89,7 +94,8 @@ export function mountInputView(parent: HTMLElement, store: Store<AppState>): voi
     }
     const { data, sequence: i, start, end } = focused;
     shownStart = start;
-    const flip = data.classNames.length > 0 ? (data.flipStep[i] ?? 0) : -1;
+    const threshold = state.table.flipThreshold;
+    const flip = data.classNames.length > 0 ? flipStepOf(data, i, threshold) : -1;
     const label = data.meta.labels?.[i];
     const prediction = data.meta.predictions?.[i];
     const name = (k: number | null | undefined) => (k === null || k === undefined ? "—" : (data.classNames[k] ?? String(k)));
@@ -99,10 +105,13 @@ export function mountInputView(parent: HTMLElement, store: Store<AppState>): voi
       : `true ${name(label)}, predicted ${name(prediction)}`;
     caption.textContent =
       `Sequence ${i}: ${classes}` +
-      (flip > 0 ? `; the prediction last changed at step ${flip}` : flip === 0 ? "; the prediction never changed" : "");
+      (flip > 0
+        ? `; its last flip (Δp ≥ ${threshold}) is at step ${flip}`
+        : flip === 0 ? `; no flip (a change of the predicted class with Δp ≥ ${threshold})` : "");
     const numeric = data.tokens === null;
     const tracks = shownTracks(data);
     tokens.classList.toggle("numeric", numeric);
+    tokens.classList.toggle("chars", !numeric && characterTokens(data, i));
     tokens.classList.toggle("with-tracks", tracks.length > 0);
     const columns: HTMLElement[] = [];
     for (let p = start; p < end; p++) {
@@ -136,7 +145,8 @@ export function mountInputView(parent: HTMLElement, store: Store<AppState>): voi
 
   store.subscribe((state, previous) => {
     if (state.data !== previous.data) renderChooser(state.data);
-    if (state.data !== previous.data || state.focus !== previous.focus) render(state);
+    const threshold = state.table.flipThreshold !== previous.table.flipThreshold;
+    if (state.data !== previous.data || state.focus !== previous.focus || threshold) render(state);
     else if (state.hover !== previous.hover || state.brushed !== previous.brushed) mark(state);
   });
   renderChooser(store.get().data);

@@ -1,5 +1,13 @@
-/** Overview of the checkpoint: accuracy, per-class bars, confusion matrix (click a cell to select). */
-import { classColor, CORRECT_COLOR } from "../ui/colors";
+/**
+ * Overview of the checkpoint: accuracy; per true class a bar stacked as the
+ * paper's tool draws it (its correct sequences in the class's colour, then
+ * the misclassified ones split by the class they were predicted as, each in
+ * that class's colour, hatched); the confusion matrix. A bar segment and a
+ * matrix cell are the same set of sequences: clicking either selects them.
+ * Each segment carries `data-true`, `data-predicted` and `data-count`; the
+ * facts carry the checkpoint shown as `data-checkpoint` (its key).
+ */
+import { classColor, hexToRgb } from "../ui/colors";
 import { h, setChildren } from "../ui/dom";
 import { formatPercent } from "../domain/format";
 import type { CheckpointData } from "../domain/model";
@@ -14,10 +22,11 @@ const CSS = `
 #overview-facts .fact strong { font-size: 15px; font-weight: 500; }
 .class-bars { display: grid; grid-template-columns: minmax(50px, max-content) 1fr max-content; gap: 3px 8px; align-items: center; margin-bottom: 10px; }
 .class-bars .name, #confusion-matrix th { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; max-width: 9em; }
-.bar-track { position: relative; height: 12px; background: var(--rh-row-hover); border-radius: 2px; }
-.bar-total, .bar-correct { position: absolute; left: 0; top: 0; bottom: 0; border-radius: 2px; }
-.bar-total { opacity: 0.35; }
-.bar-correct { background: ${CORRECT_COLOR}; }
+.bar-track { display: flex; height: 14px; background: var(--rh-row-hover); border-radius: 2px; overflow: hidden; }
+.bar-track .segment { flex: none; height: 100%; padding: 0; border: none; border-radius: 0; min-width: 0; cursor: pointer; }
+.bar-track .segment + .segment { box-shadow: inset 1px 0 var(--rh-card); }
+.bar-track .segment:hover, .bar-track .segment:focus-visible { outline: 2px solid var(--rh-highlight); outline-offset: -2px; }
+.bar-track .segment[aria-pressed="true"] { outline: 2px solid var(--rh-fg); outline-offset: -2px; }
 #confusion-matrix { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 #confusion-matrix th { font-weight: 500; color: var(--rh-muted); padding: 2px 6px; text-align: left; }
 #confusion-matrix td { padding: 0; }
@@ -38,6 +47,8 @@ interface OverviewView {
   readonly note: HTMLParagraphElement;
   /** The confusion cell whose sequences are selected (pressed), as [true, predicted]. */
   cell: [number, number] | null;
+  /** `String(cell)` as last rendered. */
+  shown: string;
 }
 
 /** The checkpoint's facts: accuracy, sequences, correct, steps, units. */
@@ -54,20 +65,58 @@ function renderFacts(view: OverviewView, data: CheckpointData, counts: ClassCoun
   );
 }
 
-/** Per class: its sequences and how many of them are correct. */
+/** Selects the sequences of true class t predicted as p, and filters the table to class t. */
+function selectCell(view: OverviewView, counts: ClassCounts, t: number, p: number): void {
+  const members = counts.members[t]?.[p] ?? [];
+  view.cell = [t, p];
+  const current = view.store.get();
+  view.store.set({
+    ...selectSequences(current, members, members[0] ?? null),
+    table: { ...current.table, labelFilter: t, wrongOnly: t !== p ? current.table.wrongOnly : false },
+  });
+}
+
+/** A wrong segment's fill: the predicted class's colour, hatched with white so it never reads as correct. */
+function wrongFill(p: number): string {
+  const [r, g, b] = hexToRgb(classColor(p));
+  return `repeating-linear-gradient(135deg, rgb(${r}, ${g}, ${b}) 0 4px, rgba(${r}, ${g}, ${b}, 0.55) 4px 6px)`;
+}
+
+/** One segment of class t's bar: its sequences predicted as p (p = t: the correct ones). */
+function segment(view: OverviewView, data: CheckpointData, counts: ClassCounts, t: number, p: number, most: number): HTMLButtonElement {
+  const count = counts.confusion[t]?.[p] ?? 0;
+  const [truth, predicted] = [data.classNames[t], data.classNames[p]];
+  const text = t === p ? `${truth}: ${count} correct` : `${truth}: ${count} predicted as ${predicted}`;
+  const cell = view.cell;
+  const button = h("button", {
+    type: "button",
+    class: t === p ? "segment correct" : "segment wrong",
+    "data-true": t,
+    "data-predicted": p,
+    "data-count": count,
+    title: `${text} (click to select)`,
+    "aria-label": text,
+    "aria-pressed": cell !== null && cell[0] === t && cell[1] === p ? "true" : "false",
+    style: `width:${(100 * count) / most}%;background:${t === p ? classColor(t) : wrongFill(p)}`,
+  });
+  button.addEventListener("click", () => selectCell(view, counts, t, p));
+  return button;
+}
+
+/** Per true class: its correct sequences, then the wrong ones stacked by predicted class. */
 function renderBars(view: OverviewView, data: CheckpointData, counts: ClassCounts): void {
   const most = Math.max(1, ...counts.total);
+  const order = (t: number) => [t, ...data.classNames.map((_, p) => p).filter((p) => p !== t)];
   setChildren(
     view.bars,
-    ...data.classNames.flatMap((name, k) => [
+    ...data.classNames.flatMap((name, t) => [
       h("span", { class: "name", title: name }, name),
       h(
         "div",
-        { class: "bar-track", "data-class": k },
-        h("div", { class: "bar-total", style: `width:${(100 * (counts.total[k] ?? 0)) / most}%;background:${classColor(k)}` }),
-        h("div", { class: "bar-correct", style: `width:${(100 * (counts.correct[k] ?? 0)) / most}%` }),
+        { class: "bar-track", "data-class": t },
+        ...order(t).filter((p) => (counts.confusion[t]?.[p] ?? 0) > 0).map((p) => segment(view, data, counts, t, p, most)),
       ),
-      h("span", { class: "muted bar-count", "data-class": k }, `${counts.correct[k]}/${counts.total[k]}`),
+      h("span", { class: "muted bar-count", "data-class": t }, `${counts.correct[t]}/${counts.total[t]}`),
     ]),
   );
 }
@@ -90,15 +139,7 @@ function cellButton(view: OverviewView, data: CheckpointData, counts: ClassCount
     },
     String(count),
   );
-  button.addEventListener("click", () => {
-    const members = counts.members[t]?.[p] ?? [];
-    view.cell = [t, p];
-    const current = view.store.get();
-    view.store.set({
-      ...selectSequences(current, members, members[0] ?? null),
-      table: { ...current.table, labelFilter: t, wrongOnly: t !== p ? current.table.wrongOnly : false },
-    });
-  });
+  button.addEventListener("click", () => selectCell(view, counts, t, p));
   return button;
 }
 
@@ -118,6 +159,9 @@ function renderMatrix(view: OverviewView, data: CheckpointData, counts: ClassCou
 
 function render(view: OverviewView, state: Readonly<AppState>): void {
   const data = state.data;
+  view.shown = String(view.cell);
+  // Which checkpoint the panel shows (`checkpointKey`), for tests to wait on.
+  view.facts.dataset["checkpoint"] = data?.key ?? "";
   if (data === null) {
     setChildren(view.facts);
     setChildren(view.bars);
@@ -135,7 +179,8 @@ function render(view: OverviewView, state: Readonly<AppState>): void {
         : "Logged without true labels: accuracy and confusion need them.";
     return;
   }
-  view.note.textContent = "Confusion (rows: true class, columns: predicted). Click a cell to select its sequences.";
+  view.note.textContent =
+    "Bars: per true class, correct (solid) then wrong by predicted class (hatched, in its colour). Confusion: rows true, columns predicted. Click a segment or cell to select its sequences.";
   renderBars(view, data, counts);
   renderMatrix(view, data, counts);
 }
@@ -147,19 +192,19 @@ export function mountOverview(parent: HTMLElement, store: Store<AppState>): void
   const matrix = h("table", { id: "confusion-matrix", "data-testid": "confusion-matrix" });
   const note = h("p", { class: "overview-caption", id: "overview-note" });
   parent.append(h("h2", {}, "Overview"), facts, bars, note, matrix);
-  const view: OverviewView = { store, facts, bars, matrix, note, cell: null };
+  const view: OverviewView = { store, facts, bars, matrix, note, cell: null, shown: "null" };
   store.subscribe((state, previous) => {
     if (state.data !== previous.data) {
       view.cell = null;
       render(view, state);
-    } else if (state.selected !== previous.selected && view.cell !== null) {
-      // A selection made elsewhere releases the pressed cell.
-      const counts = state.data ? classCounts(state.data) : null;
-      const members = counts ? (counts.members[view.cell[0]]?.[view.cell[1]] ?? []) : [];
-      if (members.length !== state.selected.length || members.some((m, i) => state.selected[i] !== m)) {
-        view.cell = null;
-        render(view, state);
+    } else if (state.selected !== previous.selected) {
+      // A selection made elsewhere releases the pressed cell; a click here shows it pressed.
+      if (view.cell !== null) {
+        const counts = state.data ? classCounts(state.data) : null;
+        const members = counts ? (counts.members[view.cell[0]]?.[view.cell[1]] ?? []) : [];
+        if (members.length !== state.selected.length || members.some((m, i) => state.selected[i] !== m)) view.cell = null;
       }
+      if (String(view.cell) !== view.shown) render(view, state);
     }
   });
   render(view, store.get());

@@ -2,11 +2,18 @@
  * The sequence table: sortable, filterable, click (ctrl/shift to add) to
  * select, up/down keys to step the focus. Only the visible rows are in the
  * DOM (virtual scrolling), so thousands of sequences stay fast.
+ *
+ * The class columns are as wide as the longest class name (up to a cap; a
+ * longer name has a tooltip). The flip column counts a flip only where the
+ * predicted class changes with a confidence change of at least the
+ * threshold set above the table (`domain/flips.ts`). A column's first click
+ * sorts the way triage wants first (`firstDescending`).
  */
 import { h, options, setChildren } from "../ui/dom";
 import { formatFixed } from "../domain/format";
+import { flipCount, flipSteps, parseFlipThreshold } from "../domain/flips";
 import type { CheckpointData, SortKey } from "../domain/model";
-import { isCorrect, sequenceText, tableRows } from "../domain/panel_model";
+import { firstDescending, isCorrect, sequenceText, tableRows } from "../domain/panel_model";
 import { selectSequences } from "../state/selection";
 import type { AppState } from "../state/app_state";
 import type { Store } from "../state/store";
@@ -33,6 +40,9 @@ const CSS = `
 #sequence-table tr.spacer td { border: none; padding: 0; }
 #table-count { color: var(--rh-muted); }
 #sequence-table .sort-arrow { font-size: 9px; margin-left: 2px; }
+#flip-threshold { width: 4.5em; }
+#flip-threshold[aria-invalid="true"] { outline: 2px solid #D55E00; }
+#flip-count { color: var(--rh-muted); }
 `;
 
 interface Column {
@@ -44,16 +54,34 @@ interface Column {
 const COLUMNS: Column[] = [
   { key: "index", label: "#", width: "34px" },
   { key: null, label: "sequence", width: "auto" },
-  { key: "label", label: "true", width: "52px" },
-  { key: "prediction", label: "pred.", width: "52px" },
+  { key: "label", label: "true", width: "class" },
+  { key: "prediction", label: "pred.", width: "class" },
   { key: "correct", label: "ok", width: "24px" },
   { key: "confidence", label: "conf.", width: "46px" },
   { key: "flip", label: "flip", width: "38px" },
   { key: "length", label: "len", width: "36px" },
 ];
 
+/** The class columns' width bounds, px: a name longer than the cap is cut, with a tooltip. */
+const MIN_CLASS_WIDTH = 44;
+const MAX_CLASS_WIDTH = 132;
+const FONT = "13px Roboto, Arial, sans-serif";
+
+let measurer: CanvasRenderingContext2D | null = null;
+
+/** A class column's width: its longest name at the table's font, plus padding, within bounds. */
+function classColumnWidth(names: readonly string[]): number {
+  measurer ??= document.createElement("canvas").getContext("2d");
+  if (measurer === null) return MAX_CLASS_WIDTH;
+  measurer.font = FONT;
+  const widest = Math.max(0, ...names.map((name) => measurer?.measureText(name).width ?? 0));
+  return Math.min(MAX_CLASS_WIDTH, Math.max(MIN_CLASS_WIDTH, Math.ceil(widest) + 12));
+}
+
 interface TableElements {
   wrongOnly: HTMLInputElement;
+  flipThreshold: HTMLInputElement;
+  flipCount: HTMLSpanElement;
   labelFilter: HTMLSelectElement;
   count: HTMLSpanElement;
   head: HTMLTableSectionElement;
@@ -74,11 +102,18 @@ function createElements(parent: HTMLElement): TableElements {
   const wrongOnly = h("input", { type: "checkbox", id: "filter-wrong", "data-testid": "filter-wrong" });
   const labelFilter = h("select", { id: "filter-label", "data-testid": "filter-label" });
   const count = h("span", { id: "table-count" });
+  const flipThreshold = h("input", {
+    type: "number", id: "flip-threshold", "data-testid": "flip-threshold", min: 0, max: 1, step: 0.05,
+    "aria-label": "Flip threshold: the confidence change a change of the predicted class needs to count as a flip",
+  });
+  const flipCount = h("span", { id: "flip-count", "data-testid": "flip-count" });
   const filters = h(
     "div",
     { class: "table-filters" },
     h("label", { class: "field" }, wrongOnly, "misclassified only"),
     h("label", { class: "field" }, "true class ", labelFilter),
+    h("label", { class: "field", title: "A flip: the predicted class changes and some class's probability moves by at least this (Δp) at that step" }, "flip ≥ Δp ", flipThreshold),
+    flipCount,
     count,
   );
   const head = h("thead");
@@ -86,7 +121,7 @@ function createElements(parent: HTMLElement): TableElements {
   const table = h("table", { id: "sequence-table", "data-testid": "sequence-table", "aria-multiselectable": "true" }, head, body);
   const scroll = h("div", { id: "sequence-scroll", tabindex: 0, role: "grid", "aria-label": "Sequences; up and down keys move the focus" }, table);
   parent.append(h("h2", {}, "Sequences"), filters, scroll);
-  return { wrongOnly, labelFilter, count, head, body, scroll };
+  return { wrongOnly, flipThreshold, flipCount, labelFilter, count, head, body, scroll };
 }
 
 function currentRows(view: TableView, state: Readonly<AppState>): number[] {
@@ -101,7 +136,9 @@ function currentRows(view: TableView, state: Readonly<AppState>): number[] {
 function headerCell(store: Store<AppState>, state: Readonly<AppState>, { key, label, width: fixed }: Column): HTMLTableCellElement {
   // The index column fits the largest index (tabular digits, ~7.5 px each at 13 px).
   const digits = String(Math.max(9, (state.data?.meta.num_sequences ?? 1) - 1)).length;
-  const width = key === "index" ? `${Math.ceil(14 + 7.5 * digits)}px` : fixed;
+  // Without labels the true column only says "—": no room kept for names it never shows.
+  const classes = key === "label" && state.data?.meta.labels === null ? [] : (state.data?.classNames ?? []);
+  const width = key === "index" ? `${Math.ceil(14 + 7.5 * digits)}px` : fixed === "class" ? `${classColumnWidth([label, ...classes])}px` : fixed;
   const sorted = key !== null && state.table.sortKey === key;
   const th = h("th", {
     scope: "col",
@@ -113,10 +150,11 @@ function headerCell(store: Store<AppState>, state: Readonly<AppState>, { key, la
     return th;
   }
   const arrow = sorted ? h("span", { class: "sort-arrow", "aria-hidden": "true" }, state.table.descending ? "▼" : "▲") : null;
-  const button = h("button", { type: "button", "data-sort": key }, label, arrow);
+  const title = key === "flip" ? `the step of the last flip (Δp ≥ ${state.table.flipThreshold}); blank: none` : undefined;
+  const button = h("button", { type: "button", "data-sort": key, title }, label, arrow);
   button.addEventListener("click", () => {
     const table = store.get().table;
-    store.set({ table: { ...table, sortKey: key, descending: table.sortKey === key ? !table.descending : key === "confidence" } });
+    store.set({ table: { ...table, sortKey: key, descending: table.sortKey === key ? !table.descending : firstDescending(key) } });
   });
   th.append(button);
   return th;
@@ -133,16 +171,19 @@ function sequenceRow(data: CheckpointData, i: number, state: Readonly<AppState>,
   const confidence = data.meta.confidences?.[i];
   const classes = [correct === false ? "wrong" : "", state.focus === i ? "focus" : ""].filter(Boolean).join(" ");
   const text = sequenceText(data, i);
+  const flip = data.classNames.length > 0 ? (flipSteps(data, state.table.flipThreshold)[i] ?? 0) : null;
+  const label = name(data.meta.labels?.[i]);
+  const prediction = name(data.meta.predictions?.[i]);
   return h(
     "tr",
     { "data-index": i, "aria-selected": selected.has(i) ? "true" : "false", class: classes || undefined },
     h("td", { class: "num" }, i),
     h("td", { title: text }, text),
-    h("td", {}, name(data.meta.labels?.[i])),
-    h("td", {}, name(data.meta.predictions?.[i])),
+    h("td", { title: label }, label),
+    h("td", { title: prediction }, prediction),
     h("td", { class: "verdict" }, correct === null ? "—" : correct ? "✓" : "✗"),
     h("td", { class: "num" }, formatFixed(confidence, 2)),
-    h("td", { class: "num" }, data.classNames.length > 0 ? (data.flipStep[i] ?? 0) : "—"),
+    h("td", { class: "num", "data-flip": flip ?? "" }, flip === null ? "—" : flip > 0 ? flip : ""),
     h("td", { class: "num" }, data.meta.lengths[i] ?? 0),
   );
 }
@@ -175,7 +216,14 @@ function renderBody(view: TableView): void {
 }
 
 function renderFilters(view: TableView, state: Readonly<AppState>): void {
-  const { wrongOnly, labelFilter } = view.el;
+  const { wrongOnly, labelFilter, flipThreshold, flipCount: flips } = view.el;
+  // Left alone while typed in: "0." would become "0".
+  if (document.activeElement !== flipThreshold || parseFlipThreshold(flipThreshold.value) !== state.table.flipThreshold) {
+    flipThreshold.value = String(state.table.flipThreshold);
+  }
+  const probabilities = state.data !== null && state.data.classNames.length > 0;
+  flipThreshold.disabled = !probabilities;
+  flips.textContent = probabilities && state.data !== null ? `${flipCount(state.data, state.table.flipThreshold)} with a flip` : "";
   wrongOnly.checked = state.table.wrongOnly;
   const names = state.data?.classNames ?? [];
   const choices = options([["", "all"], ...names.map((n, k): [number, string] => [k, n])]);
@@ -241,6 +289,19 @@ function bindInput(view: TableView): void {
   scroll.addEventListener("keydown", (event) => stepFocus(view, event));
   scroll.addEventListener("scroll", () => renderBody(view), { passive: true });
   wrongOnly.addEventListener("change", () => store.set({ table: { ...store.get().table, wrongOnly: wrongOnly.checked } }));
+  const threshold = view.el.flipThreshold;
+  threshold.addEventListener("input", () => {
+    const value = parseFlipThreshold(threshold.value);
+    threshold.setAttribute("aria-invalid", value === null ? "true" : "false");
+    const table = store.get().table;
+    if (value !== null && value !== table.flipThreshold) store.set({ table: { ...table, flipThreshold: value } });
+  });
+  // Left with a value that is not a threshold: back to the one in use.
+  threshold.addEventListener("change", () => {
+    if (parseFlipThreshold(threshold.value) !== null) return;
+    threshold.value = String(store.get().table.flipThreshold);
+    threshold.setAttribute("aria-invalid", "false");
+  });
   labelFilter.addEventListener("change", () =>
     store.set({ table: { ...store.get().table, labelFilter: labelFilter.value === "" ? null : Number(labelFilter.value) } }),
   );
