@@ -22,10 +22,15 @@ const FIT = `
   .column-left > #table-panel { flex: 1 1 0; min-height: 190px; display: flex; flex-direction: column; }
   .column-left > #table-panel > * { flex: 0 0 auto; }
   .column-left #sequence-scroll { flex: 1 1 0; min-height: 0; max-height: none; }
-  .column-right > #input-panel { flex: 0 1 auto; min-height: 120px; display: flex; flex-direction: column; overflow: hidden; }
-  .column-right > #input-panel > * { flex: 0 0 auto; }
-  .column-right #input-tokens { flex: 0 1 auto; min-height: 2.2em; }
-  .column-right > #distance-panel { flex: 1 1 auto; min-height: 200px; display: flex; flex-direction: column; }
+  .column-right { container: right-column / size; }
+}
+/* Only where the right column holds its panels at their least heights: shorter (LSTMVis' row open
+   in a short frame), the column scrolls and the panels keep their own heights. */
+@container right-column (min-height: 500px) {
+  #input-panel { flex: 0 1 auto; min-height: 100px; display: flex; flex-direction: column; overflow: hidden; }
+  #input-panel > * { flex: 0 0 auto; }
+  #input-tokens { flex: 0 1 auto; min-height: 2.2em; }
+  #distance-panel { flex: 1 1 auto; min-height: 170px; display: flex; flex-direction: column; }
 }
 `;
 

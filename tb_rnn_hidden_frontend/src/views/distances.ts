@@ -51,9 +51,10 @@ const CSS = `
 .distance-row button { padding: 1px 8px; font-size: 12px; }
 #distance-caption, #distance-hist-caption { color: var(--rh-muted); margin: 0 0 4px; font-size: 12px; }
 #distance-hist-caption { margin-top: 6px; }
-/* In the columns the panel is a flex column: the bars and the histogram share what the text leaves. */
-@media (min-width: 1101px) and (min-height: 561px) {
-  .column #distance-panel #distance-bar-box, .column #distance-panel #distance-hist-box { flex: 1 1 0; height: auto; min-height: 36px; max-height: 150px; }
+/* Where the right column fits its panels (ui/styles.ts, container right-column), the panel is a flex
+   column: the bars and the histogram share what the text leaves. */
+@container right-column (min-height: 500px) {
+  #distance-panel #distance-bar-box, #distance-panel #distance-hist-box { flex: 1 1 0; height: auto; min-height: 36px; max-height: 150px; }
 }
 `;
 
