@@ -162,13 +162,13 @@ def test_the_tab_fits_with_one_scroll_area_per_column(open_tab, served, sequence
     assert columns[0]["scrollers"] == ["sequence-scroll"]
     for element in ("#distance-hist", "#distance-bars", "#projection-area", "#run-select", "#sequence-scroll"):
         assert_inside_window(page, frame.locator(element))
+    screenshot(page, "fit_%dx%d_%s.png" % (width, height, "dark" if dark else "light"))
     # The table shows rows to its bottom (as many as fit, none left blank).
     scroll = frame.locator("#sequence-scroll")
     scroll.evaluate("(s) => { s.scrollTop = 40 * 24; }")
     bottom_row = scroll.evaluate("""(s) => { const r = s.getBoundingClientRect();
         const e = document.elementFromPoint(r.left + 20, r.bottom - 6); return e && e.closest('tr') ? e.closest('tr').dataset.index ?? 'spacer' : null; }""")
     assert bottom_row not in (None, "spacer")
-    screenshot(page, "fit_%dx%d_%s.png" % (width, height, "dark" if dark else "light"))
 
 
 @pytest.mark.parametrize("width,height", [(1280, 800), (1280, 1024)])

@@ -110,7 +110,7 @@ function createElements(parent: HTMLElement): DistanceElements {
     `Arrow keys move the range by one of ${BINS} bins; shift with arrow keys moves its upper end; Escape clears it.`,
   );
   const range = h("span", { id: "distance-range", "data-testid": "distance-range", "aria-live": "polite" });
-  const clear = h("button", { type: "button", id: "distance-clear" }, "Clear range");
+  const clear = h("button", { type: "button", id: "distance-clear", "aria-label": "Clear range" }, "Clear");
   // The range and its button sit beside the title, so that the histogram's caption is followed by the histogram in tab order.
   const head = h("div", { class: "distance-head" }, h("h2", {}, "Step distances (hidden space)"), h("div", { class: "distance-row" }, range, clear));
   parent.append(head, caption, h("div", { id: "distance-bar-box" }, bars, jumpLine), histCaption, histBox, keysHint);
