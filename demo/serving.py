@@ -80,7 +80,8 @@ def _relay(stream, last):
 
 
 def _wait_until_answering(process, url):
-    """None once `url` (the tab's run listing) answers 200 with a run in it; else why not (the process exited, or never answered in time)."""
+    """None once `url` (the tab's run listing) answers 200 with a run in it; else why not
+    (the process exited, or it did not answer in time)."""
     deadline = time.time() + START_TIMEOUT_S
     while time.time() < deadline:
         if process.poll() is not None:

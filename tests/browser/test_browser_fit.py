@@ -94,8 +94,8 @@ def sequence_distances(served, i):
 def sequence(served):
     """A sequence in the table's first rows with bars on both sides of the default jump threshold (the longest such)."""
     lengths, _ = served
-    both = [i for i in range(8)
-            if (sequence_distances(served, i) >= DEFAULT_JUMP).any() and (sequence_distances(served, i) < DEFAULT_JUMP).any()]
+    jumps = [sequence_distances(served, i) >= DEFAULT_JUMP for i in range(8)]
+    both = [i for i, jump in enumerate(jumps) if jump.any() and not jump.all()]
     assert both, "no sequence of the first rows has jumps and steps below the threshold"
     return max(both, key=lambda i: lengths[i])
 
@@ -167,8 +167,11 @@ def test_the_tab_fits_with_one_scroll_area_per_column(open_tab, served, sequence
     scroll = frame.locator("#sequence-scroll")
     scroll.evaluate("(s) => { s.scrollTop = 40 * 24; }")
     settle(frame)  # the table renders the rows of a scroll on its event
-    bottom_row = scroll.evaluate("""(s) => { const r = s.getBoundingClientRect();
-        const e = document.elementFromPoint(r.left + 20, r.bottom - 6); return e && e.closest('tr') ? e.closest('tr').dataset.index ?? 'spacer' : null; }""")
+    bottom_row = scroll.evaluate("""(s) => {
+        const r = s.getBoundingClientRect();
+        const row = document.elementFromPoint(r.left + 20, r.bottom - 6)?.closest('tr');
+        return row ? row.dataset.index ?? 'spacer' : null;
+    }""")
     assert bottom_row not in (None, "spacer")
 
 
@@ -206,8 +209,7 @@ def _token_tooltip(page, frame, sequence, step):
     tooltip = frame.locator("#tooltip")
     expect(tooltip).to_be_visible()
     expect(tooltip).to_contain_text("sequence %d, step %d" % (sequence, step))
-    box = token.evaluate("(t) => { const r = t.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; }")
-    return box
+    return token.evaluate("(t) => { const r = t.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; }")
 
 
 def test_the_tooltip_hides_when_its_column_scrolls_or_the_window_changes(open_tab, served, sequence):
