@@ -30,7 +30,7 @@ const FIT = `
   #input-panel { flex: 0 1 auto; min-height: 100px; display: flex; flex-direction: column; overflow: hidden; }
   #input-panel > * { flex: 0 0 auto; }
   #input-tokens { flex: 0 1 auto; min-height: 2.2em; }
-  #distance-panel { flex: 1 1 auto; min-height: 170px; display: flex; flex-direction: column; }
+  #distance-panel { flex: 1 1 auto; min-height: 150px; display: flex; flex-direction: column; }
 }
 `;
 

@@ -54,7 +54,7 @@ const CSS = `
 /* Where the right column fits its panels (ui/styles.ts, container right-column), the panel is a flex
    column: the bars and the histogram share what the text leaves. */
 @container right-column (min-height: 500px) {
-  #distance-panel #distance-bar-box, #distance-panel #distance-hist-box { flex: 1 1 0; height: auto; min-height: 36px; max-height: 150px; }
+  #distance-panel #distance-bar-box, #distance-panel #distance-hist-box { flex: 1 1 0; height: auto; min-height: 32px; max-height: 150px; }
 }
 `;
 
