@@ -89,7 +89,7 @@ def main(argv=None):
     start = time.time()
     mask = (data.x_train > 0).astype("float32")  # per-step weights: padding does not count
     model.fit(data.x_train, data.y_train, sample_weight=mask, batch_size=BATCH_SIZE,
-              epochs=epochs, callbacks=[callback], verbose=2 if args.quick else 1)
+              epochs=epochs, callbacks=[callback], verbose=serving.keras_verbosity(args.quick))
     _, accuracy = model.evaluate(data.x_test, data.y_test, sample_weight=(data.x_test > 0)
                                  .astype("float32"), verbose=0)
     print("next-character accuracy: %.3f on %d test strings (%.0f s)"

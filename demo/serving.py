@@ -2,10 +2,26 @@
 
 Shared by `train.py` and `nesting.py`, so that both take the same
 `--logdir`, `--no-serve` and `--port` and start TensorBoard the same way.
+The address is printed only once TensorBoard answers on it with the logged
+runs (the tab's run listing), so a user who opens it at once finds the tab; if TensorBoard exits
+first (a port in use, a bad flag), its last lines say why and the demo exits
+non-zero. `keras_verbosity` keeps Keras' progress bar, whose ANSI codes are
+noise in a log file or a CI log, for terminals.
 """
 
+import collections
+import json
 import subprocess
 import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+# How long TensorBoard may take to answer (it loads the plugin and TensorFlow first).
+START_TIMEOUT_S = 120
+# Lines of TensorBoard's output kept to say why it exited.
+LAST_LINES = 20
 
 
 def add_arguments(parser, default_logdir="demo_logs"):
@@ -15,10 +31,67 @@ def add_arguments(parser, default_logdir="demo_logs"):
     parser.add_argument("--port", default="6006")
 
 
+def keras_verbosity(quick=False):
+    """`verbose` for Keras' fit: its progress bar (1) on a terminal, one plain line per epoch (2) otherwise."""
+    return 1 if sys.stdout.isatty() and not quick else 2
+
+
 def open_tensorboard(args):
-    """Runs TensorBoard on `args.logdir` until Ctrl+C, unless `args.no_serve`."""
+    """Runs TensorBoard on `args.logdir` until Ctrl+C, unless `args.no_serve`.
+
+    Returns TensorBoard's exit code; exits with a message if it stops before
+    it answers.
+    """
     if args.no_serve:
-        return
-    print("starting TensorBoard: open http://localhost:%s/#rnn_hidden (Ctrl+C to stop)" % args.port)
-    subprocess.call([sys.executable, "-m", "tensorboard.main", "--logdir", args.logdir,
-                     "--port", args.port])
+        return 0
+    print("starting TensorBoard on %s ..." % args.logdir, flush=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tensorboard.main", "--logdir", args.logdir, "--port", str(args.port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+    )
+    last = collections.deque(maxlen=LAST_LINES)
+    threading.Thread(target=_relay, args=(process.stdout, last), daemon=True).start()
+    try:
+        url = "http://localhost:%s/" % args.port
+        failure = _wait_until_answering(process, url + "data/plugin/rnn_hidden/tags")
+        if failure is not None:
+            time.sleep(0.5)  # the relay's last lines
+            sys.exit("error: TensorBoard %s on port %s; its last lines:\n%s"
+                     % (failure, args.port, "".join(last).rstrip() or "(no output)"))
+        print("TensorBoard is ready: open %s#rnn_hidden (Ctrl+C to stop)" % url, flush=True)
+        return process.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _relay(stream, last):
+    """Passes TensorBoard's output on to stderr, keeping its last lines."""
+    for line in stream:
+        last.append(line)
+        sys.stderr.write(line)
+        sys.stderr.flush()
+
+
+def _wait_until_answering(process, url):
+    """None once `url` (the tab's run listing) answers 200 with a run in it; else why not
+    (the process exited, or it did not answer in time)."""
+    deadline = time.time() + START_TIMEOUT_S
+    while time.time() < deadline:
+        if process.poll() is not None:
+            return "exited (code %s) before it answered" % process.returncode
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                # Listening is not enough: the tab would say "no data" until TensorBoard has read the logs.
+                if response.status == 200 and json.loads(response.read()):
+                    return None
+        except (urllib.error.URLError, OSError, ValueError):
+            pass
+        time.sleep(0.25)
+    return "did not list the logged data within %d s" % START_TIMEOUT_S

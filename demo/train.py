@@ -113,7 +113,7 @@ def main(argv=None):
           % (len(data.x_train), data.name, len(probe_x), run_dir))
     start = time.time()
     model.fit(data.x_train, data.y_train, batch_size=config["batch_size"], epochs=epochs,
-              validation_data=(data.x_test, data.y_test), callbacks=[callback], verbose=2 if args.quick else 1)
+              validation_data=(data.x_test, data.y_test), callbacks=[callback], verbose=serving.keras_verbosity(args.quick))
     _, accuracy = model.evaluate(data.x_test, data.y_test, verbose=0)
     print("test accuracy: %.3f on %d test sequences (%.0f s)"
           % (accuracy, len(data.x_test), time.time() - start))

@@ -3,6 +3,37 @@
  * styles but no inline scripts or external hosts, and a single bundle is simpler
  * to ship than a separate stylesheet.
  */
+/**
+ * How the columns share their height where the frame is wide and tall enough
+ * (the media query of the column layout), so that a column has one scroll
+ * area, not a scrolling column around a scrolling table:
+ * - left: the overview at its height, the sequence table takes the rest and
+ *   scrolls inside (down to a least height of a few rows; only below it, as
+ *   with LSTMVis' row open in a short frame, does the column scroll too);
+ * - right: the input's tokens give up height first (they scroll), the heat map
+ *   keeps its rows, the step distances share what is left between their bars
+ *   and the histogram (views/distances.ts sizes both to their boxes);
+ * - centre: the projection fills it (views/projection/elements.ts).
+ * The columns keep `overflow-y: auto` as the fallback when even the least
+ * heights do not fit.
+ */
+const FIT = `
+@media (min-width: 1101px) and (min-height: 561px) {
+  .column-left > #table-panel { flex: 1 1 0; min-height: 190px; display: flex; flex-direction: column; }
+  .column-left > #table-panel > * { flex: 0 0 auto; }
+  .column-left #sequence-scroll { flex: 1 1 0; min-height: 0; max-height: none; }
+  .column-right { container: right-column / size; }
+}
+/* Only where the right column holds its panels at their least heights: shorter (LSTMVis' row open
+   in a short frame), the column scrolls and the panels keep their own heights. */
+@container right-column (min-height: 500px) {
+  #input-panel { flex: 0 1 auto; min-height: 100px; display: flex; flex-direction: column; overflow: hidden; }
+  #input-panel > * { flex: 0 0 auto; }
+  #input-tokens { flex: 0 1 auto; min-height: 2.2em; }
+  #distance-panel { flex: 1 1 auto; min-height: 150px; display: flex; flex-direction: column; }
+}
+`;
+
 const CSS = `
 :root {
   color-scheme: light;
@@ -25,11 +56,15 @@ body {
   font: 13px Roboto, "Helvetica Neue", Arial, sans-serif;
 }
 html, body { height: 100%; }
-/* The tab fills TensorBoard's frame: controls on top, the views below, each column scrolling on its own,
-   so the controls and the projection stay in sight at 1280x800. */
+/* The tab fills TensorBoard's frame: controls on top, the views below; the frame never scrolls.
+   In each column one part takes the height the others leave and scrolls (see FIT below), so the
+   controls, the projection and the distance histogram stay in sight at 1280x800. */
 #rnn-hidden-app { padding: 10px 12px; display: flex; flex-direction: column; gap: 10px; box-sizing: border-box; height: 100vh; }
 #rnn-hidden-app > * { flex: 0 0 auto; }
 .card { background: var(--rh-card); border: 1px solid var(--rh-border); border-radius: 4px; padding: 10px 12px; min-width: 0; }
+/* A panel contains what it positions absolutely (visually hidden hints): placed against the page
+   instead, a hint below a column's fold would make the whole frame scroll. */
+.panel { position: relative; }
 .panel h2 { font-size: 13px; font-weight: 500; margin: 0 0 8px; color: var(--rh-muted); text-transform: none; }
 .controls { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 20px; }
 .field { display: flex; align-items: center; gap: 6px; }
@@ -55,6 +90,7 @@ button[aria-pressed="true"] { background: var(--rh-accent); color: #fff; border-
   grid-template-rows: minmax(0, 1fr); gap: 10px; align-items: stretch; flex: 1 1 0; min-height: 0; }
 .column { display: flex; flex-direction: column; gap: 10px; min-width: 0; min-height: 0; overflow-y: auto; scrollbar-width: thin; }
 .column > * { flex: 0 0 auto; }
+${FIT}
 /* Narrow or short frames: one page that scrolls. */
 @media (max-width: 1100px), (max-height: 560px) {
   #rnn-hidden-app { height: auto; }

@@ -1,6 +1,11 @@
 /**
  * The one tooltip of the page, shown by whichever view the pointer is over.
  * Its lines are logged strings (tokens, class names), so they enter as text.
+ * It is placed at the pointer, in the frame's coordinates, so it cannot follow
+ * its anchor when anything moves: it hides instead, on any scroll in the page
+ * (a column, the table, the input; caught in the capture phase, as scroll
+ * events do not bubble), when the frame loses focus or is resized, and when
+ * the pointer leaves the frame. The next hover shows it again.
  */
 import { h, setChildren } from "./dom";
 import { formatPercent } from "../domain/format";
@@ -12,8 +17,23 @@ function tooltipElement(): HTMLDivElement {
   if (element === null || !element.isConnected) {
     element = h("div", { id: "tooltip", "data-testid": "tooltip", role: "tooltip", hidden: true });
     document.body.appendChild(element);
+    hideWhenTheAnchorMayMove();
   }
   return element;
+}
+
+let dismissing = false;
+
+/** Hides the tooltip on what moves its anchor away from where it was shown (once per page). */
+function hideWhenTheAnchorMayMove(): void {
+  if (dismissing) return;
+  dismissing = true;
+  const hide = () => hideTooltip();
+  document.addEventListener("scroll", hide, { capture: true, passive: true });
+  window.addEventListener("blur", hide);
+  window.addEventListener("resize", hide);
+  document.documentElement.addEventListener("pointerleave", hide);
+  document.addEventListener("visibilitychange", hide);
 }
 
 /** What the tooltip says about point `point`: token, step, predicted class and confidence. */

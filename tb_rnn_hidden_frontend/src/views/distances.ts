@@ -4,12 +4,19 @@
  * the largest of the checkpoint (bars); below, the distribution over all
  * transitions, where dragging selects a range that the projection highlights.
  * A bar is the step it arrives at: hovering it hovers point t+1 everywhere.
+ * The display's jump threshold (`display.jumpThreshold`, the paper's 0.40) is
+ * a labelled line across the bars, which marks the bars at or above it, and a
+ * marker on the histogram's axis. The bars and the histogram share the
+ * panel's height (ui/styles.ts gives the panel what its column leaves).
  * The histogram is also a keyboard control (arrow keys, see its aria
- * description). For tests, it carries its bin counts (`data-counts`) and the
- * range label the exact range (`data-range`, "lo,hi").
+ * description). For tests, it carries its bin counts (`data-counts`), the
+ * range label the exact range (`data-range`, "lo,hi"), and the bars, the
+ * threshold line and the histogram the threshold (`data-jump-threshold`;
+ * the histogram's marker position in CSS px as `data-jump-x`).
  */
 import { h, setChildren, sharpContext } from "../ui/dom";
 import { formatPrecision } from "../domain/format";
+import { distanceBars, thresholdText } from "../domain/distance_bars";
 import { histogram, keyedRange } from "../domain/panel_model";
 import { focusedSequence, setDistanceRange } from "../state/selection";
 import type { AppState } from "../state/app_state";
@@ -19,24 +26,45 @@ import { bindStepHover } from "../ui/hover";
 import { exportableCanvas } from "./export/canvas_tape";
 
 const BINS = 40;
+/** Heights where the page scrolls (narrow or short frames); in the columns the panel's height is shared. */
 const BAR_AREA = 90;
 const HIST_HEIGHT = 80;
+/** Height of the histogram's axis labels under its bars, CSS px. */
+const AXIS = 12;
 
 const CSS = `
-#distance-bars { display: flex; align-items: flex-end; gap: 1px; height: ${BAR_AREA}px; border-bottom: 1px solid var(--rh-border); }
-#distance-bars .dist-bar { flex: 1 1 0; min-width: 1px; background: var(--rh-muted); opacity: 0.75; }
+.distance-head { display: flex; align-items: center; gap: 4px 8px; flex-wrap: wrap; margin-bottom: 6px; }
+.panel .distance-head h2 { flex: 0 1 auto; margin: 0; }
+.distance-head .distance-row { margin-left: auto; }
+#distance-bar-box { position: relative; height: ${BAR_AREA}px; border-bottom: 1px solid var(--rh-border); }
+#distance-bars { display: flex; align-items: flex-end; gap: 1px; height: 100%; }
+#distance-bars .dist-bar { flex: 1 1 0; min-width: 1px; min-height: 1px; background: var(--rh-muted); opacity: 0.75; }
+#distance-bars .dist-bar[data-jump="true"] { background: var(--rh-fg); opacity: 0.8; }
 #distance-bars .dist-bar.hovered { background: var(--rh-highlight); opacity: 1; }
 #distance-bars .dist-bar.in-range { background: var(--rh-accent); opacity: 1; }
-#distance-hist { display: block; width: 100%; height: ${HIST_HEIGHT}px; cursor: col-resize; touch-action: none; border-radius: 2px; }
+#distance-jump-line { position: absolute; left: 0; right: 0; border-top: 1px dashed var(--rh-error-fg); pointer-events: none; }
+#distance-jump-line span { position: absolute; right: 0; bottom: 1px; font-size: 10px; line-height: 11px; padding: 0 3px; border-radius: 2px; color: var(--rh-error-fg); background: var(--rh-card); opacity: 0.9; }
+#distance-hist-box { position: relative; height: ${HIST_HEIGHT}px; }
+#distance-hist { position: absolute; inset: 0; display: block; width: 100%; height: 100%; cursor: col-resize; touch-action: none; border-radius: 2px; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 #distance-hist:focus-visible { outline: 2px solid var(--rh-accent); outline-offset: 2px; }
-.distance-row { display: flex; align-items: center; gap: 8px; color: var(--rh-muted); margin: 4px 0; }
-#distance-caption, #distance-hist-caption { color: var(--rh-muted); margin: 6px 0 4px; }
+.distance-row { display: flex; align-items: center; gap: 8px; color: var(--rh-muted); font-size: 12px; }
+.distance-row button { padding: 1px 8px; font-size: 12px; }
+#distance-caption, #distance-hist-caption { color: var(--rh-muted); margin: 0 0 4px; font-size: 12px; }
+#distance-hist-caption { margin-top: 6px; }
+/* Where the right column fits its panels (ui/styles.ts, container right-column), the panel is a flex
+   column: the bars and the histogram share what the text leaves. */
+@container right-column (min-height: 500px) {
+  #distance-panel #distance-bar-box, #distance-panel #distance-hist-box { flex: 1 1 0; height: auto; min-height: 32px; max-height: 150px; }
+}
 `;
 
 interface DistanceElements {
   caption: HTMLParagraphElement;
   bars: HTMLDivElement;
+  jumpLine: HTMLDivElement;
+  jumpLabel: HTMLSpanElement;
+  histBox: HTMLDivElement;
   hist: HTMLCanvasElement;
   range: HTMLSpanElement;
   clear: HTMLButtonElement;
@@ -57,10 +85,12 @@ function createElements(parent: HTMLElement): DistanceElements {
   addStyles("distances", CSS);
   const caption = h("p", { id: "distance-caption" });
   const bars = h("div", { id: "distance-bars", "data-testid": "distance-bars" });
+  const jumpLabel = h("span", {});
+  const jumpLine = h("div", { id: "distance-jump-line", "data-testid": "distance-jump-line", "aria-hidden": "true" }, jumpLabel);
   const histCaption = h(
     "p",
-    { id: "distance-hist-caption" },
-    "All transitions of this checkpoint (drag, or focus it and use the arrow keys, to highlight a range in the projection):",
+    { id: "distance-hist-caption", title: "Drag, or focus it and use the arrow keys, to highlight a range of distances in the projection." },
+    "All transitions of this checkpoint (drag to highlight a range):",
   );
   // Keyboard: arrows move the range one bin, shift+arrows move its upper end, Home/End jump, Escape clears.
   const hist = h("canvas", {
@@ -74,15 +104,18 @@ function createElements(parent: HTMLElement): DistanceElements {
     "aria-valuemax": 1,
     "aria-keyshortcuts": "ArrowLeft ArrowRight Shift+ArrowLeft Shift+ArrowRight Home End Escape",
   });
+  const histBox = h("div", { id: "distance-hist-box" }, hist);
   const keysHint = h(
     "span",
     { id: "distance-hist-keys", class: "visually-hidden" },
     `Arrow keys move the range by one of ${BINS} bins; shift with arrow keys moves its upper end; Escape clears it.`,
   );
   const range = h("span", { id: "distance-range", "data-testid": "distance-range", "aria-live": "polite" });
-  const clear = h("button", { type: "button", id: "distance-clear" }, "Clear range");
-  parent.append(h("h2", {}, "Step distances (hidden space)"), caption, bars, histCaption, hist, keysHint, h("div", { class: "distance-row" }, range, clear));
-  return { caption, bars, hist, range, clear };
+  const clear = h("button", { type: "button", id: "distance-clear", "aria-label": "Clear range" }, "Clear");
+  // The range and its button sit beside the title, so that the histogram's caption is followed by the histogram in tab order.
+  const head = h("div", { class: "distance-head" }, h("h2", {}, "Step distances (hidden space)"), h("div", { class: "distance-row" }, range, clear));
+  parent.append(head, caption, h("div", { id: "distance-bar-box" }, bars, jumpLine), histCaption, histBox, keysHint);
+  return { caption, bars, jumpLine, jumpLabel, histBox, hist, range, clear };
 }
 
 /** One bar per transition of the focus sequence. */
@@ -90,23 +123,38 @@ function renderBars(view: DistancesView, state: Readonly<AppState>): void {
   const { caption, bars } = view.el;
   view.barEls = [];
   view.barStart = -1;
+  const threshold = state.display.jumpThreshold;
+  publishThreshold(view, threshold);
   const focused = focusedSequence(state);
   if (focused === null) {
     caption.textContent = state.data === null ? "" : "Select a sequence to see the size of each step.";
+    caption.removeAttribute("title");
     setChildren(bars);
     return;
   }
   const { data, sequence: i, start, end } = focused;
-  const length = end - start;
   view.barStart = start;
-  const first = start - i; // row of transition 0 -> 1 of sequence i
-  caption.textContent = `Sequence ${i}: ${Math.max(0, length - 1)} transitions, height = distance / largest of the checkpoint (${formatPrecision(data.maxDistance, 3)}).`;
-  for (let t = 0; t + 1 < length; t++) {
-    const d = data.distances[first + t] ?? 0;
-    view.barEls.push(h("div", { class: "dist-bar", "data-step": t + 1, "data-distance": d.toFixed(4), style: `height:${Math.max(1, d * BAR_AREA)}px` }));
+  const model = distanceBars(data.distances, i, start, end, threshold);
+  caption.textContent = `Sequence ${i}: ${model.length} transitions; 1 = the largest (${formatPrecision(data.maxDistance, 3)}).`;
+  caption.title = "Each bar is the distance of one step from the step before, divided by the largest of the checkpoint; the dashed line is the jump threshold.";
+  for (const bar of model) {
+    view.barEls.push(h("div", {
+      class: "dist-bar", "data-step": bar.step, "data-distance": bar.distance.toFixed(4), "data-jump": String(bar.jump),
+      style: `height:${(Math.min(1, bar.distance) * 100).toFixed(2)}%`,
+    }));
   }
   setChildren(bars, ...view.barEls);
   markBars(view, state);
+}
+
+/** The jump threshold: the line across the bars (at its fraction of their height), its label, and the test attributes. */
+function publishThreshold(view: DistancesView, threshold: number): void {
+  const { bars, jumpLine, jumpLabel } = view.el;
+  const text = thresholdText(threshold);
+  jumpLine.style.bottom = `${(Math.min(1, Math.max(0, threshold)) * 100).toFixed(2)}%`;
+  jumpLabel.textContent = `jump ≥ ${text}`;
+  jumpLine.dataset["jumpThreshold"] = String(threshold);
+  bars.dataset["jumpThreshold"] = String(threshold);
 }
 
 /** Marks the hovered bar and the bars in the distance range. */
@@ -131,34 +179,64 @@ function publishRange(view: DistancesView, r: readonly [number, number] | null):
   clear.disabled = r === null;
 }
 
-/** Draws the distribution of all transitions, the range shaded. */
+/** Draws the distribution of all transitions, the range shaded, the jump threshold marked on the axis. */
 function drawHist(view: DistancesView): void {
   const state = view.store.get();
-  const hist = view.el.hist;
-  const width = hist.clientWidth || 300;
-  const ctx = sharpContext(hist, width, HIST_HEIGHT);
+  const { hist, histBox } = view.el;
+  const width = histBox.clientWidth || 300;
+  const height = Math.max(AXIS + 8, histBox.clientHeight || HIST_HEIGHT);
+  const ctx = sharpContext(hist, width, height);
   if (!ctx) return;
   const r = state.distanceRange;
   publishRange(view, r);
   if (state.data === null) return;
+  const plot = height - AXIS; // the bars' baseline
   const counts = view.counts;
   const most = Math.max(1, ...counts);
   const bw = width / BINS;
   if (r !== null) {
     ctx.fillStyle = themeColor("--rh-selected");
-    ctx.fillRect(r[0] * width, 0, (r[1] - r[0]) * width, HIST_HEIGHT - 12);
+    ctx.fillRect(r[0] * width, 0, (r[1] - r[0]) * width, plot);
   }
   counts.forEach((c, b) => {
     const inRange = r !== null && (b + 1) / BINS > r[0] && b / BINS < r[1];
     ctx.fillStyle = themeColor(inRange ? "--rh-accent" : "--rh-muted");
-    const hgt = (Math.sqrt(c) / Math.sqrt(most)) * (HIST_HEIGHT - 14);
-    ctx.fillRect(b * bw + 0.5, HIST_HEIGHT - 12 - hgt, Math.max(1, bw - 1), hgt);
+    const hgt = (Math.sqrt(c) / Math.sqrt(most)) * (plot - 2);
+    ctx.fillRect(b * bw + 0.5, plot - hgt, Math.max(1, bw - 1), hgt);
   });
   ctx.fillStyle = themeColor("--rh-muted");
   ctx.font = "10px Roboto, Arial, sans-serif";
   ctx.textBaseline = "bottom";
-  ctx.fillText("0", 0, HIST_HEIGHT);
-  ctx.fillText("1 (largest)", width - 56, HIST_HEIGHT);
+  ctx.fillText("0", 0, height);
+  ctx.fillText("1 (largest)", width - 56, height);
+  drawJumpMarker(view, ctx, width, plot, state.display.jumpThreshold);
+}
+
+/** The jump threshold on the histogram's axis: a tick through the bars and a labelled triangle under it. */
+function drawJumpMarker(view: DistancesView, ctx: CanvasRenderingContext2D, width: number, plot: number, threshold: number): void {
+  const x = Math.round(Math.min(1, Math.max(0, threshold)) * width) + 0.5;
+  ctx.strokeStyle = themeColor("--rh-error-fg");
+  ctx.fillStyle = ctx.strokeStyle;
+  ctx.setLineDash([3, 2]);
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.moveTo(x, 0);
+  ctx.lineTo(x, plot);
+  ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.beginPath();
+  ctx.moveTo(x, plot);
+  ctx.lineTo(x - 4, plot + 6);
+  ctx.lineTo(x + 4, plot + 6);
+  ctx.closePath();
+  ctx.fill();
+  const label = `jump ${thresholdText(threshold)}`;
+  const labelWidth = ctx.measureText(label).width;
+  // Beside the triangle, on the side with room, clear of the axis' end labels where it can be.
+  const left = x + 6 + labelWidth < width - 60 ? x + 6 : x - 6 - labelWidth;
+  ctx.fillText(label, Math.max(10, left), plot + AXIS);
+  view.el.hist.dataset["jumpThreshold"] = String(threshold);
+  view.el.hist.dataset["jumpX"] = (x - 0.5).toFixed(1);
 }
 
 /** The range brush on the distribution: drag, the keys, the clear button. */
@@ -202,16 +280,18 @@ export function mountDistances(parent: HTMLElement, store: Store<AppState>): voi
   // Hover linking from the bars.
   bindStepHover(store, view.el.bars, ".dist-bar", () => view.barStart, (bar, step) => [
     `distance from step ${step - 1}: ${bar.dataset["distance"]}`,
+    ...(bar.dataset["jump"] === "true" ? [`a jump (≥ ${thresholdText(store.get().display.jumpThreshold)})`] : []),
   ]);
   bindRange(view);
-  new ResizeObserver(() => drawHist(view)).observe(view.el.hist);
+  new ResizeObserver(() => drawHist(view)).observe(view.el.histBox);
   exportableCanvas(view.el.hist, () => drawHist(view));
   new MutationObserver(() => drawHist(view)).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
   store.subscribe((state, previous) => {
     if (state.data !== previous.data) view.counts = state.data ? histogram(state.data.distances, BINS) : [];
-    if (state.data !== previous.data || state.focus !== previous.focus) renderBars(view, state);
+    const thresholdMoved = state.display.jumpThreshold !== previous.display.jumpThreshold;
+    if (state.data !== previous.data || state.focus !== previous.focus || thresholdMoved) renderBars(view, state);
     else if (state.hover !== previous.hover || state.distanceRange !== previous.distanceRange) markBars(view, state);
-    if (state.data !== previous.data || state.distanceRange !== previous.distanceRange) drawHist(view);
+    if (state.data !== previous.data || state.distanceRange !== previous.distanceRange || thresholdMoved) drawHist(view);
   });
   renderBars(view, store.get());
   drawHist(view);

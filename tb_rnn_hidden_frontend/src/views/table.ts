@@ -205,7 +205,8 @@ function renderBody(view: TableView): void {
     return;
   }
   const first = Math.max(0, Math.floor(scroll.scrollTop / ROW_HEIGHT) - OVERSCAN);
-  const last = Math.min(all.length, first + VIEW_ROWS + 2 * OVERSCAN);
+  // As many rows as the box shows: it takes the height its column leaves (ui/styles.ts).
+  const last = Math.min(all.length, first + Math.max(VIEW_ROWS, Math.ceil(scroll.clientHeight / ROW_HEIGHT)) + 2 * OVERSCAN);
   const selected = new Set(state.selected);
   const trs = [];
   if (first > 0) trs.push(spacer(first));
@@ -288,6 +289,7 @@ function bindInput(view: TableView): void {
   body.addEventListener("click", (event) => clickRow(view, event));
   scroll.addEventListener("keydown", (event) => stepFocus(view, event));
   scroll.addEventListener("scroll", () => renderBody(view), { passive: true });
+  new ResizeObserver(() => renderBody(view)).observe(scroll);
   wrongOnly.addEventListener("change", () => store.set({ table: { ...store.get().table, wrongOnly: wrongOnly.checked } }));
   const threshold = view.el.flipThreshold;
   threshold.addEventListener("input", () => {
