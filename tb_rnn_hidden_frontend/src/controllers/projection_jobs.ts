@@ -21,8 +21,7 @@ import { checkpointKey, projectionKey, requestKey, sentParams } from "../domain/
 import {
   DEFAULT_PROJECTION_PARAMS,
   IDLE_PROJECTION,
-  PROJECTION_FIELDS,
-  appliesTo,
+  projectionQuery,
   type CheckpointData,
   type ProjectionParams,
   type ProjectionState,
@@ -46,18 +45,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 function retryableError(err: unknown): boolean {
   if (!(err instanceof ApiError)) return true;
   return err.status === 0 || err.status === 409 || err.status === 429 || err.status >= 500;
-}
-
-/** The route parameters: the checkpoint, the method and the method's own parameters (the server resets the others). */
-export function projectionQuery(selection: Selection, params: ProjectionParams): Record<string, string | number> {
-  const query: Record<string, string | number> = {
-    run: selection.run ?? "",
-    tag: selection.tag ?? "",
-    step: selection.step ?? 0,
-    method: params.method,
-  };
-  for (const field of PROJECTION_FIELDS) if (appliesTo(field, params.method)) query[field.name] = params[field.name];
-  return query;
 }
 
 /** The store's projection state from a status answer for request `key` (checkpoint `checkpoint`, its step, the parameters sent). */

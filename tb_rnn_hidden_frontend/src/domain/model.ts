@@ -164,6 +164,18 @@ export function fittedParams(params: ProjectionParams, numPoints: number): Proje
   return canonical;
 }
 
+/** The route parameters: the checkpoint, the method and the method's own parameters (the server resets the others). */
+export function projectionQuery(selection: { readonly run: string | null; readonly tag: string | null; readonly step: number | null }, params: ProjectionParams): Record<string, string | number> {
+  const query: Record<string, string | number> = {
+    run: selection.run ?? "",
+    tag: selection.tag ?? "",
+    step: selection.step ?? 0,
+    method: params.method,
+  };
+  for (const field of PROJECTION_FIELDS) if (appliesTo(field, params.method)) query[field.name] = params[field.name];
+  return query;
+}
+
 /** What `fittedParams` changed, said plainly for the form's status ("perplexity 13: …"). */
 export function fitNotes(params: ProjectionParams, numPoints: number): string[] {
   const sent = fittedParams(params, numPoints);

@@ -7,8 +7,8 @@
  */
 import { fetchLayoutExport } from "../api/routes";
 import { describeError } from "../api/http";
-import { projectionQuery } from "../controllers/projection_jobs";
 import { finalShown } from "../domain/layout_state";
+import { projectionQuery } from "../domain/model";
 import { checkpointQueryOf } from "../domain/search";
 import {
   pointTable,
