@@ -112,3 +112,6 @@ export function predictionLightness(classIndex: number, confidence: number, numC
 /** Trajectory labels "after" a change (the step it arrives at) and "before" it (the step it leaves), as in the paper. */
 export const LABEL_AFTER_COLOR = "#8E24AA";
 export const LABEL_BEFORE_COLOR = "#2E7D32";
+/** The same hues, light enough to read on the dark theme's background. */
+export const LABEL_AFTER_COLOR_DARK = "#CE93D8";
+export const LABEL_BEFORE_COLOR_DARK = "#81C784";

@@ -6,7 +6,7 @@
  */
 import { annotationColorBy, annotationOfColorBy } from "../../domain/annotations";
 import { DISPLAY_RANGES, LABEL_KINDS, type AnnotationTrack, type ColorBy, type DisplayOptions, type LabelKind } from "../../domain/model";
-import { LABEL_AFTER_COLOR, LABEL_BEFORE_COLOR } from "../../ui/colors";
+import { LABEL_AFTER_COLOR, LABEL_AFTER_COLOR_DARK, LABEL_BEFORE_COLOR, LABEL_BEFORE_COLOR_DARK } from "../../ui/colors";
 import { h, options } from "../../ui/dom";
 import { addStyles } from "../../ui/styles";
 import { fit, type ProjectionView, type Tool } from "./context";
@@ -51,6 +51,8 @@ const CSS = `
 .projection-view .settings-labels label { justify-content: center; }
 .projection-view .label-after { color: ${LABEL_AFTER_COLOR}; font-weight: 500; }
 .projection-view .label-before { color: ${LABEL_BEFORE_COLOR}; font-weight: 500; }
+:root[data-theme="dark"] .projection-view .label-after { color: ${LABEL_AFTER_COLOR_DARK}; }
+:root[data-theme="dark"] .projection-view .label-before { color: ${LABEL_BEFORE_COLOR_DARK}; }
 .projection-view .projection-brush { font-size: 12px; display: flex; flex-wrap: wrap; gap: 2px 6px; align-items: center; }
 .projection-view .projection-brush button { font-size: 12px; padding: 1px 6px; }
 .projection-view .projection-brush[hidden] { display: none; }

@@ -18,7 +18,9 @@ import type { CheckpointData, DisplayOptions } from "../../domain/model";
 import { labelEvents, type LabelEvent, type LabelSide, type LabelSource } from "../../domain/trajectory_labels";
 import {
   LABEL_AFTER_COLOR,
+  LABEL_AFTER_COLOR_DARK,
   LABEL_BEFORE_COLOR,
+  LABEL_BEFORE_COLOR_DARK,
   classColor,
   hexToRgb,
   mix,
@@ -203,10 +205,12 @@ function drawLabels(ctx: CanvasRenderingContext2D, labels: readonly Label[], the
   ctx.font = "11px Roboto, 'Helvetica Neue', Arial, sans-serif";
   ctx.lineWidth = 3;
   ctx.strokeStyle = theme.bgCss;
+  const dark = theme.fgRgb[0] + theme.fgRgb[1] + theme.fgRgb[2] > 3 * 128;
+  const [afterColor, beforeColor] = dark ? [LABEL_AFTER_COLOR_DARK, LABEL_BEFORE_COLOR_DARK] : [LABEL_AFTER_COLOR, LABEL_BEFORE_COLOR];
   for (const job of labels) {
     const after = job.side === "after";
     ctx.textBaseline = after ? "bottom" : "top";
-    ctx.fillStyle = after ? LABEL_AFTER_COLOR : LABEL_BEFORE_COLOR;
+    ctx.fillStyle = after ? afterColor : beforeColor;
     const y = after ? job.y - 3 : job.y + 3;
     ctx.strokeText(job.text, job.x + 4, y);
     ctx.fillText(job.text, job.x + 4, y);
