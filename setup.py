@@ -126,6 +126,7 @@ setup(
         "test": [
             "pytest",
             "hypothesis>=6.100",
+            "pillow",  # browser tests read back pixels and exported PNGs
             "pandas",  # GET /export is read back with pandas.read_csv, as a notebook would
             "tensorflow-cpu>=2.12",
             "playwright",

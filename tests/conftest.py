@@ -1,6 +1,8 @@
 """Fixtures shared by every test; the helpers the tests import are in tests/support/."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -24,3 +26,19 @@ def nesting_logdir(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("nesting_logs")
     train_nesting(logdir)
     return str(logdir)
+
+
+@pytest.fixture(scope="session")
+def demo_logdir(tmp_path_factory):
+    """A log dir with the README's demo (`demo/train.py --quick`), trained once per session.
+
+    Run "generated", tag "lstm", steps 0 (untrained) to 4; ~15 s of training
+    on 2 cores. Tests must not write into it.
+    """
+    from tests.support.paths import DEMO
+
+    logdir = str(tmp_path_factory.mktemp("demo") / "logs")
+    result = subprocess.run([sys.executable, DEMO, "--quick", "--no-serve", "--logdir", logdir],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return logdir

@@ -14,7 +14,6 @@ it, computed here from the served distances. Screenshots land in
 """
 
 import json
-import subprocess
 import sys
 import urllib.parse
 
@@ -23,7 +22,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import TIMEOUT_MS, BrowserEvents, plugin_frame, screenshot
-from tests.support.paths import DEMO
 from tests.support.tensorboard_process import http_get, running_tensorboard
 
 RUN, TAG, STEP = "generated", "lstm", 4
@@ -51,15 +49,6 @@ MEASURE_JS = """() => {
     })),
   };
 }"""
-
-
-@pytest.fixture(scope="module")
-def demo_logdir(tmp_path_factory):
-    logdir = str(tmp_path_factory.mktemp("fit") / "logs")
-    result = subprocess.run([sys.executable, DEMO, "--quick", "--no-serve", "--logdir", logdir],
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return logdir
 
 
 @pytest.fixture(scope="module")

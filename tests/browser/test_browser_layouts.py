@@ -28,6 +28,7 @@ from tests.support.browser import (
     plugin_frame,
     projection_params,
     screenshot,
+    shift_drag,
 )
 from tests.support.checkpoints import make_checkpoint
 from tests.support.tensorboard_process import http_get, running_tensorboard
@@ -169,12 +170,7 @@ def test_another_checkpoints_layout_is_shown_with_a_notice_and_cannot_be_pointed
             page.mouse.move(box["x"] + box["width"] * f, box["y"] + box["height"] * (1 - f))
         expect(frame.locator("#tooltip")).to_be_hidden()
         expect(frame.locator("#heatmap-root")).to_have_attribute("data-hover-step", "")
-        page.keyboard.down("Shift")
-        page.mouse.move(box["x"] + 20, box["y"] + 20)
-        page.mouse.down()
-        page.mouse.move(box["x"] + box["width"] - 20, box["y"] + box["height"] - 20, steps=4)
-        page.mouse.up()
-        page.keyboard.up("Shift")
+        shift_drag(page, box["x"] + 20, box["y"] + 20, box["x"] + box["width"] - 20, box["y"] + box["height"] - 20)
         expect(frame.locator("#projection-brush-count")).to_have_count(0)
         assert _url_state(page).get("rh_sel") == "0"  # the selection is untouched
         expect(area).to_have_attribute("data-layout-kind", "stale")  # still: the checks above ran in time

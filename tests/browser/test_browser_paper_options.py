@@ -14,8 +14,6 @@ view's own canvases (`toDataURL`), at device pixel ratio 1.
 import base64
 import io
 import json
-import subprocess
-import sys
 import urllib.parse
 
 import numpy as np
@@ -23,8 +21,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.support.browser import TIMEOUT_MS, BrowserEvents, plugin_frame, screenshot
-from tests.support.paths import DEMO
+from tests.support.browser import TIMEOUT_MS, BrowserEvents, plugin_frame, screenshot, shift_drag
 from tests.support.tensorboard_process import http_get, running_tensorboard
 
 RUN, TAG = "generated", "lstm"
@@ -36,15 +33,6 @@ WHITE = (255, 255, 255)  # the light theme's card, behind the canvases
 CAUSES = ("jump", "confidence", "class")
 MAX_BRUSH_TRAJECTORIES = 40
 expect.set_options(timeout=TIMEOUT_MS)
-
-
-@pytest.fixture(scope="module")
-def demo_logdir(tmp_path_factory):
-    logdir = str(tmp_path_factory.mktemp("paper_options") / "logs")
-    result = subprocess.run([sys.executable, DEMO, "--quick", "--no-serve", "--logdir", logdir],
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return logdir
 
 
 @pytest.fixture(scope="module", params=["data_server", "python_loader"])
@@ -388,13 +376,7 @@ def test_brush_caps_trajectories_and_shows_only_brushed_steps(browser, base, ser
     brushed = [int(s) for s in np.flatnonzero(counts)]
     assert len(brushed) > MAX_BRUSH_TRAJECTORIES + 1, len(brushed)
     page = tab.page
-    page.keyboard.down("Shift")
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
-    page.mouse.move(x1, y1, steps=4)
-    page.mouse.up()
-    page.keyboard.up("Shift")
+    shift_drag(page, x0, y0, x1, y1)
     line = tab.frame.locator("#projection-brush")
     expect(tab.frame.locator("#projection-brush-count")).to_have_text("%d points brushed" % len(inside))
     # The summary is above the plot, in view.

@@ -9,9 +9,7 @@ against the routes the tab reads (/sequences, /tokens, /probabilities,
 /projection/points, /export), never against the page it checks.
 """
 
-import contextlib
 import io
-import itertools
 import json
 import pathlib
 import urllib.parse
@@ -22,7 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tb_rnn_hidden import writer
-from tests.support.browser import TIMEOUT_MS, BrowserEvents, plugin_frame, screenshot
+from tests.support.browser import TIMEOUT_MS, BrowserEvents, plugin_frame, screenshot, shift_drag, clear_box
 from tests.support.checkpoints import make_checkpoint
 from tests.support.tensorboard_process import http_get, running_tensorboard
 
@@ -95,28 +93,10 @@ def _screen(frame, coords):
 
 def _brush_box(page, frame, coords):
     """Shift-drags a box over the middle of the plot with no point near its edges; the points inside."""
-    screen = _screen(frame, coords)
-    area = frame.locator("#projection-area").bounding_box()
-    for shift, grow in itertools.product(np.linspace(0, 0.1, 21), np.linspace(0, 0.08, 9)):
-        x0, x1 = (area["x"] + area["width"] * f for f in (0.3 + shift - grow, 0.65 + shift))
-        y0, y1 = (area["y"] + area["height"] * f for f in (0.3 - shift - grow, 0.7 - shift))
-        near = ((np.abs(screen[:, 0] - x0) < 1) | (np.abs(screen[:, 0] - x1) < 1)
-                | (np.abs(screen[:, 1] - y0) < 1) | (np.abs(screen[:, 1] - y1) < 1))
-        if not near.any():
-            break
-    else:
-        pytest.fail("no box without points on its edges")
-    x0, x1, y0, y1 = float(x0), float(x1), float(y0), float(y1)
-    inside = np.flatnonzero((screen[:, 0] >= x0) & (screen[:, 0] <= x1)
-                            & (screen[:, 1] >= y0) & (screen[:, 1] <= y1))
+    (x0, y0, x1, y1), inside = clear_box(frame.locator("#projection-area").bounding_box(), _screen(frame, coords))
+    inside = np.flatnonzero(inside)
     assert 0 < len(inside) < len(coords)
-    page.keyboard.down("Shift")
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
-    page.mouse.move(x1, y1, steps=4)
-    page.mouse.up()
-    page.keyboard.up("Shift")
+    shift_drag(page, x0, y0, x1, y1)
     expect(frame.locator("#projection-brush-count")).to_have_text("%d points brushed" % len(inside))
     return inside
 

@@ -15,8 +15,6 @@ import io
 import itertools
 import json
 import re
-import subprocess
-import sys
 import urllib.parse
 import xml.etree.ElementTree as ET
 
@@ -25,8 +23,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.support.browser import TIMEOUT_MS, ARTIFACTS, plugin_frame
-from tests.support.paths import DEMO
+from tests.support.browser import TIMEOUT_MS, ARTIFACTS, plugin_frame, shift_drag
 from tests.support.tensorboard_process import http_get, running_tensorboard
 
 RUN, TAG = "generated", "lstm"
@@ -36,15 +33,6 @@ PANELS = ["overview", "input", "heatmap", "distances", "units"]
 PANEL_IDS = {"overview": "overview-panel", "input": "input-panel", "heatmap": "heatmap-panel",
              "distances": "distance-panel", "units": "units-panel"}
 expect.set_options(timeout=TIMEOUT_MS)
-
-
-@pytest.fixture(scope="module")
-def demo_logdir(tmp_path_factory):
-    logdir = str(tmp_path_factory.mktemp("view_export") / "logs")
-    result = subprocess.run([sys.executable, DEMO, "--quick", "--no-serve", "--logdir", logdir],
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return logdir
 
 
 @pytest.fixture(scope="module", params=LOADERS)
@@ -265,12 +253,7 @@ def test_projection_svg_keeps_the_brush(browser, base, tmp_path):
             break
     else:
         pytest.fail("no box with points inside and none on its edges")
-    page.keyboard.down("Shift")
-    page.mouse.move(float(x0), float(y0))
-    page.mouse.down()
-    page.mouse.move(float(x1), float(y1), steps=6)
-    page.mouse.up()
-    page.keyboard.up("Shift")
+    shift_drag(page, float(x0), float(y0), float(x1), float(y1))
     expect(frame.locator("#projection-brush-count")).to_have_text("%d points brushed" % inside.sum())
     expect(frame.locator("#projection-area")).to_have_attribute("data-animating", "false")
     root = ET.parse(_download(page, frame, "projection", "svg", tmp_path)).getroot()

@@ -7,7 +7,6 @@ projection, never read back from the page it checks. Screenshots of every
 view land in `test-artifacts/`.
 """
 
-import itertools
 import json
 import urllib.parse
 
@@ -17,12 +16,14 @@ from playwright.sync_api import expect
 
 from tb_rnn_hidden import writer
 from tests.support.browser import (
-    TIMEOUT_MS,
     FLIP_THRESHOLD,
+    TIMEOUT_MS,
     BrowserEvents,
+    clear_box,
     flip_step,
     plugin_frame,
     screenshot,
+    shift_drag,
 )
 from tests.support.checkpoints import make_checkpoint
 from tests.support.tensorboard_process import http_get, running_tensorboard
@@ -358,32 +359,13 @@ def test_box_brush_selects_exactly_the_covered_sequences(tab, logged):
     tab.wait_projection()
     coords = tab.points()
     screen = tab.screen(coords)
-    area = frame.locator("#projection-area").bounding_box()
-    # A box over the middle of the plot, with no point within a pixel of its edges
-    # (those could go either way); the plot's size follows its column, so look widely.
-    for shift, grow in itertools.product(np.linspace(0, 0.1, 21), np.linspace(0, 0.08, 9)):
-        x0, x1 = (area["x"] + area["width"] * f for f in (0.3 + shift - grow, 0.65 + shift))
-        y0, y1 = (area["y"] + area["height"] * f for f in (0.3 - shift - grow, 0.7 - shift))
-        near = ((np.abs(screen[:, 0] - x0) < 1) | (np.abs(screen[:, 0] - x1) < 1)
-                | (np.abs(screen[:, 1] - y0) < 1) | (np.abs(screen[:, 1] - y1) < 1))
-        if not near.any():
-            break
-    else:
-        pytest.fail("no box without points on its edges")
-    x0, x1, y0, y1 = float(x0), float(x1), float(y0), float(y1)
-    inside = ((screen[:, 0] >= x0) & (screen[:, 0] <= x1) & (screen[:, 1] >= y0) & (screen[:, 1] <= y1))
+    (x0, y0, x1, y1), inside = clear_box(frame.locator("#projection-area").bounding_box(), screen)
     sequence_of = np.repeat(np.arange(N), data["lengths"])
     expected = sorted(set(sequence_of[inside].tolist()))
     assert 0 < len(expected) < N
 
     page = tab.page
-    page.keyboard.down("Shift")
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
-    page.mouse.move(x1, y1, steps=4)
-    page.mouse.up()
-    page.keyboard.up("Shift")
+    shift_drag(page, x0, y0, x1, y1)
     expect(frame.locator("#projection-brush-count")).to_have_text("%d points brushed" % inside.sum())
     selected = [int(s) for s in tab.url_state()["rh_sel"].split(",")]
     assert selected == expected
@@ -695,12 +677,7 @@ def test_many_trajectories_are_drawn_thin(tab):
     _select_row(frame, 0)
     one = trails.evaluate(inked)
     page = tab.page
-    page.keyboard.down("Shift")  # a box over the whole plot: every sequence
-    page.mouse.move(box["x"] + 2, box["y"] + 2)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2, steps=4)
-    page.mouse.up()
-    page.keyboard.up("Shift")
+    shift_drag(page, box["x"] + 2, box["y"] + 2, box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)  # a box over the whole plot: every sequence
     legend = frame.locator("#projection-legend")
     expect(legend).to_contain_text("thin lines but the focused one")
     assert len(tab.url_state()["rh_sel"].split(",")) == N

@@ -14,8 +14,6 @@ the page under test.
 """
 
 import json
-import subprocess
-import sys
 import time
 import urllib.parse
 
@@ -33,21 +31,11 @@ from tests.support.browser import (
     projection_params,
     screenshot,
 )
-from tests.support.paths import DEMO
 from tests.support.tensorboard_process import http_get, http_post_json, running_tensorboard
 
 RUN, TAG = "generated", "lstm"
 # A t-SNE of a few thousand points, computed while the test waits (CI machines are slow).
 PROJECTION_TIMEOUT_MS = 120_000
-
-
-@pytest.fixture(scope="module")
-def demo_logdir(tmp_path_factory):
-    logdir = str(tmp_path_factory.mktemp("demo_story") / "logs")
-    result = subprocess.run([sys.executable, DEMO, "--quick", "--no-serve", "--logdir", logdir],
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return logdir
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ browsers here); CI installs it. Screenshots land in `test-artifacts/` at the
 repository root.
 """
 
+import itertools
 import os
 import pathlib
 import time
@@ -149,3 +150,32 @@ def require_chromium():
 def screenshot(target, name):
     ARTIFACTS.mkdir(exist_ok=True)
     target.screenshot(path=str(ARTIFACTS / name))
+
+
+def shift_drag(page, x0, y0, x1, y1, steps=4):
+    """A box brush as a user makes one: shift-drag from (x0, y0) to (x1, y1), page px, through the middle."""
+    page.keyboard.down("Shift")
+    page.mouse.move(float(x0), float(y0))
+    page.mouse.down()
+    page.mouse.move((float(x0) + float(x1)) / 2, (float(y0) + float(y1)) / 2, steps=steps)
+    page.mouse.move(float(x1), float(y1), steps=steps)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+
+
+def clear_box(area, screen):
+    """A box over the middle of the plot with no point within a pixel of its edges (those could go either
+    way); the plot's size follows its column, so it looks widely. Its edges in page px and a mask of the
+    points inside; `screen` holds the points' page px."""
+    for shift, grow in itertools.product(np.linspace(0, 0.1, 21), np.linspace(0, 0.08, 9)):
+        x0, x1 = (area["x"] + area["width"] * f for f in (0.3 + shift - grow, 0.65 + shift))
+        y0, y1 = (area["y"] + area["height"] * f for f in (0.3 - shift - grow, 0.7 - shift))
+        near = ((np.abs(screen[:, 0] - x0) < 1) | (np.abs(screen[:, 0] - x1) < 1)
+                | (np.abs(screen[:, 1] - y0) < 1) | (np.abs(screen[:, 1] - y1) < 1))
+        if not near.any():
+            break
+    else:
+        pytest.fail("no box without points on its edges")
+    x0, x1, y0, y1 = float(x0), float(x1), float(y0), float(y1)
+    inside = (screen[:, 0] >= x0) & (screen[:, 0] <= x1) & (screen[:, 1] >= y0) & (screen[:, 1] <= y1)
+    return (x0, y0, x1, y1), inside
