@@ -28,7 +28,7 @@ import { IdSource, attrs, num, paintOf, svgDocument } from "./svg_writer";
 
 const CSS = `
 .view-export-host { position: relative; }
-.view-export-host > h2 { padding-right: 76px; }
+.view-export-host > h2, .view-export-host > .distance-head { padding-right: 76px; }
 .export-menu.view-export { position: absolute; top: 6px; right: 8px; z-index: 6; background: var(--rh-card); }
 .projection-area > .export-menu.view-export { top: 6px; right: 6px; opacity: 0.9; }
 `;
