@@ -21,7 +21,6 @@ import re
 import tempfile
 
 import numpy as np
-import werkzeug
 
 from tb_rnn_hidden.analysis import point_table
 from tb_rnn_hidden.server import requests
@@ -178,11 +177,4 @@ def response(request, table, export_format, name, formulas="keep", on_close=None
             headers.append(("Content-Length", str(file.tell())))
             file.seek(0)
             chunks = _file_chunks(file)
-    body = Body(chunks, on_close)
-    if request.method == "HEAD":
-        body.close()
-        body = ()
-    return werkzeug.wrappers.Response(
-        response=body, status=200, headers=headers, content_type=content_type,
-        direct_passthrough=True,
-    )
+    return requests.streamed_response(request, Body(chunks, on_close), headers, content_type)

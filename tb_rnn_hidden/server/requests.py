@@ -92,12 +92,16 @@ def binary(request, array, extra_headers=(), dtype=None, on_close=None):
         ("Expires", "0"),
         ("Cache-Control", "no-cache, must-revalidate"),
     ]
-    body = _ArrayChunks(array, dtype, on_close)
+    return streamed_response(request, _ArrayChunks(array, dtype, on_close), headers, _BINARY)
+
+
+def streamed_response(request, body, headers, content_type):
+    """A 200 answer sent chunk by chunk from `body`; for HEAD, `body` is closed unsent."""
     if request.method == "HEAD":
         body.close()
         body = ()
     return werkzeug.wrappers.Response(
-        response=body, status=200, headers=headers, content_type=_BINARY,
+        response=body, status=200, headers=headers, content_type=content_type,
         direct_passthrough=True,
     )
 
