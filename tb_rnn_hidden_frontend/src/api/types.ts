@@ -198,3 +198,74 @@ export interface MatchesResponse {
   candidates: number;
   quality: number;
 }
+
+/** One side of a comparison: a checkpoint of a layer of a run. */
+export interface CompareSide {
+  run: string;
+  tag: string;
+  step: number;
+}
+
+/**
+ * What happened to a sequence from A to B: with true labels, whether it
+ * became correct or wrong or stayed so; without them, whether its predicted
+ * class changed.
+ */
+export type ChangeKind = "became_correct" | "became_wrong" | "still_correct" | "still_wrong" | "prediction_changed" | "prediction_kept";
+
+/** How the hidden spaces of A and B were put side by side for `moved`. */
+export type UnitCorrespondence = "same" | "procrustes";
+
+/** Per unit, how its mean activation over all steps moved from A to B (same units only), most moved first. */
+export interface UnitDrift {
+  units: number[];
+  drift: number[];
+  mean_a: number[];
+  mean_b: number[];
+}
+
+/** `GET compare`: checkpoint A against checkpoint B of the same probe set (http_api.md). */
+export interface CompareResponse {
+  a: CompareSide;
+  b: CompareSide;
+  num_sequences: number;
+  num_classes: number;
+  class_names: string[];
+  /** True labels, or null when either side was logged without them. */
+  labels: number[] | null;
+  /** Final prediction (argmax at the last step) and its probability; null without probabilities. */
+  prediction_a: number[] | null;
+  prediction_b: number[] | null;
+  confidence_a: number[] | null;
+  confidence_b: number[] | null;
+  change: ChangeKind[] | null;
+  /** Step (within the sequence) of the last flip at `flip_threshold`, 0 when none (as domain/flips.ts). */
+  last_flip_a: number[] | null;
+  last_flip_b: number[] | null;
+  /** How far each sequence's final hidden state moved, divided by the largest such move (`moved_max`). */
+  moved: number[];
+  moved_max: number;
+  units: UnitCorrespondence;
+  /** `transitions[a][b]`: sequences wrong (0) or correct (1) in A and in B; null without labels. */
+  transitions: [[number, number], [number, number]] | null;
+  /** Null when A and B have different units (other runs' or layers'). */
+  unit_drift: UnitDrift | null;
+  flip_threshold: number;
+}
+
+/** `GET training`: per checkpoint of a run's layer, the figures of the chart over training. */
+export interface TrainingResponse {
+  run: string;
+  tag: string;
+  steps: number[];
+  /** Accuracy on the probe set (null without labels or probabilities). */
+  accuracy: (number | null)[];
+  /** Sequences with a flip at `flip_threshold` (null without probabilities). */
+  flips: (number | null)[];
+  /** Mean distance of each point's hidden state from the previous checkpoint's, over that one's RMS norm (null for the first). */
+  change: (number | null)[];
+  /** The 5 units whose mean activation moved most since the previous checkpoint, and by how much ([] for the first). */
+  top_units: number[][];
+  top_unit_moves: number[][];
+  flip_threshold: number;
+}

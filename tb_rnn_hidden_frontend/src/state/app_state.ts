@@ -20,6 +20,7 @@ import {
   type ProvisionalLayout,
   type TableState,
 } from "../domain/model";
+import { INITIAL_COMPARE, INITIAL_TRAINING, type CompareState, type TrainingState } from "./compare";
 import { INITIAL_LSTMVIS, type LstmvisState } from "./lstmvis";
 import {
   INITIAL_NEIGHBORS,
@@ -116,6 +117,10 @@ export interface AppState extends Selection, LinkState {
   neighbors: NeighborsState;
   /** The annotation filter applied, lit as source "filter" (controllers/annotation_filter.ts). */
   annotationFilter: FilterState;
+  /** Compare mode: checkpoint B beside A, `/compare`'s answer, the change table (state/compare.ts). */
+  compare: CompareState;
+  /** The chart over training of the selected run and layer (`/training`). */
+  training: TrainingState;
 }
 
 /** What the `tags` poller and the checkpoint loader report, for `#message` and `#views`. */
@@ -155,6 +160,8 @@ export const INITIAL_STATE: AppState = {
   search: INITIAL_SEARCH,
   neighbors: INITIAL_NEIGHBORS,
   annotationFilter: null,
+  compare: INITIAL_COMPARE,
+  training: INITIAL_TRAINING,
 };
 
 /** Structural equality of JSON values (object key order does not matter). */
