@@ -15,6 +15,7 @@
  */
 import { startAnnotationFilter } from "./controllers/annotation_filter";
 import { startCheckpointLoader } from "./controllers/checkpoint_loader";
+import { startCompare } from "./controllers/compare";
 import { startLstmvis } from "./controllers/lstmvis";
 import { startNeighbors } from "./controllers/neighbors";
 import { startSearch } from "./controllers/search";
@@ -22,12 +23,14 @@ import { drivePlay } from "./controllers/player";
 import { createProjectionClient, followParams } from "./controllers/projection_jobs";
 import { loadServerInfo } from "./controllers/server_info";
 import { startTagsPoller } from "./controllers/tags_poller";
-import { displayOfUrl, syncUrl, tableOfUrl, withUrlHypothesis } from "./controllers/url_sync";
+import { compareOfUrl, displayOfUrl, syncUrl, tableOfUrl, withUrlHypothesis } from "./controllers/url_sync";
 import { createStore } from "./state/store";
+import { createSideStore } from "./state/side_store";
 import { INITIAL_STATE, type AppState } from "./state/app_state";
 import { readUrlState } from "./state/url_state";
 import { injectStyles } from "./ui/styles";
 import { followTheme } from "./ui/theme";
+import { mountCompareBar } from "./views/compare_bar";
 import { mountControls } from "./views/controls";
 import { mountDistances } from "./views/distances";
 import { mountHeatmap } from "./views/heatmap";
@@ -61,14 +64,19 @@ export async function render(): Promise<void> {
     display: displayOfUrl(fromUrl),
     table: tableOfUrl(INITIAL_STATE.table, fromUrl),
     params: { ...INITIAL_STATE.params, ...(fromUrl.params ?? {}) },
+    compare: compareOfUrl(INITIAL_STATE.compare, fromUrl),
     // A link that carries a hypothesis opens LSTMVis' row.
     lstmvis: { ...withUrlHypothesis(INITIAL_STATE.lstmvis, fromUrl.lstmvis ?? {}), open: fromUrl.lstmvis?.units !== undefined || fromUrl.lstmvis?.brush !== undefined },
   });
   mountControls(layout.controls, store); // shows itself once the store lists some run
+  mountCompareBar(layout.controls, layout.projectionB, store);
   mountSelectionExport(layout.controls, store);
   mountOverview(layout.overview, store);
   mountSequenceTable(layout.table, store);
   mountProjection(layout.projection, store);
+  // Compare mode's B: the same view, loader and projection jobs, on B's view of the store.
+  const storeB = createSideStore(store);
+  mountProjection(layout.projectionB, storeB, "-b");
   mountInputView(layout.input, store);
   mountHeatmap(layout.heatmap, store);
   mountDistances(layout.distances, store);
@@ -81,12 +89,20 @@ export async function render(): Promise<void> {
   mountViewExports(layout, store);
   syncUrl(store, fromUrl);
 
-  const projections = createProjectionClient(store, loadServerInfo(store));
+  const infoReady = loadServerInfo(store);
+  const projections = createProjectionClient(store, infoReady);
   drivePlay(store, projections);
   const loader = startCheckpointLoader(store, projections);
   followParams(store, projections);
+  const projectionsB = createProjectionClient(storeB, infoReady);
+  const loaderB = startCheckpointLoader(storeB, projectionsB);
+  followParams(storeB, projectionsB);
+  startCompare(store);
   startLstmvis(store);
-  startTagsPoller(store, () => loader.serverAnswered());
+  startTagsPoller(store, () => {
+    loader.serverAnswered();
+    loaderB.serverAnswered();
+  });
   startSearch(store);
   startNeighbors(store);
   startAnnotationFilter(store);

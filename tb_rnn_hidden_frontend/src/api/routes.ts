@@ -4,6 +4,7 @@
  */
 import { ApiError, getArray, getBytes, getJson, postJson, type BinaryArray, type Params } from "./http";
 import type {
+  CompareResponse,
   InfoResponse,
   MatchesResponse,
   NeighborMethod,
@@ -13,6 +14,7 @@ import type {
   SearchResponse,
   SequencesResponse,
   TagsResponse,
+  TrainingResponse,
   UnitsResponse,
 } from "./types";
 
@@ -156,4 +158,14 @@ export function fetchMatches(
 export async function fetchLayoutExport(query: ProjectionQuery, format: "csv" | "npz"): Promise<Blob> {
   const { buffer, headers } = await getBytes("export", { ...query, format });
   return new Blob([buffer], { type: headers.get("Content-Type") ?? "application/octet-stream" });
+}
+
+/** `GET compare`: checkpoint A (`query`) against B (`b`), of the same probe set (409 when they differ). */
+export function fetchCompare(query: CheckpointQuery, b: CheckpointQuery, flipThreshold: number, signal?: AbortSignal): Promise<CompareResponse> {
+  return getJson<CompareResponse>("compare", { ...query, run_b: b.run, tag_b: b.tag, step_b: b.step, flip_threshold: flipThreshold }, signal);
+}
+
+/** `GET training`: the figures of every checkpoint of a run's layer, for the chart over training. */
+export function fetchTraining(query: { run: string; tag: string }, flipThreshold: number, signal?: AbortSignal): Promise<TrainingResponse> {
+  return getJson<TrainingResponse>("training", { ...query, flip_threshold: flipThreshold }, signal);
 }

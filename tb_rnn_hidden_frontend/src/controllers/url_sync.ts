@@ -9,8 +9,9 @@ import { sharedLayoutNotice, shownLayoutCode } from "../domain/layout_state";
 import { DEFAULT_DISPLAY, DEFAULT_PROJECTION_PARAMS, DEFAULT_TABLE, type DisplayOptions, type ProjectionParams, type TableState } from "../domain/model";
 import { jsonEqual, sameSelection, selectionOf, withSelection, type AppState, type Selection } from "../state/app_state";
 import type { Store } from "../state/store";
-import { watchUrlState, writeUrlState, type UrlDisplay, type UrlHypothesis, type UrlState } from "../state/url_state";
+import { watchUrlState, writeUrlState, type UrlCompare, type UrlDisplay, type UrlHypothesis, type UrlState } from "../state/url_state";
 import { INITIAL_LSTMVIS, type LstmvisState } from "../state/lstmvis";
+import { DEFAULT_CHANGES, type CompareState } from "../state/compare";
 import { sameUnits } from "../domain/lstmvis";
 import { repairMethod } from "./server_info";
 
@@ -29,7 +30,37 @@ function urlStateOf(state: Readonly<AppState>): UrlState {
     lstmvis: hypothesisOf(state.lstmvis),
     display: displayOf(state.display),
     flipThreshold: state.table.flipThreshold,
+    compare: compareOf(state.compare),
   };
+}
+
+/** Compare mode as the URL keeps it. */
+function compareOf(c: Readonly<CompareState>): UrlCompare {
+  return {
+    on: c.on,
+    ...(c.b.run !== null ? { run: c.b.run } : {}),
+    ...(c.b.tag !== null ? { tag: c.b.tag } : {}),
+    ...(c.b.step !== null ? { step: c.b.step } : {}),
+    filter: c.changes.filter,
+    sortKey: c.changes.sortKey,
+    descending: c.changes.descending,
+  };
+}
+
+/** The store's compare state with a link's (B and the change table; off where the link says nothing). */
+export function compareOfUrl(c: Readonly<CompareState>, url: UrlState): CompareState {
+  const u = url.compare ?? {};
+  const b = { ...c.b, run: u.run ?? c.b.run, tag: u.tag ?? c.b.tag, step: u.step ?? c.b.step };
+  const changes = {
+    ...c.changes,
+    filter: u.filter ?? DEFAULT_CHANGES.filter,
+    sortKey: u.sortKey ?? DEFAULT_CHANGES.sortKey,
+    descending: u.descending ?? DEFAULT_CHANGES.descending,
+  };
+  const same = b.run === c.b.run && b.tag === c.b.tag && b.step === c.b.step;
+  const sameChanges = jsonEqual(changes, c.changes);
+  if (same && sameChanges && Boolean(u.on) === c.on) return c as CompareState;
+  return { ...c, on: Boolean(u.on), b: same ? c.b : b, changes: sameChanges ? c.changes : changes, ...(same ? {} : { answer: null, error: null }) };
 }
 
 /** The display options the URL keeps besides the colouring (`rh_color`). */
@@ -58,6 +89,11 @@ function hypothesisOf(s: Readonly<LstmvisState>): UrlHypothesis {
     ...(s.brush !== null ? { brush: { ...s.brush } } : {}),
     off: [s.offBefore, s.offAfter],
   };
+}
+
+/** Whether the parts of compare mode the URL keeps changed. */
+function compareMoved(a: Readonly<CompareState>, b: Readonly<CompareState>): boolean {
+  return a.on !== b.on || a.b.run !== b.b.run || a.b.tag !== b.b.tag || a.b.step !== b.b.step || a.changes !== b.changes;
 }
 
 /** Whether the parts of the hypothesis the URL keeps changed. */
@@ -128,7 +164,7 @@ export function syncUrl(store: Store<AppState>, opened: UrlState): void {
     }
     if (moved || state.selected !== previous.selected || state.focus !== previous.focus ||
         state.display !== previous.display || state.table.flipThreshold !== previous.table.flipThreshold ||
-        state.projection !== previous.projection ||
+        state.projection !== previous.projection || compareMoved(state.compare, previous.compare) ||
         hypothesisMoved(state.lstmvis, previous.lstmvis)) {
       write(state);
     }
@@ -155,6 +191,7 @@ export function syncUrl(store: Store<AppState>, opened: UrlState): void {
       params,
       linkNotices: notice !== null ? [notice] : [],
       lstmvis: withUrlHypothesis(state.lstmvis, url.lstmvis ?? {}),
+      compare: compareOfUrl(state.compare, url),
     });
   });
 }

@@ -7,6 +7,7 @@
  * window's hash; where the top window cannot be reached, the iframe's own hash.
  */
 import { isColorBy } from "../domain/annotations";
+import { DEFAULT_CHANGES, type ChangeFilter, type ChangeSortKey } from "./compare";
 import { isLayoutCode } from "../domain/layout_state";
 import {
   DEFAULT_DISPLAY,
@@ -42,6 +43,56 @@ export interface UrlState {
   display?: UrlDisplay;
   /** `rh_flip`: the confidence change a class change needs to count as a flip (the table's). */
   flipThreshold?: number;
+  /** Compare mode (`rh_cmp=1`), its B (`rh_brun`, `rh_btag`, `rh_bstep`) and change table (`rh_chf` filter, `rh_chs` sort, `-` first = descending). */
+  compare?: UrlCompare;
+}
+
+export interface UrlCompare {
+  on?: boolean;
+  run?: string;
+  tag?: string;
+  step?: number;
+  filter?: ChangeFilter;
+  sortKey?: ChangeSortKey;
+  descending?: boolean;
+}
+
+const CHANGE_FILTERS: readonly ChangeFilter[] = [
+  "all", "changed", "became_correct", "became_wrong", "still_correct", "still_wrong", "prediction_changed", "prediction_kept",
+];
+const CHANGE_SORT_KEYS: readonly ChangeSortKey[] = ["index", "change", "confidence_a", "confidence_b", "delta", "flip_a", "flip_b", "moved"];
+
+function encodeCompare(c: UrlCompare): [string, string][] {
+  if (!c.on) return [];
+  const pairs: [string, string][] = [["cmp", "1"]];
+  if (c.run !== undefined) pairs.push(["brun", c.run]);
+  if (c.tag !== undefined) pairs.push(["btag", c.tag]);
+  if (c.step !== undefined) pairs.push(["bstep", String(c.step)]);
+  if (c.filter !== undefined && c.filter !== DEFAULT_CHANGES.filter) pairs.push(["chf", c.filter]);
+  if (c.sortKey !== undefined && (c.sortKey !== DEFAULT_CHANGES.sortKey || Boolean(c.descending) !== DEFAULT_CHANGES.descending)) {
+    pairs.push(["chs", (c.descending ? "-" : "") + c.sortKey]);
+  }
+  return pairs;
+}
+
+function decodeCompare(values: ReadonlyMap<string, string>): UrlCompare {
+  const out: UrlCompare = {};
+  if (values.get("cmp") === "1") out.on = true;
+  const run = values.get("brun");
+  if (run !== undefined) out.run = run;
+  const tag = values.get("btag");
+  if (tag !== undefined) out.tag = tag;
+  const step = integer(values.get("bstep"));
+  if (step !== undefined) out.step = step;
+  const filter = values.get("chf");
+  if (filter !== undefined && (CHANGE_FILTERS as readonly string[]).includes(filter)) out.filter = filter as ChangeFilter;
+  const sort = values.get("chs");
+  const key = sort?.replace(/^-/, "");
+  if (sort !== undefined && key !== undefined && (CHANGE_SORT_KEYS as readonly string[]).includes(key)) {
+    out.sortKey = key as ChangeSortKey;
+    out.descending = sort.startsWith("-");
+  }
+  return out;
 }
 
 /** The display options a link carries (the colouring is `colorBy`, `rh_color`). */
@@ -81,6 +132,7 @@ export function encodeUrlState(state: UrlState): [string, string][] {
   pairs.push(...encodeHypothesis(state.lstmvis ?? {}));
   pairs.push(...encodeDisplay(state.display ?? {}));
   if (state.flipThreshold !== undefined && state.flipThreshold !== DEFAULT_TABLE.flipThreshold) pairs.push(["flip", String(state.flipThreshold)]);
+  pairs.push(...encodeCompare(state.compare ?? {}));
   return pairs.map(([key, value]) => [PREFIX + key, value]);
 }
 
@@ -137,6 +189,8 @@ export function decodeUrlState(pairs: Iterable<[string, string]>): UrlState {
   if (Object.keys(display).length > 0) state.display = display;
   const flip = numberIn(values.get("flip"), 0, 1);
   if (flip !== undefined) state.flipThreshold = flip;
+  const compare = decodeCompare(values);
+  if (Object.keys(compare).length > 0) state.compare = compare;
   return state;
 }
 

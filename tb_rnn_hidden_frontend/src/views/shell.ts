@@ -34,7 +34,25 @@ const LSTMVIS_ROW_CSS = `
 @media (max-width: 1100px) { .lstmvis-panels { grid-template-columns: 1fr; } .lstmvis-find { overflow: visible; } }
 `;
 
-const CSS = `#checkpoint-error { padding: 12px; background: var(--rh-error-bg); color: var(--rh-error-fg); overflow-wrap: anywhere; }
+/**
+ * Compare mode: the centre takes the room of two projections, the right
+ * column narrows, and the change table takes the sequence table's place
+ * (the column's one scroll area).
+ */
+const COMPARE_CSS = `
+#rnn-hidden-app > #views.comparing { grid-template-columns: minmax(300px, 27%) minmax(520px, 1fr) minmax(250px, 21%); }
+#views.comparing #table-panel { display: none; }
+.side-title { font-size: 13px; margin: 0 0 4px; font-weight: 500; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.side-title .side-letter { display: inline-block; min-width: 1.4em; text-align: center; border-radius: 3px; margin-right: 6px; background: var(--rh-accent); color: var(--rh-bg); font-weight: 600; }
+@media (min-width: 1101px) and (min-height: 561px) {
+  .column-left > #change-panel { flex: 1 1 0; min-height: 190px; display: flex; flex-direction: column; }
+  .column-left > #change-panel > * { flex: 0 0 auto; }
+}
+@media (max-width: 1100px) { #rnn-hidden-app > #views.comparing { grid-template-columns: 1fr 1fr; } }
+`;
+
+const CSS = `${COMPARE_CSS}
+#checkpoint-error { padding: 12px; background: var(--rh-error-bg); color: var(--rh-error-fg); overflow-wrap: anywhere; }
 ${LSTMVIS_ROW_CSS}`;
 
 export const EMPTY_MESSAGE =
@@ -58,6 +76,14 @@ export interface PageLayout {
   search: HTMLElement;
   neighbors: HTMLElement;
   annotationFilter: HTMLElement;
+  /** Compare mode (views/compare_bar.ts, change_table.ts, unit_drift.ts): B's projection beside A's, the change table in the sequence table's place, the units that drifted. */
+  projectionB: HTMLElement;
+  changes: HTMLElement;
+  unitDrift: HTMLElement;
+  /** The chart over training (views/training_chart.ts), above the table. */
+  training: HTMLElement;
+  /** Each side's title above its projection in compare mode. */
+  sideTitles: readonly [HTMLElement, HTMLElement];
   checkpoint: HTMLElement;
 }
 
@@ -81,18 +107,31 @@ export function createLayout(): PageLayout {
     search: panel("search-panel", "Token search"),
     neighbors: panel("neighbors-panel", "Nearest neighbours"),
     annotationFilter: panel("annotation-filter-panel", "Annotation filter"),
+    projectionB: panel("projection-panel-b", "Projection of B"),
+    changes: panel("change-panel", "Changes from A to B"),
+    unitDrift: panel("unit-drift-panel", "Units that drifted from A to B"),
+    training: panel("training-panel", "Over training"),
   };
+  const sideTitles = [
+    h("h2", { class: "side-title", id: "side-title-a", hidden: true }),
+    h("h2", { class: "side-title", id: "side-title-b" }),
+  ] as const;
+  panels.projection.append(sideTitles[0]);
+  panels.projectionB.append(sideTitles[1]);
+  panels.projectionB.hidden = true;
+  panels.changes.hidden = true;
+  panels.unitDrift.hidden = true;
   const checkpoint = h(
     "div",
     { id: "views", class: "checkpoint", hidden: true },
-    h("div", { class: "column column-left" }, panels.overview, panels.table),
-    h("div", { class: "column column-centre" }, panels.projection),
-    h("div", { class: "column column-right" }, panels.input, panels.heatmap, panels.distances),
+    h("div", { class: "column column-left" }, panels.overview, panels.training, panels.table, panels.changes),
+    h("div", { class: "column column-centre" }, h("div", { class: "projection-pair" }, panels.projection, panels.projectionB)),
+    h("div", { class: "column column-right" }, panels.input, panels.heatmap, panels.distances, panels.unitDrift),
     lstmvisRow(panels.units, panels.matches, [panels.search, panels.neighbors, panels.annotationFilter]),
   );
   const app = h("main", { id: "rnn-hidden-app" }, panels.message, panels.controls, panels.checkpointError, checkpoint);
   document.body.appendChild(app);
-  return { ...panels, checkpoint };
+  return { ...panels, sideTitles, checkpoint };
 }
 
 /** The row of LSTMVis' panels behind a bar that opens and closes it (`lstmvis.open`: closed at first). */
@@ -156,4 +195,33 @@ export function mountShell(layout: PageLayout, store: Store<AppState>): void {
   store.subscribe((state) => update(state));
   update(store.get());
   bindLstmvisRow(store);
+  showCompareMode(layout, store);
+}
+
+/** "A · run / tag · step s", for a side's title. */
+function sideTitle(title: HTMLElement, letter: string, run: string | null, tag: string | null, step: number | null): void {
+  const text = run === null ? "" : `${run} / ${tag ?? "?"} · step ${step ?? "?"}`;
+  if (title.dataset["text"] === letter + text) return;
+  title.dataset["text"] = letter + text;
+  title.replaceChildren(h("span", { class: "side-letter" }, letter), text);
+  title.title = `${letter}: run ${run ?? "?"}, layer ${tag ?? "?"}, checkpoint ${step ?? "?"}`;
+}
+
+/** The panels of compare mode shown while it is on, with each side's title. */
+function showCompareMode(layout: PageLayout, store: Store<AppState>): void {
+  const update = (state: Readonly<AppState>) => {
+    const on = state.compare.on;
+    layout.checkpoint.classList.toggle("comparing", on);
+    layout.projectionB.hidden = !on;
+    layout.changes.hidden = !on;
+    layout.unitDrift.hidden = !on;
+    layout.sideTitles[0].hidden = !on;
+    const b = state.compare.b;
+    sideTitle(layout.sideTitles[0], "A", state.run, state.tag, state.step);
+    sideTitle(layout.sideTitles[1], "B", b.run, b.tag, b.step);
+  };
+  store.subscribe((state, previous) => {
+    if (state.compare !== previous.compare || state.step !== previous.step || state.run !== previous.run || state.tag !== previous.tag) update(state);
+  });
+  update(store.get());
 }

@@ -61,11 +61,16 @@ const CSS = `
 .projection-view .legend-swatch { width: 10px; height: 10px; border-radius: 50%; display: inline-block; }
 .projection-view .legend-ramp { width: 90px; height: 10px; display: inline-block; border-radius: 2px; }
 .projection-view .legend-note { color: var(--rh-muted); }
+/* Compare mode's two projections, A and B, side by side (B hidden otherwise). */
+.projection-pair { display: flex; gap: 10px; min-width: 0; }
+.projection-pair > .panel { flex: 1 1 0; min-width: 0; }
+.projection-pair > .panel[hidden] { display: none; }
 /* Three columns that scroll on their own: the plot takes the centre column's height that the
    controls and legend leave, so they stay in sight as LSTMVis' row opens and closes (down to
    the plot's least height: 1280x1024 with the row open fits). */
 @media (min-width: 1101px) and (min-height: 561px) {
-  .column-centre > #projection-panel { flex: 1 0 auto; display: flex; flex-direction: column; }
+  .column-centre > .projection-pair { flex: 1 0 auto; }
+  .projection-pair > .panel { display: flex; flex-direction: column; }
   .projection-view { flex: 1 1 auto; min-height: 0; }
   .projection-view .projection-area { flex: 1 1 0; height: auto; min-height: ${MIN_CANVAS_HEIGHT}px; }
 }

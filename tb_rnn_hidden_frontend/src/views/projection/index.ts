@@ -138,7 +138,22 @@ function render(view: ProjectionView, state: Readonly<AppState>, previous: Reado
   if (base || trails || overlay) view.invalidate(base, trails, overlay);
 }
 
-export function mountProjection(parent: HTMLElement, store: Store<AppState>): void {
+/**
+ * Every id in `root` (and the references to ids: `for`, `aria-controls`,
+ * `data-testid`) given `suffix`: compare mode's B is this view mounted a
+ * second time (`-b`), so that ids stay unique and tests can tell the sides.
+ */
+function suffixIds(root: HTMLElement, suffix: string): void {
+  for (const node of root.querySelectorAll<HTMLElement>("[id], [for], [aria-controls], [data-testid]")) {
+    for (const attribute of ["id", "for", "aria-controls", "data-testid"]) {
+      const value = node.getAttribute(attribute);
+      if (value) node.setAttribute(attribute, value.split(" ").map((id) => id + suffix).join(" "));
+    }
+  }
+}
+
+/** Mounts the view; `idSuffix` for a second one (compare mode's B, on B's store: state/side_store.ts). */
+export function mountProjection(parent: HTMLElement, store: Store<AppState>, idSuffix = ""): void {
   const el = createElements(parent);
   const baseCtx = el.baseCanvas.getContext("2d");
   const trailCtx = el.trailCanvas.getContext("2d");
@@ -166,6 +181,7 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>): vo
     invalidate: (base, trails, overlay) => invalidate(view, base, trails, overlay),
     flush: () => flush(view),
   };
+  if (idSuffix) suffixIds(parent, idSuffix);
   bindControls(view);
   const litLine = createLitLine(store);
   const brushLine = createBrushLine(view);
