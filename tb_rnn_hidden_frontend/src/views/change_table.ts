@@ -34,7 +34,7 @@ const CSS = `
 #change-count { color: var(--rh-muted); }
 #change-scroll { max-height: ${ROW_HEIGHT * VIEW_ROWS + 28}px; overflow: auto; border: 1px solid var(--rh-border); border-radius: 3px; outline: none; }
 #change-scroll:focus-visible { outline: 2px solid var(--rh-highlight); }
-#change-table { border-collapse: collapse; width: 100%; min-width: 760px; table-layout: fixed; font-variant-numeric: tabular-nums; }
+#change-table { border-collapse: collapse; width: 100%; table-layout: fixed; font-variant-numeric: tabular-nums; }
 #change-table th { position: sticky; top: 0; background: var(--rh-card); font-weight: 500; color: var(--rh-muted); text-align: left; padding: 0; border-bottom: 1px solid var(--rh-border); z-index: 1; }
 #change-table th button, #change-table th span { border: none; background: none; padding: 4px 3px; width: 100%; display: block; text-align: left; font-weight: 500; color: inherit; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 #change-table td { height: ${ROW_HEIGHT - 1}px; padding: 0 4px; border-bottom: 1px solid var(--rh-border); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
@@ -87,6 +87,7 @@ interface ChangeElements {
   filter: HTMLSelectElement;
   cell: HTMLSpanElement;
   count: HTMLSpanElement;
+  table: HTMLTableElement;
   head: HTMLTableSectionElement;
   body: HTMLTableSectionElement;
   scroll: HTMLDivElement;
@@ -116,7 +117,7 @@ function createElements(parent: HTMLElement): ChangeElements {
   const scroll = h("div", { id: "change-scroll", tabindex: 0, role: "grid", "aria-label": "Changes from A to B; up and down keys move the focus" }, table);
   const filters = h("div", { class: "change-filters" }, h("label", { class: "field" }, "show ", filter), cell, count);
   parent.append(h("h2", {}, "Changes A → B"), status, filters, scroll);
-  return { status, filter, cell, count, head, body, scroll };
+  return { status, filter, cell, count, table, head, body, scroll };
 }
 
 function currentRows(view: ChangeView, compare: CompareState): number[] {
@@ -135,13 +136,22 @@ function currentDelta(view: ChangeView, answer: CompareResponse): Float64Array |
   return view.delta;
 }
 
-function headerCell(store: Store<AppState>, compare: CompareState, { key, label, width: fixed, title }: Column): HTMLTableCellElement {
+/** The sequence column's least width, px: the others are fixed, so the table scrolls sideways rather than squeeze it away. */
+const MIN_TEXT_WIDTH = 160;
+
+/** A column's width in px (null: the sequence column, which takes what is left): class columns as wide as the longest class name (capped; a longer one has a tooltip), the index as its largest. */
+function columnWidth({ key, label, width }: Column, answer: CompareResponse | null): number | null {
+  if (width === "auto") return null;
+  if (key === "index") return Math.ceil(14 + 7.5 * String(Math.max(9, (answer?.num_sequences ?? 1) - 1)).length);
+  if (width !== "class") return Number.parseInt(width, 10);
+  return classColumnWidth([label, ...(label === "true" && answer?.labels === null ? [] : (answer?.class_names ?? []))]);
+}
+
+function headerCell(store: Store<AppState>, compare: CompareState, column: Column): HTMLTableCellElement {
+  const { key, label, title } = column;
   const changes = compare.changes;
-  const answer = compare.answer;
-  // Class columns as wide as the longest class name (capped; a longer one has a tooltip); the index fits its largest.
-  const classes = label === "true" && answer?.labels === null ? [] : (answer?.class_names ?? []);
-  const digits = String(Math.max(9, (answer?.num_sequences ?? 1) - 1)).length;
-  const width = key === "index" ? `${Math.ceil(14 + 7.5 * digits)}px` : fixed === "class" ? `${classColumnWidth([label, ...classes])}px` : fixed;
+  const px = columnWidth(column, compare.answer);
+  const width = px === null ? "auto" : `${px}px`;
   const sorted = key !== null && changes.sortKey === key;
   const th = h("th", { scope: "col", style: `width:${width}`, "aria-sort": sorted ? (changes.descending ? "descending" : "ascending") : "none" });
   if (key === null) {
@@ -160,6 +170,8 @@ function headerCell(store: Store<AppState>, compare: CompareState, { key, label,
 }
 
 function renderHead(view: ChangeView, compare: CompareState): void {
+  const fixed = COLUMNS.reduce((sum, column) => sum + (columnWidth(column, compare.answer) ?? 0), 0);
+  view.el.table.style.minWidth = `${fixed + MIN_TEXT_WIDTH}px`;
   setChildren(view.el.head, h("tr", {}, ...COLUMNS.map((column) => headerCell(view.store, compare, column))));
 }
 
