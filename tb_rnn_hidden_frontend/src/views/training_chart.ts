@@ -116,7 +116,6 @@ function hitColumn(view: ChartView, column: ChartColumn, geometry: ChartGeometry
     width: Math.max(1, column.x1 - column.x0),
     height: geometry.y0 - geometry.y1 + 8,
     "data-step": column.step,
-    role: "button",
     "aria-label": `Open step ${column.step}`,
   });
   rect.addEventListener("pointermove", (event) => {
