@@ -5,7 +5,9 @@
  * that class's colour, hatched); the confusion matrix. A bar segment and a
  * matrix cell are the same set of sequences: clicking either selects them.
  * Each segment carries `data-true`, `data-predicted` and `data-count`; the
- * facts carry the checkpoint shown as `data-checkpoint` (its key).
+ * facts carry the checkpoint shown as `data-checkpoint` (its key). In
+ * compare mode, the accuracy in A and B and the transition matrix follow
+ * (views/overview_transitions.ts).
  */
 import { classColor, hexToRgb } from "../ui/colors";
 import { h, setChildren } from "../ui/dom";
@@ -13,6 +15,7 @@ import { formatPercent } from "../domain/format";
 import type { CheckpointData } from "../domain/model";
 import { classCounts, type ClassCounts } from "../domain/panel_model";
 import { selectSequences } from "../state/selection";
+import { mountOverviewTransitions } from "./overview_transitions";
 import type { AppState } from "../state/app_state";
 import type { Store } from "../state/store";
 import { addStyles } from "../ui/styles";
@@ -192,6 +195,7 @@ export function mountOverview(parent: HTMLElement, store: Store<AppState>): void
   const matrix = h("table", { id: "confusion-matrix", "data-testid": "confusion-matrix" });
   const note = h("p", { class: "overview-caption", id: "overview-note" });
   parent.append(h("h2", {}, "Overview"), facts, bars, note, matrix);
+  mountOverviewTransitions(parent, store);
   const view: OverviewView = { store, facts, bars, matrix, note, cell: null, shown: "null" };
   store.subscribe((state, previous) => {
     if (state.data !== previous.data) {

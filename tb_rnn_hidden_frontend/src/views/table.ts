@@ -18,6 +18,7 @@ import { selectSequences } from "../state/selection";
 import type { AppState } from "../state/app_state";
 import type { Store } from "../state/store";
 import { addStyles } from "../ui/styles";
+import { classColumnWidth } from "../ui/class_width";
 
 const ROW_HEIGHT = 24;
 const VIEW_ROWS = 14;
@@ -61,22 +62,6 @@ const COLUMNS: Column[] = [
   { key: "flip", label: "flip", width: "38px" },
   { key: "length", label: "len", width: "36px" },
 ];
-
-/** The class columns' width bounds, px: a name longer than the cap is cut, with a tooltip. */
-const MIN_CLASS_WIDTH = 44;
-const MAX_CLASS_WIDTH = 132;
-const FONT = "13px Roboto, Arial, sans-serif";
-
-let measurer: CanvasRenderingContext2D | null = null;
-
-/** A class column's width: its longest name at the table's font, plus padding, within bounds. */
-function classColumnWidth(names: readonly string[]): number {
-  measurer ??= document.createElement("canvas").getContext("2d");
-  if (measurer === null) return MAX_CLASS_WIDTH;
-  measurer.font = FONT;
-  const widest = Math.max(0, ...names.map((name) => measurer?.measureText(name).width ?? 0));
-  return Math.min(MAX_CLASS_WIDTH, Math.max(MIN_CLASS_WIDTH, Math.ceil(widest) + 12));
-}
 
 interface TableElements {
   wrongOnly: HTMLInputElement;
