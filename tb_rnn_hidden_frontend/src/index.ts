@@ -45,6 +45,9 @@ import { mountAnnotationFilter } from "./views/annotation_filter";
 import { mountNeighbors } from "./views/neighbors";
 import { mountSearch } from "./views/search";
 import { mountViewExports } from "./views/export/index";
+import { mountChangeTable } from "./views/change_table";
+import { mountTrainingChart } from "./views/training_chart";
+import { mountUnitDrift } from "./views/unit_drift";
 import { mountSelectionExport } from "./views/selection_export";
 
 export async function render(): Promise<void> {
@@ -73,6 +76,9 @@ export async function render(): Promise<void> {
   mountSelectionExport(layout.controls, store);
   mountOverview(layout.overview, store);
   mountSequenceTable(layout.table, store);
+  mountTrainingChart(layout.training, store);
+  mountChangeTable(layout.changes, store);
+  mountUnitDrift(layout.unitDrift, store);
   mountProjection(layout.projection, store);
   // Compare mode's B: the same view, loader and projection jobs, on B's view of the store.
   const storeB = createSideStore(store);

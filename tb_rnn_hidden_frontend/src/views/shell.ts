@@ -119,7 +119,6 @@ export function createLayout(): PageLayout {
   panels.projection.append(sideTitles[0]);
   panels.projectionB.append(sideTitles[1]);
   panels.projectionB.hidden = true;
-  panels.changes.hidden = true;
   panels.unitDrift.hidden = true;
   const checkpoint = h(
     "div",
@@ -213,7 +212,6 @@ function showCompareMode(layout: PageLayout, store: Store<AppState>): void {
     const on = state.compare.on;
     layout.checkpoint.classList.toggle("comparing", on);
     layout.projectionB.hidden = !on;
-    layout.changes.hidden = !on;
     layout.unitDrift.hidden = !on;
     layout.sideTitles[0].hidden = !on;
     const b = state.compare.b;
