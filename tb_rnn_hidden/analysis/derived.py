@@ -63,3 +63,58 @@ def step_distances(states, offsets):
     within = np.ones(len(steps), dtype=bool)
     within[offsets[1:-1] - 1] = False  # last step of i -> first of i+1
     return steps[within]
+
+
+def point_predictions(probabilities):
+    """[P] int32 argmax class of every step (the first of equal maxima, as the tab's
+    `domain/data.ts`), or None without probabilities."""
+    if probabilities is None:
+        return None
+    return probabilities.argmax(axis=1).astype(np.int32)
+
+
+def confidence_changes(probabilities, offsets):
+    """[P] float32: per step, the largest |p_t,c - p_t-1,c| over classes, 0 at each
+    sequence's first step: the tab's `domain/confidence.ts`, value for value (float32)."""
+    changes = np.zeros(len(probabilities), dtype=np.float32)
+    if len(probabilities) > 1 and probabilities.shape[1]:
+        probabilities = probabilities.astype(np.float32, copy=False)
+        changes[1:] = np.abs(np.diff(probabilities, axis=0)).max(axis=1)
+    changes[offsets[:-1]] = 0.0  # lengths are >= 1: each first step is a point
+    return changes
+
+
+def last_flip_steps(offsets, point_predictions, changes, threshold):
+    """[N] int32: the step (within its sequence) of each sequence's last flip, 0 when none.
+
+    A flip is a step t > 0 whose argmax differs from step t - 1's and whose
+    confidence change is >= `threshold`: the tab's `domain/flips.ts`. The float32
+    changes are compared in float64, as JavaScript compares them.
+    """
+    num_sequences = len(offsets) - 1
+    flips = np.zeros(num_sequences, dtype=np.int32)
+    if len(point_predictions) < 2:
+        return flips
+    is_flip = np.zeros(len(point_predictions), dtype=bool)
+    is_flip[1:] = point_predictions[1:] != point_predictions[:-1]
+    is_flip &= changes.astype(np.float64) >= threshold
+    is_flip[offsets[:-1]] = False  # a first step has no step before it
+    points = np.flatnonzero(is_flip)
+    if not points.size:
+        return flips
+    sequences = sequence_of(offsets, points)
+    last = np.append(sequences[1:] != sequences[:-1], True)  # points ascend: last of each
+    flips[sequences[last]] = points[last] - offsets[sequences[last]]
+    return flips
+
+
+def unit_means(states):
+    """[H] float64 mean of each unit over every valid step of every sequence."""
+    if not len(states):
+        return np.zeros(states.shape[1], dtype=np.float64)
+    return states.mean(axis=0, dtype=np.float64)
+
+
+def final_states(states, offsets):
+    """[N, H] each sequence's hidden state at its last valid step."""
+    return states[offsets[1:] - 1]

@@ -30,6 +30,7 @@ from tb_rnn_hidden.projection import jobs as projection_jobs
 from tb_rnn_hidden.projection import limits as projection_limits
 from tb_rnn_hidden.records import codec
 from tb_rnn_hidden.records import metadata
+from tb_rnn_hidden.server import comparisons
 from tb_rnn_hidden.server import event_blobs
 from tb_rnn_hidden.server import export
 from tb_rnn_hidden.server import reader as checkpoint_reader
@@ -123,6 +124,8 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
             "/search": self._serve_search,
             "/neighbors": self._serve_neighbors,
             "/export": self._serve_export,
+            "/compare": self._serve_compare,
+            "/training": self._serve_training,
         }
 
     def is_active(self):
@@ -206,8 +209,9 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
 
     def _in_slot(self, compute):
         """`compute()` in one of the slots bounding heavy work in flight: a first /matches,
-        /search or /neighbors reads all of a checkpoint's states or tokens, and a regex
-        may take seconds (429 after a wait, as for the array routes)."""
+        /search or /neighbors reads all of a checkpoint's states or tokens, /compare two
+        checkpoints', /training every checkpoint's of a run, and a regex may take seconds
+        (429 after a wait, as for the array routes)."""
         release = self._array_slots.acquire()
         try:
             return compute()
@@ -375,6 +379,23 @@ class RnnHiddenPlugin(base_plugin.TBPlugin):
         checkpoint = self._checkpoint(request)
         query = requests.match_query(request, checkpoint.header["state_size"])
         body = self._in_slot(lambda: matches_impl(checkpoint, query))
+        return http_util.Respond(request, body, requests.JSON)
+
+    @werkzeug.wrappers.Request.application
+    @requests.json_errors
+    @requests.methods("GET")
+    def _serve_compare(self, request):
+        address_a, address_b, threshold = requests.compare_query(request)
+        body = self._in_slot(lambda: comparisons.compare_impl(
+            self._reader, address_a, address_b, threshold))
+        return http_util.Respond(request, body, requests.JSON)
+
+    @werkzeug.wrappers.Request.application
+    @requests.json_errors
+    @requests.methods("GET")
+    def _serve_training(self, request):
+        address, threshold = requests.training_query(request)
+        body = self._in_slot(lambda: comparisons.training_impl(self._reader, *address, threshold))
         return http_util.Respond(request, body, requests.JSON)
 
     @werkzeug.wrappers.Request.application

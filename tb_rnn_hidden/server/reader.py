@@ -122,6 +122,12 @@ class CheckpointReader:
             % (run, tag, step, [d.step for d in data])
         )
 
+    def pair_part(self, a, b, name, compute):
+        """`compute()`: data derived from the `Checkpoint`s a and b together (a comparison),
+        cached with the checkpoints' own parts under both identities, so that a record
+        rewritten on either side is computed again."""
+        return self._cache.get_or_compute(("pair", a.identity, b.identity, name), compute)
+
     def checkpoint(self, ctx, experiment_id, run, tag, step):
         """A `Checkpoint` of the record listed now for (run, tag, step); NotFoundError if absent."""
         datum = self._datum(ctx, experiment_id, run, tag, step)
@@ -261,6 +267,40 @@ class Checkpoint:
         return self._part(
             "predictions", lambda: derived.predictions(self.final_probabilities, self.labels)
         )
+
+    @property
+    def point_predictions(self):
+        """`analysis.derived.point_predictions`: [P] int32 argmax of every step, or None."""
+        return self._part("point_predictions",
+                          lambda: derived.point_predictions(self.probabilities))
+
+    @property
+    def confidence_changes(self):
+        """`analysis.derived.confidence_changes`: [P] float32, or None without probabilities."""
+        probabilities = self.probabilities
+        if probabilities is None:
+            return None
+        return self._part("confidence_changes",
+                          lambda: derived.confidence_changes(probabilities, self.offsets))
+
+    def last_flips(self, threshold):
+        """`analysis.derived.last_flip_steps` at `threshold`: [N] int32, or None without
+        probabilities (the tab's flips, as domain/flips.ts finds them)."""
+        predictions = self.point_predictions
+        if predictions is None:
+            return None
+        return self._part(("last_flips", float(threshold)), lambda: derived.last_flip_steps(
+            self.offsets, predictions, self.confidence_changes, threshold))
+
+    @property
+    def unit_means(self):
+        """`analysis.derived.unit_means`: [H] float64 mean of each unit over every step."""
+        return self._part("unit_means", lambda: derived.unit_means(self.states))
+
+    @property
+    def final_states(self):
+        """`analysis.derived.final_states`: [N, H] each sequence's last valid state."""
+        return derived.final_states(self.states, self.offsets)
 
     @property
     def distances(self):

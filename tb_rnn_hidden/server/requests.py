@@ -486,3 +486,45 @@ def export_query(request):
                              why=" seconds"),
         formulas=choice_arg(request, "formulas", EXPORT_FORMULAS, default="keep"),
     )
+
+
+# -- GET /compare and GET /training ----------------------------------------------------
+
+class Conflict(errors.PublicError):
+    """409: the request names data that cannot go together (e.g. two probe sets)."""
+
+    http_code = 409
+
+
+DEFAULT_FLIP_THRESHOLD = 0.1
+
+
+def flip_threshold_arg(request):
+    """`flip_threshold`: a number in [0, 1] (the tab's flip threshold), default 0.1."""
+    value = request.args.get("flip_threshold")
+    if value is None:
+        return DEFAULT_FLIP_THRESHOLD
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is None or not 0.0 <= number <= 1.0:  # NaN fails the comparison too
+        raise errors.InvalidArgumentError(
+            "query parameter 'flip_threshold' is %r; expected a number in [0, 1]" % value[:100])
+    return number
+
+
+def compare_query(request):
+    """(address A, address B, flip threshold) of a /compare request; each address is
+    (ctx, experiment, run, tag, step), B's from `run_b`, `tag_b`, `step_b`."""
+    a = checkpoint_address(request)
+    b = a[:2] + (string_arg(request, "run_b"), string_arg(request, "tag_b"),
+                 int_arg(request, "step_b"))
+    return a, b, flip_threshold_arg(request)
+
+
+def training_query(request):
+    """((ctx, experiment, run, tag), flip threshold) of a /training request."""
+    address = (plugin_util.context(request.environ), plugin_util.experiment_id(request.environ),
+               string_arg(request, "run"), string_arg(request, "tag"))
+    return address, flip_threshold_arg(request)

@@ -39,6 +39,8 @@ ROUTES = {
     "/search": "search",
     "/neighbors": "neighbors",
     "/export": "export",
+    "/compare": "compare",
+    "/training": "training",
 }
 BINARY = "application/octet-stream"
 # Answer bodies of binary routes: dtype name -> bytes per element.
@@ -123,6 +125,14 @@ class RequestFuzzer:
         if kind != "static" or rng.random() < 0.2:
             run, tag, steps = rng.choice(self._series)
             params = [("run", run), ("tag", tag), ("step", str(rng.choice(steps)))]
+        if kind == "training":  # a run and tag, no step
+            params = [(n, v) for n, v in params if n != "step"]
+        if kind == "compare":  # B: any checkpoint (most pairs' probe sets differ: 409)
+            run, tag, steps = rng.choice(self._series)
+            params += [("run_b", run), ("tag_b", tag), ("step_b", str(rng.choice(steps)))]
+        if kind in ("compare", "training") and rng.random() < 0.5:
+            thresholds = ["0", "0.1", "0.5", "1"] + (["-0.1", "1.5", "nan", ""] if hostile else [])
+            params.append(("flip_threshold", rng.choice(thresholds)))
         if kind == "states" and rng.random() < 0.6:
             dtypes = ["float16", "float32"]
             if hostile:
