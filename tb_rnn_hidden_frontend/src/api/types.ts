@@ -264,6 +264,12 @@ export interface TrainingResponse {
   flips: (number | null)[];
   /** Mean distance of each point's hidden state from the previous checkpoint's, over that one's RMS norm (null for the first). */
   change: (number | null)[];
+  /**
+   * How well the final hidden states separate the true classes: the share of
+   * their variance that the class means explain (0: not at all, 1: each class
+   * one point); null without labels.
+   */
+  separation?: (number | null)[];
   /** The 5 units whose mean activation moved most since the previous checkpoint, and by how much ([] for the first). */
   top_units: number[][];
   top_unit_moves: number[][];

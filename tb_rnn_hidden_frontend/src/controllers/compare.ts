@@ -51,31 +51,51 @@ function followPair(store: Store<AppState>): void {
   });
 }
 
-/** What `/training` is asked about: A's run and tag, with its checkpoints (a new one asks again). */
-function layerKey(state: Readonly<AppState>): string | null {
-  if (state.run === null || state.tag === null || !state.requests.tagsLoaded) return null;
-  return JSON.stringify([state.run, state.tag, stepsOf(state), state.table.flipThreshold]);
+/** A layer whose figures over training are wanted: A's, or B's in compare mode. */
+interface Layer {
+  readonly run: string;
+  readonly tag: string;
+  readonly key: string;
 }
 
-function followLayer(store: Store<AppState>): void {
+/** A's run and tag, with its checkpoints (a new one asks again); null before the first listing. */
+function layerOfA(state: Readonly<AppState>): Layer | null {
+  if (state.run === null || state.tag === null || !state.requests.tagsLoaded) return null;
+  return { run: state.run, tag: state.tag, key: JSON.stringify([state.run, state.tag, stepsOf(state), state.table.flipThreshold]) };
+}
+
+/** B's run and tag in compare mode when they are not A's (else A's answer serves both). */
+function layerOfB(state: Readonly<AppState>): Layer | null {
+  const { on, b } = state.compare;
+  if (!on || b.run === null || b.tag === null || !state.requests.tagsLoaded || (b.run === state.run && b.tag === state.tag)) return null;
+  const steps = stepsOf({ ...state, run: b.run, tag: b.tag } as AppState);
+  return { run: b.run, tag: b.tag, key: JSON.stringify([b.run, b.tag, steps, state.table.flipThreshold]) };
+}
+
+/** Keeps `training[field]` the answer for `layerOf`'s layer: asked once per key, the older request aborted. */
+function followLayer(store: Store<AppState>, layerOf: (state: Readonly<AppState>) => Layer | null, field: "answer" | "answerB"): void {
   let asked: string | null = null;
   let inFlight: AbortController | null = null;
   store.subscribe((state) => {
-    const key = layerKey(state);
+    const layer = layerOf(state);
+    const key = layer?.key ?? null;
     if (key === asked) return;
     asked = key;
     inFlight?.abort();
-    if (key === null) return;
+    if (layer === null) {
+      // B's series is dropped at once when B is A's layer again or compare mode is off.
+      if (field === "answerB") queueMicrotask(() => store.get().training.answerB !== null && store.set({ training: { ...store.get().training, answerB: null } }));
+      return;
+    }
     const controller = new AbortController();
     inFlight = controller;
-    const query = { run: state.run as string, tag: state.tag as string };
     // The chart keeps the last answer (it says which run and tag it is of) while the next one comes.
     queueMicrotask(() => {
       if (asked === key) store.set({ training: { ...store.get().training, error: null, busy: true } });
     });
-    fetchTraining(query, state.table.flipThreshold, controller.signal).then(
+    fetchTraining({ run: layer.run, tag: layer.tag }, state.table.flipThreshold, controller.signal).then(
       (answer) => {
-        if (asked === key) store.set({ training: { answer, error: null, busy: false } });
+        if (asked === key) store.set({ training: { ...store.get().training, [field]: answer, error: null, busy: false } });
       },
       (err: unknown) => {
         if (controller.signal.aborted || isAbort(err) || asked !== key) return;
@@ -100,5 +120,6 @@ function followListing(store: Store<AppState>): void {
 export function startCompare(store: Store<AppState>): void {
   followListing(store);
   followPair(store);
-  followLayer(store);
+  followLayer(store, layerOfA, "answer");
+  followLayer(store, layerOfB, "answerB");
 }

@@ -4,7 +4,10 @@
  * halfway to its neighbours (every checkpoint is easy to click, however
  * close), and three series in [0, 1] drawn against one y axis: accuracy as
  * it is, the change to the previous checkpoint and the flips each divided by
- * their largest value (said in the legend). Missing values break a line.
+ * their largest value (said in the legend), and how well the final hidden
+ * states separate the classes (0..1). With another run's or layer's answer
+ * (compare mode's B), its accuracy and separation are drawn on the same
+ * steps, so that two runs read against each other. Missing values break a line.
  */
 import type { TrainingResponse } from "../api/types";
 
@@ -27,6 +30,7 @@ export interface ChartColumn {
 }
 
 export interface ChartPoint {
+  /** The checkpoint's column. */
   index: number;
   x: number;
   y: number;
@@ -35,7 +39,9 @@ export interface ChartPoint {
 }
 
 export interface ChartSeries {
-  key: "accuracy" | "change" | "flips";
+  key: "accuracy" | "change" | "flips" | "separation";
+  /** Whose figures: A's run and layer, or B's (compare mode, another run or layer). */
+  side: "a" | "b";
   /** What the values were divided by (1 for accuracy; 0 when all are 0 or missing). */
   scale: number;
   points: ChartPoint[];
@@ -70,7 +76,16 @@ export function chartColumns(steps: readonly number[], box: ChartBox): ChartColu
   });
 }
 
-function seriesOf(key: ChartSeries["key"], values: readonly (number | null)[], normalise: boolean, columns: ChartColumn[], y: (v: number) => number): ChartSeries {
+/** The values of `answer` per column (by step; null where it has no such checkpoint). */
+function byColumn(answer: TrainingResponse, columns: readonly ChartColumn[], values: readonly (number | null)[] | undefined): (number | null)[] {
+  const at = new Map(answer.steps.map((step, i) => [step, i]));
+  return columns.map((c) => {
+    const i = at.get(c.step);
+    return i === undefined ? null : (values?.[i] ?? null);
+  });
+}
+
+function seriesOf(key: ChartSeries["key"], side: ChartSeries["side"], values: readonly (number | null)[], normalise: boolean, columns: ChartColumn[], y: (v: number) => number): ChartSeries {
   const scale = normalise ? Math.max(0, ...values.filter(finite)) : 1;
   const points: ChartPoint[] = [];
   const runs: ChartPoint[][] = [];
@@ -87,25 +102,35 @@ function seriesOf(key: ChartSeries["key"], values: readonly (number | null)[], n
     run.push(point);
   });
   if (run.length > 0) runs.push(run);
-  return { key, scale, points, runs };
+  return { key, side, scale, points, runs };
 }
 
-/** The chart of `answer` in `box`: columns and the three series, each normalised into [0, 1]. */
-export function trainingChart(answer: TrainingResponse, box: ChartBox): ChartGeometry {
-  const columns = chartColumns(answer.steps, box);
+/** The steps of both answers, ascending, once each. */
+export function unionSteps(answer: TrainingResponse, other: TrainingResponse | null): number[] {
+  return [...new Set([...answer.steps, ...(other?.steps ?? [])])].sort((a, b) => a - b);
+}
+
+/**
+ * The chart of `answer` (and of `other`, B's run or layer, if given) in
+ * `box`: columns over both answers' steps and the series, each in [0, 1];
+ * separation only where the answer has it.
+ */
+export function trainingChart(answer: TrainingResponse, box: ChartBox, other: TrainingResponse | null = null): ChartGeometry {
+  const columns = chartColumns(unionSteps(answer, other), box);
   const y0 = box.height - box.bottom;
   const y1 = box.top;
   const y = (v: number) => y0 + Math.min(1, Math.max(0, v)) * (y1 - y0);
-  return {
-    columns,
-    y0,
-    y1,
-    series: [
-      seriesOf("accuracy", answer.accuracy, false, columns, y),
-      seriesOf("change", answer.change, true, columns, y),
-      seriesOf("flips", answer.flips, true, columns, y),
-    ],
-  };
+  const series = [
+    seriesOf("accuracy", "a", byColumn(answer, columns, answer.accuracy), false, columns, y),
+    seriesOf("change", "a", byColumn(answer, columns, answer.change), true, columns, y),
+    seriesOf("flips", "a", byColumn(answer, columns, answer.flips), true, columns, y),
+  ];
+  if (answer.separation !== undefined) series.push(seriesOf("separation", "a", byColumn(answer, columns, answer.separation), false, columns, y));
+  if (other !== null) {
+    series.push(seriesOf("accuracy", "b", byColumn(other, columns, other.accuracy), false, columns, y));
+    if (other.separation !== undefined) series.push(seriesOf("separation", "b", byColumn(other, columns, other.separation), false, columns, y));
+  }
+  return { columns, y0, y1, series };
 }
 
 /** The checkpoint column under x (null outside every column). */

@@ -67,6 +67,8 @@ export interface CompareState {
 export interface TrainingState {
   /** `/training`'s answer for A's run and tag (its `run`, `tag` say which), or null. */
   readonly answer: TrainingResponse | null;
+  /** In compare mode with B of another run or layer: `/training`'s answer for B's, drawn beside A's. */
+  readonly answerB: TrainingResponse | null;
   readonly error: string | null;
   readonly busy: boolean;
 }
@@ -94,4 +96,4 @@ export const INITIAL_COMPARE: CompareState = {
   changes: DEFAULT_CHANGES,
 };
 
-export const INITIAL_TRAINING: TrainingState = { answer: null, error: null, busy: false };
+export const INITIAL_TRAINING: TrainingState = { answer: null, answerB: null, error: null, busy: false };

@@ -69,17 +69,17 @@ interface Column {
 
 const COLUMNS: Column[] = [
   { key: "index", label: "#", width: "44px", title: "sequence index" },
+  { key: "change", label: "change", width: "118px", title: "what changed from A to B" },
   { key: null, label: "sequence", width: "auto", title: "the sequence's first tokens" },
   { key: null, label: "true", width: "class", title: "true class" },
   { key: null, label: "pred. A", width: "class", title: "A's final prediction" },
-  { key: "confidence_a", label: "conf. A", width: "50px", title: "A's confidence in its prediction" },
   { key: null, label: "pred. B", width: "class", title: "B's final prediction" },
+  { key: "confidence_a", label: "conf. A", width: "50px", title: "A's confidence in its prediction" },
   { key: "confidence_b", label: "conf. B", width: "50px", title: "B's confidence in its prediction" },
   { key: "delta", label: "Δconf.", width: "54px", title: "B's confidence in its prediction minus A's in its own" },
-  { key: "change", label: "change", width: "118px", title: "what changed from A to B" },
+  { key: "moved", label: "moved", width: "96px", title: "how far the final hidden state moved from A to B, over the largest such move" },
   { key: "flip_a", label: "flip A", width: "46px", title: "the step of the last flip in A; blank: none" },
   { key: "flip_b", label: "flip B", width: "46px", title: "the step of the last flip in B; blank: none" },
-  { key: "moved", label: "moved", width: "96px", title: "how far the final hidden state moved from A to B, over the largest such move" },
 ];
 
 interface ChangeElements {
@@ -191,21 +191,21 @@ function changeRow(view: ChangeView, answer: CompareResponse, i: number, state: 
     "tr",
     { "data-sequence": i, "aria-selected": selected.has(i) ? "true" : "false", class: state.focus === i ? "focus" : undefined },
     h("td", { class: "num" }, i),
+    h("td", { class: "kind", "data-kind": kind ?? "" }, kind === null ? "—" : CHANGE_WORDS[kind]),
     h("td", { title: text }, text),
     h("td", { title: label }, label),
     h("td", { title: predA }, predA),
-    h("td", { class: "num" }, formatFixed(answer.confidence_a?.[i], 2)),
     h("td", { title: predB }, predB),
+    h("td", { class: "num" }, formatFixed(answer.confidence_a?.[i], 2)),
     h("td", { class: "num" }, formatFixed(answer.confidence_b?.[i], 2)),
     h("td", { class: deltaClass }, delta !== undefined && Number.isFinite(delta) ? `${delta > 0 ? "+" : ""}${delta.toFixed(2)}` : "—"),
-    h("td", { class: "kind", "data-kind": kind ?? "" }, kind === null ? "—" : CHANGE_WORDS[kind]),
-    h("td", { class: "num" }, flip(answer.last_flip_a)),
-    h("td", { class: "num" }, flip(answer.last_flip_b)),
     h(
       "td",
       { title: `moved ${formatFixed(moved * answer.moved_max, 3)} (${formatFixed(moved, 2)} of the largest move)` },
       h("span", { class: "moved" }, h("span", { class: "moved-bar" }, h("span", { style: `width:${(100 * Math.min(1, Math.max(0, moved))).toFixed(1)}%` })), h("span", { class: "moved-value" }, formatFixed(moved, 2))),
     ),
+    h("td", { class: "num" }, flip(answer.last_flip_a)),
+    h("td", { class: "num" }, flip(answer.last_flip_b))
   );
 }
 

@@ -40,13 +40,21 @@ const LSTMVIS_ROW_CSS = `
  * (the column's one scroll area).
  */
 const COMPARE_CSS = `
-#rnn-hidden-app > #views.comparing { grid-template-columns: minmax(300px, 27%) minmax(520px, 1fr) minmax(250px, 21%); }
+#rnn-hidden-app > #views.comparing { grid-template-columns: minmax(340px, 33%) minmax(480px, 1fr) minmax(230px, 19%); }
 #views.comparing #table-panel { display: none; }
+/* A's class bars and confusion matrix give way to A → B's transitions (the overview's facts stay). */
+#views.comparing #class-bars, #views.comparing #confusion-matrix, #views.comparing #overview-note { display: none; }
+/* B's plot is drawn with A's colours, labels and settings: only its own zoom and drag tool are B's. */
+#projection-panel-b label:has(> #projection-color-by-b), #projection-panel-b #projection-settings-b,
+#projection-panel-b #projection-clear-brush-b { display: none; }
+#views.comparing .projection-layout { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; min-height: 16px; }
 .side-title { font-size: 13px; margin: 0 0 4px; font-weight: 500; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .side-title .side-letter { display: inline-block; min-width: 1.4em; text-align: center; border-radius: 3px; margin-right: 6px; background: var(--rh-accent); color: var(--rh-bg); font-weight: 600; }
 @media (min-width: 1101px) and (min-height: 561px) {
   .column-left > #change-panel { flex: 1 1 0; min-height: 190px; display: flex; flex-direction: column; }
   .column-left > #change-panel > * { flex: 0 0 auto; }
+  .column-left #change-scroll { flex: 1 1 0; min-height: 0; max-height: none; }
+  .column-centre > .projection-pair { flex: 1 1 auto; min-height: 0; }
 }
 @media (max-width: 1100px) { #rnn-hidden-app > #views.comparing { grid-template-columns: 1fr 1fr; } }
 `;
@@ -206,11 +214,19 @@ function sideTitle(title: HTMLElement, letter: string, run: string | null, tag: 
   title.title = `${letter}: run ${run ?? "?"}, layer ${tag ?? "?"}, checkpoint ${step ?? "?"}`;
 }
 
-/** The panels of compare mode shown while it is on, with each side's title. */
+/**
+ * The panels of compare mode shown while it is on, with each side's title.
+ * The chart over training moves under the two projections, whose A and B
+ * checkpoints it marks, and leaves the left column to the change table.
+ */
 function showCompareMode(layout: PageLayout, store: Store<AppState>): void {
+  const left = layout.training.parentElement;
+  const pair = layout.projectionB.parentElement;
   const update = (state: Readonly<AppState>) => {
     const on = state.compare.on;
     layout.checkpoint.classList.toggle("comparing", on);
+    if (on && pair && layout.training.previousElementSibling !== pair) pair.after(layout.training);
+    if (!on && left && layout.training.parentElement !== left) layout.overview.after(layout.training);
     layout.projectionB.hidden = !on;
     layout.unitDrift.hidden = !on;
     layout.sideTitles[0].hidden = !on;

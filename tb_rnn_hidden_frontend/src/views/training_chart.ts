@@ -24,6 +24,8 @@ import { addStyles } from "../ui/styles";
 import { hideTooltip, showTooltip } from "../ui/tooltip";
 
 const HEIGHT = 120;
+/** In compare mode the chart sits under the two projections and leaves them the height. */
+const COMPACT_HEIGHT = 84;
 const BOX = { height: HEIGHT, left: 26, right: 10, top: 8, bottom: 18 };
 
 /** Okabe–Ito hues that read on the light and the dark theme alike. */
@@ -31,6 +33,7 @@ const SERIES_COLOR: Readonly<Record<ChartSeries["key"], string>> = {
   accuracy: CLASS_PALETTE[4] as string, // sky blue
   change: CLASS_PALETTE[1] as string, // orange
   flips: CLASS_PALETTE[3] as string, // reddish purple
+  separation: CLASS_PALETTE[2] as string, // bluish green
 };
 
 const CSS = `
@@ -47,6 +50,9 @@ const CSS = `
 #training-chart .mark-label-b { fill: var(--rh-highlight); font-weight: 500; }
 #training-chart .point { stroke: var(--rh-card); stroke-width: 1; pointer-events: none; }
 #training-chart polyline { fill: none; stroke-width: 1.5; pointer-events: none; }
+#training-chart polyline[data-side="b"] { stroke-dasharray: 5 3; }
+#training-chart .point[data-side="b"] { fill: var(--rh-card); stroke-width: 1.5; }
+#training-legend .swatch[data-side="b"] { background: none !important; border-top: 2px dashed; height: 0; }
 #training-legend { display: flex; flex-wrap: wrap; gap: 2px 12px; color: var(--rh-muted); font-size: 12px; margin-top: 2px; }
 #training-legend .swatch { display: inline-block; width: 12px; height: 3px; margin-right: 4px; vertical-align: middle; }
 #training-status { color: var(--rh-muted); margin: 0; }
@@ -68,8 +74,9 @@ interface ChartView {
   readonly status: HTMLElement;
   readonly plot: HTMLElement;
   readonly legend: HTMLElement;
-  /** The answer and geometry drawn last, for the tooltip. */
+  /** The answers drawn last (A's, and B's of another run or layer), for the tooltip. */
   answer: TrainingResponse | null;
+  other: TrainingResponse | null;
 }
 
 /** The answer for the selected run and layer, or null (none yet, or a stale one of another). */
@@ -78,14 +85,26 @@ function currentAnswer(state: Readonly<AppState>): TrainingResponse | null {
   return answer !== null && answer.run === state.run && answer.tag === state.tag ? answer : null;
 }
 
-function seriesWords(series: ChartSeries): string {
+function seriesWords(series: ChartSeries, other: TrainingResponse | null): string {
+  if (other !== null && series.side === "b") return `${series.key} of B (${other.run} / ${other.tag})`;
   if (series.key === "accuracy") return "accuracy";
+  if (series.key === "separation") return "class separation";
   if (series.key === "change") return `change to previous (÷ ${formatFixed(series.scale, 3)})`;
   return `flips (÷ ${series.scale})`;
 }
 
-/** What the tooltip says about checkpoint `i`. */
-function tooltipLines(answer: TrainingResponse, i: number): string[] {
+/** What the tooltip says about the checkpoint at `step` (A's figures, and B's of another run or layer). */
+function tooltipLines(answer: TrainingResponse, step: number, other: TrainingResponse | null): string[] {
+  const i = answer.steps.indexOf(step);
+  const j = other?.steps.indexOf(step) ?? -1;
+  const lines = i >= 0 ? figureLines(answer, i) : [`step ${step}`, `(no checkpoint of ${answer.run} / ${answer.tag})`];
+  if (other !== null && j >= 0) {
+    lines.push(`B: ${other.run} / ${other.tag}: accuracy ${formatFixed(other.accuracy[j], 3)} · separation ${formatFixed(other.separation?.[j], 3)}`);
+  }
+  return lines;
+}
+
+function figureLines(answer: TrainingResponse, i: number): string[] {
   const units = answer.top_units[i] ?? [];
   const moves = answer.top_unit_moves[i] ?? [];
   const lines = [
@@ -93,6 +112,7 @@ function tooltipLines(answer: TrainingResponse, i: number): string[] {
     `accuracy ${formatFixed(answer.accuracy[i], 3)}`,
     `change to previous ${formatFixed(answer.change[i], 3)}`,
     `flips ${answer.flips[i] ?? "—"} (Δp ≥ ${answer.flip_threshold})`,
+    ...(answer.separation !== undefined ? [`class separation ${formatFixed(answer.separation[i], 3)}`] : []),
   ];
   if (units.length > 0) lines.push(`units moved most: ${units.map((u, k) => `${u} (${formatFixed(moves[k], 3)})`).join(", ")}`);
   return lines;
@@ -119,7 +139,7 @@ function hitColumn(view: ChartView, column: ChartColumn, geometry: ChartGeometry
     "aria-label": `Open step ${column.step}`,
   });
   rect.addEventListener("pointermove", (event) => {
-    if (view.answer !== null) showTooltip(event.clientX, event.clientY, tooltipLines(view.answer, column.index));
+    if (view.answer !== null) showTooltip(event.clientX, event.clientY, tooltipLines(view.answer, column.step, view.other));
   });
   rect.addEventListener("pointerleave", () => hideTooltip());
   rect.addEventListener("click", () => view.store.set(withSelection(view.store.get(), { step: column.step })));
@@ -128,28 +148,31 @@ function hitColumn(view: ChartView, column: ChartColumn, geometry: ChartGeometry
 
 function drawSeries(series: ChartSeries): SVGElement[] {
   const color = SERIES_COLOR[series.key];
+  const tags = { "data-series": series.key, "data-side": series.side };
   return [
-    ...series.runs.filter((run) => run.length > 1).map((run) => svg("polyline", { points: run.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(" "), stroke: color, "data-series": series.key })),
-    ...series.points.map((p) => svg("circle", { class: "point", cx: p.x.toFixed(1), cy: p.y.toFixed(1), r: 2.6, fill: color, "data-series": series.key })),
+    ...series.runs.filter((run) => run.length > 1).map((run) => svg("polyline", { points: run.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(" "), stroke: color, ...tags })),
+    ...series.points.map((p) => svg("circle", { class: "point", cx: p.x.toFixed(1), cy: p.y.toFixed(1), r: 2.6, fill: color, stroke: series.side === "b" ? color : "", ...tags })),
   ];
 }
 
 function draw(view: ChartView, state: Readonly<AppState>, answer: TrainingResponse, width: number): void {
-  const geometry = trainingChart(answer, { ...BOX, width });
+  const other = view.other;
+  const height = state.compare.on ? COMPACT_HEIGHT : HEIGHT;
+  const geometry = trainingChart(answer, { ...BOX, height, width }, other);
   const { y0, y1, columns } = geometry;
   const first = columns[0];
   const last = columns[columns.length - 1];
   const b = state.compare.b;
-  const showB = state.compare.on && b.run === state.run && b.tag === state.tag;
+  const showB = state.compare.on && (other !== null || (b.run === state.run && b.tag === state.tag));
   const chart = svg(
     "svg",
-    { width, height: HEIGHT, viewBox: `0 0 ${width} ${HEIGHT}`, "aria-label": "Accuracy, change and flips per checkpoint; click a checkpoint to open it" },
+    { width, height, style: `height:${height}px`, viewBox: `0 0 ${width} ${height}`, "aria-label": "Accuracy, change and flips per checkpoint; click a checkpoint to open it" },
     svg("line", { class: "axis", x1: BOX.left, x2: width - BOX.right, y1: y0, y2: y0 }),
     svg("line", { class: "axis", x1: BOX.left, x2: width - BOX.right, y1: y1, y2: y1 }),
     svg("text", { x: BOX.left - 4, y: y0 + 3, "text-anchor": "end" }, "0"),
     svg("text", { x: BOX.left - 4, y: y1 + 3, "text-anchor": "end" }, "1"),
-    ...(first ? [svg("text", { x: first.x, y: HEIGHT - 4, "text-anchor": "start" }, `step ${first.step}`)] : []),
-    ...(last && last !== first ? [svg("text", { x: last.x, y: HEIGHT - 4, "text-anchor": "end" }, String(last.step))] : []),
+    ...(first ? [svg("text", { x: first.x, y: height - 4, "text-anchor": "start" }, `step ${first.step}`)] : []),
+    ...(last && last !== first ? [svg("text", { x: last.x, y: height - 4, "text-anchor": "end" }, String(last.step))] : []),
     ...columns.map((column) => hitColumn(view, column, geometry)),
     ...mark(geometry, state.step, "a"),
     ...(showB ? mark(geometry, b.step, "b") : []),
@@ -160,7 +183,7 @@ function draw(view: ChartView, state: Readonly<AppState>, answer: TrainingRespon
     view.legend,
     ...geometry.series
       .filter((s) => s.points.length > 0)
-      .map((s) => h("span", { "data-series": s.key }, h("span", { class: "swatch", style: `background:${SERIES_COLOR[s.key]}` }), seriesWords(s))),
+      .map((s) => h("span", { "data-series": s.key, "data-side": s.side }, h("span", { class: "swatch", "data-side": s.side, style: `background:${SERIES_COLOR[s.key]};border-color:${SERIES_COLOR[s.key]}` }), seriesWords(s, other))),
   );
 }
 
@@ -168,6 +191,9 @@ function render(view: ChartView, state: Readonly<AppState>): void {
   const answer = currentAnswer(state);
   const training = state.training;
   view.answer = answer;
+  const b = state.compare.b;
+  const other = training.answerB;
+  view.other = state.compare.on && other !== null && other.run === b.run && other.tag === b.tag ? other : null;
   view.root.dataset["run"] = answer?.run ?? "";
   view.root.dataset["tag"] = answer?.tag ?? "";
   view.root.dataset["steps"] = answer?.steps.join(",") ?? "";
@@ -196,7 +222,7 @@ export function mountTrainingChart(parent: HTMLElement, store: Store<AppState>):
   const legend = h("div", { id: "training-legend" });
   const root = h("div", { id: "training-chart", "data-testid": "training-chart" }, status, plot, legend);
   parent.append(h("h2", {}, "Over training"), root);
-  const view: ChartView = { store, root, status, plot, legend, answer: null };
+  const view: ChartView = { store, root, status, plot, legend, answer: null, other: null };
   store.subscribe((state, previous) => {
     const [b, pb] = [state.compare.b, previous.compare.b];
     if (
