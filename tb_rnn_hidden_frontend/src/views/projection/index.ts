@@ -38,7 +38,8 @@
  * and, as of the last frame drawn, `data-layout-kind` (final, provisional,
  * stale, none), `data-layout-step` (whose layout), `data-checkpoint-step`
  * (whose data is in the store) and `data-layout` (the final layout's
- * `rh_layout` code). Each change of those is marked `rh-layout-shown` (User
+ * `rh_layout` code), `data-hover` (the point ringed as hovered, from any
+ * view: in compare mode A's and B's ring the same point). Each change of those is marked `rh-layout-shown` (User
  * Timing, `detail` {kind, step, checkpoint, code}).
  */
 import { panBy, zoomAt } from "../../domain/projection_geometry";

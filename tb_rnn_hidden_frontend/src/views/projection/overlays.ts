@@ -73,7 +73,11 @@ export function drawOverlay(view: ProjectionView): void {
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   ctx.setTransform(view.camera.dpr, 0, 0, view.camera.dpr, 0, 0);
   const hover = view.store.get().hover;
-  if (interactive(view) && hover !== null && hover >= 0 && hover < pointCount(view)) drawHover(view, ctx, hover);
+  const ringed = interactive(view) && hover !== null && hover >= 0 && hover < pointCount(view);
+  if (ringed) drawHover(view, ctx, hover);
+  // For tests: the point ringed as hovered (by this view or, in compare mode, by the other side's).
+  const shown = ringed ? String(hover) : "";
+  if (view.el.area.dataset["hover"] !== shown) view.el.area.dataset["hover"] = shown;
   const drag = view.pointer.drag;
   if (drag !== null && drag.kind !== "pan") drawBrush(view, ctx, drag);
 }
