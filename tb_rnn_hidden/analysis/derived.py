@@ -118,3 +118,28 @@ def unit_means(states):
 def final_states(states, offsets):
     """[N, H] each sequence's hidden state at its last valid step."""
     return states[offsets[1:] - 1]
+
+
+def class_separation(final_states, labels):
+    """How well the final hidden states separate the true classes: the share of their
+    variance (summed over units) that the class means explain, between-class over total
+    sum of squares, in [0, 1]; 1 when every class is one point, ~0 when the classes
+    overlap with equal means. It reads the hidden space directly, where accuracy reads
+    the output layer, so two runs' chart lines say which separates the classes earlier.
+    None without labels, with one class only, or when all final states are equal."""
+    if labels is None or len(labels) == 0:
+        return None
+    labels = np.asarray(labels)
+    classes, index = np.unique(labels, return_inverse=True)
+    if len(classes) < 2:
+        return None
+    states = np.asarray(final_states, dtype=np.float64)
+    centred = states - states.mean(axis=0)
+    total = float(np.einsum("ij,ij->", centred, centred))
+    if total <= 0:
+        return None
+    sums = np.zeros((len(classes), states.shape[1]))
+    np.add.at(sums, index, centred)
+    counts = np.bincount(index, minlength=len(classes)).astype(np.float64)
+    between = float(np.sum(sums ** 2 / counts[:, None]))
+    return min(1.0, max(0.0, between / total))

@@ -57,13 +57,15 @@ def top_unit_moves(previous_means, means, count=TOP_UNITS):
     return order.tolist(), moves[order].tolist()
 
 
-def training_json(run, tag, steps, accuracies, flips, changes, flip_threshold):
-    """The answer of GET /training: per checkpoint (ascending `steps`) its accuracy and
-    flips, and the `Change` from the one before (`changes[i]` for steps[i + 1])."""
+def training_json(run, tag, steps, accuracies, flips, changes, flip_threshold, separations=None):
+    """The answer of GET /training: per checkpoint (ascending `steps`) its accuracy,
+    flips and class separation, and the `Change` from the one before (`changes[i]` for
+    steps[i + 1])."""
     changes = [NO_CHANGE] + list(changes) if steps else []
     return dict(
         run=run, tag=tag, steps=list(steps),
         accuracy=list(accuracies), flips=list(flips),
+        separation=list(separations) if separations is not None else [None] * len(steps),
         change=[c.change for c in changes],
         top_units=[c.top_units for c in changes],
         top_unit_moves=[c.top_unit_moves for c in changes],

@@ -75,6 +75,7 @@ def training_impl(reader, ctx, experiment, run, tag, flip_threshold):
         accuracies=[c.predictions.accuracy for c in checkpoints],
         flips=[training_curve.flip_count(c.last_flips(flip_threshold)) for c in checkpoints],
         changes=changes, flip_threshold=flip_threshold,
+        separations=[c.class_separation for c in checkpoints],
     )
 
 

@@ -303,6 +303,11 @@ class Checkpoint:
         return derived.final_states(self.states, self.offsets)
 
     @property
+    def class_separation(self):
+        """`analysis.derived.class_separation` of the final states by true label, or None."""
+        return self._part("class_separation", lambda: derived.class_separation(self.final_states, self.labels))
+
+    @property
     def distances(self):
         """`analysis.derived.step_distances`: [P - N] float32."""
         return self._part("distances", lambda: derived.step_distances(self.states, self.offsets))

@@ -307,6 +307,7 @@ def test_training_is_the_direct_computation_over_every_checkpoint(client, logged
         assert body["flips"][i] == sum(
             last_flip(record["probabilities"][j, :n], 0.2) > 0
             for j, n in enumerate(record["lengths"]))
+        assert body["separation"][i] == pytest.approx(separation(record), rel=1e-9)
     assert body["change"][0] is None
     assert body["top_units"][0] == [] and body["top_unit_moves"][0] == []
     for i in range(1, len(records)):
@@ -322,12 +323,39 @@ def test_training_is_the_direct_computation_over_every_checkpoint(client, logged
         assert body["top_unit_moves"][i] == pytest.approx([moves[u] for u in top], abs=1e-12)
 
 
+def separation(record):
+    """Between-class over total sum of squares of the final states, one loop per sequence."""
+    finals = [record["states"][j, n - 1].astype(float) for j, n in enumerate(record["lengths"])]
+    mean = sum(finals) / len(finals)
+    total = sum(float((f - mean) @ (f - mean)) for f in finals)
+    between = 0.0
+    for label in set(record["labels"].tolist()):
+        members = [f for f, y in zip(finals, record["labels"]) if y == label]
+        centre = sum(members) / len(members)
+        between += len(members) * float((centre - mean) @ (centre - mean))
+    return between / total
+
+
+def test_separation_is_one_for_classes_that_are_points_and_none_without_labels():
+    from tb_rnn_hidden.analysis.derived import class_separation
+
+    finals = np.array([[0.0, 1.0], [0.0, 1.0], [2.0, -1.0], [2.0, -1.0]])
+    assert class_separation(finals, np.array([0, 0, 1, 1])) == pytest.approx(1.0)
+    assert class_separation(finals, np.array([0, 1, 0, 1])) == pytest.approx(0.0)
+    assert class_separation(finals, None) is None
+    assert class_separation(finals, np.array([3, 3, 3, 3])) is None
+    assert class_separation(np.ones((4, 2)), np.array([0, 0, 1, 1])) is None
+
+
 def test_training_flips_default_to_the_tables_threshold(client):
     assert get(client, "/training", "run=r&tag=lstm")["flip_threshold"] == 0.1
 
 
-def test_training_of_a_run_without_labels_or_probabilities(client):
+def test_training_of_a_run_without_probabilities(client, logged):
     body = get(client, "/training", "run=other&tag=no_probabilities")
+    # Separation reads the hidden states and the labels, not the predictions.
+    expected = separation(logged[1]["other", "no_probabilities", 0])
+    assert body.pop("separation") == [pytest.approx(expected, rel=1e-9)]
     assert body == dict(run="other", tag="no_probabilities", steps=[0], accuracy=[None],
                         flips=[None], change=[None], top_units=[[]], top_unit_moves=[[]],
                         flip_threshold=0.1)
