@@ -1,5 +1,5 @@
 # The two set-up commands of README.md:
-#   make demo   train the demo LSTM, log its hidden states every epoch, open TensorBoard
+#   make demo   train the demo LSTM and GRU, log their hidden states every epoch, open TensorBoard
 #   make nesting  the same for LSTMVis' bracket language (demo/nesting.py, README's LSTMVis story)
 #   make test   install everything (Python packages, frontend build, Chromium, Bazel) and run all tests
 #

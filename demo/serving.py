@@ -3,7 +3,9 @@
 Shared by `train.py` and `nesting.py`, so that both take the same
 `--logdir`, `--no-serve` and `--port` and start TensorBoard the same way.
 The address is printed only once TensorBoard answers on it with the logged
-runs (the tab's run listing), so a user who opens it at once finds the tab; if TensorBoard exits
+runs (the tab's run listing; with every run the demo wrote, up to its last
+checkpoint, when the demo says which), so a user who opens it at once finds
+the tab and every run to compare; if TensorBoard exits
 first (a port in use, a bad flag), its last lines say why and the demo exits
 non-zero. `keras_verbosity` keeps Keras' progress bar, whose ANSI codes are
 noise in a log file or a CI log, for terminals.
@@ -36,11 +38,12 @@ def keras_verbosity(quick=False):
     return 1 if sys.stdout.isatty() and not quick else 2
 
 
-def open_tensorboard(args):
+def open_tensorboard(args, expected=None):
     """Runs TensorBoard on `args.logdir` until Ctrl+C, unless `args.no_serve`.
 
-    Returns TensorBoard's exit code; exits with a message if it stops before
-    it answers.
+    `expected`: {run: (tag, last step)} the demo logged; the address waits
+    until TensorBoard lists each of them (None: any run will do). Returns
+    TensorBoard's exit code; exits with a message if it stops before it answers.
     """
     if args.no_serve:
         return 0
@@ -53,7 +56,7 @@ def open_tensorboard(args):
     threading.Thread(target=_relay, args=(process.stdout, last), daemon=True).start()
     try:
         url = "http://localhost:%s/" % args.port
-        failure = _wait_until_answering(process, url + "data/plugin/rnn_hidden/tags")
+        failure = _wait_until_answering(process, url + "data/plugin/rnn_hidden/tags", expected)
         if failure is not None:
             time.sleep(0.5)  # the relay's last lines
             sys.exit("error: TensorBoard %s on port %s; its last lines:\n%s"
@@ -79,9 +82,9 @@ def _relay(stream, last):
         sys.stderr.flush()
 
 
-def _wait_until_answering(process, url):
-    """None once `url` (the tab's run listing) answers 200 with a run in it; else why not
-    (the process exited, or it did not answer in time)."""
+def _wait_until_answering(process, url, expected=None):
+    """None once `url` (the tab's run listing) answers 200 with the logged runs in it; else why
+    not (the process exited, or it did not answer in time)."""
     deadline = time.time() + START_TIMEOUT_S
     while time.time() < deadline:
         if process.poll() is not None:
@@ -89,9 +92,20 @@ def _wait_until_answering(process, url):
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 # Listening is not enough: the tab would say "no data" until TensorBoard has read the logs.
-                if response.status == 200 and json.loads(response.read()):
+                if response.status == 200 and _lists(json.loads(response.read()), expected):
                     return None
         except (urllib.error.URLError, OSError, ValueError):
             pass
         time.sleep(0.25)
     return "did not list the logged data within %d s" % START_TIMEOUT_S
+
+
+def _lists(listing, expected):
+    """Whether the run listing holds a run (any, when `expected` is None), or every expected
+    run's tag up to its last step: TensorBoard reads runs one by one, a run's steps in order."""
+    if expected is None:
+        return bool(listing)
+    try:
+        return all(last in listing[run][tag]["steps"] for run, (tag, last) in expected.items())
+    except (KeyError, TypeError):
+        return False

@@ -1,7 +1,7 @@
 """Triage that reads well, in a real browser against a real `tensorboard` (both loaders) on real logs.
 
-One log dir holds the demo's quick run (`demo/train.py`, a binary sentiment
-LSTM, step 0 untrained) and the nesting demo's quick run (a character-level
+One log dir holds the demo's quick LSTM run (`demo/train.py --cells lstm`, a binary
+sentiment LSTM, step 0 untrained) and the nesting demo's quick run (a character-level
 language model over 7 classes). Every expected value is computed here from
 the served arrays (`/sequences`, `/probabilities`, `/tokens`):
 
@@ -48,7 +48,7 @@ expect.set_options(timeout=TIMEOUT_MS)
 @pytest.fixture(scope="module")
 def logdir(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("triage") / "logs"
-    result = subprocess.run([sys.executable, DEMO, "--quick", "--no-serve", "--logdir", str(logdir)],
+    result = subprocess.run([sys.executable, DEMO, "--quick", "--cells", "lstm", "--no-serve", "--logdir", str(logdir)],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     train_nesting(logdir)

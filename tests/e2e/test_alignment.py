@@ -33,7 +33,7 @@ def states(tmp_path_factory):
     logdir = str(tmp_path_factory.mktemp("digits") / "logs")
     result = subprocess.run(
         [sys.executable, DEMO, "--dataset", "digits", "--probe", "200", "--epochs", "6",
-         "--no-serve", "--logdir", logdir],
+         "--cells", "lstm", "--no-serve", "--logdir", logdir],
         capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -1,8 +1,8 @@
 """`make demo` as a new user runs it, with its output going to a log instead of a terminal.
 
-The demo (demo/train.py, then demo/serving.py) trains, starts a real
+The demo (demo/train.py, then demo/serving.py) trains an LSTM and a GRU, starts a real
 `tensorboard` and prints its address: the address must answer the moment it
-is printed (the tab's data route, with the logged run in it), and nothing the
+is printed (the tab's data route, with both logged runs complete in it), and nothing the
 demo or TensorFlow writes may carry ANSI escape codes when stdout is not a
 terminal (Keras' progress bar). A TensorBoard that cannot start (its port
 taken) must make the demo exit non-zero, saying why. Each process tree is
@@ -95,14 +95,16 @@ def test_the_printed_address_answers_at_once_and_the_log_has_no_ansi_codes(tmp_p
     # At once: no retry, no wait between reading the line and asking.
     status, _, body = http_get(ready.group(1) + "data/plugin/rnn_hidden/tags", timeout=10)
     assert status == 200, body
-    assert json.loads(body)["generated"]["lstm"]["steps"] == [0, 1, 2, 3, 4]
+    listed = json.loads(body)
+    assert listed["generated"]["lstm"]["steps"] == listed["generated-gru"]["gru"]["steps"] == [0, 1, 2, 3, 4]
     assert demo.process.poll() is None  # still serving
-    assert "logged 5 checkpoints" in "".join(demo.stdout_lines)
+    assert "".join(demo.stdout_lines).count("logged 5 checkpoints") == 2
     # The address is the last thing the demo prints before serving, and printed once.
     assert sum("http://" in line for line in demo.stdout_lines) == 1
-    # Keras wrote one plain line per epoch (no progress bar), TensorFlow and TensorBoard no escape codes.
+    # Keras wrote one plain line per epoch of each model (no progress bar), TensorFlow and TensorBoard
+    # no escape codes.
     assert "\x1b[" not in demo.output()
-    assert sum(line.startswith("Epoch ") for line in demo.stdout_lines) == 4
+    assert sum(line.startswith("Epoch ") for line in demo.stdout_lines) == 4 * len(listed)
 
 
 def test_a_tensorboard_that_cannot_start_stops_the_demo_with_its_reason(tmp_path, demos):
