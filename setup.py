@@ -118,8 +118,6 @@ setup(
         # 2-D projections of hidden states (tb_rnn_hidden/projection/).
         "openTSNE>=1.0",
         "scikit-learn>=1.3",
-        # Orthogonal Procrustes of /compare (tb_rnn_hidden/analysis/compare.py).
-        "scipy>=1.6",
         # Regular-expression token search in linear time: no pattern can hang the server
         # (Python's re backtracks exponentially; tb_rnn_hidden/analysis/token_search.py).
         "google-re2>=1.1",

@@ -12,7 +12,7 @@ import dataclasses
 from typing import Optional
 
 import numpy as np
-import scipy.linalg
+import threadpoolctl  # scikit-learn's dependency
 
 from tb_rnn_hidden.analysis import derived
 
@@ -183,8 +183,20 @@ def final_state_moves(final_a, final_b, same_units):
             final_a.astype(np.float64) - final_b.astype(np.float64), axis=1)
     width = max(final_a.shape[1], final_b.shape[1])
     a, b = _standardised(final_a, width), _standardised(final_b, width)
-    rotation, _ = scipy.linalg.orthogonal_procrustes(b, a)
-    return np.linalg.norm(a - b @ rotation, axis=1)
+    return np.linalg.norm(a - b @ procrustes_rotation(b, a), axis=1)
+
+
+def procrustes_rotation(b, a):
+    """The orthogonal R minimising ||b R - a|| (Frobenius): U V^T of the SVD of b^T a, as
+    `scipy.linalg.orthogonal_procrustes` (numpy's SVD: faster here than scipy's gesdd).
+
+    On one BLAS thread: an H x H SVD (256 units) takes ~30 ms so, while OpenBLAS' thread
+    pool on a busy 2-core server took 0.1-1.3 s (bench/RESULTS.md, "Compare mode"). The
+    limit is the process's for those milliseconds; layouts run in child processes.
+    """
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        u, _, vt = np.linalg.svd(b.T @ a)
+        return u @ vt
 
 
 def _standardised(states, width):

@@ -71,6 +71,10 @@ def logged(tmp_path_factory):
         add(w, "other", "unlabelled", 0, **_model(2), **dict(probe, labels=None))
         add(w, "other", "no_probabilities", 0, states=_model(3)["states"],
             **dict(probe, class_names=None))
+    with writer.HiddenStateWriter(logdir + "/mixed") as w:  # the probe set changes at step 1
+        add(w, "mixed", "lstm", 0, **_model(1), **probe)
+        add(w, "mixed", "lstm", 1, **_model(2), **labels)
+        add(w, "mixed", "lstm", 2, **_model(3), **labels)
     return logdir, arrays
 
 
@@ -345,6 +349,15 @@ def test_separation_is_one_for_classes_that_are_points_and_none_without_labels()
     assert class_separation(finals, None) is None
     assert class_separation(finals, np.array([3, 3, 3, 3])) is None
     assert class_separation(np.ones((4, 2)), np.array([0, 0, 1, 1])) is None
+
+
+def test_training_has_no_change_where_the_probe_set_changed(client, logged):
+    body = get(client, "/training", "run=mixed&tag=lstm")
+    assert body["steps"] == [0, 1, 2]
+    assert body["change"][:2] == [None, None] and body["change"][2] > 0
+    assert body["top_units"][:2] == [[], []] and len(body["top_units"][2]) == 5
+    assert body["top_unit_moves"][:2] == [[], []]
+    assert body["top_unit_moves"][2] == sorted(body["top_unit_moves"][2], reverse=True)
 
 
 def test_training_flips_default_to_the_tables_threshold(client):
