@@ -141,6 +141,13 @@ test("B's layout is put onto A's for another run, not for another checkpoint of 
   assert.ok(rmsDistance(drawn, a) < 1e-3);
   // Computed once per pair of layouts.
   assert.equal(sideView({ ...other, hover: 3 }).projection.coords, drawn);
+  // Before A's layout is in, B's waits for it (its view then fits the aligned layout, not a first unaligned one)…
+  const early = { ...other, data: { meta: {} }, projection: { ...INITIAL_STATE.projection, state: "running" } };
+  assert.equal(sideView(early).projection.coords, null);
+  assert.equal(sideView(early).projection.state, "done");
+  // …unless A's cannot come.
+  const failed = { ...early, projection: { ...early.projection, state: "failed" } };
+  assert.equal(sideView(failed).projection.coords, b);
 });
 
 test("compare mode round-trips through the URL", () => {

@@ -48,10 +48,27 @@ function alignedCoords(fixed: Float32Array, coords: Float32Array): Float32Array 
 /** B's projection as drawn: its own coordinates, or moved onto A's final layout of the same points. */
 const alignedProjections = new WeakMap<ProjectionState, WeakMap<Float32Array, ProjectionState>>();
 
+/** B's final layout held back until A's is there to be put onto (so B's view fits the aligned one, not a first unaligned one). */
+const heldBack = new WeakMap<ProjectionState, ProjectionState>();
+
+function waitingForA(own: ProjectionState): ProjectionState {
+  let out = heldBack.get(own);
+  if (out === undefined) {
+    out = { ...own, coords: null };
+    heldBack.set(own, out);
+  }
+  return out;
+}
+
 export function projectionOfB(state: Readonly<AppState>): ProjectionState {
   const own = state.compare.b.projection;
   const fixed = state.projection.coords;
-  if (own.coords === null || fixed === null || fixed.length !== own.coords.length || !needsProcrustes(state)) return own;
+  if (own.coords === null || !needsProcrustes(state)) return own;
+  if (fixed === null || fixed.length !== own.coords.length) {
+    // A's layout is coming: B waits for it; A's failed or cancelled: B is drawn as it is.
+    const aComing = state.data !== null && state.projection.state !== "failed" && state.projection.state !== "cancelled";
+    return aComing && fixed === null ? waitingForA(own) : own;
+  }
   let byFixed = alignedProjections.get(own);
   if (byFixed === undefined) {
     byFixed = new WeakMap();
