@@ -182,7 +182,6 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>, idS
     invalidate: (base, trails, overlay) => invalidate(view, base, trails, overlay),
     flush: () => flush(view),
   };
-  if (idSuffix) suffixIds(parent, idSuffix);
   bindControls(view);
   const litLine = createLitLine(store);
   const brushLine = createBrushLine(view);
@@ -195,6 +194,8 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>, idS
   });
   bindPointer(view);
   mountProjectionExport(view);
+  // Last: every element of the view is in place (the lit and brush lines, the export menu).
+  if (idSuffix) suffixIds(parent, idSuffix);
   new MutationObserver(() => {
     view.theme = readCanvasTheme();
     recolor(view);
