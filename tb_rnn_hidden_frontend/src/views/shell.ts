@@ -48,6 +48,19 @@ const COMPARE_CSS = `
 #projection-panel-b label:has(> #projection-color-by-b), #projection-panel-b #projection-settings-b,
 #projection-panel-b #projection-clear-brush-b { display: none; }
 #views.comparing .projection-layout { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; min-height: 16px; }
+/* The step distances give way to the comparison (A's input and predictions stay): the right column fits. */
+#views.comparing #distance-panel { display: none; }
+#views.comparing .scale-ramp-box { width: 64px; margin: 0 4px; }
+#views.comparing .scale-legend .scale-end { max-width: 4em; }
+#views.comparing .scale-ramp-box .tick:nth-child(even of .tick) { visibility: hidden; }
+/* Two plots share the centre's height with the strip under them: each may shrink further than alone. */
+#views.comparing .projection-view .projection-area { min-height: 120px; }
+#views.comparing .projection-pair .projection-legend { min-height: 0; }
+/* Under the two projections: the chart over training and, beside it, the drift per unit (its own scroll). */
+.compare-strip { display: flex; gap: 10px; min-height: 0; }
+.compare-strip[hidden] { display: none; }
+.compare-strip > #training-panel { flex: 3 1 0; min-width: 0; }
+.compare-strip > #unit-drift-panel { flex: 2 1 0; min-width: 0; max-height: 170px; overflow: auto; scrollbar-width: thin; }
 .side-title { font-size: 13px; margin: 0 0 4px; font-weight: 500; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .side-title .side-letter { display: inline-block; min-width: 1.4em; text-align: center; border-radius: 3px; margin-right: 6px; background: var(--rh-accent); color: var(--rh-bg); font-weight: 600; }
 @media (min-width: 1101px) and (min-height: 561px) {
@@ -132,8 +145,12 @@ export function createLayout(): PageLayout {
     "div",
     { id: "views", class: "checkpoint", hidden: true },
     h("div", { class: "column column-left" }, panels.overview, panels.training, panels.table, panels.changes),
-    h("div", { class: "column column-centre" }, h("div", { class: "projection-pair" }, panels.projection, panels.projectionB)),
-    h("div", { class: "column column-right" }, panels.input, panels.heatmap, panels.distances, panels.unitDrift),
+    h(
+      "div", { class: "column column-centre" },
+      h("div", { class: "projection-pair" }, panels.projection, panels.projectionB),
+      h("div", { class: "compare-strip", hidden: true }, panels.unitDrift),
+    ),
+    h("div", { class: "column column-right" }, panels.input, panels.heatmap, panels.distances),
     lstmvisRow(panels.units, panels.matches, [panels.search, panels.neighbors, panels.annotationFilter]),
   );
   const app = h("main", { id: "rnn-hidden-app" }, panels.message, panels.controls, panels.checkpointError, checkpoint);
@@ -217,16 +234,18 @@ function sideTitle(title: HTMLElement, letter: string, run: string | null, tag: 
 /**
  * The panels of compare mode shown while it is on, with each side's title.
  * The chart over training moves under the two projections, whose A and B
- * checkpoints it marks, and leaves the left column to the change table.
+ * checkpoints it marks, beside the drift per unit, and leaves the left
+ * column to the change table (and the right one its panels of A).
  */
 function showCompareMode(layout: PageLayout, store: Store<AppState>): void {
   const left = layout.training.parentElement;
-  const pair = layout.projectionB.parentElement;
+  const strip = layout.unitDrift.parentElement;
   const update = (state: Readonly<AppState>) => {
     const on = state.compare.on;
     layout.checkpoint.classList.toggle("comparing", on);
-    if (on && pair && layout.training.previousElementSibling !== pair) pair.after(layout.training);
+    if (on && strip && layout.training.parentElement !== strip) strip.prepend(layout.training);
     if (!on && left && layout.training.parentElement !== left) layout.overview.after(layout.training);
+    if (strip) strip.hidden = !on;
     layout.projectionB.hidden = !on;
     layout.unitDrift.hidden = !on;
     layout.sideTitles[0].hidden = !on;

@@ -139,18 +139,32 @@ function render(view: ProjectionView, state: Readonly<AppState>, previous: Reado
   if (base || trails || overlay) view.invalidate(base, trails, overlay);
 }
 
+const ID_ATTRIBUTES = ["id", "for", "aria-controls", "data-testid"] as const;
+
+function suffixNode(node: Element, suffix: string): void {
+  for (const attribute of ID_ATTRIBUTES) {
+    const value = node.getAttribute(attribute);
+    if (!value) continue;
+    const ids = value.split(" ").map((id) => (id.endsWith(suffix) ? id : id + suffix)).join(" ");
+    if (ids !== value) node.setAttribute(attribute, ids);
+  }
+}
+
 /**
  * Every id in `root` (and the references to ids: `for`, `aria-controls`,
- * `data-testid`) given `suffix`: compare mode's B is this view mounted a
- * second time (`-b`), so that ids stay unique and tests can tell the sides.
+ * `data-testid`) given `suffix`, now and as elements are added: compare
+ * mode's B is this view mounted a second time (`-b`), so that ids stay
+ * unique and tests can tell the sides.
  */
-function suffixIds(root: HTMLElement, suffix: string): void {
-  for (const node of root.querySelectorAll<HTMLElement>("[id], [for], [aria-controls], [data-testid]")) {
-    for (const attribute of ["id", "for", "aria-controls", "data-testid"]) {
-      const value = node.getAttribute(attribute);
-      if (value) node.setAttribute(attribute, value.split(" ").map((id) => id + suffix).join(" "));
-    }
-  }
+function keepIdsSuffixed(root: Element, suffix: string): void {
+  const suffixTree = (node: Element) => {
+    suffixNode(node, suffix);
+    for (const child of node.querySelectorAll("[id], [for], [aria-controls], [data-testid]")) suffixNode(child, suffix);
+  };
+  suffixTree(root);
+  new MutationObserver((records) => {
+    for (const record of records) for (const node of record.addedNodes) if (node instanceof Element) suffixTree(node);
+  }).observe(root, { childList: true, subtree: true });
 }
 
 /** Mounts the view; `idSuffix` for a second one (compare mode's B, on B's store: state/side_store.ts). */
@@ -194,8 +208,9 @@ export function mountProjection(parent: HTMLElement, store: Store<AppState>, idS
   });
   bindPointer(view);
   mountProjectionExport(view);
-  // Last: every element of the view is in place (the lit and brush lines, the export menu).
-  if (idSuffix) suffixIds(parent, idSuffix);
+  // Last: the view's elements are in place (the lit and brush lines, the export menu); later ones follow.
+  const root = parent.querySelector(":scope > .projection-view");
+  if (idSuffix && root) keepIdsSuffixed(root, idSuffix);
   new MutationObserver(() => {
     view.theme = readCanvasTheme();
     recolor(view);
