@@ -11,16 +11,7 @@ import {
 } from "../build/domain/change_table.mjs";
 import { topDrift } from "../build/domain/unit_drift.mjs";
 import { chartColumns, columnAt, trainingChart } from "../build/domain/training_chart.mjs";
-
-/** Deterministic uniform numbers in [0, 1) (mulberry32). */
-function random(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from "./random.mjs";
 
 const N = 400;
 const C = 3;

@@ -7,16 +7,7 @@ import { test } from "node:test";
 import { decodeCheckpoint } from "../build/domain/data.mjs";
 import { classCounts, histogram, isCorrect, sequenceText, tableRows } from "../build/domain/panel_model.mjs";
 import { flipCount, flipSteps } from "../build/domain/flips.mjs";
-
-/** Deterministic uniform numbers in [0, 1) (mulberry32). */
-function random(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from "./random.mjs";
 
 const N = 300;
 const C = 3;

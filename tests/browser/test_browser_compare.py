@@ -16,7 +16,9 @@ from the served arrays:
   each class sits on the same side in both;
 - clicking a checkpoint in the chart over training moves the slider, and the
   chart draws B's run beside A's;
-- a run of another probe set is refused with a message saying what differs.
+- a run of another probe set is refused with a message saying what differs;
+- at 1280x800 compare mode scrolls neither the page nor the frame, and each
+  column has at most one scroll area.
 
 Screenshots at 1280x800 land in `test-artifacts/`.
 """
@@ -32,7 +34,14 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import TIMEOUT_MS, BrowserEvents, plugin_frame, screenshot, shift_drag
+from tests.support.browser import (
+    TIMEOUT_MS,
+    BrowserEvents,
+    assert_no_page_scroll,
+    plugin_frame,
+    screenshot,
+    shift_drag,
+)
 from tests.support.paths import DEMO
 from tests.support.tensorboard_process import http_get, running_tensorboard
 
@@ -193,6 +202,10 @@ def test_transition_cell_selects_exactly_its_sequences(browser, base, steps):
         drawn = sorted(int(v) for v in area.get_attribute("data-trajectories").split(","))
         assert drawn == learned.tolist()
     expect(tab.frame.locator("#compare-message")).to_contain_text("%d became correct" % len(learned))
+    # At 1280x800 with a sequence focused, nothing scrolls but one area per column.
+    expect(tab.frame.locator("#input-caption")).to_contain_text("Sequence %d:" % learned[0])
+    columns = assert_no_page_scroll(tab.page, tab.frame)
+    assert all(len(c["scrollers"]) <= 1 for c in columns), columns
     screenshot(tab.page, "compare_transition_cell.png")
     tab.close()
 

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import TIMEOUT_MS, BrowserEvents, plugin_frame, screenshot
+from tests.support.browser import TIMEOUT_MS, BrowserEvents, assert_no_page_scroll, plugin_frame, screenshot
 from tests.support.tensorboard_process import http_get, running_tensorboard
 
 RUN, TAG, STEP = "generated", "lstm", 4
@@ -31,25 +31,6 @@ DEFAULT_JUMP = 0.4
 # The projection settings' URL key for the jump threshold (state/url_state.ts).
 JUMP_KEY = "rh_jump"
 expect.set_options(timeout=TIMEOUT_MS)
-
-# In each document: its scroll and client heights; per column (and per panel of LSTMVis' row), the
-# elements whose content overflows in a direction where they can scroll.
-MEASURE_JS = """() => {
-  const scrollable = (e) => {
-    const s = getComputedStyle(e);
-    return (/(auto|scroll)/.test(s.overflowY) && e.scrollHeight > e.clientHeight + 1)
-      || (/(auto|scroll)/.test(s.overflowX) && e.scrollWidth > e.clientWidth + 1);
-  };
-  const areas = [...document.querySelectorAll('.column, .lstmvis-panels:not([hidden]) > *')];
-  return {
-    document: [document.documentElement.scrollHeight, document.documentElement.clientHeight],
-    columns: areas.map((area) => ({
-      name: area.className || area.id,
-      scrollers: [area, ...area.querySelectorAll('*')].filter(scrollable).map((e) => e.id || e.className),
-    })),
-  };
-}"""
-
 
 @pytest.fixture(scope="module")
 def base(demo_logdir, tmp_path_factory):
@@ -115,14 +96,6 @@ def select(frame, served, i):
     frame.locator("#sequence-table tbody tr[data-index='%d']" % i).click()
     expect(frame.locator("#input-caption")).to_contain_text("Sequence %d:" % i)
     expect(frame.locator("#distance-bars .dist-bar")).to_have_count(int(served[0][i]) - 1)
-
-
-def assert_no_page_scroll(page, frame):
-    top = page.evaluate("() => [document.documentElement.scrollHeight, document.documentElement.clientHeight]")
-    assert top[0] <= top[1], "TensorBoard's page scrolls: %s" % top
-    inner = frame.evaluate(MEASURE_JS)
-    assert inner["document"][0] <= inner["document"][1], "the tab's frame scrolls: %s" % inner["document"]
-    return inner["columns"]
 
 
 def assert_inside_window(page, locator):

@@ -179,3 +179,30 @@ def clear_box(area, screen):
     x0, x1, y0, y1 = float(x0), float(x1), float(y0), float(y1)
     inside = (screen[:, 0] >= x0) & (screen[:, 0] <= x1) & (screen[:, 1] >= y0) & (screen[:, 1] <= y1)
     return (x0, y0, x1, y1), inside
+
+
+# In each document: its scroll and client heights; per column (and per panel of LSTMVis' row), the
+# elements whose content overflows in a direction where they can scroll.
+MEASURE_JS = """() => {
+  const scrollable = (e) => {
+    const s = getComputedStyle(e);
+    return (/(auto|scroll)/.test(s.overflowY) && e.scrollHeight > e.clientHeight + 1)
+      || (/(auto|scroll)/.test(s.overflowX) && e.scrollWidth > e.clientWidth + 1);
+  };
+  const areas = [...document.querySelectorAll('.column, .lstmvis-panels:not([hidden]) > *')];
+  return {
+    document: [document.documentElement.scrollHeight, document.documentElement.clientHeight],
+    columns: areas.map((area) => ({
+      name: area.className || area.id,
+      scrollers: [area, ...area.querySelectorAll('*')].filter(scrollable).map((e) => e.id || e.className),
+    })),
+  };
+}"""
+
+
+def assert_no_page_scroll(page, frame):
+    top = page.evaluate("() => [document.documentElement.scrollHeight, document.documentElement.clientHeight]")
+    assert top[0] <= top[1], "TensorBoard's page scrolls: %s" % top
+    inner = frame.evaluate(MEASURE_JS)
+    assert inner["document"][0] <= inner["document"][1], "the tab's frame scrolls: %s" % inner["document"]
+    return inner["columns"]

@@ -22,6 +22,39 @@ export function selectSequences(
 }
 
 /**
+ * A click on sequence `i`'s row of a table whose rows are `rows` (in their
+ * order): with `toggle` (ctrl/cmd) adds or removes it, with `range` (shift)
+ * adds the rows from the focus to it, else selects it alone; it is focused.
+ */
+export function clickRowOf(
+  state: Readonly<AppState>,
+  i: number,
+  rows: () => readonly number[],
+  how: { toggle: boolean; range: boolean },
+): Pick<AppState, "selected" | "focus"> {
+  if (how.toggle) {
+    const next = state.selected.includes(i) ? state.selected.filter((s) => s !== i) : [...state.selected, i];
+    return selectSequences(state, next, next.includes(i) ? i : null);
+  }
+  if (how.range && state.focus !== null) {
+    const all = rows();
+    const [a, b] = [all.indexOf(state.focus), all.indexOf(i)];
+    const range = a >= 0 && b >= 0 ? all.slice(Math.min(a, b), Math.max(a, b) + 1) : [i];
+    return selectSequences(state, [...state.selected, ...range], i);
+  }
+  return selectSequences(state, [i], i);
+}
+
+/** Up or down one row of `rows` from the focus: that sequence alone, selected and focused (null without rows). */
+export function stepRowOf(state: Readonly<AppState>, rows: readonly number[], down: boolean): Pick<AppState, "selected" | "focus"> | null {
+  if (rows.length === 0) return null;
+  const at = state.focus !== null ? rows.indexOf(state.focus) : -1;
+  const next = down ? Math.min(rows.length - 1, at + 1) : Math.max(0, at < 0 ? 0 : at - 1);
+  const i = rows[next] as number;
+  return selectSequences(state, [i], i);
+}
+
+/**
  * A click on a point of sequence `sequence`: selects that sequence alone
  * (kept as is when already selected) and focuses it; with `toggle`
  * (ctrl/cmd), adds or removes it, focusing it when added, else the first.

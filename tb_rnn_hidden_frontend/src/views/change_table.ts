@@ -17,7 +17,8 @@ import { formatFixed } from "../domain/format";
 import { sequenceText } from "../domain/panel_model";
 import type { AppState } from "../state/app_state";
 import type { ChangeFilter, ChangeSortKey, CompareState } from "../state/compare";
-import { selectSequences } from "../state/selection";
+import { clickRowOf, stepRowOf } from "../state/selection";
+import { revealRow } from "../ui/row_scroll";
 import type { Store } from "../state/store";
 import { h, options, setChildren } from "../ui/dom";
 import { classColumnWidth } from "../ui/class_width";
@@ -261,33 +262,17 @@ function renderControls(view: ChangeView, compare: CompareState): void {
 
 /** Scrolls so that sequence `i`'s row is visible (if it is a row). */
 function reveal(view: ChangeView, i: number): void {
-  const { head, scroll } = view.el;
   const r = currentRows(view, view.store.get().compare).indexOf(i);
-  if (r < 0) return;
-  const top = r * ROW_HEIGHT;
-  const header = head.getBoundingClientRect().height;
-  if (top < scroll.scrollTop) scroll.scrollTop = top;
-  else if (top + ROW_HEIGHT > scroll.scrollTop + scroll.clientHeight - header) scroll.scrollTop = top + ROW_HEIGHT - scroll.clientHeight + header;
+  if (r >= 0) revealRow(view.el.scroll, view.el.head, r, ROW_HEIGHT);
 }
 
-/** Click selects a row; ctrl/cmd toggles it, shift adds the range from the focus (as the sequence table). */
+/** Click selects a row; ctrl/cmd toggles it, shift adds the range from the focus. */
 function clickRow(view: ChangeView, event: MouseEvent): void {
-  const { store } = view;
   const tr = (event.target as Element).closest("tr[data-sequence]");
   if (!tr) return;
-  const i = Number((tr as HTMLElement).dataset["sequence"]);
-  const state = store.get();
-  if (event.ctrlKey || event.metaKey) {
-    const next = state.selected.includes(i) ? state.selected.filter((s) => s !== i) : [...state.selected, i];
-    store.set(selectSequences(state, next, next.includes(i) ? i : null));
-  } else if (event.shiftKey && state.focus !== null) {
-    const all = currentRows(view, state.compare);
-    const [a, b] = [all.indexOf(state.focus), all.indexOf(i)];
-    const range = a >= 0 && b >= 0 ? all.slice(Math.min(a, b), Math.max(a, b) + 1) : [i];
-    store.set(selectSequences(state, [...state.selected, ...range], i));
-  } else {
-    store.set(selectSequences(state, [i], i));
-  }
+  const i = Number(tr.getAttribute("data-sequence"));
+  const state = view.store.get();
+  view.store.set(clickRowOf(state, i, () => currentRows(view, state.compare), { toggle: event.ctrlKey || event.metaKey, range: event.shiftKey }));
   view.el.scroll.focus({ preventScroll: true });
 }
 
@@ -296,12 +281,8 @@ function stepFocus(view: ChangeView, event: KeyboardEvent): void {
   if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
   event.preventDefault();
   const state = view.store.get();
-  const all = currentRows(view, state.compare);
-  if (all.length === 0) return;
-  const at = state.focus !== null ? all.indexOf(state.focus) : -1;
-  const next = event.key === "ArrowDown" ? Math.min(all.length - 1, at + 1) : Math.max(0, at < 0 ? 0 : at - 1);
-  const i = all[next] as number;
-  view.store.set(selectSequences(state, [i], i));
+  const next = stepRowOf(state, currentRows(view, state.compare), event.key === "ArrowDown");
+  if (next !== null) view.store.set(next);
 }
 
 function bindInput(view: ChangeView): void {

@@ -61,6 +61,8 @@ const COMPARE_CSS = `
 .compare-strip[hidden] { display: none; }
 .compare-strip > #training-panel { flex: 3 1 0; min-width: 0; }
 .compare-strip > #unit-drift-panel { flex: 2 1 0; min-width: 0; max-height: 170px; overflow: auto; scrollbar-width: thin; }
+/* Without units to list (B of another run or layer), only the reason: the chart takes the room. */
+.compare-strip > #unit-drift-panel:not(:has(#unit-drift button)) { flex: 0 1 190px; }
 .side-title { font-size: 13px; margin: 0 0 4px; font-weight: 500; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .side-title .side-letter { display: inline-block; min-width: 1.4em; text-align: center; border-radius: 3px; margin-right: 6px; background: var(--rh-accent); color: var(--rh-bg); font-weight: 600; }
 @media (min-width: 1101px) and (min-height: 561px) {

@@ -14,7 +14,8 @@ import { formatFixed } from "../domain/format";
 import { flipCount, flipSteps, parseFlipThreshold } from "../domain/flips";
 import type { CheckpointData, SortKey } from "../domain/model";
 import { firstDescending, isCorrect, sequenceText, tableRows } from "../domain/panel_model";
-import { selectSequences } from "../state/selection";
+import { clickRowOf, stepRowOf } from "../state/selection";
+import { revealRow } from "../ui/row_scroll";
 import type { AppState } from "../state/app_state";
 import type { Store } from "../state/store";
 import { addStyles } from "../ui/styles";
@@ -221,37 +222,19 @@ function renderFilters(view: TableView, state: Readonly<AppState>): void {
   wrongOnly.disabled = state.data?.meta.labels === null || names.length === 0;
 }
 
-/** Scrolls so that sequence `i`'s row is visible (if it passes the filters). */
+/** Scrolls so that sequence `i`'s row is visible (if it is a row). */
 function reveal(view: TableView, i: number): void {
-  const { head, scroll } = view.el;
   const r = currentRows(view, view.store.get()).indexOf(i);
-  if (r < 0) return;
-  const top = r * ROW_HEIGHT;
-  // The sticky header covers the top of the scrolled area; measured, as a long label may wrap it.
-  const header = head.getBoundingClientRect().height;
-  if (top < scroll.scrollTop) scroll.scrollTop = top;
-  else if (top + ROW_HEIGHT > scroll.scrollTop + scroll.clientHeight - header) scroll.scrollTop = top + ROW_HEIGHT - scroll.clientHeight + header;
+  if (r >= 0) revealRow(view.el.scroll, view.el.head, r, ROW_HEIGHT);
 }
 
 /** Click selects a row; ctrl/cmd toggles it, shift adds the range from the focus. */
 function clickRow(view: TableView, event: MouseEvent): void {
-  const { store } = view;
   const tr = (event.target as Element).closest("tr[data-index]");
   if (!tr) return;
-  const i = Number((tr as HTMLElement).dataset["index"]);
-  const state = store.get();
-  if (event.ctrlKey || event.metaKey) {
-    const next = state.selected.includes(i) ? state.selected.filter((s) => s !== i) : [...state.selected, i];
-    store.set(selectSequences(state, next, next.includes(i) ? i : null));
-  } else if (event.shiftKey && state.focus !== null) {
-    const all = currentRows(view, state);
-    const a = all.indexOf(state.focus);
-    const b = all.indexOf(i);
-    const range = a >= 0 && b >= 0 ? all.slice(Math.min(a, b), Math.max(a, b) + 1) : [i];
-    store.set(selectSequences(state, [...state.selected, ...range], i));
-  } else {
-    store.set(selectSequences(state, [i], i));
-  }
+  const i = Number(tr.getAttribute("data-index"));
+  const state = view.store.get();
+  view.store.set(clickRowOf(state, i, () => currentRows(view, state), { toggle: event.ctrlKey || event.metaKey, range: event.shiftKey }));
   view.el.scroll.focus({ preventScroll: true });
 }
 
@@ -260,12 +243,8 @@ function stepFocus(view: TableView, event: KeyboardEvent): void {
   if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
   event.preventDefault();
   const state = view.store.get();
-  const all = currentRows(view, state);
-  if (all.length === 0) return;
-  const at = state.focus !== null ? all.indexOf(state.focus) : -1;
-  const next = event.key === "ArrowDown" ? Math.min(all.length - 1, at + 1) : Math.max(0, at < 0 ? 0 : at - 1);
-  const i = all[next] as number;
-  view.store.set(selectSequences(state, [i], i));
+  const next = stepRowOf(state, currentRows(view, state), event.key === "ArrowDown");
+  if (next !== null) view.store.set(next);
 }
 
 function bindInput(view: TableView): void {
