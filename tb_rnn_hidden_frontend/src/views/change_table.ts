@@ -17,8 +17,7 @@ import { formatFixed } from "../domain/format";
 import { sequenceText } from "../domain/panel_model";
 import type { AppState } from "../state/app_state";
 import type { ChangeFilter, ChangeSortKey, CompareState } from "../state/compare";
-import { clickRowOf, stepRowOf } from "../state/selection";
-import { revealRow } from "../ui/row_scroll";
+import { bindRowSelection, renderRowWindow, revealSequence } from "./row_selection";
 import type { Store } from "../state/store";
 import { h, options, setChildren } from "../ui/dom";
 import { classColumnWidth } from "../ui/class_width";
@@ -27,6 +26,7 @@ import { addStyles } from "../ui/styles";
 const ROW_HEIGHT = 24;
 const VIEW_ROWS = 12;
 const OVERSCAN = 6;
+const SIZES = { rowHeight: ROW_HEIGHT, overscan: OVERSCAN, minRows: VIEW_ROWS };
 
 const CSS = `
 #change-panel .change-filters { display: flex; flex-wrap: wrap; gap: 4px 12px; align-items: center; margin-bottom: 6px; }
@@ -216,7 +216,7 @@ function spacer(rows: number): HTMLTableRowElement {
 
 /** The rows in (and near) the scrolled window, spacers for the others. */
 function renderBody(view: ChangeView): void {
-  const { count, body, scroll } = view.el;
+  const { count, body } = view.el;
   const state = view.store.get();
   const answer = state.compare.answer;
   const all = currentRows(view, state.compare);
@@ -225,14 +225,8 @@ function renderBody(view: ChangeView): void {
     setChildren(body);
     return;
   }
-  const first = Math.max(0, Math.floor(scroll.scrollTop / ROW_HEIGHT) - OVERSCAN);
-  const last = Math.min(all.length, first + Math.max(VIEW_ROWS, Math.ceil(scroll.clientHeight / ROW_HEIGHT)) + 2 * OVERSCAN);
   const selected = new Set(state.selected);
-  const trs = [];
-  if (first > 0) trs.push(spacer(first));
-  for (let r = first; r < last; r++) trs.push(changeRow(view, answer, all[r] as number, state, selected));
-  if (all.length - last > 0) trs.push(spacer(all.length - last));
-  setChildren(body, ...trs);
+  renderRowWindow(view.el, all, SIZES, (i) => changeRow(view, answer, i, state, selected), spacer);
 }
 
 /** The status line, the filter's choices (with counts) and the pressed transition cell. */
@@ -260,36 +254,15 @@ function renderControls(view: ChangeView, compare: CompareState): void {
   }
 }
 
-/** Scrolls so that sequence `i`'s row is visible (if it is a row). */
+/** Sequence `i`'s row scrolled into sight (if it is a row). */
 function reveal(view: ChangeView, i: number): void {
-  const r = currentRows(view, view.store.get().compare).indexOf(i);
-  if (r >= 0) revealRow(view.el.scroll, view.el.head, r, ROW_HEIGHT);
-}
-
-/** Click selects a row; ctrl/cmd toggles it, shift adds the range from the focus. */
-function clickRow(view: ChangeView, event: MouseEvent): void {
-  const tr = (event.target as Element).closest("tr[data-sequence]");
-  if (!tr) return;
-  const i = Number(tr.getAttribute("data-sequence"));
-  const state = view.store.get();
-  view.store.set(clickRowOf(state, i, () => currentRows(view, state.compare), { toggle: event.ctrlKey || event.metaKey, range: event.shiftKey }));
-  view.el.scroll.focus({ preventScroll: true });
-}
-
-/** Up and down keys move the focus (and the selection) one row. */
-function stepFocus(view: ChangeView, event: KeyboardEvent): void {
-  if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
-  event.preventDefault();
-  const state = view.store.get();
-  const next = stepRowOf(state, currentRows(view, state.compare), event.key === "ArrowDown");
-  if (next !== null) view.store.set(next);
+  revealSequence(view.el, currentRows(view, view.store.get().compare), i, ROW_HEIGHT);
 }
 
 function bindInput(view: ChangeView): void {
   const { store } = view;
-  const { body, scroll, filter } = view.el;
-  body.addEventListener("click", (event) => clickRow(view, event));
-  scroll.addEventListener("keydown", (event) => stepFocus(view, event));
+  const { scroll, filter } = view.el;
+  bindRowSelection(store, view.el, "data-sequence", () => currentRows(view, store.get().compare));
   scroll.addEventListener("scroll", () => renderBody(view), { passive: true });
   new ResizeObserver(() => renderBody(view)).observe(scroll);
   filter.addEventListener("change", () => {

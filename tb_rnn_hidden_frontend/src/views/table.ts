@@ -14,8 +14,7 @@ import { formatFixed } from "../domain/format";
 import { flipCount, flipSteps, parseFlipThreshold } from "../domain/flips";
 import type { CheckpointData, SortKey } from "../domain/model";
 import { firstDescending, isCorrect, sequenceText, tableRows } from "../domain/panel_model";
-import { clickRowOf, stepRowOf } from "../state/selection";
-import { revealRow } from "../ui/row_scroll";
+import { bindRowSelection, renderRowWindow, revealSequence } from "./row_selection";
 import type { AppState } from "../state/app_state";
 import type { Store } from "../state/store";
 import { addStyles } from "../ui/styles";
@@ -24,6 +23,7 @@ import { classColumnWidth } from "../ui/class_width";
 const ROW_HEIGHT = 24;
 const VIEW_ROWS = 14;
 const OVERSCAN = 6;
+const SIZES = { rowHeight: ROW_HEIGHT, overscan: OVERSCAN, minRows: VIEW_ROWS };
 
 const CSS = `
 .table-filters { display: flex; flex-wrap: wrap; gap: 4px 12px; align-items: center; margin-bottom: 6px; }
@@ -181,7 +181,7 @@ function spacer(rows: number): HTMLTableRowElement {
 
 /** The rows in (and near) the scrolled window, spacers for the others. */
 function renderBody(view: TableView): void {
-  const { count, body, scroll } = view.el;
+  const { count, body } = view.el;
   const state = view.store.get();
   const data = state.data;
   const all = currentRows(view, state);
@@ -190,16 +190,8 @@ function renderBody(view: TableView): void {
     setChildren(body);
     return;
   }
-  const first = Math.max(0, Math.floor(scroll.scrollTop / ROW_HEIGHT) - OVERSCAN);
-  // As many rows as the box shows: it takes the height its column leaves (ui/styles.ts).
-  const last = Math.min(all.length, first + Math.max(VIEW_ROWS, Math.ceil(scroll.clientHeight / ROW_HEIGHT)) + 2 * OVERSCAN);
   const selected = new Set(state.selected);
-  const trs = [];
-  if (first > 0) trs.push(spacer(first));
-  for (let r = first; r < last; r++) trs.push(sequenceRow(data, all[r] as number, state, selected));
-  const below = all.length - last;
-  if (below > 0) trs.push(spacer(below));
-  setChildren(body, ...trs);
+  renderRowWindow(view.el, all, SIZES, (i) => sequenceRow(data, i, state, selected), spacer);
 }
 
 function renderFilters(view: TableView, state: Readonly<AppState>): void {
@@ -222,36 +214,15 @@ function renderFilters(view: TableView, state: Readonly<AppState>): void {
   wrongOnly.disabled = state.data?.meta.labels === null || names.length === 0;
 }
 
-/** Scrolls so that sequence `i`'s row is visible (if it is a row). */
+/** Sequence `i`'s row scrolled into sight (if it is a row). */
 function reveal(view: TableView, i: number): void {
-  const r = currentRows(view, view.store.get()).indexOf(i);
-  if (r >= 0) revealRow(view.el.scroll, view.el.head, r, ROW_HEIGHT);
-}
-
-/** Click selects a row; ctrl/cmd toggles it, shift adds the range from the focus. */
-function clickRow(view: TableView, event: MouseEvent): void {
-  const tr = (event.target as Element).closest("tr[data-index]");
-  if (!tr) return;
-  const i = Number(tr.getAttribute("data-index"));
-  const state = view.store.get();
-  view.store.set(clickRowOf(state, i, () => currentRows(view, state), { toggle: event.ctrlKey || event.metaKey, range: event.shiftKey }));
-  view.el.scroll.focus({ preventScroll: true });
-}
-
-/** Up and down keys move the focus (and the selection) one row. */
-function stepFocus(view: TableView, event: KeyboardEvent): void {
-  if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
-  event.preventDefault();
-  const state = view.store.get();
-  const next = stepRowOf(state, currentRows(view, state), event.key === "ArrowDown");
-  if (next !== null) view.store.set(next);
+  revealSequence(view.el, currentRows(view, view.store.get()), i, ROW_HEIGHT);
 }
 
 function bindInput(view: TableView): void {
   const { store } = view;
-  const { body, scroll, wrongOnly, labelFilter } = view.el;
-  body.addEventListener("click", (event) => clickRow(view, event));
-  scroll.addEventListener("keydown", (event) => stepFocus(view, event));
+  const { scroll, wrongOnly, labelFilter } = view.el;
+  bindRowSelection(store, view.el, "data-index", () => currentRows(view, store.get()));
   scroll.addEventListener("scroll", () => renderBody(view), { passive: true });
   new ResizeObserver(() => renderBody(view)).observe(scroll);
   wrongOnly.addEventListener("change", () => store.set({ table: { ...store.get().table, wrongOnly: wrongOnly.checked } }));
