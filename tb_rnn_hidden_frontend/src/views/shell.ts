@@ -54,7 +54,8 @@ const COMPARE_CSS = `
 #views.comparing .scale-legend .scale-end { max-width: 4em; }
 #views.comparing .scale-ramp-box .tick:nth-child(even of .tick) { visibility: hidden; }
 /* Two plots share the centre's height with the strip under them: each may shrink further than alone. */
-#views.comparing .projection-view .projection-area { min-height: 120px; }
+#views.comparing .projection-view .projection-area { min-height: 80px; }
+#views.comparing .projection-pair > .panel { overflow: hidden; }
 #views.comparing .projection-pair .projection-legend { min-height: 0; }
 /* Under the two projections: the chart over training and, beside it, the drift per unit (its own scroll). */
 .compare-strip { display: flex; gap: 10px; min-height: 0; }
