@@ -61,7 +61,12 @@ export function mountCompareBar(parent: HTMLElement, projectionB: HTMLElement, s
   const swap = h("button", { type: "button", id: "compare-swap", title: "Swap A and B" }, "A ⇄ B");
   const message = h("span", { id: "compare-message", role: "status", "data-kind": "info" });
   const pickers = h("span", { class: "field", id: "compare-pickers" }, h("span", { class: "label" }, "B"), runB, tagB, stepB, swap);
-  parent.append(h("div", { class: "compare-bar", id: "compare-bar" }, toggle, pickers, message));
+  const bar = h("div", { class: "compare-bar", id: "compare-bar", hidden: true }, pickers, message);
+  // The toggle sits by the checkpoint slider (no row of its own while compare mode is off).
+  const slider = parent.querySelector(".field-wide");
+  if (slider) slider.after(toggle);
+  else parent.append(toggle);
+  parent.append(bar);
   const blocked = h("div", { class: "compare-blocked", id: "compare-blocked", role: "alert", hidden: true });
   projectionB.append(blocked);
 
@@ -83,7 +88,7 @@ export function mountCompareBar(parent: HTMLElement, projectionB: HTMLElement, s
     const { on, b } = state.compare;
     toggle.setAttribute("aria-pressed", String(on));
     toggle.textContent = on ? "Stop comparing" : "Compare…";
-    pickers.hidden = !on;
+    bar.hidden = !on;
     const runs = Object.keys(state.tags).sort();
     setChoices(runB, runs.map((r) => [r, r]), b.run ?? "");
     const tags = b.run !== null ? Object.keys(state.tags[b.run] ?? {}).sort() : [];

@@ -57,13 +57,15 @@ const COMPARE_CSS = `
 #views.comparing .projection-view .projection-area { min-height: 80px; }
 #views.comparing .projection-pair > .panel { overflow: hidden; }
 #views.comparing .projection-pair .projection-legend { min-height: 0; }
-/* Under the two projections: the chart over training and, beside it, the drift per unit (its own scroll). */
-.compare-strip { display: flex; gap: 10px; min-height: 0; }
-.compare-strip[hidden] { display: none; }
-.compare-strip > #training-panel { flex: 3 1 0; min-width: 0; }
-.compare-strip > #unit-drift-panel { flex: 2 1 0; min-width: 0; max-height: 170px; overflow: auto; scrollbar-width: thin; }
+/* Under the projection(s): the chart over training and, comparing, the drift per unit beside it (its own
+   scroll). LSTMVis' row, open, takes their height: the plot keeps its own. */
+.centre-strip { display: flex; gap: 10px; min-height: 0; }
+.centre-strip > #training-panel { flex: 3 1 0; min-width: 0; }
+.centre-strip > #unit-drift-panel { flex: 2 1 0; min-width: 0; max-height: 170px; overflow: auto; scrollbar-width: thin; }
+.centre-strip > #unit-drift-panel[hidden] { display: none; }
 /* Without units to list (B of another run or layer), only the reason: the chart takes the room. */
-.compare-strip > #unit-drift-panel:not(:has(#unit-drift button)) { flex: 0 1 190px; }
+.centre-strip > #unit-drift-panel:not(:has(#unit-drift button)) { flex: 0 1 190px; }
+#views:has(#lstmvis-panels:not([hidden])) .centre-strip { display: none; }
 .side-title { font-size: 13px; margin: 0 0 4px; font-weight: 500; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .side-title .side-letter { display: inline-block; min-width: 1.4em; text-align: center; border-radius: 3px; margin-right: 6px; background: var(--rh-accent); color: var(--rh-bg); font-weight: 600; }
 @media (min-width: 1101px) and (min-height: 561px) {
@@ -104,7 +106,7 @@ export interface PageLayout {
   projectionB: HTMLElement;
   changes: HTMLElement;
   unitDrift: HTMLElement;
-  /** The chart over training (views/training_chart.ts), above the table. */
+  /** The chart over training (views/training_chart.ts), under the projection(s). */
   training: HTMLElement;
   /** Each side's title above its projection in compare mode. */
   sideTitles: readonly [HTMLElement, HTMLElement];
@@ -147,11 +149,11 @@ export function createLayout(): PageLayout {
   const checkpoint = h(
     "div",
     { id: "views", class: "checkpoint", hidden: true },
-    h("div", { class: "column column-left" }, panels.overview, panels.training, panels.table, panels.changes),
+    h("div", { class: "column column-left" }, panels.overview, panels.table, panels.changes),
     h(
       "div", { class: "column column-centre" },
       h("div", { class: "projection-pair" }, panels.projection, panels.projectionB),
-      h("div", { class: "compare-strip", hidden: true }, panels.unitDrift),
+      h("div", { class: "centre-strip" }, panels.training, panels.unitDrift),
     ),
     h("div", { class: "column column-right" }, panels.input, panels.heatmap, panels.distances),
     lstmvisRow(panels.units, panels.matches, [panels.search, panels.neighbors, panels.annotationFilter]),
@@ -234,21 +236,11 @@ function sideTitle(title: HTMLElement, letter: string, run: string | null, tag: 
   title.title = `${letter}: run ${run ?? "?"}, layer ${tag ?? "?"}, checkpoint ${step ?? "?"}`;
 }
 
-/**
- * The panels of compare mode shown while it is on, with each side's title.
- * The chart over training moves under the two projections, whose A and B
- * checkpoints it marks, beside the drift per unit, and leaves the left
- * column to the change table (and the right one its panels of A).
- */
+/** The panels of compare mode shown while it is on, with each side's title. */
 function showCompareMode(layout: PageLayout, store: Store<AppState>): void {
-  const left = layout.training.parentElement;
-  const strip = layout.unitDrift.parentElement;
   const update = (state: Readonly<AppState>) => {
     const on = state.compare.on;
     layout.checkpoint.classList.toggle("comparing", on);
-    if (on && strip && layout.training.parentElement !== strip) strip.prepend(layout.training);
-    if (!on && left && layout.training.parentElement !== left) layout.overview.after(layout.training);
-    if (strip) strip.hidden = !on;
     layout.projectionB.hidden = !on;
     layout.unitDrift.hidden = !on;
     layout.sideTitles[0].hidden = !on;

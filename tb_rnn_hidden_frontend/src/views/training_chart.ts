@@ -23,9 +23,8 @@ import { h, setChildren } from "../ui/dom";
 import { addStyles } from "../ui/styles";
 import { hideTooltip, showTooltip } from "../ui/tooltip";
 
-const HEIGHT = 120;
-/** In compare mode the chart sits under the two projections and leaves them the height. */
-const COMPACT_HEIGHT = 84;
+/** The chart sits under the projection(s) and leaves them the height. */
+const HEIGHT = 88;
 const BOX = { height: HEIGHT, left: 26, right: 10, top: 8, bottom: 18 };
 
 /** Okabe–Ito hues that read on the light and the dark theme alike. */
@@ -157,7 +156,7 @@ function drawSeries(series: ChartSeries): SVGElement[] {
 
 function draw(view: ChartView, state: Readonly<AppState>, answer: TrainingResponse, width: number): void {
   const other = view.other;
-  const height = state.compare.on ? COMPACT_HEIGHT : HEIGHT;
+  const height = HEIGHT;
   const geometry = trainingChart(answer, { ...BOX, height, width }, other);
   const { y0, y1, columns } = geometry;
   const first = columns[0];
