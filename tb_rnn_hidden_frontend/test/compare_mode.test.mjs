@@ -120,12 +120,15 @@ test("B's store reads B's checkpoint and writes links to the shared store", () =
   assert.equal(store.get().hover, 17);
 });
 
-test("B's store while compare mode is off shows no checkpoint and keeps B's choice", () => {
-  const store = createStore(withCompareOff(withCompareOn(listed())));
+test("B's store while compare mode is off shows no checkpoint and keeps B's choice and A's selection", () => {
+  const store = createStore({ ...withCompareOff(withCompareOn(listed())), selected: [0], focus: 0 });
   const side = createSideStore(store);
   assert.equal(side.get().run, null);
-  side.set({ ...side.get(), data: null });
+  // The loader's write for no checkpoint: no data, the links of its points cleared.
+  side.set({ ...side.get(), data: null, selected: [], focus: null, hover: null });
   assert.equal(store.get().compare.b.run, "lstm_run");
+  assert.deepEqual(store.get().selected, [0]);
+  assert.equal(store.get().focus, 0);
 });
 
 test("B's layout is put onto A's for another run, not for another checkpoint of the layer", () => {

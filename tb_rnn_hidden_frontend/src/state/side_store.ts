@@ -131,8 +131,9 @@ export function sidePatch(state: Readonly<AppState>, patch: Partial<AppState>): 
     if ((SIDE_KEYS as readonly string[]).includes(key)) b[key] = value;
     else shared[key] = value;
   }
-  // B's data arriving clears the links of its old points in the loader; B has A's points, so they stay.
-  if ("data" in b) return withSide(state, b);
+  // The loader writes B's data (or none) with the links cleared for new points: B has A's points, and a
+  // B with no checkpoint (compare mode off) must not clear A's selection, so only B's own fields count.
+  if ("data" in patch) return Object.keys(b).length > 0 ? withSide(state, b) : {};
   return Object.keys(b).length > 0 ? { ...shared, ...withSide(state, b) } : shared;
 }
 
