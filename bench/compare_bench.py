@@ -89,14 +89,18 @@ def states_path(address):
     return "/states?run=%s&tag=%s&step=%d" % address
 
 
-# What the tab reads of a checkpoint it shows (controllers/checkpoint_loader.ts).
+# What the tab reads of a checkpoint it shows (controllers/checkpoint_loader.ts): /sequences,
+# then the arrays it has (numeric sequences have no tokens).
 TAB_ROUTES = ("/sequences", "/tokens", "/probabilities", "/states", "/distances")
 
 
 def load(get, address):
     """Seconds to load a checkpoint as the tab does, cold: every blob read and decoded."""
     query = "?run=%s&tag=%s&step=%d" % address
-    return sum(timed(get, route + query)[0] for route in TAB_ROUTES)
+    seconds, meta = timed(get, "/sequences" + query)
+    skipped = {"/tokens": not meta.get("has_tokens", True),
+               "/probabilities": not meta.get("has_probabilities", True)}
+    return seconds + sum(timed(get, route + query)[0] for route in TAB_ROUTES[1:] if not skipped.get(route))
 
 
 def synthetic(n=500, t=200, h=256):
@@ -143,6 +147,12 @@ def synthetic(n=500, t=200, h=256):
 def real(logdir):
     get = make_client(logdir).get
     listing = timed(get, "/tags")[1]
+    _real_layers(get, listing)
+    print("across runs:")
+    across_runs(get, listing)
+
+
+def _real_layers(get, listing):
     for run, tags in sorted(listing.items()):
         for tag, entry in sorted(tags.items()):
             steps = entry["steps"]
@@ -169,6 +179,29 @@ def real(logdir):
                   % (cold, cached, [round(v, 3) for v in training["accuracy"]],
                      training["flips"],
                      [None if v is None else round(v, 3) for v in training["change"]]))
+
+
+def across_runs(get, listing):
+    """`/compare` of the same step of every two run/tag pairs logged on the same steps (the
+    demo's LSTM and GRU: Procrustes), cold and cached, where their probe sets agree."""
+    layers = [(run, tag, tuple(entry["steps"])) for run, tags in sorted(listing.items())
+              for tag, entry in sorted(tags.items())]
+    for i, (run_a, tag_a, steps_a) in enumerate(layers):
+        for run_b, tag_b, steps_b in layers[i + 1:]:
+            if steps_a != steps_b:
+                continue
+            for step in sorted({steps_a[min(1, len(steps_a) - 1)], steps_a[-1]}):
+                path = compare_path((run_a, tag_a, step), (run_b, tag_b, step))
+                start = time.perf_counter()
+                response = get(PREFIX + path)
+                cold = time.perf_counter() - start
+                if response.status_code != 200:
+                    print("  /compare %s/%s vs %s/%s: %d" % (run_a, tag_a, run_b, tag_b, response.status_code))
+                    continue
+                body = json.loads(response.get_data())
+                print("  /compare %s/%s vs %s/%s at step %d (%s): cold %.4f s, cached %.5f s; transitions %s"
+                      % (run_a, tag_a, run_b, tag_b, step, body["units"], cold, median_of(get, path),
+                         body["transitions"]))
 
 
 def main(argv):

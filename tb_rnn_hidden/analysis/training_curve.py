@@ -57,7 +57,8 @@ def top_unit_moves(previous_means, means, count=TOP_UNITS):
     return order.tolist(), moves[order].tolist()
 
 
-def training_json(run, tag, steps, accuracies, flips, changes, flip_threshold, separations=None):
+def training_json(run, tag, steps, accuracies, flips, changes, flip_threshold, separations=None,
+                  unreadable=None):
     """The answer of GET /training: per checkpoint (ascending `steps`) its accuracy,
     flips and class separation, and the `Change` from the one before (`changes[i]` for
     steps[i + 1])."""
@@ -70,4 +71,5 @@ def training_json(run, tag, steps, accuracies, flips, changes, flip_threshold, s
         top_units=[c.top_units for c in changes],
         top_unit_moves=[c.top_unit_moves for c in changes],
         flip_threshold=flip_threshold,
+        unreadable={str(step): reason for step, reason in sorted((unreadable or {}).items())},
     )

@@ -11,6 +11,7 @@ from tensorboard import errors
 
 from tb_rnn_hidden.analysis import compare
 from tb_rnn_hidden.analysis import training_curve
+from tb_rnn_hidden.records import codec
 from tb_rnn_hidden.server import requests
 
 
@@ -59,24 +60,51 @@ def _side(checkpoint, address, flip_threshold, with_unit_means):
 
 
 def training_impl(reader, ctx, experiment, run, tag, flip_threshold):
-    """GET /training: the figures of every checkpoint of (run, tag) listed now, ascending."""
+    """GET /training: the figures of every checkpoint of (run, tag) listed now, ascending.
+    A checkpoint that cannot be read (a corrupt or newer record) gets no figures and is
+    listed in `unreadable` with the reason; the others are charted as usual."""
     series = reader.series(ctx, experiment, run, tag)
     if series is None:
         raise errors.NotFoundError("no hidden states for run %r, tag %r" % (run, tag))
     steps = sorted({datum.step for datum in series})
-    checkpoints = [reader.checkpoint(ctx, experiment, run, tag, step) for step in steps]
-    changes = [
-        reader.pair_part(previous, current, "training_change",
-                         lambda p=previous, c=current: checkpoint_change(p, c))
-        for previous, current in zip(checkpoints, checkpoints[1:])
-    ]
+    figures, unreadable = [], {}
+    for step in steps:
+        try:
+            checkpoint = reader.checkpoint(ctx, experiment, run, tag, step)
+            figures.append(_figures(checkpoint, flip_threshold))
+        except codec.RecordError as e:  # NewerRecordError too
+            figures.append(None)
+            unreadable[step] = str(e)
+    changes = [_change(reader, previous, current) for previous, current in zip(figures, figures[1:])]
+    empty = (None, None, None, None)
     return training_curve.training_json(
         run, tag, steps,
-        accuracies=[c.predictions.accuracy for c in checkpoints],
-        flips=[training_curve.flip_count(c.last_flips(flip_threshold)) for c in checkpoints],
+        accuracies=[(f or empty)[1] for f in figures],
+        flips=[(f or empty)[2] for f in figures],
         changes=changes, flip_threshold=flip_threshold,
-        separations=[c.class_separation for c in checkpoints],
+        separations=[(f or empty)[3] for f in figures],
+        unreadable=unreadable,
     )
+
+
+def _change(reader, previous, current):
+    """The change between two consecutive checkpoints' figures, once per pair; none where
+    either cannot be read (its states too may be corrupt)."""
+    if previous is None or current is None:
+        return training_curve.NO_CHANGE
+    try:
+        return reader.pair_part(previous[0], current[0], "training_change",
+                                lambda: checkpoint_change(previous[0], current[0]))
+    except codec.RecordError:
+        return training_curve.NO_CHANGE
+
+
+def _figures(checkpoint, flip_threshold):
+    """(checkpoint, accuracy, flips, separation): what the chart shows of one checkpoint,
+    read here so that a corrupt record fails here, not in the answer."""
+    return (checkpoint, checkpoint.predictions.accuracy,
+            training_curve.flip_count(checkpoint.last_flips(flip_threshold)),
+            checkpoint.class_separation)
 
 
 def checkpoint_change(previous, current):

@@ -274,4 +274,6 @@ export interface TrainingResponse {
   top_units: number[][];
   top_unit_moves: number[][];
   flip_threshold: number;
+  /** Steps (as strings) that cannot be read, with the reason: charted as gaps. */
+  unreadable?: Record<string, string>;
 }

@@ -196,10 +196,12 @@ function render(view: ChartView, state: Readonly<AppState>): void {
   view.root.dataset["run"] = answer?.run ?? "";
   view.root.dataset["tag"] = answer?.tag ?? "";
   view.root.dataset["steps"] = answer?.steps.join(",") ?? "";
+  const unreadable = Object.entries(answer?.unreadable ?? {});
   const message =
     training.error !== null ? `The figures over training cannot be shown: ${training.error}`
     : answer === null ? (training.busy ? "Reading the figures over training…" : "")
     : answer.steps.length === 0 ? "No checkpoints logged yet."
+    : unreadable.length > 0 ? `Not charted: ${unreadable.map(([step, reason]) => `step ${step} (${reason})`).join("; ")}`
     : "";
   view.status.textContent = message;
   view.status.hidden = message === "";

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from tb_rnn_hidden import writer
+from tb_rnn_hidden.records import codec, metadata
 from tests.support.checkpoints import make_checkpoint, valid_steps
 from tests.support.plugin_client import PREFIX, make_client
+from tests.support.records import flip_byte, forge, raw_summary
 
 N, T, H, C = 14, 12, 6, 3
 LSTM_STEPS = [0, 1, 2, 3]
@@ -75,6 +77,13 @@ def logged(tmp_path_factory):
         add(w, "mixed", "lstm", 0, **_model(1), **probe)
         add(w, "mixed", "lstm", 1, **_model(2), **labels)
         add(w, "mixed", "lstm", 2, **_model(3), **labels)
+    with writer.HiddenStateWriter(logdir + "/broken") as w:  # a corrupt and a newer record among good ones
+        add(w, "broken", "lstm", 0, **_model(1), **probe)
+        good = codec.encode_checkpoint(**_model(2), **probe, precision="float32")
+        w.add_summary(raw_summary("lstm", flip_byte(good, metadata.BLOB_STATES)), 1)
+        w.add_summary(raw_summary("lstm", forge({"version": 4})), 2)
+        add(w, "broken", "lstm", 3, **_model(3), **probe)
+        add(w, "broken", "lstm", 4, **_model(4), **probe)
     return logdir, arrays
 
 
@@ -371,7 +380,28 @@ def test_training_of_a_run_without_probabilities(client, logged):
     assert body.pop("separation") == [pytest.approx(expected, rel=1e-9)]
     assert body == dict(run="other", tag="no_probabilities", steps=[0], accuracy=[None],
                         flips=[None], change=[None], top_units=[[]], top_unit_moves=[[]],
-                        flip_threshold=0.1)
+                        flip_threshold=0.1, unreadable={})
+
+
+def test_training_charts_around_checkpoints_that_cannot_be_read(client, logged):
+    """A corrupt record (step 1) and one of a newer format (step 2): no figures and no change to
+    or from them, each named with its reason; the good checkpoints are charted as usual."""
+    body = get(client, "/training", "run=broken&tag=lstm")
+    assert body["steps"] == [0, 1, 2, 3, 4]
+    assert sorted(body["unreadable"]) == ["1", "2"]
+    assert "checksum" in body["unreadable"]["1"]
+    assert "format version 4" in body["unreadable"]["2"]
+    records = {step: logged[1]["broken", "lstm", step] for step in (0, 3, 4)}
+    for i, step in enumerate(body["steps"]):
+        if step in records:
+            predictions = final_predictions(records[step])
+            expected = sum(p == y for (p, _), y in zip(predictions, records[step]["labels"])) / N
+            assert body["accuracy"][i] == pytest.approx(expected, abs=1e-12)
+            assert body["separation"][i] == pytest.approx(separation(records[step]), rel=1e-9)
+        else:
+            assert (body["accuracy"][i], body["flips"][i], body["separation"][i]) == (None, None, None)
+    assert body["change"][:4] == [None, None, None, None] and body["change"][4] > 0
+    assert body["top_units"][:4] == [[], [], [], []]
 
 
 # -- bad requests ----------------------------------------------------------------------------
