@@ -164,14 +164,15 @@ def shift_drag(page, x0, y0, x1, y1, steps=4):
 
 
 def clear_box(area, screen):
-    """A box over the middle of the plot with no point within a pixel of its edges (those could go either
+    """A box over the middle of the plot with no point within a pixel of its four sides (those could go either
     way); the plot's size follows its column, so it looks widely. Its edges in page px and a mask of the
     points inside; `screen` holds the points' page px."""
     for shift, grow in itertools.product(np.linspace(0, 0.1, 21), np.linspace(0, 0.08, 9)):
         x0, x1 = (area["x"] + area["width"] * f for f in (0.3 + shift - grow, 0.65 + shift))
         y0, y1 = (area["y"] + area["height"] * f for f in (0.3 - shift - grow, 0.7 - shift))
-        near = ((np.abs(screen[:, 0] - x0) < 1) | (np.abs(screen[:, 0] - x1) < 1)
-                | (np.abs(screen[:, 1] - y0) < 1) | (np.abs(screen[:, 1] - y1) < 1))
+        x, y = screen[:, 0], screen[:, 1]
+        along_x, along_y = (x > x0 - 1) & (x < x1 + 1), (y > y0 - 1) & (y < y1 + 1)
+        near = (along_y & ((np.abs(x - x0) < 1) | (np.abs(x - x1) < 1))) | (along_x & ((np.abs(y - y0) < 1) | (np.abs(y - y1) < 1)))
         if not near.any():
             break
     else:

@@ -23,8 +23,8 @@ import { h, setChildren } from "../ui/dom";
 import { addStyles } from "../ui/styles";
 import { hideTooltip, showTooltip } from "../ui/tooltip";
 
-/** The chart sits under the projection(s) and leaves them the height. */
-const HEIGHT = 88;
+/** The chart sits under the projection(s) and leaves them the height (its title is in the legend's line). */
+const HEIGHT = 64;
 const BOX = { height: HEIGHT, left: 26, right: 10, top: 8, bottom: 18 };
 
 /** Okabe–Ito hues that read on the light and the dark theme alike. */
@@ -55,6 +55,10 @@ const CSS = `
 #training-legend { display: flex; flex-wrap: wrap; gap: 2px 12px; color: var(--rh-muted); font-size: 12px; margin-top: 2px; }
 #training-legend .swatch { display: inline-block; width: 12px; height: 3px; margin-right: 4px; vertical-align: middle; }
 #training-status { color: var(--rh-muted); margin: 0; }
+/* The title shares the legend's line under the plot. */
+.training-footer { display: flex; gap: 4px 12px; align-items: baseline; }
+.training-footer > .training-title { margin: 0; font-size: 13px; flex: none; }
+#training-legend { font-size: 11px; }
 #training-status[data-kind="error"] { color: var(--rh-error-fg); }
 `;
 
@@ -221,8 +225,9 @@ export function mountTrainingChart(parent: HTMLElement, store: Store<AppState>):
   const status = h("p", { id: "training-status", role: "status", hidden: true });
   const plot = h("div", { class: "training-plot" });
   const legend = h("div", { id: "training-legend" });
-  const root = h("div", { id: "training-chart", "data-testid": "training-chart" }, status, plot, legend);
-  parent.append(h("h2", {}, "Over training"), root);
+  const footer = h("div", { class: "training-footer" }, h("h2", { class: "training-title" }, "Over training"), legend);
+  const root = h("div", { id: "training-chart", "data-testid": "training-chart" }, status, plot, footer);
+  parent.append(root);
   const view: ChartView = { store, root, status, plot, legend, answer: null, other: null };
   store.subscribe((state, previous) => {
     const [b, pb] = [state.compare.b, previous.compare.b];

@@ -139,7 +139,7 @@ function render(view: ProjectionView, state: Readonly<AppState>, previous: Reado
   if (base || trails || overlay) view.invalidate(base, trails, overlay);
 }
 
-const ID_ATTRIBUTES = ["id", "for", "aria-controls", "data-testid"] as const;
+const ID_ATTRIBUTES = ["id", "for", "aria-controls", "data-testid", "data-export-menu"] as const;
 
 function suffixNode(node: Element, suffix: string): void {
   for (const attribute of ID_ATTRIBUTES) {
@@ -151,15 +151,15 @@ function suffixNode(node: Element, suffix: string): void {
 }
 
 /**
- * Every id in `root` (and the references to ids: `for`, `aria-controls`,
- * `data-testid`) given `suffix`, now and as elements are added: compare
+ * Every id in `root` (and the references to ids: `for`, `aria-controls`;
+ * the names tests find it by: `data-testid`, `data-export-menu`) given `suffix`, now and as elements are added: compare
  * mode's B is this view mounted a second time (`-b`), so that ids stay
  * unique and tests can tell the sides.
  */
 function keepIdsSuffixed(root: Element, suffix: string): void {
   const suffixTree = (node: Element) => {
     suffixNode(node, suffix);
-    for (const child of node.querySelectorAll("[id], [for], [aria-controls], [data-testid]")) suffixNode(child, suffix);
+    for (const child of node.querySelectorAll(ID_ATTRIBUTES.map((a) => `[${a}]`).join(", "))) suffixNode(child, suffix);
   };
   suffixTree(root);
   new MutationObserver((records) => {
