@@ -94,7 +94,9 @@ class Tab:
 
     def __init__(self, browser, base, hash_=START_HASH):
         self.base = base
-        self.page = browser.new_page(viewport={"width": 1280, "height": 800})
+        # A frame tall enough that the plot (under it the chart over training) leaves isolated points to
+        # read pixels at; the fit at 1280x800 is test_browser_fit's.
+        self.page = browser.new_page(viewport={"width": 1280, "height": 960})
         self.events = BrowserEvents(self.page)
         self.page.goto(base + "/" + hash_)
         self.frame = self.wait_frame()
