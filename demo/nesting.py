@@ -1,7 +1,7 @@
 """LSTMVis' first case: a character-level LSTM on a bracket language, logged with each step's depth.
 
     python demo/nesting.py                     # ~1 min: train, log every epoch, open TensorBoard
-    python demo/nesting.py --no-serve --quick  # ~15 s: 4 epochs, log only (tests)
+    python demo/nesting.py --no-serve --quick  # ~20 s: 6 epochs, log only (tests)
 
 The model reads strings such as "c(ba(()d(abd(b)(b))))" one character at a
 time and predicts the next character (a language model, as in LSTMVis). A
@@ -31,10 +31,10 @@ import datasets  # noqa: E402  (the demo's own modules, beside this script)
 import serving  # noqa: E402
 
 RUN = "nesting"
-# Model and training. --quick stops after 4 epochs: by then some units track depth (see README).
+# Model and training. --quick stops after 6 epochs: by then some units track depth (see README).
 UNITS, EMBEDDING, BATCH_SIZE, LEARNING_RATE = 32, 8, 32, 0.01
 NUM_TRAIN, NUM_TEST = 4000, 500
-EPOCHS, QUICK_EPOCHS = 12, 4
+EPOCHS, QUICK_EPOCHS = 12, 6
 
 
 def build_model(data):

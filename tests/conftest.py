@@ -18,8 +18,8 @@ def logdir(tmp_path):
 def nesting_logdir(tmp_path_factory):
     """A log dir with the nesting demo's quick run (tests.support.nesting), trained once per session.
 
-    Run "nesting", tag "lstm", steps 0 (untrained) to 4, a `depth` annotation
-    track; ~15 s of training on 2 cores. Tests must not write into it.
+    Run "nesting", tag "lstm", steps 0 (untrained) to 6, a `depth` annotation
+    track; ~20 s of training on 2 cores. Tests must not write into it.
     """
     from tests.support.nesting import train_nesting
 

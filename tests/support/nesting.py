@@ -26,7 +26,7 @@ from tests.support.plugin_client import PREFIX, make_client
 
 NESTING_DEMO = os.path.join(ROOT, "demo", "nesting.py")
 RUN, TAG = "nesting", "lstm"
-QUICK_EPOCHS = 4  # demo/nesting.py QUICK_EPOCHS: steps 0 (untrained) to 4
+QUICK_EPOCHS = 6  # demo/nesting.py QUICK_EPOCHS: steps 0 (untrained) to 6
 PROBE = 200  # demo/nesting.py --probe default
 
 
