@@ -34,6 +34,13 @@ export function options(choices: Iterable<readonly [string | number, string]>): 
   return [...choices].map(([value, text]) => h("option", { value }, text));
 }
 
+/** Replaces the options of `select` with `[value, text]` pairs only if they differ, so an open list is not disturbed. */
+export function replaceOptions(select: HTMLSelectElement, choices: readonly (readonly [string, string])[]): void {
+  const current = select.options;
+  const same = current.length === choices.length && choices.every(([value, text], i) => current[i]?.value === value && current[i]?.text === text);
+  if (!same) setChildren(select, ...options(choices));
+}
+
 /** Replaces all children of `parent`. */
 export function setChildren(parent: Node, ...children: Child[]): void {
   while (parent.firstChild) parent.removeChild(parent.firstChild);

@@ -19,7 +19,7 @@ import type { AppState } from "../state/app_state";
 import type { ChangeFilter, ChangeSortKey, CompareState } from "../state/compare";
 import { bindRowSelection, renderRowWindow, revealSequence } from "./row_selection";
 import type { Store } from "../state/store";
-import { h, options, setChildren } from "../ui/dom";
+import { h, replaceOptions, setChildren } from "../ui/dom";
 import { classColumnWidth } from "../ui/class_width";
 import { addStyles } from "../ui/styles";
 
@@ -238,7 +238,7 @@ function renderControls(view: ChangeView, compare: CompareState): void {
   status.dataset["kind"] = compare.answer === null && compare.error !== null ? "error" : "";
   const choices = filterChoices(compare.answer);
   if (!choices.some(([value]) => value === compare.changes.filter)) choices.push([compare.changes.filter, `${compare.changes.filter} (0)`]);
-  if (filter.options.length !== choices.length || choices.some(([, text], k) => filter.options[k]?.text !== text)) setChildren(filter, ...options(choices));
+  replaceOptions(filter, choices);
   filter.value = compare.changes.filter;
   filter.disabled = compare.answer === null;
   const pressed = compare.changes.cell;

@@ -5,7 +5,7 @@
  * panel shows the same message in place of the plot when the pair cannot be
  * compared: its points would not be A's points, so nothing could be linked.
  */
-import { h, options, setChildren } from "../ui/dom";
+import { h, replaceOptions } from "../ui/dom";
 import { addStyles } from "../ui/styles";
 import { selectionOf, withSelection, type AppState } from "../state/app_state";
 import { stepsOfB, withCompareB, withCompareOff, withCompareOn } from "../state/compare_actions";
@@ -22,10 +22,9 @@ const CSS = `
 .compare-blocked { padding: 12px; color: var(--rh-error-fg); background: var(--rh-error-bg); border-radius: 4px; overflow-wrap: anywhere; }
 `;
 
-/** Replaces the options of `select` only if they differ (an open list is not disturbed). */
+/** `replaceOptions`, then the value shown. */
 function setChoices(select: HTMLSelectElement, choices: readonly (readonly [string, string])[], value: string): void {
-  const same = select.options.length === choices.length && choices.every(([v, text], i) => select.options[i]?.value === v && select.options[i]?.text === text);
-  if (!same) setChildren(select, ...options(choices));
+  replaceOptions(select, choices);
   select.value = value;
 }
 

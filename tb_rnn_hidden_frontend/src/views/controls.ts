@@ -1,5 +1,5 @@
 /** Run / layer selectors and the checkpoint slider. */
-import { h, options, setChildren } from "../ui/dom";
+import { h, options, replaceOptions } from "../ui/dom";
 import { canRetry, controlsStatusText, projectionKey } from "../domain/layout_state";
 import {
   IDLE_PROJECTION,
@@ -45,14 +45,9 @@ interface Choice {
   label: string;
 }
 
-/** Replaces the options of `select` only if they differ, so an open list is not disturbed. */
+/** `replaceOptions` of `{value, label}` choices. */
 function setOptions(select: HTMLSelectElement, choices: Choice[]): void {
-  const current = [...select.options];
-  const same =
-    current.length === choices.length &&
-    current.every((option, i) => option.value === choices[i]?.value && option.text === choices[i]?.label);
-  if (same) return;
-  setChildren(select, ...options(choices.map(({ value, label }) => [value, label])));
+  replaceOptions(select, choices.map(({ value, label }) => [value, label] as const));
 }
 
 /**
