@@ -42,7 +42,7 @@ chromium:
 	  $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 python-tests: install-test chromium
-	$(PY) -m pytest tests -v -rs
+	$(PY) -m pytest tests -v -rfEs --tb=short
 
 frontend-tests:
 	cd tb_rnn_hidden_frontend && npm ci && npm test

@@ -15,6 +15,7 @@ the page it checks. Screenshots land in `test-artifacts/nesting_story_*.png`.
 
 import json
 import re
+import time
 import urllib.parse
 
 import numpy as np
@@ -118,7 +119,9 @@ def _assert_in_column(frame, *selectors):
 def _quality_series(matches, total):
     """The quality chart's {step: quality} once every checkpoint is in."""
     expect(matches).to_have_attribute("data-total", str(total))
-    for _ in range(200):
+    deadline = time.time() + 2 * TIMEOUT_MS / 1000  # a route per checkpoint, each read cold
+    series = []
+    while time.time() < deadline:
         series = json.loads(matches.get_attribute("data-quality") or "[]")
         if len(series) == total:
             return {int(s): q for s, q in series}

@@ -10,6 +10,13 @@ import time
 import urllib.error
 import urllib.request
 
+from tensorboard.backend.event_processing import event_file_loader
+
+from tb_rnn_hidden.records import metadata
+
+# How long to wait for every logged step to be listed before handing over what is listed.
+LISTING_WAIT_S = 60
+
 _URL_LINE = re.compile(r"TensorBoard \S+ at (http://\S+?)/? ")
 
 
@@ -36,9 +43,47 @@ def http_post_json(url, body, timeout=30):
         return e.code, e.headers, e.read()
 
 
+def logged_steps(logdir):
+    """{(run, tag): last step} of every rnn_hidden tag in `logdir`'s event files, as TensorBoard names runs.
+
+    Read with TensorBoard's own event-file reader; a file it cannot read to the
+    end counts with what it read.
+    """
+    logged = {}
+    for directory, _, files in os.walk(logdir):
+        run = os.path.relpath(directory, logdir).replace(os.sep, "/")
+        tags = set()
+        for name in sorted(f for f in files if "tfevents" in f):
+            try:
+                for event in event_file_loader.EventFileLoader(os.path.join(directory, name)).Load():
+                    for value in event.summary.value:
+                        if value.metadata.plugin_data.plugin_name == metadata.PLUGIN_NAME:
+                            tags.add(value.tag)
+                        if value.tag in tags:
+                            logged[(run, value.tag)] = max(event.step, logged.get((run, value.tag), event.step))
+            except Exception:  # noqa: BLE001 -- a truncated or corrupt file: what was read counts
+                continue
+    return logged
+
+
+def _lists_everything(listing, logged):
+    """Whether the plugin's /tags lists every logged tag up to its last step: the Rust data server
+    lists a run while it still reads its later steps, and a tab opened then shows an earlier one."""
+    try:
+        return all(last in listing[run][tag]["steps"] for (run, tag), last in logged.items())
+    except (KeyError, TypeError):
+        return False
+
+
+def _unlisted(listing, logged):
+    return sorted("%s/%s@%d" % (run, tag, last) for (run, tag), last in logged.items()
+                  if last not in listing.get(run, {}).get(tag, {}).get("steps", ()))
+
+
 @contextlib.contextmanager
 def running_tensorboard(logdir, *extra_args, timeout=120, wait_for_plugin_data=True, env=None):
-    """Yields the base URL of a TensorBoard serving `logdir` once our plugin has data.
+    """Yields the base URL of a TensorBoard serving `logdir` once our plugin lists every logged step
+    (or, after LISTING_WAIT_S, lists some: a corrupt record never lists).
 
     With `wait_for_plugin_data=False`, once the plugin answers at all (for a
     logdir without hidden-state data). `env` adds to (or overrides) the
@@ -56,6 +101,7 @@ def running_tensorboard(logdir, *extra_args, timeout=120, wait_for_plugin_data=T
         try:
             base = None
             deadline = time.time() + timeout
+            logged, listed_by = logged_steps(logdir), time.time() + min(timeout, LISTING_WAIT_S)
             while time.time() < deadline:
                 if process.poll() is not None:
                     break
@@ -64,8 +110,15 @@ def running_tensorboard(logdir, *extra_args, timeout=120, wait_for_plugin_data=T
                 if match:
                     base = match.group(1)
                     status, _, body = http_get(base + "/data/plugin/rnn_hidden/tags")
-                    if status == 200 and (json.loads(body) or not wait_for_plugin_data):
+                    listing = json.loads(body) if status == 200 else None
+                    if listing is not None and not wait_for_plugin_data:
                         break
+                    if listing and _lists_everything(listing, logged):
+                        break
+                    if listing and time.time() > listed_by:
+                        print("running_tensorboard: after %ds, not every logged step is listed: %s"
+                              % (LISTING_WAIT_S, _unlisted(listing, logged)), file=sys.stderr)
+                        break  # some records never list (corrupt ones): the test says what it sees
                 time.sleep(0.5)
             else:
                 raise AssertionError("TensorBoard did not serve rnn_hidden data in %ds" % timeout)
