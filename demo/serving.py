@@ -7,12 +7,14 @@ runs (the tab's run listing; with every run the demo wrote, up to its last
 checkpoint, when the demo says which), so a user who opens it at once finds
 the tab and every run to compare; if TensorBoard exits
 first (a port in use, a bad flag), its last lines say why and the demo exits
-non-zero. `keras_verbosity` keeps Keras' progress bar, whose ANSI codes are
+non-zero. A SIGTERM (a terminal closed, `kill`, a job runner's stop) stops
+TensorBoard too, as Ctrl+C does. `keras_verbosity` keeps Keras' progress bar, whose ANSI codes are
 noise in a log file or a CI log, for terminals.
 """
 
 import collections
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -48,6 +50,7 @@ def open_tensorboard(args, expected=None):
     if args.no_serve:
         return 0
     print("starting TensorBoard on %s ..." % args.logdir, flush=True)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so that `finally` stops TensorBoard
     process = subprocess.Popen(
         [sys.executable, "-m", "tensorboard.main", "--logdir", args.logdir, "--port", str(args.port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
@@ -72,6 +75,10 @@ def open_tensorboard(args, expected=None):
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)  # a shell's code for a process the signal ended
 
 
 def _relay(stream, last):

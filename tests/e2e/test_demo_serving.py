@@ -5,8 +5,8 @@ The demo (demo/train.py, then demo/serving.py) trains an LSTM and a GRU, starts 
 is printed (the tab's data route, with both logged runs complete in it), and nothing the
 demo or TensorFlow writes may carry ANSI escape codes when stdout is not a
 terminal (Keras' progress bar). A TensorBoard that cannot start (its port
-taken) must make the demo exit non-zero, saying why. Each process tree is
-killed afterwards.
+taken) must make the demo exit non-zero, saying why, and a SIGTERM to the demo must
+stop its TensorBoard too. Each process tree is killed afterwards.
 """
 
 import json
@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -125,6 +126,41 @@ def test_a_tensorboard_that_cannot_start_stops_the_demo_with_its_reason(tmp_path
     assert "error: TensorBoard exited" in error and "port %d" % port in error, error[-3000:]
     assert "in use" in error  # TensorBoard's own reason, passed on
     assert "http://" not in "".join(demo.stdout_lines)
+
+
+def test_a_sigterm_to_the_demo_stops_its_tensorboard(tmp_path, demos):
+    port = free_port()
+    code = ("import argparse, serving; "
+            "serving.open_tensorboard(argparse.Namespace(no_serve=False, logdir=%r, port=%r))"
+            % (str(tmp_path), str(port)))
+    demo = demos(["-c", code], cwd=os.path.dirname(DEMO))
+    assert demo.read_until(re.compile("starting TensorBoard")) is not None, demo.output()
+    deadline = time.time() + TIMEOUT_S
+    while not _answers("http://localhost:%d/data/plugin/rnn_hidden/tags" % port):
+        assert time.time() < deadline and demo.process.poll() is None, demo.output()[-3000:]
+        time.sleep(0.5)
+    os.kill(demo.process.pid, signal.SIGTERM)  # the demo alone, not its process group
+    assert demo.process.wait(timeout=60) == 128 + signal.SIGTERM
+    # TensorBoard shares the demo's process group: the group empties once it has stopped.
+    deadline = time.time() + 30
+    while _group_alive(demo.process.pid):
+        assert time.time() < deadline, "TensorBoard outlived the demo's SIGTERM"
+        time.sleep(0.2)
+
+
+def _answers(url):
+    try:
+        return http_get(url, timeout=5)[0] == 200
+    except OSError:  # not listening yet
+        return False
+
+
+def _group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
 
 
 if __name__ == "__main__":
