@@ -66,16 +66,9 @@ def logged_steps(logdir):
     return logged
 
 
-def _lists_everything(listing, logged):
-    """Whether the plugin's /tags lists every logged tag up to its last step: the Rust data server
-    lists a run while it still reads its later steps, and a tab opened then shows an earlier one."""
-    try:
-        return all(last in listing[run][tag]["steps"] for (run, tag), last in logged.items())
-    except (KeyError, TypeError):
-        return False
-
-
 def _unlisted(listing, logged):
+    """The logged (run, tag, last step)s the plugin's /tags does not list yet: the Rust data server
+    lists a run while it still reads its later steps, and a tab opened then shows an earlier one."""
     return sorted("%s/%s@%d" % (run, tag, last) for (run, tag), last in logged.items()
                   if last not in listing.get(run, {}).get(tag, {}).get("steps", ()))
 
@@ -101,7 +94,8 @@ def running_tensorboard(logdir, *extra_args, timeout=120, wait_for_plugin_data=T
         try:
             base = None
             deadline = time.time() + timeout
-            logged, listed_by = logged_steps(logdir), time.time() + min(timeout, LISTING_WAIT_S)
+            logged = logged_steps(logdir) if wait_for_plugin_data else {}
+            listed_by = time.time() + min(timeout, LISTING_WAIT_S)
             while time.time() < deadline:
                 if process.poll() is not None:
                     break
@@ -113,7 +107,7 @@ def running_tensorboard(logdir, *extra_args, timeout=120, wait_for_plugin_data=T
                     listing = json.loads(body) if status == 200 else None
                     if listing is not None and not wait_for_plugin_data:
                         break
-                    if listing and _lists_everything(listing, logged):
+                    if listing and not _unlisted(listing, logged):
                         break
                     if listing and time.time() > listed_by:
                         print("running_tensorboard: after %ds, not every logged step is listed: %s"
